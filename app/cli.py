@@ -1,0 +1,343 @@
+"""The ``quarterdeck`` (``qd``) command: the launcher and every subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.core.agent import PromptState, SpawnRequest
+from app.core.errors import QuarterdeckError, UsageError
+from app.core.views import format_duration
+
+USAGE_EXIT = 2
+ERROR_EXIT = 1
+
+
+def _add_repo_option(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "-C",
+        dest="path",
+        metavar="PATH",
+        default=default,
+        help="act on the repository at PATH instead of the current directory",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="quarterdeck",
+        description="A terminal cockpit for a fleet of coding agents. Without a command: open "
+        "(or re-attach to) the dashboard of the repository.",
+    )
+    _add_repo_option(parser, ".")
+    parser.add_argument("--version", action="version", version="quarterdeck 0.1.0")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _add_repo_option(p, argparse.SUPPRESS)
+        return p
+
+    p = command("new", "start agents, each in its own worktree, branch and tmux window")
+    p.add_argument("prompt", help="the task for the agent")
+    p.add_argument(
+        "--agent",
+        "-a",
+        dest="kind",
+        default=None,
+        help="agent kind: claude, codex, gemini, aider, opencode, demo, shell, ...",
+    )
+    p.add_argument("--count", "-n", type=int, default=1, help="how many agents to start")
+    p.add_argument("--name", default=None, help="agent name (default: from the prompt)")
+    p.add_argument("--base", default=None, help="branch or commit to start from (default: HEAD)")
+    p.add_argument(
+        "--command",
+        dest="agent_command",
+        default=None,
+        help="command line to run instead of the kind's default",
+    )
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="return at once instead of waiting for the prompt to be delivered",
+    )
+
+    p = command("ls", "list agents")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = command("attach", "attach this terminal to an agent's pane")
+    p.add_argument("name")
+
+    p = command("stop", "end an agent's whole process tree (its worktree and branch stay)")
+    p.add_argument("name")
+
+    p = command("rm", "remove an agent: window, worktree and branch (an archive ref is kept)")
+    p.add_argument("name")
+    p.add_argument(
+        "--discard-unmerged",
+        action="store_true",
+        help="confirm: remove even though the branch has commits not in its base",
+    )
+    p.add_argument(
+        "--discard-changes",
+        action="store_true",
+        help="confirm: remove even though the worktree has uncommitted changes",
+    )
+
+    p = command("dashboard", "run the dashboard in this terminal")
+    p.add_argument("--theme", default=None, help="theme name (see themes/)")
+    p.add_argument("--hosted", action="store_true", help=argparse.SUPPRESS)
+
+    p = command("demo", "create a throwaway repository and open a fleet of demo agents")
+    p.add_argument("--agents", type=int, default=10, help="how many demo agents (default 10)")
+    p.add_argument("--speed", type=float, default=1.0, help="demo agents' speed multiplier")
+    p.add_argument(
+        "--detach",
+        action="store_true",
+        help="start the fleet and the dashboard without attaching this terminal",
+    )
+    p.add_argument("--dir", default=None, help="where to create the demo repository")
+
+    p = command("open", "open (or re-attach to) the dashboard; the default command")
+    p.add_argument("--detach", action="store_true", help="start the dashboard, do not attach")
+    return parser
+
+
+def _open_fleet(path: str):  # type: ignore[no-untyped-def]
+    from app.services.fleet import Fleet
+
+    return Fleet.open(Path(path))
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """``quarterdeck new``."""
+    fleet = _open_fleet(args.path)
+    request = SpawnRequest(
+        prompt=args.prompt,
+        kind=args.kind or fleet.settings.default_agent,
+        name=args.name,
+        base=args.base,
+        count=args.count,
+        command=args.agent_command,
+    )
+    agents = fleet.spawn(request)
+    for agent in agents:
+        print(f"started {agent.name} ({agent.kind}) on {agent.branch} in {agent.worktree}")
+    pending = [a.name for a in agents if a.prompt_state is PromptState.PENDING]
+    if pending and not args.no_wait:
+        if fleet.lock.acquire():
+            try:
+                states = fleet.wait_for_prompts(pending, timeout=60)
+            finally:
+                fleet.lock.release()
+            failed = [n for n, s in states.items() if s is not PromptState.DELIVERED]
+            if failed:
+                print(
+                    f"prompt not yet delivered to: {', '.join(failed)} "
+                    "(the dashboard delivers it once the agent is ready)",
+                    file=sys.stderr,
+                )
+        else:
+            print("the running dashboard delivers the prompt once the agent is ready")
+    return 0
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    """``quarterdeck ls``: statuses refreshed by one sweep unless a dashboard is tracking them."""
+    fleet = _open_fleet(args.path)
+    if fleet.lock.acquire():
+        try:
+            fleet.sweep()
+        finally:
+            fleet.lock.release()
+    agents = fleet.reload()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": a.name,
+                        "kind": a.kind,
+                        "status": a.status.value,
+                        "input_kind": a.input_kind.value if a.input_kind else None,
+                        "since": a.status_since,
+                        "branch": a.branch,
+                        "base": a.base,
+                        "worktree": a.worktree,
+                        "pane": a.pane_id,
+                        "window": a.window_id,
+                        "session": a.session,
+                        "evidence": a.evidence,
+                        "question": a.question,
+                        "options": list(a.options),
+                        "added": a.lines_added,
+                        "removed": a.lines_removed,
+                    }
+                    for a in agents
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    if not agents:
+        print('no agents; start one with: quarterdeck new "PROMPT"')
+        return 0
+    rows = [("NAME", "KIND", "STATUS", "FOR", "BRANCH", "PANE", "WORKTREE")]
+    now = time.time()
+    for a in agents:
+        status = a.status.value + (f":{a.input_kind.value}" if a.input_kind else "")
+        rows.append(
+            (
+                a.name,
+                a.kind,
+                status,
+                format_duration(now - a.status_since),
+                a.branch,
+                a.pane_id,
+                a.worktree,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+    return 0
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    """``quarterdeck attach NAME``."""
+    fleet = _open_fleet(args.path)
+    argv = fleet.attach(args.name)
+    if argv is not None:
+        if not sys.stdin.isatty():
+            raise UsageError("attach needs a terminal")
+        os.execvp(argv[0], argv)
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    """``quarterdeck stop NAME``."""
+    fleet = _open_fleet(args.path)
+    fleet.stop(args.name)
+    print(f"stopped {args.name}: every process of it has ended")
+    return 0
+
+
+def cmd_rm(args: argparse.Namespace) -> int:
+    """``quarterdeck rm NAME``."""
+    fleet = _open_fleet(args.path)
+    print(
+        fleet.remove(
+            args.name, discard_unmerged=args.discard_unmerged, discard_changes=args.discard_changes
+        )
+    )
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """``quarterdeck dashboard``: the Textual app, with the engine on a thread."""
+    from app.services.engine import Engine
+    from app.ui.app import QuarterdeckApp
+
+    fleet = _open_fleet(args.path)
+    fleet.ensure_session()
+    engine = Engine(fleet)
+    engine.start()
+    try:
+        QuarterdeckApp(fleet, theme_name=args.theme, hosted=args.hosted).run()
+    finally:
+        engine.stop()
+        if args.hosted:
+            # Quitting the hosted dashboard leaves the fleet running and hands the terminal back.
+            fleet.tmux.server.cmd("detach-client", "-s", f"={fleet.session}")
+    return 0
+
+
+def launch(fleet, detach: bool) -> int:  # type: ignore[no-untyped-def]
+    """Create or re-attach to the repository's session, with the dashboard in window 0."""
+    fleet.ensure_session()
+    if fleet.tmux.window0_command(fleet.session) != "dashboard":
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith(("XDG_", "QUARTERDECK_")) or k in ("PATH", "HOME", "LANG", "TERM")
+        }
+        env["QUARTERDECK_HOSTED"] = fleet.session
+        argv = [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "-C",
+            str(fleet.repo.root),
+            "dashboard",
+            "--hosted",
+        ]
+        fleet.tmux.respawn_window0(fleet.session, str(fleet.repo.root), argv, env)
+        fleet.tmux.mark_window0(fleet.session, "dashboard")
+    fleet.tmux.cmd("select-window", "-t", f"={fleet.session}:0")
+    attach = fleet.tmux.attach_argv(fleet.session)
+    if detach or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(
+            f"dashboard running in tmux session {fleet.session}; attach with: "
+            f"{' '.join(attach[3:])}  (or run `quarterdeck -C {fleet.repo.root}`)"
+        )
+        return 0
+    os.execvp(attach[0], attach)
+    return 0  # pragma: no cover - execvp does not return
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    """``quarterdeck`` / ``quarterdeck open``."""
+    return launch(_open_fleet(args.path), getattr(args, "detach", False))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``quarterdeck demo``: a throwaway repository with a fleet of demo agents."""
+    from app.services.demo import create_demo_repository, demo_requests
+
+    root = create_demo_repository(Path(args.dir) if args.dir else None)
+    print(f"demo repository: {root}")
+    fleet = _open_fleet(str(root))
+    for request in demo_requests(args.agents, args.speed):
+        fleet.spawn(request)
+    print(f"started {args.agents} demo agents")
+    return launch(fleet, args.detach)
+
+
+COMMANDS = {
+    "new": cmd_new,
+    "ls": cmd_ls,
+    "attach": cmd_attach,
+    "stop": cmd_stop,
+    "rm": cmd_rm,
+    "dashboard": cmd_dashboard,
+    "demo": cmd_demo,
+    "open": cmd_open,
+    None: cmd_open,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``quarterdeck`` and ``qd``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"quarterdeck: {exc}", file=sys.stderr)
+        return USAGE_EXIT
+    except QuarterdeckError as exc:
+        print(f"quarterdeck: {exc}", file=sys.stderr)
+        return ERROR_EXIT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

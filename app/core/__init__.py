@@ -1,0 +1,1 @@
+"""Pure Python core: models, status rules, classifiers, naming. Standard library only."""

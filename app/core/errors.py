@@ -1,0 +1,31 @@
+"""The one exception hierarchy every layer raises and the CLI and UI report."""
+
+from __future__ import annotations
+
+
+class QuarterdeckError(Exception):
+    """A failure the user can act on; its message says what went wrong and what to do."""
+
+
+class UsageError(QuarterdeckError):
+    """The request itself is wrong: a bad name, an unknown agent kind, a missing branch."""
+
+
+class NotARepositoryError(QuarterdeckError):
+    """The directory is not inside a git repository (or the repository has no commits)."""
+
+
+class ToolMissingError(QuarterdeckError):
+    """A program Quarterdeck needs (tmux, an agent CLI) is not installed."""
+
+
+class AgentNotFoundError(QuarterdeckError):
+    """No agent of that name exists in this repository."""
+
+
+class UnsafeRemovalError(QuarterdeckError):
+    """Removing the agent would lose commits or changes and no specific confirmation was given."""
+
+
+class EngineBusyError(QuarterdeckError):
+    """Another Quarterdeck engine already drives this repository."""

@@ -1,0 +1,90 @@
+"""The interface the UI drives the fleet through. The UI depends on this, never on services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from app.core.agent import Agent, SpawnRequest
+from app.core.views import FleetView
+
+
+@dataclass(frozen=True)
+class RemovalRisk:
+    """What removing an agent would throw away; empty means nothing is lost."""
+
+    name: str
+    branch: str
+    base: str
+    unmerged_commits: int
+    changed_files: tuple[str, ...]
+
+    @property
+    def safe(self) -> bool:
+        """True when removal loses no commit and no uncommitted or untracked change."""
+        return self.unmerged_commits == 0 and not self.changed_files
+
+    def describe(self) -> str:
+        """A sentence naming exactly what would be lost."""
+        parts = []
+        if self.unmerged_commits:
+            s = "s" if self.unmerged_commits != 1 else ""
+            parts.append(f"{self.unmerged_commits} commit{s} on {self.branch} not in {self.base}")
+        if self.changed_files:
+            n = len(self.changed_files)
+            s = "s" if n != 1 else ""
+            parts.append(f"{n} uncommitted or untracked file{s}")
+        return " and ".join(parts) if parts else "nothing unmerged or uncommitted"
+
+
+class FleetPort(Protocol):
+    """What the dashboard can ask of the fleet. Blocking methods are called from thread workers."""
+
+    repo_name: str
+
+    def view(self) -> FleetView:
+        """The latest view of the fleet (cheap; no I/O)."""
+        ...
+
+    def subscribe(self, callback: Callable[[FleetView], None]) -> None:
+        """Call ``callback`` (from any thread) whenever the view changes."""
+        ...
+
+    def kinds(self) -> list[str]:
+        """The agent kinds that can be started."""
+        ...
+
+    def default_base(self) -> str:
+        """The branch new agents start from unless told otherwise."""
+        ...
+
+    def spawn(self, request: SpawnRequest) -> list[Agent]:
+        """Start agents (blocking)."""
+        ...
+
+    def stop(self, name: str) -> None:
+        """End an agent's whole process tree and verify it is gone (blocking)."""
+        ...
+
+    def removal_risk(self, name: str) -> RemovalRisk:
+        """What removing the agent would lose (blocking)."""
+        ...
+
+    def remove(self, name: str, *, discard_unmerged: bool, discard_changes: bool) -> str:
+        """Remove worktree, window and branch; return what was kept (blocking)."""
+        ...
+
+    def capture(self, name: str) -> str:
+        """The agent's pane as text with colour escapes (blocking, fast)."""
+        ...
+
+    def attach(self, name: str) -> list[str] | None:
+        """Show the agent's pane. Returns a command to run in the foreground terminal when the
+        dashboard is not hosted in the fleet's tmux session; None when the switch is done."""
+        ...
+
+    @property
+    def return_key(self) -> str:
+        """The key that returns from an agent's pane to the dashboard, as tmux names it."""
+        ...

@@ -1,0 +1,144 @@
+"""The status model: what an agent is doing, the evidence for it, and hysteresis over readings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """What an agent is doing, as the human needs to know it."""
+
+    STARTING = "starting"
+    WORKING = "working"
+    NEEDS_INPUT = "needs_input"
+    IDLE = "idle"
+    DONE = "done"
+    FAILED = "failed"
+    EXITED = "exited"
+    PAUSED = "paused"
+    UNKNOWN = "unknown"
+
+
+class InputKind(StrEnum):
+    """Why an agent in ``needs_input`` waits on the human."""
+
+    PERMISSION = "permission"
+    QUESTION = "question"
+    TRUST = "trust"
+    SETUP = "setup"
+    LOGIN = "login"
+
+
+#: Order in which statuses are listed: the ones that need the human first.
+ATTENTION_ORDER: tuple[Status, ...] = (
+    Status.NEEDS_INPUT,
+    Status.FAILED,
+    Status.IDLE,
+    Status.DONE,
+    Status.WORKING,
+    Status.STARTING,
+    Status.UNKNOWN,
+    Status.PAUSED,
+    Status.EXITED,
+)
+
+#: One glyph per status, for narrow places (tmux window names, the status line).
+STATUS_GLYPH: dict[Status, str] = {
+    Status.STARTING: "…",
+    Status.WORKING: "●",
+    Status.NEEDS_INPUT: "?",
+    Status.IDLE: "○",
+    Status.DONE: "✓",
+    Status.FAILED: "✗",
+    Status.EXITED: "■",
+    Status.PAUSED: "‖",
+    Status.UNKNOWN: "·",
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a reading came from: the signal (``screen``, ``pane``, ``user``...) and the rule."""
+
+    source: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One observation of an agent's state, from one look at its signals."""
+
+    status: Status
+    evidence: Evidence
+    kind: InputKind | None = None
+    question: str = ""
+    options: tuple[str, ...] = ()
+    summary: str = ""
+
+    def same_state(self, other: Reading) -> bool:
+        """True when both readings say the same thing to the human (status, kind, question)."""
+        return (self.status, self.kind, self.question, self.options) == (
+            other.status,
+            other.kind,
+            other.question,
+            other.options,
+        )
+
+
+@dataclass(frozen=True)
+class TrackedStatus:
+    """The status shown for an agent: the accepted reading and since when it holds."""
+
+    reading: Reading
+    since: float
+    pending: Reading | None = None
+    pending_since: float = 0.0
+
+    @property
+    def status(self) -> Status:
+        """The accepted status."""
+        return self.reading.status
+
+
+#: How long a new reading must persist before it replaces the shown one. Statuses that a single
+#: look proves (a dead pane, a dialog on screen) switch at once; "working" and "idle" flicker
+#: between spinner frames and need to hold a little.
+SETTLE_SECONDS: dict[Status, float] = {
+    Status.NEEDS_INPUT: 0.0,
+    Status.EXITED: 0.0,
+    Status.FAILED: 0.0,
+    Status.WORKING: 0.0,
+    Status.IDLE: 0.4,
+    Status.STARTING: 0.0,
+    Status.DONE: 0.0,
+    Status.PAUSED: 0.0,
+    Status.UNKNOWN: 2.0,
+}
+
+
+@dataclass(frozen=True)
+class StatusTracker:
+    """Hysteresis over readings: a pure function of the previous state, a reading and the time."""
+
+    settle: dict[Status, float] = field(default_factory=lambda: dict(SETTLE_SECONDS))
+
+    def start(self, reading: Reading, now: float) -> TrackedStatus:
+        """The first status of an agent."""
+        return TrackedStatus(reading=reading, since=now)
+
+    def observe(self, current: TrackedStatus, reading: Reading, now: float) -> TrackedStatus:
+        """Fold one reading into the tracked status, returning the new tracked status."""
+        if reading.same_state(current.reading):
+            # Same state: keep `since`, refresh the summary line and drop any pending change.
+            return replace(current, reading=reading, pending=None, pending_since=0.0)
+        if current.pending is not None and reading.same_state(current.pending):
+            pending_since = current.pending_since
+        else:
+            pending_since = now
+        if now - pending_since >= self.settle.get(reading.status, 0.0):
+            return TrackedStatus(reading=reading, since=now)
+        return replace(current, pending=reading, pending_since=pending_since)

@@ -1,0 +1,97 @@
+"""Immutable view models the UI renders; built from agent records, never from services."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from app.core.agent import Agent
+from app.core.status import ATTENTION_ORDER, STATUS_GLYPH, Status
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    """One row of the agent table."""
+
+    name: str
+    kind: str
+    status: Status
+    status_label: str
+    since: float
+    branch: str
+    added: int
+    removed: int
+    summary: str
+    pane_id: str
+    evidence: str
+    question: str
+    options: tuple[str, ...]
+
+    @classmethod
+    def from_agent(cls, agent: Agent) -> AgentRow:
+        """The row for one agent."""
+        label = agent.status.value
+        if agent.status is Status.NEEDS_INPUT and agent.input_kind is not None:
+            label = f"needs_input:{agent.input_kind.value}"
+        return cls(
+            name=agent.name,
+            kind=agent.kind,
+            status=agent.status,
+            status_label=label,
+            since=agent.status_since,
+            branch=agent.branch,
+            added=agent.lines_added,
+            removed=agent.lines_removed,
+            summary=agent.summary,
+            pane_id=agent.pane_id,
+            evidence=agent.evidence,
+            question=agent.question,
+            options=agent.options,
+        )
+
+
+@dataclass(frozen=True)
+class FleetView:
+    """Everything the dashboard shows about the fleet at one moment."""
+
+    repo: str
+    rows: tuple[AgentRow, ...]
+
+    @classmethod
+    def from_agents(cls, repo: str, agents: list[Agent]) -> FleetView:
+        """The view of a fleet, agents in creation order."""
+        return cls(repo=repo, rows=tuple(AgentRow.from_agent(a) for a in agents))
+
+    def counts(self) -> dict[Status, int]:
+        """How many agents are in each status, in attention order, zero counts omitted."""
+        c = Counter(r.status for r in self.rows)
+        return {s: c[s] for s in ATTENTION_ORDER if c[s]}
+
+    @property
+    def waiting(self) -> int:
+        """How many agents wait on the human."""
+        return sum(1 for r in self.rows if r.status is Status.NEEDS_INPUT)
+
+    def status_line(self) -> str:
+        """A one-line summary for the tmux status line."""
+        if not self.rows:
+            return "no agents"
+        parts = [f"{len(self.rows)} agents"]
+        if self.waiting:
+            parts.append(f"{self.waiting} waiting on you")
+        for status, n in self.counts().items():
+            if status is not Status.NEEDS_INPUT:
+                parts.append(f"{STATUS_GLYPH[status]}{n}")
+        return " · ".join(parts)
+
+
+def format_duration(seconds: float) -> str:
+    """A compact duration: ``42s``, ``3m05s``, ``2h10m``, ``3d4h``."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d{(s % 86400) // 3600}h"

@@ -1,0 +1,1 @@
+"""Effects: tmux, git, the state store, processes and configuration."""

@@ -1,0 +1,81 @@
+"""The demo: a throwaway repository and a varied fleet of demo agents, all offline."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+from app.core.agent import SpawnRequest
+
+#: (name, behaviour, task): varied so every status shows within seconds.
+DEMO_FLEET: tuple[tuple[str, str, str], ...] = (
+    ("signup-validation", "worker", "Add input validation to the signup form"),
+    ("payments-refactor", "asker", "Refactor the payment module into smaller functions"),
+    ("cache-backend", "questioner", "Pick a cache backend and wire it into the API"),
+    ("parser-tests", "busy", "Write property tests for the config parser"),
+    ("flaky-login", "mixed", "Fix the flaky login test"),
+    ("changelog", "quitter", "Update the changelog for release 2.4"),
+    ("toml-config", "asker", "Migrate the config loader from INI to TOML"),
+    ("memory-leak", "crasher", "Investigate the memory leak in the importer"),
+    ("api-docs", "mixed", "Document the public HTTP API"),
+    ("csv-speedup", "worker", "Speed up the CSV import"),
+)
+
+_FILES = {
+    "README.md": "# Acme shop\n\nA small web shop used to demo Quarterdeck.\n",
+    "src/shop/__init__.py": '"""Acme shop."""\n',
+    "src/shop/signup.py": "def signup(email: str, password: str) -> dict:\n"
+    "    return {'email': email}\n",
+    "src/shop/payments.py": "def charge(amount: int, card: str) -> bool:\n    return amount > 0\n",
+    "tests/test_signup.py": "from shop.signup import signup\n\n\ndef test_signup():\n"
+    "    assert signup('a@b.c', 'pw')['email'] == 'a@b.c'\n",
+    "CHANGELOG.md": "# Changelog\n\n## 2.3\n- Faster checkout\n",
+}
+
+
+def _git(root: Path, *args: str) -> None:
+    env = {
+        "GIT_AUTHOR_NAME": "Quarterdeck Demo",
+        "GIT_AUTHOR_EMAIL": "demo@quarterdeck.invalid",
+        "GIT_COMMITTER_NAME": "Quarterdeck Demo",
+        "GIT_COMMITTER_EMAIL": "demo@quarterdeck.invalid",
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+    }
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+def create_demo_repository(parent: Path | None = None) -> Path:
+    """A new git repository with a little code and one commit, outside the current directory."""
+    if parent is not None:
+        parent.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="quarterdeck-demo-", dir=parent))
+    for rel, text in _FILES.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "Initial commit")
+    return root
+
+
+def demo_requests(count: int, speed: float) -> list[SpawnRequest]:
+    """Spawn requests for ``count`` demo agents with varied behaviour."""
+    requests = []
+    for i in range(count):
+        name, behaviour, task = DEMO_FLEET[i % len(DEMO_FLEET)]
+        if i >= len(DEMO_FLEET):
+            name = f"{name}-{i // len(DEMO_FLEET) + 1}"
+        requests.append(
+            SpawnRequest(
+                prompt=task,
+                kind="demo",
+                name=name,
+                command=(
+                    f"{{python}} -m app.demo.agent --behaviour {behaviour} --seed {i + 1} "
+                    f"--speed {speed:g} --name {name}"
+                ),
+            )
+        )
+    return requests

@@ -1,0 +1,55 @@
+"""The engine: one background thread per repository that keeps the fleet's status true."""
+
+from __future__ import annotations
+
+import threading
+
+from app.services.fleet import Fleet
+
+SWEEP_INTERVAL = 0.25
+
+
+class Engine:
+    """Sweeps the fleet on a thread while it holds the repository's engine lock.
+
+    A second dashboard on the same repository cannot take the lock; its engine then only re-reads
+    the store (a viewer), so exactly one process writes statuses.
+    """
+
+    def __init__(self, fleet: Fleet, interval: float = SWEEP_INTERVAL) -> None:
+        self.fleet = fleet
+        self.interval = interval
+        self.driving = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str = ""
+
+    def start(self) -> None:
+        """Take the lock if free and start sweeping."""
+        self.driving = self.fleet.lock.acquire()
+        if self.driving:
+            self.fleet.recover_prompts()
+        self._thread = threading.Thread(target=self._run, name="quarterdeck-engine", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.driving:
+                    self.fleet.sweep(deliver=True)
+                else:
+                    self.fleet.reload()
+                    self.driving = self.fleet.lock.acquire()
+                    if self.driving:
+                        self.fleet.recover_prompts()
+                self.last_error = ""
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        """Stop sweeping and release the lock."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.fleet.lock.release()

@@ -1,0 +1,627 @@
+"""The fleet: starting, watching, stopping and removing agents of one repository."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import shutil
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from app.core.agent import Agent, PromptState, SpawnRequest
+from app.core.classify import PaneView, classify
+from app.core.delivery import input_pending
+from app.core.errors import (
+    AgentNotFoundError,
+    QuarterdeckError,
+    ToolMissingError,
+    UnsafeRemovalError,
+    UsageError,
+)
+from app.core.naming import branch_name, repo_key, slugify, unique_names, validate_name
+from app.core.ports import RemovalRisk
+from app.core.profiles import AgentProfile, PromptDelivery
+from app.core.status import STATUS_GLYPH, Evidence, Reading, Status, StatusTracker, TrackedStatus
+from app.core.views import FleetView
+from app.services.config import Settings, data_home, load_settings, tmux_socket_name
+from app.services.git import Repository
+from app.services.lock import EngineLock
+from app.services.procs import end_process_tree
+from app.services.store import Store
+from app.services.tmux import PaneFacts, TmuxError, TmuxServer
+
+#: How long a typed prompt may take to be accepted before Enter is pressed again.
+PROMPT_VERIFY_SECONDS = 4.0
+#: Pause between typing text and pressing Enter (some CLIs swallow an Enter that follows a paste).
+ENTER_DELAY = 0.15
+#: Diff stats are refreshed at most this often per agent, and only after activity.
+DIFF_INTERVAL = 2.0
+
+
+@dataclass(frozen=True)
+class _Plan:
+    name: str
+    branch: str
+    worktree: Path
+    argv: list[str]
+    prompt: str
+    prompt_state: PromptState
+
+
+def _user_shell() -> str:
+    shell = os.environ.get("SHELL", "")
+    return shell if shell and shutil.which(shell) else (shutil.which("bash") or "/bin/sh")
+
+
+class Fleet:
+    """All agents of one repository, and every effect on them.
+
+    Implements the UI's `FleetPort`. The engine part (`sweep`) is driven by `Engine` in exactly
+    one process per repository; every other method is safe to call from any process.
+    """
+
+    def __init__(
+        self,
+        repo: Repository,
+        settings: Settings,
+        tmux: TmuxServer,
+        store: Store,
+        *,
+        python: str = sys.executable,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.repo = repo
+        self.settings = settings
+        self.tmux = tmux
+        self.store = store
+        self.python = python
+        self.clock = clock
+        self.repo_name = repo.root.name
+        self.session = f"qd-{repo_key(str(repo.root))}"
+        self.state_dir = repo.common_dir / "quarterdeck"
+        self.lock = EngineLock(self.state_dir / "engine.lock")
+        self.hosted = os.environ.get("QUARTERDECK_HOSTED") == self.session
+        self._tracker = StatusTracker()
+        self._tracked: dict[str, TrackedStatus] = {}
+        self._looked_at: dict[str, tuple[float, tuple[int, bool]]] = {}
+        self._diffed_at: dict[str, float] = {}
+        self._readings: dict[str, Reading] = {}
+        self._agents: list[Agent] = []
+        self._view = FleetView(self.repo_name, ())
+        self._subscribers: list[Callable[[FleetView], None]] = []
+        self._delivering: set[str] = set()
+        self._mutex = threading.RLock()
+        self._summary = ""
+
+    @classmethod
+    def open(cls, path: Path) -> Fleet:
+        """The fleet of the repository containing ``path``."""
+        repo = Repository.discover(path.resolve())
+        settings = load_settings(repo.root)
+        tmux = TmuxServer(tmux_socket_name())
+        store = Store(repo.common_dir / "quarterdeck" / "state.db")
+        fleet = cls(repo, settings, tmux, store)
+        fleet.reload()
+        return fleet
+
+    # ----------------------------------------------------------------- queries
+
+    @property
+    def worktree_root(self) -> Path:
+        """Where this repository's agent worktrees live."""
+        base = self.settings.worktree_root or (data_home() / "worktrees")
+        return base / repo_key(str(self.repo.root))
+
+    def reload(self) -> list[Agent]:
+        """Re-read every agent from the store and publish the view."""
+        with self._mutex:
+            self._agents = self.store.agents()
+            self._publish()
+            return list(self._agents)
+
+    def agents(self) -> list[Agent]:
+        """Every agent as last read or tracked."""
+        with self._mutex:
+            return list(self._agents)
+
+    def get(self, name: str) -> Agent:
+        """The agent called ``name`` or an `AgentNotFoundError` listing the ones there are."""
+        agent = self.store.get(name)
+        if agent is None:
+            known = ", ".join(self.store.names()) or "none"
+            raise AgentNotFoundError(
+                f"no agent named {name!r} in {self.repo.root} (agents: {known})"
+            )
+        return agent
+
+    def view(self) -> FleetView:
+        """The latest view of the fleet."""
+        return self._view
+
+    def subscribe(self, callback: Callable[[FleetView], None]) -> None:
+        """Call ``callback`` with every new view."""
+        self._subscribers.append(callback)
+
+    def kinds(self) -> list[str]:
+        """Agent kinds, the default first."""
+        kinds = sorted(self.settings.profiles)
+        default = self.settings.default_agent
+        return [default, *[k for k in kinds if k != default]] if default in kinds else kinds
+
+    def default_base(self) -> str:
+        """The branch checked out in the main tree."""
+        return self.repo.current_branch()
+
+    @property
+    def return_key(self) -> str:
+        """The key that returns from an agent's pane to the dashboard."""
+        return self.settings.return_key
+
+    def profile(self, kind: str) -> AgentProfile:
+        """The profile of an agent kind, or a `UsageError` listing the known kinds."""
+        try:
+            return self.settings.profiles[kind]
+        except KeyError:
+            known = ", ".join(sorted(self.settings.profiles))
+            raise UsageError(f"unknown agent kind {kind!r}; known kinds: {known}") from None
+
+    def _publish(self) -> None:
+        view = FleetView.from_agents(self.repo_name, self._agents)
+        if view == self._view:
+            return
+        self._view = view
+        for callback in list(self._subscribers):
+            callback(self._view)
+
+    # ----------------------------------------------------------------- spawning
+
+    def _plan(self, request: SpawnRequest) -> tuple[list[_Plan], str, str]:
+        """Validate a spawn request completely before anything is created."""
+        if request.count < 1:
+            raise UsageError("--count must be at least 1")
+        profile = self.profile(request.kind)
+        shell = _user_shell()
+        if request.command:
+            try:
+                parts = shlex.split(request.command)
+            except ValueError as exc:
+                raise UsageError(f"cannot parse --command {request.command!r}: {exc}") from None
+            if not parts:
+                raise UsageError("--command is empty")
+            profile = replace(profile, command=tuple(parts), program=parts[0])
+        program = profile.program.replace("{python}", self.python).replace("{shell}", shell)
+        if shutil.which(program) is None:
+            raise ToolMissingError(
+                f"agent kind {request.kind!r} needs {program!r}, which is not installed "
+                "(not found on PATH); install it or choose another --agent"
+            )
+        base = request.base or self.repo.current_branch()
+        base_commit = self.repo.resolve(base)
+        explicit = request.name is not None
+        stem = validate_name(request.name) if request.name is not None else slugify(request.prompt)
+        names = unique_names(stem, request.count, self.store.names(), explicit)
+        plans = []
+        for name in names:
+            validate_name(name)
+            branch = branch_name(self.settings.branch_prefix, name)
+            self.repo.check_branch_name(branch)
+            if self.repo.branch_exists(branch):
+                raise UsageError(
+                    f"branch {branch!r} already exists; pick another --name or delete the branch"
+                )
+            worktree = self.worktree_root / name
+            if worktree.exists():
+                raise UsageError(
+                    f"worktree directory {worktree} already exists; "
+                    "remove it or pick another --name"
+                )
+            argv = profile.argv(request.prompt, self.python, shell)
+            typed = profile.prompt is PromptDelivery.TYPE and bool(request.prompt)
+            plans.append(
+                _Plan(
+                    name=name,
+                    branch=branch,
+                    worktree=worktree,
+                    argv=argv,
+                    prompt=request.prompt,
+                    prompt_state=PromptState.PENDING if typed else PromptState.NONE,
+                )
+            )
+        return plans, base, base_commit
+
+    def spawn(self, request: SpawnRequest) -> list[Agent]:
+        """Start ``request.count`` agents; all-or-nothing per agent, nothing left half-made."""
+        with self._mutex:
+            plans, base, base_commit = self._plan(request)
+            self.ensure_session()
+            started: list[Agent] = []
+            for plan in plans:
+                started.append(self._start(plan, request.kind, base, base_commit))
+            self.reload()
+            return started
+
+    def _start(self, plan: _Plan, kind: str, base: str, base_commit: str) -> Agent:
+        agent_id = uuid.uuid4().hex[:12]
+        undo: list[Callable[[], None]] = []
+        try:
+            self.repo.add_worktree(plan.worktree, plan.branch, base_commit)
+            undo.append(lambda: self.repo.remove_worktree(plan.worktree))
+            undo.append(lambda: self.repo.delete_branch(plan.branch))
+            now = self.clock()
+            agent = Agent(
+                id=agent_id,
+                name=plan.name,
+                kind=kind,
+                command=shlex.join(plan.argv),
+                branch=plan.branch,
+                base=base,
+                base_commit=base_commit,
+                worktree=str(plan.worktree),
+                session=self.session,
+                window_id="",
+                pane_id="",
+                pane_pid=0,
+                created_at=now,
+                prompt=plan.prompt,
+                prompt_state=plan.prompt_state,
+                status=Status.STARTING,
+                status_since=now,
+                evidence="quarterdeck: spawned",
+            )
+            self.store.insert(agent)
+            undo.append(lambda: self.store.delete(agent_id))
+            env = {"QUARTERDECK_AGENT_ID": agent_id, "QUARTERDECK_AGENT_NAME": plan.name}
+            env.update(self.profile(kind).env)
+            pane = self.tmux.new_agent_window(
+                self.session, plan.name, str(plan.worktree), plan.argv, env
+            )
+            agent = replace(
+                agent, window_id=pane.window_id, pane_id=pane.pane_id, pane_pid=pane.pid
+            )
+            self.store.update(agent)
+            self.tmux.set_window_option(pane.window_id, "@qd_glyph", STATUS_GLYPH[agent.status])
+            return agent
+        except BaseException:
+            for step in reversed(undo):
+                with contextlib.suppress(Exception):
+                    step()
+            raise
+
+    def ensure_session(self) -> None:
+        """Create this repository's tmux session (window 0 waits for the dashboard)."""
+        placeholder = [
+            "sh",
+            "-c",
+            "printf '\\n  The Quarterdeck dashboard is not running here.\\n"
+            "  Run `quarterdeck` in the repository to start it.\\n'; exec tail -f /dev/null",
+        ]
+        if self.tmux.ensure_session(
+            self.session, str(self.repo.root), placeholder, self.settings.return_key
+        ):
+            self.tmux.mark_window0(self.session, "placeholder")
+            self.tmux.set_session_option(self.session, "@qd_repo", self.repo_name)
+
+    # ----------------------------------------------------------------- engine
+
+    def sweep(self, now: float | None = None, *, deliver: bool = False) -> bool:
+        """One look at every agent: pane facts for all in one call, screens only where there was
+        activity, statuses folded with hysteresis, transitions written before they are shown.
+
+        With ``deliver``, pending prompts go to agents that became ready (only a process that
+        stays alive until delivery is verified may deliver: the engine, or `new` while waiting).
+        Returns True when anything visible changed.
+        """
+        now = self.clock() if now is None else now
+        facts = self.tmux.pane_facts()
+        with self._mutex:
+            stored = {a.id: a for a in self.store.agents()}
+            changed = [a.id for a in self._agents] != list(stored)
+            agents: list[Agent] = []
+            for agent in stored.values():
+                updated = self._observe(agent, facts.get(agent.pane_id), now)
+                if updated != agent:
+                    transition = (updated.status, updated.input_kind) != (
+                        agent.status,
+                        agent.input_kind,
+                    )
+                    self.store.update(updated, transition=transition)
+                    if transition:
+                        self.tmux.set_window_option(
+                            updated.window_id, "@qd_glyph", STATUS_GLYPH[updated.status]
+                        )
+                    changed = True
+                agents.append(updated)
+                if deliver:
+                    self._maybe_deliver(updated)
+            self._agents = agents
+            if changed:
+                self._publish()
+                self._update_status_line()
+            return changed
+
+    def _read(self, agent: Agent, pane: PaneFacts | None, now: float) -> Reading | None:
+        """The latest reading of an agent: a fresh one when its pane had output since the last
+        look, else the previous one (None when there is nothing to go on)."""
+        profile = self.settings.profiles.get(agent.kind)
+        if pane is None:
+            return Reading(
+                Status.EXITED, Evidence("pane", "tmux pane is gone"), summary=agent.summary
+            )
+        if profile is None:
+            return Reading(Status.UNKNOWN, Evidence("config", f"unknown kind {agent.kind!r}"))
+        # tmux keeps activity to the second: the screen can only have changed since the last
+        # look if the activity time moved, or if it falls in the second of that look.
+        look = (pane.activity, pane.dead)
+        last = self._looked_at.get(agent.id)
+        cached = self._readings.get(agent.id)
+        if (
+            cached is not None
+            and last is not None
+            and last[1] == look
+            and pane.activity < int(last[0])
+        ):
+            return cached
+        try:
+            text = self.tmux.capture(pane.pane_id)
+        except TmuxError:
+            return cached
+        self._looked_at[agent.id] = (now, look)
+        reading = classify(
+            profile,
+            PaneView(
+                text=text,
+                title=pane.title,
+                command=pane.command,
+                dead=pane.dead,
+                dead_status=pane.dead_status,
+            ),
+        )
+        self._readings[agent.id] = reading
+        return reading
+
+    def _observe(self, agent: Agent, pane: PaneFacts | None, now: float) -> Agent:
+        """Fold the agent's latest reading into its shown status (with hysteresis)."""
+        reading = self._read(agent, pane, now)
+        if reading is None:
+            return agent
+        tracked = self._tracked.get(agent.id)
+        if tracked is None:
+            # The first look of this process at the agent is taken as it is: hysteresis guards
+            # against flicker between looks, and there is no earlier look to flicker from.
+            tracked = (
+                TrackedStatus(reading=reading, since=agent.status_since)
+                if reading.same_state(self._stored_reading(agent))
+                else self._tracker.start(reading, now)
+            )
+        else:
+            tracked = self._tracker.observe(tracked, reading, now)
+        self._tracked[agent.id] = tracked
+        shown = tracked.reading
+        updated = replace(
+            agent,
+            status=shown.status,
+            input_kind=shown.kind,
+            status_since=tracked.since,
+            evidence=str(shown.evidence),
+            question=shown.question,
+            options=shown.options,
+            summary=shown.summary or agent.summary,
+        )
+        activity = pane.activity if pane is not None else 0
+        if pane is not None and (
+            agent.id not in self._diffed_at
+            or (
+                activity >= int(self._diffed_at[agent.id])
+                and now - self._diffed_at[agent.id] >= DIFF_INTERVAL
+            )
+        ):
+            self._diffed_at[agent.id] = now
+            stat = self.repo.diff_stat(Path(agent.worktree), agent.base_commit)
+            updated = replace(updated, lines_added=stat.added, lines_removed=stat.removed)
+        return updated
+
+    @staticmethod
+    def _stored_reading(agent: Agent) -> Reading:
+        return Reading(
+            agent.status,
+            Evidence("store", agent.evidence),
+            agent.input_kind,
+            agent.question,
+            agent.options,
+            agent.summary,
+        )
+
+    def _update_status_line(self) -> None:
+        summary = self._view.status_line()
+        if summary != self._summary:
+            self._summary = summary
+            self.tmux.set_session_option(self.session, "@qd_summary", summary)
+
+    # ----------------------------------------------------------------- prompts
+
+    def recover_prompts(self) -> None:
+        """Prompts left half-sent by a process that died are marked failed, visibly, rather than
+        typed a second time."""
+        with self._mutex:
+            for agent in self.store.agents():
+                if agent.prompt_state is PromptState.SENDING:
+                    self.store.update(replace(agent, prompt_state=PromptState.FAILED))
+
+    def _maybe_deliver(self, agent: Agent) -> None:
+        if agent.prompt_state is not PromptState.PENDING or agent.id in self._delivering:
+            return
+        profile = self.settings.profiles.get(agent.kind)
+        if profile is None or agent.status is not profile.ready_status:
+            return
+        claimed = self.store.claim_prompt(agent.id)
+        if claimed is None:
+            return
+        self._delivering.add(agent.id)
+        threading.Thread(
+            target=self._deliver,
+            args=(claimed, profile),
+            name=f"deliver-{agent.name}",
+            daemon=True,
+        ).start()
+
+    def _deliver(self, agent: Agent, profile: AgentProfile) -> None:
+        """Type the prompt, press Enter, and verify the agent left its ready state."""
+        try:
+            ok = self.send_and_verify(agent, profile, agent.prompt)
+        except QuarterdeckError:
+            ok = False
+        finally:
+            self._delivering.discard(agent.id)
+        state = PromptState.DELIVERED if ok else PromptState.FAILED
+        with self._mutex:
+            current = self.store.get(agent.name)
+            if current is not None and current.id == agent.id:
+                self.store.update(replace(current, prompt_state=state))
+
+    def send_and_verify(self, agent: Agent, profile: AgentProfile, text: str) -> bool:
+        """Send ``text``, pause, press Enter, and verify the agent took it; retry Enter once.
+
+        Taken means the agent left its ready state, or the text no longer stands on its input
+        line (a fast command may be back at the prompt before we look).
+        """
+        if "\n" in text:
+            self.tmux.paste(agent.pane_id, text)
+        else:
+            self.tmux.send_text(agent.pane_id, text)
+        for _attempt in range(2):
+            time.sleep(ENTER_DELAY)
+            self.tmux.send_keys(agent.pane_id, "Enter")
+            deadline = time.monotonic() + PROMPT_VERIFY_SECONDS
+            while time.monotonic() < deadline:
+                facts = self.tmux.pane_facts().get(agent.pane_id)
+                if facts is None or facts.dead:
+                    return False
+                screen = self.tmux.capture(agent.pane_id)
+                reading = classify(profile, PaneView(screen, facts.title, facts.command))
+                if reading.status is not profile.ready_status or not input_pending(screen, text):
+                    return True
+                time.sleep(0.05)
+        return False
+
+    def wait_for_prompts(self, names: list[str], timeout: float) -> dict[str, PromptState]:
+        """Drive sweeps until the named agents' prompts are delivered (or failed, or time out).
+
+        Used by the command line when no dashboard engine runs.
+        """
+        deadline = time.monotonic() + timeout
+        states: dict[str, PromptState] = {}
+        while True:
+            self.sweep(deliver=True)
+            states = {}
+            for name in names:
+                agent = self.store.get(name)
+                states[name] = agent.prompt_state if agent else PromptState.FAILED
+            if all(s not in (PromptState.PENDING, PromptState.SENDING) for s in states.values()):
+                return states
+            if time.monotonic() > deadline:
+                return states
+            time.sleep(0.1)
+
+    # ----------------------------------------------------------------- stop / remove
+
+    def stop(self, name: str) -> None:
+        """End the agent's whole process tree, verified; its window stays with the last screen."""
+        agent = self.get(name)
+        facts = self.tmux.pane_facts().get(agent.pane_id)
+        pid = facts.pid if facts is not None else agent.pane_pid
+        left = end_process_tree(pid, agent.id)
+        if left:
+            raise QuarterdeckError(
+                f"could not end every process of {name!r}: pids {sorted(left)} are still alive"
+            )
+        now = self.clock()
+        with self._mutex:
+            stopped = replace(
+                agent,
+                status=Status.EXITED,
+                input_kind=None,
+                status_since=now,
+                evidence="user: stopped",
+                question="",
+                options=(),
+            )
+            self.store.update(stopped, transition=True)
+            self._tracked[agent.id] = self._tracker.start(
+                Reading(Status.EXITED, Evidence("user", "stopped")), now
+            )
+            if agent.window_id:
+                self.tmux.set_window_option(
+                    agent.window_id, "@qd_glyph", STATUS_GLYPH[Status.EXITED]
+                )
+            self.reload()
+
+    def removal_risk(self, name: str) -> RemovalRisk:
+        """What removing the agent would lose."""
+        agent = self.get(name)
+        return RemovalRisk(
+            name=name,
+            branch=agent.branch,
+            base=agent.base,
+            unmerged_commits=self.repo.unmerged_commits(agent.branch, agent.base),
+            changed_files=self.repo.changed_files(Path(agent.worktree)),
+        )
+
+    def remove(self, name: str, *, discard_unmerged: bool, discard_changes: bool) -> str:
+        """Stop the agent and remove its window, worktree and branch, keeping archive refs.
+
+        Refused (`UnsafeRemovalError`) when commits or changes would be lost and the matching
+        flag does not confirm it.
+        """
+        risk = self.removal_risk(name)
+        missing = []
+        if risk.unmerged_commits and not discard_unmerged:
+            missing.append("--discard-unmerged")
+        if risk.changed_files and not discard_changes:
+            missing.append("--discard-changes")
+        if missing:
+            raise UnsafeRemovalError(
+                f"refusing to remove {name!r}: it has {risk.describe()}. "
+                f"To remove it anyway (an archive ref keeps the work), confirm with "
+                f"{' '.join(missing)}"
+            )
+        agent = self.get(name)
+        with self._mutex:
+            facts = self.tmux.pane_facts().get(agent.pane_id)
+            if facts is not None and not facts.dead:
+                end_process_tree(facts.pid, agent.id)
+            kept = self.repo.archive(name, agent.branch, Path(agent.worktree))
+            if agent.window_id:
+                self.tmux.kill_window(agent.window_id)
+            self.repo.remove_worktree(Path(agent.worktree))
+            self.repo.delete_branch(agent.branch)
+            self.store.delete(agent.id)
+            self._tracked.pop(agent.id, None)
+            self.reload()
+            self._update_status_line()
+        if kept:
+            return f"removed {name}; kept {', '.join(kept)}"
+        return f"removed {name}; nothing needed keeping"
+
+    # ----------------------------------------------------------------- panes
+
+    def capture(self, name: str) -> str:
+        """The agent's screen with colours."""
+        agent = self.get(name)
+        return self.tmux.capture(agent.pane_id, ansi=True)
+
+    def attach(self, name: str) -> list[str] | None:
+        """Show the agent's pane: select its window when hosted, else give a command to run."""
+        agent = self.get(name)
+        if not self.tmux.has_session(self.session) or not agent.window_id:
+            raise QuarterdeckError(f"the tmux window of {name!r} is gone")
+        if self.hosted:
+            self.tmux.select_window(agent.window_id)
+            return None
+        viewer = self.tmux.viewer_session(self.session, agent.window_id)
+        return self.tmux.attach_argv(viewer)

@@ -1,0 +1,103 @@
+"""Processes: find an agent's whole process tree and end it, verified."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from pathlib import Path
+
+_PROC = Path("/proc")
+
+
+def _ppid_map() -> dict[int, int]:
+    parents: dict[int, int] = {}
+    for entry in _PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name is in parentheses and may contain spaces: split after the last ')'.
+        rest = stat[stat.rfind(")") + 2 :].split()
+        parents[int(entry.name)] = int(rest[1])
+    return parents
+
+
+def _has_marker(pid: int, marker: bytes) -> bool:
+    try:
+        return marker in (_PROC / str(pid) / "environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
+
+
+def agent_processes(root_pid: int, agent_id: str) -> set[int]:
+    """The pane's process and its descendants, plus any process that carries the agent's id in
+    its environment (daemons that re-parented themselves away from the pane)."""
+    parents = _ppid_map()
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parents.items():
+        children.setdefault(ppid, []).append(pid)
+    found: set[int] = set()
+    stack = [root_pid] if root_pid in parents else []
+    while stack:
+        pid = stack.pop()
+        if pid in found:
+            continue
+        found.add(pid)
+        stack.extend(children.get(pid, []))
+    marker = f"QUARTERDECK_AGENT_ID={agent_id}".encode()
+    me = os.getpid()
+    ancestors = set()
+    p = me
+    while p > 1 and p in parents:
+        ancestors.add(p)
+        p = parents[p]
+    for pid in parents:
+        if pid not in found and _has_marker(pid, marker):
+            found.add(pid)
+    return found - ancestors - {me}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (_PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    return state[state.rfind(")") + 2 :].split()[0] != "Z"
+
+
+def _signal_all(pids: set[int], sig: signal.Signals) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
+def _wait_gone(pids: set[int], timeout: float) -> set[int]:
+    deadline = time.monotonic() + timeout
+    left = {p for p in pids if _alive(p)}
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = {p for p in left if _alive(p)}
+    return left
+
+
+def end_process_tree(root_pid: int, agent_id: str, grace: float = 3.0) -> set[int]:
+    """SIGTERM (and SIGHUP) the agent's processes, SIGKILL what is left after ``grace`` seconds.
+
+    Returns the pids still alive afterwards (empty on success).
+    """
+    pids = agent_processes(root_pid, agent_id)
+    if not pids:
+        return set()
+    _signal_all(pids, signal.SIGHUP)
+    _signal_all(pids, signal.SIGTERM)
+    left = _wait_gone(pids, grace)
+    # Children may have been forked while we waited: look again.
+    left |= {p for p in agent_processes(root_pid, agent_id) if _alive(p)}
+    if left:
+        _signal_all(left, signal.SIGKILL)
+        left = _wait_gone(left, 2.0)
+    return left

@@ -1,0 +1,303 @@
+"""tmux: Quarterdeck's private server, one session per repository, one window per agent."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+from dataclasses import dataclass
+
+import libtmux
+
+from app.core.errors import QuarterdeckError, ToolMissingError
+
+_SEP = "\x1f"
+_FACTS_FORMAT = _SEP.join(
+    [
+        "#{pane_id}",
+        "#{window_id}",
+        "#{session_name}",
+        "#{pane_pid}",
+        "#{pane_dead}",
+        "#{pane_dead_status}",
+        "#{pane_current_command}",
+        "#{window_activity}",
+        "#{pane_title}",
+    ]
+)
+
+
+class TmuxError(QuarterdeckError):
+    """A tmux command failed."""
+
+
+@dataclass(frozen=True)
+class PaneFacts:
+    """What tmux reports about one pane in a single cheap call for all panes."""
+
+    pane_id: str
+    window_id: str
+    session: str
+    pid: int
+    dead: bool
+    dead_status: int | None
+    command: str
+    activity: int
+    title: str
+
+
+@dataclass(frozen=True)
+class NewPane:
+    """The stable ids of a freshly created agent window."""
+
+    window_id: str
+    pane_id: str
+    pid: int
+
+
+def require_tmux() -> str:
+    """The tmux binary, or a `ToolMissingError` that says how to get it."""
+    path = shutil.which("tmux")
+    if path is None:
+        raise ToolMissingError(
+            "tmux is not installed; install it (e.g. `sudo apt-get install tmux`) and try again"
+        )
+    return path
+
+
+class TmuxServer:
+    """Quarterdeck's own tmux server (``tmux -L <socket>``), never the user's."""
+
+    def __init__(self, socket_name: str) -> None:
+        require_tmux()
+        self.socket_name = socket_name
+        self.server = libtmux.Server(socket_name=socket_name)
+
+    def cmd(self, *args: str) -> list[str]:
+        """Run one tmux command on this server; raise `TmuxError` with tmux's words on failure."""
+        result = self.server.cmd(*args)
+        if result.returncode != 0:
+            raise TmuxError(f"tmux {args[0]} failed: {' '.join(result.stderr) or 'unknown error'}")
+        return list(result.stdout)
+
+    def is_running(self) -> bool:
+        """True when the server is up."""
+        return bool(self.server.is_alive())
+
+    def has_session(self, session: str) -> bool:
+        """True when ``session`` exists (exact name)."""
+        return self.server.cmd("has-session", "-t", f"={session}").returncode == 0
+
+    def ensure_session(self, session: str, cwd: str, window0: list[str], return_key: str) -> bool:
+        """Create the repository's session with window 0 running ``window0`` if it is missing.
+
+        Returns True when the session was created.
+        """
+        if self.has_session(session):
+            return False
+        self.cmd(
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-n",
+            "dashboard",
+            "-c",
+            cwd,
+            "-x",
+            "200",
+            "-y",
+            "50",
+            "--",
+            shlex.join(window0),
+        )
+        self._configure(session, return_key)
+        return True
+
+    def _configure(self, session: str, return_key: str) -> None:
+        # Global options are fine: this server is Quarterdeck's alone.
+        for args in (
+            ("set", "-g", "history-limit", "10000"),
+            ("set", "-g", "status-right", "#{@qd_summary} │ " + return_key + ": dashboard "),
+            ("set", "-g", "status-right-length", "90"),
+            ("set", "-g", "status-left", " qd:#{@qd_repo} "),
+            ("set", "-g", "status-left-length", "30"),
+            ("setw", "-g", "window-status-format", " #I #{?@qd_glyph,#{@qd_glyph} ,}#W "),
+            ("setw", "-g", "window-status-current-format", "[#I #{?@qd_glyph,#{@qd_glyph} ,}#W]"),
+            ("set", "-t", session, "@qd_repo", session),
+            ("set", "-g", "escape-time", "10"),
+            ("set", "-g", "focus-events", "on"),
+        ):
+            self.cmd(*args)
+        self.bind_return_key(return_key)
+
+    def bind_return_key(self, key: str) -> None:
+        """One key, in every pane of this server, returns to the dashboard: in the hosted session
+        it selects window 0; in a viewer session (``@qd_viewer`` set) it detaches back to the
+        terminal the dashboard runs in."""
+        self.cmd(
+            "bind-key",
+            "-n",
+            key,
+            "if-shell",
+            "-F",
+            "#{@qd_viewer}",
+            "detach-client",
+            "select-window -t :0",
+        )
+
+    def respawn_window0(self, session: str, cwd: str, argv: list[str], env: dict[str, str]) -> None:
+        """Start ``argv`` in window 0, replacing whatever runs there."""
+        target = f"={session}:0"
+        env_args = [a for k, v in env.items() for a in ("-e", f"{k}={v}")]
+        command = "exec " + shlex.join(argv)
+        if self.server.cmd("list-panes", "-t", target).returncode != 0:
+            self.cmd(
+                "new-window",
+                "-d",
+                "-t",
+                target,
+                "-n",
+                "dashboard",
+                "-c",
+                cwd,
+                *env_args,
+                "--",
+                command,
+            )
+        else:
+            self.cmd("respawn-window", "-k", "-t", target, "-c", cwd, *env_args, "--", command)
+        self.cmd("set-option", "-w", "-t", target, "remain-on-exit", "off")
+
+    def window0_command(self, session: str) -> str | None:
+        """What runs in window 0, or None when there is no live window 0."""
+        out = self.server.cmd(
+            "display-message", "-p", "-t", f"={session}:0", "#{pane_dead} #{@qd_role}"
+        )
+        if out.returncode != 0 or not out.stdout:
+            return None
+        dead, _, role = out.stdout[0].partition(" ")
+        return None if dead == "1" else role
+
+    def mark_window0(self, session: str, role: str) -> None:
+        """Record what runs in window 0 (``dashboard`` or ``placeholder``)."""
+        self.cmd("set-option", "-w", "-t", f"={session}:0", "@qd_role", role)
+
+    def new_agent_window(
+        self, session: str, name: str, cwd: str, argv: list[str], env: dict[str, str]
+    ) -> NewPane:
+        """A new window running ``argv`` (exec'd, so the pane's pid is the agent's)."""
+        args = [
+            "new-window",
+            "-d",
+            "-P",
+            "-F",
+            "#{window_id} #{pane_id} #{pane_pid}",
+            "-t",
+            f"={session}:",
+            "-n",
+            name,
+            "-c",
+            cwd,
+        ]
+        for key, value in env.items():
+            args += ["-e", f"{key}={value}"]
+        args += ["--", "exec " + shlex.join(argv)]
+        out = self.cmd(*args)
+        window_id, pane_id, pid = out[0].split()
+        for opt in (("remain-on-exit", "on"), ("automatic-rename", "off"), ("allow-rename", "off")):
+            self.cmd("set-option", "-w", "-t", window_id, *opt)
+        return NewPane(window_id, pane_id, int(pid))
+
+    def pane_facts(self) -> dict[str, PaneFacts]:
+        """Facts for every pane of the server, in one tmux call."""
+        result = self.server.cmd("list-panes", "-a", "-F", _FACTS_FORMAT)
+        if result.returncode != 0:
+            return {}
+        facts: dict[str, PaneFacts] = {}
+        for line in result.stdout:
+            parts = line.split(_SEP, 8)
+            if len(parts) != 9:
+                continue
+            pane, window, session, pid, dead, dstatus, command, activity, title = parts
+            facts[pane] = PaneFacts(
+                pane_id=pane,
+                window_id=window,
+                session=session,
+                pid=int(pid or 0),
+                dead=dead == "1",
+                dead_status=int(dstatus) if dstatus.lstrip("-").isdigit() else None,
+                command=command,
+                activity=int(activity or 0),
+                title=title.strip(),
+            )
+        return facts
+
+    def capture(self, pane_id: str, ansi: bool = False) -> str:
+        """The visible screen of a pane (with colour escapes when ``ansi``)."""
+        args = ["capture-pane", "-p", "-t", pane_id]
+        if ansi:
+            args.insert(2, "-e")
+        result = self.server.cmd(*args)
+        if result.returncode != 0:
+            raise TmuxError(f"cannot read pane {pane_id}: {' '.join(result.stderr)}")
+        return "\n".join(result.stdout)
+
+    def send_text(self, pane_id: str, text: str) -> None:
+        """Type ``text`` literally into a pane (no key names interpreted)."""
+        self.cmd("send-keys", "-t", pane_id, "-l", "--", text)
+
+    def paste(self, pane_id: str, text: str) -> None:
+        """Paste multi-line ``text`` as one bracketed paste (newlines do not submit it)."""
+        buffer = f"qd-{pane_id.lstrip('%')}"
+        self.cmd("set-buffer", "-b", buffer, "--", text)
+        self.cmd("paste-buffer", "-p", "-d", "-b", buffer, "-t", pane_id)
+
+    def send_keys(self, pane_id: str, *keys: str) -> None:
+        """Press named keys (``Enter``, ``Escape``, ``C-c``) in a pane."""
+        self.cmd("send-keys", "-t", pane_id, *keys)
+
+    def select_window(self, window_id: str) -> None:
+        """Make ``window_id`` the current window of its session."""
+        self.cmd("select-window", "-t", window_id)
+
+    def kill_window(self, window_id: str) -> None:
+        """Close a window (ignoring one that is already gone)."""
+        self.server.cmd("kill-window", "-t", window_id)
+
+    def set_session_option(self, session: str, name: str, value: str) -> None:
+        """Set a session (user) option, e.g. ``@qd_summary``."""
+        self.server.cmd("set-option", "-t", f"={session}:", name, value)
+
+    def set_window_option(self, window_id: str, name: str, value: str) -> None:
+        """Set a window (user) option, e.g. ``@qd_glyph``."""
+        self.server.cmd("set-option", "-w", "-t", window_id, name, value)
+
+    def viewer_session(self, session: str, window_id: str) -> str:
+        """A throw-away session grouped with ``session``, showing ``window_id``; the return key
+        detaches from it and it disappears once no client is attached."""
+        viewer = f"{session}-view-{os.getpid()}"
+        if not self.has_session(viewer):
+            self.cmd("new-session", "-d", "-t", f"={session}", "-s", viewer)
+            self.cmd("set-option", "-t", f"={viewer}:", "@qd_viewer", "1")
+            self.cmd("set-option", "-t", f"={viewer}:", "destroy-unattached", "on")
+        self.cmd("select-window", "-t", f"={viewer}:{window_id}")
+        return viewer
+
+    def attach_argv(self, session: str) -> list[str]:
+        """The command that attaches the current terminal to ``session`` on this server."""
+        return [
+            "env",
+            "-u",
+            "TMUX",
+            require_tmux(),
+            "-L",
+            self.socket_name,
+            "attach-session",
+            "-t",
+            f"={session}",
+        ]
+
+    def kill_server(self) -> None:
+        """Stop the whole server (tests and emergency stop)."""
+        self.server.cmd("kill-server")

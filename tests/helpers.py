@@ -1,0 +1,59 @@
+"""Shared test helpers: polling with a deadline, real git repositories, tmux reads."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+}
+
+
+def wait_for(
+    predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.05, what: str = ""
+) -> T:
+    """Poll ``predicate`` until it returns something truthy; fail with ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout
+    last: T = predicate()
+    while not last:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        time.sleep(interval)
+        last = predicate()
+    return last
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in ``cwd`` and return its stripped output."""
+    out = subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip()
+
+
+def make_repo(path: Path, *, commit: bool = True) -> Path:
+    """A real repository on branch ``main`` with one commit (unless ``commit`` is False)."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    if commit:
+        (path / "README.md").write_text("# test repo\n")
+        git(path, "add", "README.md")
+        git(path, "commit", "-q", "-m", "initial")
+    return path
+
+
+def tmux(socket: str, *args: str) -> str:
+    """Run a tmux command on a test server and return its output."""
+    out = subprocess.run(
+        ["tmux", "-L", socket, *args], check=False, capture_output=True, text=True
+    )
+    return out.stdout

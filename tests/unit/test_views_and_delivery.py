@@ -1,0 +1,37 @@
+from app.core.agent import Agent
+from app.core.delivery import input_pending
+from app.core.ports import RemovalRisk
+from app.core.status import InputKind, Status
+from app.core.views import FleetView, format_duration
+
+
+def agent(name: str, status: Status, kind: InputKind | None = None) -> Agent:
+    return Agent(id=name, name=name, kind="demo", command="", branch=f"qd/{name}", base="main",
+                 base_commit="abc", worktree="/w", session="s", window_id="@1", pane_id="%1",
+                 pane_pid=1, created_at=0.0, status=status, input_kind=kind)
+
+
+def test_counts_and_status_line() -> None:
+    view = FleetView.from_agents("r", [agent("a", Status.WORKING), agent("b", Status.NEEDS_INPUT,
+                                  InputKind.PERMISSION), agent("c", Status.WORKING)])
+    assert view.counts() == {Status.NEEDS_INPUT: 1, Status.WORKING: 2}
+    assert view.rows[1].status_label == "needs_input:permission"
+    assert view.status_line() == "3 agents · 1 waiting on you · ●2"
+    assert FleetView.from_agents("r", []).status_line() == "no agents"
+
+
+def test_durations() -> None:
+    assert [format_duration(s) for s in (5, 65, 3700, 90000)] == ["5s", "1m05s", "1h01m", "1d1h"]
+
+
+def test_removal_risk_sentence() -> None:
+    assert RemovalRisk("a", "qd/a", "main", 0, ()).safe
+    risk = RemovalRisk("a", "qd/a", "main", 2, ("x.py",))
+    assert not risk.safe
+    assert risk.describe() == "2 commits on qd/a not in main and 1 uncommitted or untracked file"
+
+
+def test_input_pending_follows_the_input_line() -> None:
+    assert input_pending("demo> fix the bug", "fix the bug")
+    assert not input_pending("demo> fix the bug\n⠋ Thinking… (esc to interrupt)", "fix the bug")
+    assert not input_pending("$ echo hi\nhi\n$ ", "echo hi")
