@@ -624,4 +624,4 @@ class Fleet:
             self.tmux.select_window(agent.window_id)
             return None
         viewer = self.tmux.viewer_session(self.session, agent.window_id)
-        return self.tmux.attach_argv(viewer)
+        return self.tmux.attach_argv(viewer, viewer=True)

@@ -274,19 +274,19 @@ class TmuxServer:
         self.server.cmd("set-option", "-w", "-t", window_id, name, value)
 
     def viewer_session(self, session: str, window_id: str) -> str:
-        """A throw-away session grouped with ``session``, showing ``window_id``; the return key
-        detaches from it and it disappears once no client is attached."""
+        """A throw-away session grouped with ``session``, showing ``window_id``. The return key
+        detaches from it; attach it with `attach_argv` (``viewer=True``) so that it disappears
+        once its client detaches."""
         viewer = f"{session}-view-{os.getpid()}"
         if not self.has_session(viewer):
             self.cmd("new-session", "-d", "-t", f"={session}", "-s", viewer)
             self.cmd("set-option", "-t", f"={viewer}:", "@qd_viewer", "1")
-            self.cmd("set-option", "-t", f"={viewer}:", "destroy-unattached", "on")
         self.cmd("select-window", "-t", f"={viewer}:{window_id}")
         return viewer
 
-    def attach_argv(self, session: str) -> list[str]:
+    def attach_argv(self, session: str, *, viewer: bool = False) -> list[str]:
         """The command that attaches the current terminal to ``session`` on this server."""
-        return [
+        argv = [
             "env",
             "-u",
             "TMUX",
@@ -297,6 +297,10 @@ class TmuxServer:
             "-t",
             f"={session}",
         ]
+        if viewer:
+            # Set only once attached: tmux would destroy a session that has never had a client.
+            argv += [";", "set-option", "-t", f"={session}:", "destroy-unattached", "on"]
+        return argv
 
     def kill_server(self) -> None:
         """Stop the whole server (tests and emergency stop)."""
