@@ -89,7 +89,7 @@ class Fleet:
         self.hosted = os.environ.get("QUARTERDECK_HOSTED") == self.session
         self._tracker = StatusTracker()
         self._tracked: dict[str, TrackedStatus] = {}
-        self._looked_at: dict[str, tuple[float, tuple[int, bool]]] = {}
+        self._looked_at: dict[str, tuple[float, tuple[int, bool, int | None]]] = {}
         self._diffed_at: dict[str, float] = {}
         self._readings: dict[str, Reading] = {}
         self._agents: list[Agent] = []
@@ -279,7 +279,7 @@ class Fleet:
             env = {"QUARTERDECK_AGENT_ID": agent_id, "QUARTERDECK_AGENT_NAME": plan.name}
             env.update(self.profile(kind).env)
             pane = self.tmux.new_agent_window(
-                self.session, plan.name, str(plan.worktree), plan.argv, env
+                self.session, agent_id, plan.name, str(plan.worktree), plan.argv, env
             )
             agent = replace(
                 agent, window_id=pane.window_id, pane_id=pane.pane_id, pane_pid=pane.pid
@@ -318,13 +318,15 @@ class Fleet:
         Returns True when anything visible changed.
         """
         now = self.clock() if now is None else now
-        facts = self.tmux.pane_facts()
+        facts = self.tmux.agent_panes()
+        if any(f.dead and f.dead_status is None for f in facts.values()):
+            self.tmux.reap()
         with self._mutex:
             stored = {a.id: a for a in self.store.agents()}
             changed = [a.id for a in self._agents] != list(stored)
             agents: list[Agent] = []
             for agent in stored.values():
-                updated = self._observe(agent, facts.get(agent.pane_id), now)
+                updated = self._observe(agent, facts.get(agent.id), now)
                 if updated != agent:
                     transition = (updated.status, updated.input_kind) != (
                         agent.status,
@@ -357,7 +359,7 @@ class Fleet:
             return Reading(Status.UNKNOWN, Evidence("config", f"unknown kind {agent.kind!r}"))
         # tmux keeps activity to the second: the screen can only have changed since the last
         # look if the activity time moved, or if it falls in the second of that look.
-        look = (pane.activity, pane.dead)
+        look = (pane.activity, pane.dead, pane.dead_status)
         last = self._looked_at.get(agent.id)
         cached = self._readings.get(agent.id)
         if (
@@ -490,19 +492,22 @@ class Fleet:
         Taken means the agent left its ready state, or the text no longer stands on its input
         line (a fast command may be back at the prompt before we look).
         """
+        pane = self._pane(agent)
+        if pane is None or pane.dead:
+            return False
         if "\n" in text:
-            self.tmux.paste(agent.pane_id, text)
+            self.tmux.paste(pane.pane_id, text)
         else:
-            self.tmux.send_text(agent.pane_id, text)
+            self.tmux.send_text(pane.pane_id, text)
         for _attempt in range(2):
             time.sleep(ENTER_DELAY)
-            self.tmux.send_keys(agent.pane_id, "Enter")
+            self.tmux.send_keys(pane.pane_id, "Enter")
             deadline = time.monotonic() + PROMPT_VERIFY_SECONDS
             while time.monotonic() < deadline:
-                facts = self.tmux.pane_facts().get(agent.pane_id)
+                facts = self._pane(agent)
                 if facts is None or facts.dead:
                     return False
-                screen = self.tmux.capture(agent.pane_id)
+                screen = self.tmux.capture(facts.pane_id)
                 reading = classify(profile, PaneView(screen, facts.title, facts.command))
                 if reading.status is not profile.ready_status or not input_pending(screen, text):
                     return True
@@ -533,7 +538,7 @@ class Fleet:
     def stop(self, name: str) -> None:
         """End the agent's whole process tree, verified; its window stays with the last screen."""
         agent = self.get(name)
-        facts = self.tmux.pane_facts().get(agent.pane_id)
+        facts = self._pane(agent)
         pid = facts.pid if facts is not None else agent.pane_pid
         left = end_process_tree(pid, agent.id)
         if left:
@@ -592,7 +597,7 @@ class Fleet:
             )
         agent = self.get(name)
         with self._mutex:
-            facts = self.tmux.pane_facts().get(agent.pane_id)
+            facts = self._pane(agent)
             if facts is not None and not facts.dead:
                 end_process_tree(facts.pid, agent.id)
             kept = self.repo.archive(name, agent.branch, Path(agent.worktree))
@@ -610,18 +615,25 @@ class Fleet:
 
     # ----------------------------------------------------------------- panes
 
+    def _pane(self, agent: Agent) -> PaneFacts | None:
+        """The agent's pane, found by the agent id tmux carries for it (never by a bare %id)."""
+        return self.tmux.agent_panes().get(agent.id)
+
     def capture(self, name: str) -> str:
         """The agent's screen with colours."""
-        agent = self.get(name)
-        return self.tmux.capture(agent.pane_id, ansi=True)
+        pane = self._pane(self.get(name))
+        if pane is None:
+            raise QuarterdeckError(f"the tmux pane of {name!r} is gone")
+        return self.tmux.capture(pane.pane_id, ansi=True)
 
     def attach(self, name: str) -> list[str] | None:
         """Show the agent's pane: select its window when hosted, else give a command to run."""
         agent = self.get(name)
-        if not self.tmux.has_session(self.session) or not agent.window_id:
+        pane = self._pane(agent)
+        if pane is None:
             raise QuarterdeckError(f"the tmux window of {name!r} is gone")
         if self.hosted:
-            self.tmux.select_window(agent.window_id)
+            self.tmux.select_window(pane.window_id)
             return None
-        viewer = self.tmux.viewer_session(self.session, agent.window_id)
+        viewer = self.tmux.viewer_session(self.session, pane.window_id)
         return self.tmux.attach_argv(viewer, viewer=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
+import signal
 from dataclasses import dataclass
 
 import libtmux
@@ -22,6 +24,7 @@ _FACTS_FORMAT = _SEP.join(
         "#{pane_dead_status}",
         "#{pane_current_command}",
         "#{window_activity}",
+        "#{@qd_agent}",
         "#{pane_title}",
     ]
 )
@@ -43,6 +46,7 @@ class PaneFacts:
     dead_status: int | None
     command: str
     activity: int
+    agent_id: str
     title: str
 
 
@@ -184,9 +188,16 @@ class TmuxServer:
         self.cmd("set-option", "-w", "-t", f"={session}:0", "@qd_role", role)
 
     def new_agent_window(
-        self, session: str, name: str, cwd: str, argv: list[str], env: dict[str, str]
+        self,
+        session: str,
+        agent_id: str,
+        name: str,
+        cwd: str,
+        argv: list[str],
+        env: dict[str, str],
     ) -> NewPane:
-        """A new window running ``argv`` (exec'd, so the pane's pid is the agent's)."""
+        """A new window running ``argv`` (exec'd, so the pane's pid is the agent's), marked with
+        the agent's id so that it is never mistaken for another pane with a recycled ``%id``."""
         args = [
             "new-window",
             "-d",
@@ -205,22 +216,27 @@ class TmuxServer:
         args += ["--", "exec " + shlex.join(argv)]
         out = self.cmd(*args)
         window_id, pane_id, pid = out[0].split()
-        for opt in (("remain-on-exit", "on"), ("automatic-rename", "off"), ("allow-rename", "off")):
+        for opt in (
+            ("@qd_agent", agent_id),
+            ("remain-on-exit", "on"),
+            ("automatic-rename", "off"),
+            ("allow-rename", "off"),
+        ):
             self.cmd("set-option", "-w", "-t", window_id, *opt)
         return NewPane(window_id, pane_id, int(pid))
 
-    def pane_facts(self) -> dict[str, PaneFacts]:
-        """Facts for every pane of the server, in one tmux call."""
+    def agent_panes(self) -> dict[str, PaneFacts]:
+        """Facts for every agent pane of the server, keyed by agent id, in one tmux call."""
         result = self.server.cmd("list-panes", "-a", "-F", _FACTS_FORMAT)
         if result.returncode != 0:
             return {}
         facts: dict[str, PaneFacts] = {}
         for line in result.stdout:
-            parts = line.split(_SEP, 8)
-            if len(parts) != 9:
+            parts = line.split(_SEP, 9)
+            if len(parts) != 10 or not parts[8]:
                 continue
-            pane, window, session, pid, dead, dstatus, command, activity, title = parts
-            facts[pane] = PaneFacts(
+            pane, window, session, pid, dead, dstatus, command, activity, agent, title = parts
+            facts[agent] = PaneFacts(
                 pane_id=pane,
                 window_id=window,
                 session=session,
@@ -229,9 +245,18 @@ class TmuxServer:
                 dead_status=int(dstatus) if dstatus.lstrip("-").isdigit() else None,
                 command=command,
                 activity=int(activity or 0),
+                agent_id=agent,
                 title=title.strip(),
             )
         return facts
+
+    def reap(self) -> None:
+        """Nudge the server to collect exited agents: tmux 3.3 can miss a child's exit when two
+        end together, leaving the pane dead with no exit status until its next SIGCHLD."""
+        out = self.server.cmd("display-message", "-p", "#{pid}")
+        if out.returncode == 0 and out.stdout and out.stdout[0].isdigit():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(out.stdout[0]), signal.SIGCHLD)
 
     def capture(self, pane_id: str, ansi: bool = False) -> str:
         """The visible screen of a pane (with colour escapes when ``ansi``)."""

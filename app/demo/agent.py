@@ -1,0 +1,590 @@
+"""The demo agent: ``python -m app.demo.agent [--seed N] [--speed X] [--behaviour B] [--name N]``.
+
+A stdlib-only stand-in for an interactive coding-agent TUI. It shows a prompt, turns a spinner
+while it "works", really edits files in its working directory and really commits them, and
+sometimes stops for a permission dialog or a free-text question. Quarterdeck classifies its
+screen with the ``[demo]`` rules in ``app/profiles/agents.toml``, so the strings drawn here are
+a contract: change them only together with those rules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import os
+import random
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import termios
+import time
+import unicodedata
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any, Literal
+
+from app.demo.script import BEHAVIOURS, Behaviour, Planner, Step, Turn, apply_edit
+
+Key = tuple[str, str]
+"""A key event: ``(kind, text)``; kind is text, paste, enter, backspace, esc, up, down,
+ctrl_c or ctrl_d, and text is only set for text and paste."""
+Mode = Literal["idle", "working", "dialog", "question"]
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+FRAMES_PER_SECOND = 8
+ESC_WAIT = 0.05  # a lone ESC is one not followed by more bytes within this long
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+OPTIONS = (
+    "Yes",
+    "Yes, and don't ask again for this command",
+    "No, tell the agent what to do instead",
+)
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Quarterdeck Demo",
+    "GIT_AUTHOR_EMAIL": "demo@quarterdeck.invalid",
+    "GIT_COMMITTER_NAME": "Quarterdeck Demo",
+    "GIT_COMMITTER_EMAIL": "demo@quarterdeck.invalid",
+}
+_SINGLE = {"\r": "enter", "\n": "enter", "\x7f": "backspace", "\x08": "backspace"}
+_SINGLE |= {"\x03": "ctrl_c", "\x04": "ctrl_d"}
+
+
+def parse_keys(buf: str, final: bool = False) -> tuple[list[Key], str]:
+    """Split decoded terminal input into key events.
+
+    Args:
+        buf: Input not parsed yet.
+        final: No more bytes are coming soon, so a cut-short escape sequence is a lone Esc.
+
+    Returns:
+        The events, and the unparsed rest (an incomplete escape sequence or paste).
+    """
+    keys: list[Key] = []
+    i = 0
+    while i < len(buf):
+        c = buf[i]
+        if c == "\x1b":
+            if buf.startswith(PASTE_START, i):
+                end = buf.find(PASTE_END, i)
+                if end < 0 and not final:
+                    break
+                end = len(buf) if end < 0 else end
+                keys.append(("paste", buf[i + len(PASTE_START) : end]))
+                i = end + len(PASTE_END)
+                continue
+            nxt, j = buf[i + 1 : i + 2], i + 2  # j: the final byte of ESC [ ... or ESC O x
+            while nxt == "[" and j < len(buf) and "\x20" <= buf[j] <= "\x3f":
+                j += 1
+            if nxt in ("[", "O") and j < len(buf):
+                key = {"A": "up", "B": "down"}.get(buf[j])  # other sequences are ignored
+                keys += [(key, "")] if key else []
+                i = j + 1
+            elif nxt not in ("", "[", "O") or final:
+                keys.append(("esc", ""))  # a lone Esc, maybe followed by a typed key
+                i += 1
+            else:
+                break  # a sequence cut short: wait for its rest
+        elif c == "\r" and buf[i + 1 : i + 2] == "\n":
+            i += 1  # CRLF from a pipe is one Enter; the \n is taken next round
+        elif c in _SINGLE:
+            keys.append((_SINGLE[c], ""))
+            i += 1
+        elif c < " " and c != "\t":
+            i += 1
+        else:
+            j = i
+            while j < len(buf) and (buf[j] >= " " or buf[j] == "\t") and buf[j] != "\x7f":
+                j += 1
+            keys.append(("text", buf[i:j].replace("\t", " ")))
+            i = j
+    return keys, buf[i:]
+
+
+def cells(text: str) -> int:
+    """The terminal columns ``text`` takes (wide East Asian characters take two)."""
+    wide = {"W", "F"}
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in wide else 1
+        for ch in text
+    )
+
+
+def box(lines: list[str]) -> list[str]:
+    """A rounded box around ``lines``, at least 56 columns wide and as wide as they need."""
+    inner = max(52, *(cells(line) for line in lines))
+    rows = [f"│ {line}{' ' * (inner - cells(line))} │" for line in lines]
+    return ["╭" + "─" * (inner + 2) + "╮", *rows, "╰" + "─" * (inner + 2) + "╯"]
+
+
+class KeyReader:
+    """Reads stdin without blocking the spinner for long, decoding UTF-8 and escape sequences."""
+
+    def __init__(self, fd: int) -> None:
+        """Read from file descriptor ``fd``."""
+        self.fd = fd
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.pending = ""
+        self.eof = False
+
+    def _fill(self, timeout: float) -> bool:
+        if self.eof or not select.select([self.fd], [], [], max(timeout, 0.0))[0]:
+            return False
+        try:
+            data = os.read(self.fd, 4096)
+        except OSError:  # the terminal went away
+            data = b""
+        self.eof = not data
+        self.pending += self.decoder.decode(data, final=self.eof)
+        return bool(data)
+
+    def read(self, timeout: float) -> list[Key]:
+        """The keys that arrive within ``timeout`` seconds (sleeps it out at end of input)."""
+        if self.eof:
+            time.sleep(max(timeout, 0.0))
+            return []
+        self._fill(timeout)
+        keys: list[Key] = []
+        while True:
+            more, self.pending = parse_keys(self.pending, final=self.eof)
+            keys += more
+            if not self.pending or self.pending.startswith(PASTE_START):
+                return keys
+            # An escape sequence is cut short: wait a moment for its rest, else it was an Esc.
+            if not self._fill(ESC_WAIT):
+                more, self.pending = parse_keys(self.pending, final=True)
+                return keys + more
+
+
+def git(*args: str) -> str:
+    """Run git in the working directory with the demo identity; its stdout, or raise."""
+    env = {**os.environ, **GIT_ENV}
+    done = subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return done.stdout
+
+
+def in_git_repo() -> bool:
+    """Whether the working directory is inside a git work tree."""
+    try:
+        return git("rev-parse", "--is-inside-work-tree").strip() == "true"
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+class Agent:
+    """The demo agent's state machine: idle prompt, working spinner, dialog and question."""
+
+    def __init__(self, seed: int, speed: float, behaviour: Behaviour, name: str) -> None:
+        """Set the agent up; nothing is drawn until `run`."""
+        self.seed, self.speed, self.behaviour, self.name = seed, speed, behaviour, name
+        self.planner = Planner(seed, behaviour)
+        self.timing = random.Random(f"timing-{seed}")  # apart from the plan's generator
+        self.keys = KeyReader(sys.stdin.fileno())
+        self.git = in_git_repo()
+        self.mode: Mode = "idle"
+        self.title = ""
+        self.line = ""  # the demo> input; kept (hidden) while working
+        self.answer = ""
+        self.queue: deque[str] = deque()
+        self.turn = Turn("worker", "", ())
+        self.step = 0
+        self.deadline = 0.0
+        self.frame = -1
+        self.choice = 0
+        self.block_rows = 0  # terminal rows the open dialog or question occupies
+        self.note = ""  # the user's last answer, written down by the next edit
+        self.edited: set[str] = set()
+        self.uncommitted: set[str] = set()  # across turns, like a real agent's dirty tree
+        self.commits = 0
+
+    # ----- output -------------------------------------------------------------------------
+
+    def out(self, text: str) -> None:
+        """Write ``text`` to the terminal at once (UTF-8 whatever the locale says)."""
+        sys.stdout.buffer.write(text.encode("utf-8", "replace"))
+        sys.stdout.buffer.flush()
+
+    def set_title(self, state: str) -> None:
+        """Show ``state`` in the pane title (OSC 2), once per change."""
+        if state != self.title:
+            self.title = state
+            self.out(f"\x1b]2;demo: {state}\x07")
+
+    def say(self, line: str) -> None:
+        """Print a finished line over the bottom line, keeping the spinner below it."""
+        self.out(f"\r\x1b[K{line}\n")
+        if self.mode == "working":
+            self.draw_spinner(force=True)
+
+    def draw_spinner(self, force: bool = False) -> None:
+        """Redraw the spinner line in place when its frame changed."""
+        frame = int(time.monotonic() * FRAMES_PER_SECOND) % len(SPINNER)
+        if force or frame != self.frame:
+            self.frame = frame
+            verb = self.turn.steps[self.step].verb
+            self.out(f"\r\x1b[K{SPINNER[frame]} {verb}… (esc to interrupt)")
+
+    def rows(self, text: str) -> int:
+        """How many terminal rows ``text`` wraps onto."""
+        cols = max(shutil.get_terminal_size().columns, 1)
+        return max(1, -(-cells(text) // cols))
+
+    def redraw_input(self, prefix: str, old: str, new: str) -> None:
+        """Replace the input line ``prefix + old`` (maybe wrapped) by ``prefix + new``."""
+        up = self.rows(prefix + old) - 1
+        self.out("\r" + (f"\x1b[{up}A" if up else "") + f"\x1b[J{prefix}{new}")
+
+    def draw_block(self, lines: list[str]) -> None:
+        """Draw a dialog box over the previous one, if any, and remember its height."""
+        self.erase_block()
+        self.out("".join(f"{line}\n" for line in lines))
+        self.block_rows = sum(self.rows(line) for line in lines)
+
+    def erase_block(self, below: int = 0) -> None:
+        """Remove the box (and ``below`` rows typed under it) from the screen.
+
+        An answered dialog left on screen would still match the classifier's dialog rules
+        for a while, so the box goes, and a one-line record of the answer replaces it.
+        """
+        if self.block_rows + below:
+            self.out(f"\r\x1b[{self.block_rows + below}A\x1b[J")
+        self.block_rows = 0
+
+    # ----- turns --------------------------------------------------------------------------
+
+    def submit(self, text: str) -> None:
+        """Act on a line entered at the prompt."""
+        if text.strip() == "/exit":
+            self.out("Bye.\n")
+            raise SystemExit(0)
+        self.turn = self.planner.next_turn(text)
+        self.step, self.commits, self.note = -1, 0, ""
+        self.edited.clear()
+        self.next_step()
+
+    def next_step(self) -> None:
+        """Start the turn's next step, or end the turn after the last."""
+        self.step += 1
+        if self.step >= len(self.turn.steps):
+            self.mode = "idle"
+            self.say(f"✓ Turn done: edited {len(self.edited)} files, {self.commits} commits")
+            if self.behaviour == "quitter":
+                self.out("Bye.\n")
+                raise SystemExit(0)
+            self.go_idle()
+            return
+        self.mode = "working"
+        self.set_title("working")
+        self.deadline = time.monotonic() + 0.6 / self.speed * self.timing.uniform(0.5, 1.5)
+        self.draw_spinner(force=True)
+
+    def finish_step(self) -> None:
+        """Carry out the current step once its time is up."""
+        step = self.turn.steps[self.step]
+        if step.kind == "ask":
+            self.mode, self.choice = "dialog", 0
+            self.out("\r\x1b[K")
+            self.set_title("needs_input")
+            self.draw_block(self.dialog_lines())
+            return
+        if step.kind == "question":
+            self.mode, self.answer = "question", ""
+            self.out("\r\x1b[K")
+            self.set_title("needs_input")
+            prompt = [
+                "Question from demo",
+                step.text,
+                "Type your answer and press Enter · Esc to skip",
+            ]
+            self.draw_block(box(prompt))
+            self.out("answer> ")
+            return
+        if step.kind == "crash":
+            self.out("\r\x1b[K✗ Fatal: simulated crash\n")
+            raise SystemExit(1)
+        self.say(self.do(step))
+        self.next_step()
+
+    def do(self, step: Step) -> str:
+        """Do a read, edit, test, run or commit step for real (or pretend); its report line."""
+        if step.kind == "edit":
+            return self.edit(step)
+        if step.kind == "commit":
+            return self.commit(step.text)
+        if step.kind == "test":
+            return f"• Ran tests: {step.text}"
+        if step.kind == "run":
+            return f"• Ran {step.text} (exit 0)"
+        return f"• Read {step.path}"
+
+    def edit(self, step: Step) -> str:
+        """Really edit the step's file, creating it and its folder if needed."""
+        path = Path(step.path)
+        try:
+            old = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+            new, added, removed = apply_edit(old, step.path, step, self.note)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(new, encoding="utf-8")
+        except OSError as err:
+            return f"• Edit failed: {step.path}: {err.strerror or err}"
+        self.note = ""
+        self.edited.add(step.path)
+        self.uncommitted.add(step.path)
+        return f"• Edited {step.path} (+{added} -{removed})"
+
+    def commit(self, message: str) -> str:
+        """Commit the files this agent edited (and only those) with ``message``."""
+        if not self.git:
+            return "• Skipped commit (not a git repository)"
+        files = sorted(self.uncommitted)
+        if not files:
+            return "• Nothing to commit"
+        try:
+            git("add", "--", *files)
+            # --no-verify: the worktree's hooks are the user's business, not the demo's.
+            git("commit", "-q", "--no-verify", "-m", message, "--", *files)
+            sha = git("rev-parse", "--short=7", "HEAD").strip()
+        except subprocess.CalledProcessError as err:
+            reason = (err.stderr or err.stdout or "").strip().splitlines()
+            return f"• Commit failed: {reason[0] if reason else err.returncode}"
+        except (OSError, subprocess.SubprocessError) as err:
+            return f"• Commit failed: {err}"
+        self.uncommitted.clear()
+        self.commits += 1
+        return f"• Committed {sha} {message}"
+
+    def go_idle(self) -> None:
+        """After a turn's last line: a blank line, then a fresh prompt or the next queued task."""
+        self.mode = "idle"
+        self.out("\n")
+        if self.queue:
+            task = self.queue.popleft()
+            self.out(f"demo> {task}\n")
+            self.submit(task)
+            return
+        self.set_title("idle")
+        self.out(f"demo> {self.line}")
+
+    def dialog_lines(self) -> list[str]:
+        """The permission dialog's box, with the marker on the highlighted option."""
+        command = self.turn.steps[self.step].text
+        options = [
+            f"{'❯' if i == self.choice else ' '} {i + 1}. {o}" for i, o in enumerate(OPTIONS)
+        ]
+        hint = "Press 1-3 or ↑/↓ and Enter · Esc to cancel"
+        return box(["Permission required", f"Allow demo to run `{command}`?", *options, hint])
+
+    # ----- keys ---------------------------------------------------------------------------
+
+    def handle(self, kind: str, text: str) -> None:
+        """Act on one key event in the current mode."""
+        if kind == "paste":
+            kind, text = "text", " ".join(text.splitlines())
+        if self.mode == "idle":
+            self.on_idle(kind, text)
+        elif self.mode == "working":
+            self.on_working(kind, text)
+        elif self.mode == "dialog":
+            self.on_dialog(kind, text)
+        else:
+            self.on_question(kind, text)
+
+    def on_idle(self, kind: str, text: str) -> None:
+        """Line editing at the ``demo>`` prompt."""
+        if kind == "text":
+            self.line += text
+            self.out(text)
+        elif kind == "backspace" and self.line:
+            self.redraw_input("demo> ", self.line, self.line[:-1])
+            self.line = self.line[:-1]
+        elif kind == "ctrl_c":
+            self.redraw_input("demo> ", self.line, "")
+            self.line = ""
+        elif kind == "ctrl_d" and not self.line:
+            self.out("\nBye.\n")
+            raise SystemExit(0)
+        elif kind == "enter":
+            task, self.line = self.line, ""
+            self.out("\n")
+            if task.strip():
+                self.submit(task)
+            else:
+                self.out("demo> ")
+
+    def on_working(self, kind: str, text: str) -> None:
+        """Typing while working is not echoed; Enter queues it, Esc or Ctrl-C interrupts."""
+        if kind == "text":
+            self.line += text
+        elif kind == "backspace":
+            self.line = self.line[:-1]
+        elif kind == "enter" and self.line.strip():
+            self.queue.append(self.line)
+            self.say(f"↳ queued: {self.line}")
+            self.line = ""
+        elif kind in ("esc", "ctrl_c"):
+            self.mode = "idle"
+            self.say("⎋ Interrupted.")
+            # Like real agents, an interrupt hands queued messages back for editing.
+            self.line = " ".join([*self.queue, self.line]).strip()
+            self.queue.clear()
+            self.go_idle()
+
+    def on_dialog(self, kind: str, text: str) -> None:
+        """Arrows move the marker, Enter or a digit picks, Esc or Ctrl-C dismisses."""
+        if kind in ("up", "down"):
+            self.choice = (self.choice + (1 if kind == "down" else -1)) % len(OPTIONS)
+            self.draw_block(self.dialog_lines())
+        elif kind == "enter":
+            self.pick(self.choice)
+        elif kind == "text":
+            at = next((i for i, ch in enumerate(text) if ch in "123"), -1)
+            if at >= 0:
+                self.pick(int(text[at]) - 1)
+                if text[at + 1 :]:
+                    self.handle("text", text[at + 1 :])
+        elif kind in ("esc", "ctrl_c"):
+            self.erase_block()
+            self.say("⎋ Dialog dismissed.")
+            self.go_idle()
+
+    def pick(self, choice: int) -> None:
+        """Answer the permission dialog with option ``choice`` (0-based)."""
+        command = self.turn.steps[self.step].text
+        self.erase_block()
+        if choice < 2:  # "don't ask again" is not remembered: the demo keeps asking
+            self.say(f"✓ Allowed: {command}")
+            self.next_step()
+        else:
+            self.say(f"✗ Denied: {command}")
+            self.step = len(self.turn.steps) - 1  # a refusal ends the turn
+            self.next_step()
+
+    def on_question(self, kind: str, text: str) -> None:
+        """Line editing at ``answer>``; Enter answers, Esc or Ctrl-C skips."""
+        if kind == "text":
+            self.answer += text
+            self.out(text)
+        elif kind == "backspace" and self.answer:
+            self.redraw_input("answer> ", self.answer, self.answer[:-1])
+            self.answer = self.answer[:-1]
+        elif (kind == "enter" and self.answer.strip()) or kind in ("esc", "ctrl_c"):
+            self.erase_block(below=self.rows("answer> " + self.answer) - 1)
+            if kind == "enter":
+                self.say(f"• Asked: {self.turn.steps[self.step].text}")
+                self.say(f"↳ answer: {self.answer}")
+                self.note = self.answer
+            else:
+                self.say("⎋ Question skipped.")
+            self.next_step()
+
+    def on_eof(self) -> None:
+        """Input ended (a pipe): finish the work, then leave as if the user typed /exit."""
+        if self.mode == "idle":
+            self.out("\nBye.\n")
+            raise SystemExit(0)
+        if self.mode == "dialog":
+            self.on_dialog("esc", "")
+        elif self.mode == "question":
+            self.on_question("esc", "")
+
+    # ----- main loop ----------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Warm up, then serve keys and steps until the user leaves (raises `SystemExit`)."""
+        self.set_title("starting")
+        self.out(f"Quarterdeck demo agent · {self.name} · seed {self.seed} · warming up…\n")
+        # Keys typed meanwhile wait in the terminal's buffer (echo is already off).
+        time.sleep(random.Random(self.seed).uniform(0.3, 1.2) / self.speed)
+        self.out("Ready. Type a task and press Enter (/exit to quit).\n")
+        self.set_title("idle")
+        self.out("demo> ")
+        tick = 1 / FRAMES_PER_SECOND
+        while True:
+            now = time.monotonic()
+            timeout = tick - now % tick
+            if self.mode == "working":
+                timeout = min(timeout, self.deadline - now)
+            for kind, text in self.keys.read(timeout):
+                self.handle(kind, text)
+            if self.keys.eof:
+                self.on_eof()
+            if self.mode == "working":
+                if time.monotonic() >= self.deadline:
+                    self.finish_step()
+                else:
+                    self.draw_spinner()
+
+
+def _raw_mode(fd: int) -> list[Any] | None:
+    """Turn off echo, line buffering and signal keys on a terminal; the old settings."""
+    if not os.isatty(fd):
+        return None
+    saved = termios.tcgetattr(fd)
+    mode = termios.tcgetattr(fd)
+    mode[0] &= ~(termios.IXON | termios.ICRNL)
+    mode[3] &= ~(termios.ECHO | termios.ICANON | termios.ISIG | termios.IEXTEN)
+    mode[6][termios.VMIN], mode[6][termios.VTIME] = 1, 0
+    termios.tcsetattr(fd, termios.TCSANOW, mode)
+    return saved
+
+
+def _exit_with(status: int) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(status)
+
+    return handler
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the agent until it exits.
+
+    Args:
+        argv: The arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status (0 after ``/exit``; 1 for a crasher's crash).
+    """
+    parser = argparse.ArgumentParser(prog="python -m app.demo.agent", description=__doc__)
+    parser.add_argument("--seed", type=int, default=0, help="seed for every choice (0)")
+    parser.add_argument("--speed", type=float, default=1.0, help="time multiplier (1.0)")
+    parser.add_argument("--behaviour", choices=BEHAVIOURS, default="mixed")
+    parser.add_argument("--name", default="", help="name shown in the banner")
+    args = parser.parse_args(argv)
+    if args.speed <= 0:
+        parser.error("--speed must be positive")
+    name = args.name or os.environ.get("QUARTERDECK_AGENT_ID") or "demo"
+    agent = Agent(args.seed, args.speed, args.behaviour, name)
+    fd = sys.stdin.fileno()
+    saved = _raw_mode(fd)
+    signal.signal(signal.SIGTERM, _exit_with(0))
+    signal.signal(signal.SIGHUP, _exit_with(129))
+    try:
+        if saved is not None:
+            agent.out("\x1b[?2004h")  # bracketed paste, so pasted newlines do not submit
+        agent.run()
+        return 0
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 0
+    except KeyboardInterrupt:  # only reachable when stdin is not a terminal
+        return 130
+    finally:
+        try:
+            if saved is not None:
+                agent.out("\x1b[?2004l")
+                termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        except (OSError, termios.error):
+            pass  # the terminal is already gone (SIGHUP)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""The demo agent's plan: what each turn does, decided from a seed and the task text alone.
+
+Everything here is pure (no I/O, no clock), so a seed and a sequence of tasks always give the
+same turns; the agent in `app.demo.agent` only carries the plan out and draws the screen.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+Behaviour = Literal["worker", "asker", "questioner", "busy", "quitter", "crasher", "mixed"]
+StepKind = Literal["read", "edit", "test", "commit", "ask", "run", "question", "crash"]
+
+#: Every behaviour the agent accepts on its command line, ``mixed`` being the default.
+BEHAVIOURS: tuple[Behaviour, ...] = (
+    "worker",
+    "asker",
+    "questioner",
+    "busy",
+    "quitter",
+    "crasher",
+    "mixed",
+)
+
+_VERBS: dict[StepKind, tuple[str, ...]] = {
+    "read": ("Reading", "Searching", "Exploring"),
+    "edit": ("Editing", "Writing", "Refactoring"),
+    "test": ("Testing", "Verifying"),
+    "commit": ("Committing",),
+    "ask": ("Thinking", "Planning"),
+    "run": ("Running",),
+    "question": ("Pondering", "Thinking"),
+    "crash": ("Thinking", "Compiling"),
+}
+_READ_PATHS = ("README.md", "src/app.py", "pyproject.toml", "src/__init__.py", "docs/design.md")
+_MODULES = ("cache", "parser", "billing", "search", "auth", "metrics", "router", "storage")
+_TOPICS = ("architecture", "roadmap", "caching", "testing", "performance", "onboarding")
+_PHRASES = (
+    "keep the public API small",
+    "measure before optimising",
+    "cover the edge case with a test",
+    "log the decision and why",
+    "prefer the boring solution",
+    "fail loudly on bad input",
+    "name things after what they mean",
+    "delete the dead code path",
+)
+_COMMANDS = ("pytest -q", "npm test", "make lint", "git push", "rm -rf build/", "docker compose up")
+_QUESTIONS = (
+    "Which database should the cache use?",
+    "Should the new endpoint require authentication?",
+    "What should the default timeout be?",
+    "Do you want the old behaviour kept behind a flag?",
+    "Which Python version must this support?",
+)
+#: Commit messages for a commit whose latest edit was a note, or source code.
+_NOTE_COMMITS = ("docs: notes on {topic}", "docs: {task}")
+_CODE_COMMITS = ("feat: {task}", "refactor: tidy {module}", "fix: {task}", "chore: update {module}")
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "to",
+        "of",
+        "and",
+        "or",
+        "for",
+        "in",
+        "on",
+        "with",
+        "into",
+        "please",
+        "add",
+        "make",
+        "fix",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One planned step of a turn.
+
+    Attributes:
+        kind: What the step does.
+        verb: The spinner's verb while the step runs, e.g. ``Editing``.
+        path: The file a ``read`` or ``edit`` step touches, relative to the working directory.
+        text: The command (``ask``, ``run``), question, commit message or test summary.
+        lines: The lines an ``edit`` appends.
+        removed: How many earlier body lines an ``edit`` deletes (at most as many as exist).
+    """
+
+    kind: StepKind
+    verb: str
+    path: str = ""
+    text: str = ""
+    lines: tuple[str, ...] = ()
+    removed: int = 0
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A planned turn: the concrete behaviour it follows and its steps, in order."""
+
+    behaviour: Behaviour
+    task: str
+    steps: tuple[Step, ...]
+
+
+def task_words(task: str) -> list[str]:
+    """The task's meaningful words, lower-cased and ASCII-only, for naming files.
+
+    Args:
+        task: The task text as typed.
+
+    Returns:
+        Up to three words, stop words dropped; empty if nothing usable is left.
+    """
+    # Accents are dropped rather than the letters carrying them ("écrire" gives "ecrire").
+    ascii_task = unicodedata.normalize("NFKD", task).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_task.lower())
+    return [w for w in words if w not in _STOPWORDS][:3]
+
+
+def _work_kinds(rng: random.Random, count: int) -> list[StepKind]:
+    """``count`` (at least 2) read/edit/test/commit kinds: an edit first, a commit somewhere.
+
+    A commit is only planned when something was edited since the previous one, so every
+    commit has content; edits after the last commit are left uncommitted on purpose.
+    """
+    kinds: list[StepKind] = ["edit"]
+    dirty = True
+    for _ in range(count - 1):
+        kind: StepKind = rng.choice(("read", "edit", "edit", "test", "commit"))
+        if kind == "commit" and not dirty:
+            kind = "edit"
+        dirty = kind != "commit" and (dirty or kind == "edit")
+        kinds.append(kind)
+    if "commit" not in kinds:
+        # The first step is an edit and nothing was committed yet, so any later slot works.
+        kinds[rng.randint(1, count - 1)] = "commit"
+    return kinds
+
+
+def _kinds_for(rng: random.Random, behaviour: Behaviour) -> list[StepKind]:
+    if behaviour == "busy":
+        return _work_kinds(rng, rng.randint(20, 40))
+    if behaviour == "crasher":
+        before: list[StepKind] = ["edit", "read", "test"]
+        return [*before[: rng.randint(1, 3)], "crash"]
+    kinds = _work_kinds(rng, rng.randint(2, 5))
+    if behaviour == "asker":
+        # Ask after the first commit (always at least the second step), so a refusal still
+        # leaves the turn with real work and the turn's `demo> ` line is off the dialog region.
+        at = kinds.index("commit") + 1
+        kinds[at:at] = ["ask", "run"]
+    elif behaviour == "questioner":
+        # At least two step lines above the question box keep the turn's `demo> ` line out of
+        # the screen region the classifier reads for it; the edit after it records the answer.
+        at = rng.randint(2, len(kinds))
+        kinds[at:at] = ["question", "edit"]
+    return kinds
+
+
+def plan_turn(rng: random.Random, behaviour: Behaviour, task: str) -> Turn:
+    """Plan one turn.
+
+    Args:
+        rng: The agent's seeded generator; each call advances it, so turns differ.
+        behaviour: The agent's behaviour; ``mixed`` picks worker, asker or questioner.
+        task: The task text, which names the files the turn edits.
+
+    Returns:
+        The turn, with every choice (paths, lines, commands, messages) already made.
+    """
+    concrete: Behaviour = behaviour
+    if behaviour == "mixed":
+        concrete = rng.choice(("worker", "asker", "questioner"))
+    words = task_words(task)
+    topic = "-".join(words) or rng.choice(_TOPICS)
+    module = words[0] if words and words[0].isidentifier() else rng.choice(_MODULES)
+    targets = (f"notes/{topic}.md", f"src/{module}.py")
+    command = rng.choice(_COMMANDS)
+    steps: list[Step] = []
+    last_edit = targets[0]
+    for kind in _kinds_for(rng, concrete):
+        verb = rng.choice(_VERBS[kind])
+        if kind == "read":
+            steps.append(Step(kind, verb, path=rng.choice((*_READ_PATHS, *targets))))
+        elif kind == "edit":
+            lines = tuple(rng.choice(_PHRASES) for _ in range(rng.randint(1, 6)))
+            removed = rng.choice((0, 0, 1, 2))
+            last_edit = rng.choice(targets)
+            steps.append(Step(kind, verb, path=last_edit, lines=lines, removed=removed))
+        elif kind == "test":
+            steps.append(Step(kind, verb, text=f"{rng.randint(5, 60)} passed"))
+        elif kind == "commit":
+            template = rng.choice(_NOTE_COMMITS if last_edit == targets[0] else _CODE_COMMITS)
+            short = " ".join(task.split())[:50] or topic
+            message = template.format(topic=topic, task=short, module=module)
+            steps.append(Step(kind, verb, text=message))
+        elif kind in ("ask", "run"):
+            steps.append(Step(kind, verb, text=command))
+        elif kind == "question":
+            steps.append(Step(kind, verb, text=rng.choice(_QUESTIONS)))
+        else:
+            steps.append(Step(kind, verb))
+    return Turn(concrete, task, tuple(steps))
+
+
+class Planner:
+    """Plans an agent's turns one after another from a single seeded generator."""
+
+    def __init__(self, seed: int, behaviour: Behaviour) -> None:
+        """Start a plan.
+
+        Args:
+            seed: The seed for every choice.
+            behaviour: The agent's behaviour for all its turns.
+        """
+        self.rng = random.Random(seed)
+        self.behaviour = behaviour
+
+    def next_turn(self, task: str) -> Turn:
+        """Plan the next turn for ``task``."""
+        return plan_turn(self.rng, self.behaviour, task)
+
+
+def apply_edit(old: str, path: str, step: Step, note: str = "") -> tuple[str, int, int]:
+    """A file's new text after an edit step, and the lines it added and removed.
+
+    Markdown notes get bullet lines; Python files get one-line string constants, so deleting
+    any body line still leaves valid Python.
+
+    Args:
+        old: The file's current text ("" if it does not exist).
+        path: The file's path, whose suffix picks the format.
+        step: The ``edit`` step.
+        note: Extra context to record (e.g. the user's last answer), if any.
+
+    Returns:
+        ``(new_text, added, removed)``.
+    """
+    python = path.endswith(".py")
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    if old:
+        head, _, rest = old.partition("\n\n")
+        body = rest.splitlines()
+    else:
+        head = f'"""{stem}: written by the Quarterdeck demo agent."""' if python else f"# {stem}"
+        body = []
+    removed = min(step.removed, len(body))
+    body = body[: len(body) - removed]
+    texts = [*step.lines, *([f"answer: {note}"] if note else [])]
+    start = len(body) + 1
+    if python:
+        new = [f"NOTE_{start + i} = {text!r}" for i, text in enumerate(texts)]
+    else:
+        new = [f"- {text}" for text in texts]
+    return f"{head}\n\n" + "\n".join([*body, *new]) + "\n", len(new), removed

@@ -1,0 +1,165 @@
+"""The demo agent's pure parts: the seeded plan, file edits, key parsing and the dialog box."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from app.demo.agent import box, cells, parse_keys
+from app.demo.script import BEHAVIOURS, Behaviour, Planner, Step, Turn, apply_edit, task_words
+
+TASKS = ["Add a cache layer", "fix the login bug", "", "écrire les tests", "日本語"]
+
+
+def plans(seed: int, behaviour: Behaviour, tasks: list[str] = TASKS) -> list[Turn]:
+    planner = Planner(seed, behaviour)
+    return [planner.next_turn(task) for task in tasks]
+
+
+def kinds(turn: Turn) -> list[str]:
+    return [step.kind for step in turn.steps]
+
+
+def assert_commits_have_content(turn: Turn) -> None:
+    dirty = False
+    for kind in kinds(turn):
+        if kind == "commit":
+            assert dirty, kinds(turn)
+        dirty = kind != "commit" and (dirty or kind == "edit")
+
+
+@pytest.mark.parametrize("behaviour", BEHAVIOURS)
+def test_same_seed_and_tasks_give_the_same_plan(behaviour: Behaviour) -> None:
+    assert plans(7, behaviour) == plans(7, behaviour)
+
+
+def test_different_seeds_give_different_plans() -> None:
+    assert plans(1, "mixed") != plans(2, "mixed")
+
+
+@pytest.mark.parametrize("behaviour", ["worker", "quitter"])
+def test_worker_turns_edit_first_and_commit(behaviour: Behaviour) -> None:
+    for seed in range(40):
+        for turn in plans(seed, behaviour):
+            assert turn.behaviour == behaviour
+            assert 2 <= len(turn.steps) <= 5
+            assert kinds(turn)[0] == "edit"
+            assert "commit" in kinds(turn)
+            assert not {"ask", "run", "question", "crash"} & set(kinds(turn))
+            assert_commits_have_content(turn)
+
+
+def test_some_worker_edits_are_left_uncommitted() -> None:
+    last_kinds = {kinds(turn)[-1] for seed in range(40) for turn in plans(seed, "worker")}
+    assert "edit" in last_kinds
+
+
+def test_busy_turns_are_long() -> None:
+    for seed in range(20):
+        for turn in plans(seed, "busy"):
+            assert 20 <= len(turn.steps) <= 40
+            assert_commits_have_content(turn)
+
+
+def test_asker_asks_after_its_first_commit_then_runs_the_command() -> None:
+    for seed in range(40):
+        for turn in plans(seed, "asker"):
+            steps = kinds(turn)
+            at = steps.index("ask")
+            assert steps.count("ask") == 1
+            assert at >= 2
+            assert "commit" in steps[:at]
+            ask, run = turn.steps[at], turn.steps[at + 1]
+            assert run.kind == "run"
+            assert ask.text == run.text != ""
+
+
+def test_questioner_asks_mid_turn_and_keeps_working() -> None:
+    for seed in range(40):
+        for turn in plans(seed, "questioner"):
+            steps = kinds(turn)
+            at = steps.index("question")
+            assert at >= 2
+            assert steps[at + 1] == "edit"
+            assert turn.steps[at].text.endswith("?")
+            assert "commit" in steps
+
+
+def test_crasher_crashes_after_one_to_three_steps() -> None:
+    for seed in range(20):
+        turn = plans(seed, "crasher", ["anything"])[0]
+        assert kinds(turn)[-1] == "crash"
+        assert 1 <= len(turn.steps) - 1 <= 3
+
+
+def test_mixed_picks_worker_asker_and_questioner_turns() -> None:
+    picked = {turn.behaviour for seed in range(10) for turn in plans(seed, "mixed")}
+    assert picked == {"worker", "asker", "questioner"}
+
+
+def test_files_are_named_after_the_task() -> None:
+    turn = plans(3, "busy", ["Add a cache layer"])[0]
+    paths = {step.path for step in turn.steps if step.kind == "edit"}
+    assert paths <= {"notes/cache-layer.md", "src/cache.py"}
+    assert task_words("Écrire les tests, vite!") == ["ecrire", "les", "tests"]
+    assert task_words("日本語") == []
+
+
+def test_edits_add_and_remove_lines_and_keep_python_valid() -> None:
+    rng = random.Random(5)
+    text = ""
+    for _ in range(12):
+        lines = tuple(f"line {rng.random()}" for _ in range(rng.randint(1, 4)))
+        step = Step("edit", "Editing", path="src/cache.py", lines=lines, removed=rng.randint(0, 3))
+        before = text.count("\nNOTE_")
+        text, added, removed = apply_edit(text, step.path, step, note="it's 'quoted'")
+        assert added == len(lines) + 1
+        assert text.count("\nNOTE_") == before - removed + added
+        compile(text, "cache.py", "exec")
+    assert "it's 'quoted'" in text
+
+
+def test_markdown_edits_start_with_a_heading() -> None:
+    step = Step("edit", "Writing", path="notes/cache-layer.md", lines=("one", "two"), removed=2)
+    text, added, removed = apply_edit("", step.path, step)
+    assert (text, added, removed) == ("# cache-layer\n\n- one\n- two\n", 2, 0)
+    text, added, removed = apply_edit(text, step.path, step)
+    assert (text, added, removed) == ("# cache-layer\n\n- one\n- two\n", 2, 2)
+
+
+@pytest.mark.parametrize(
+    ("data", "final", "keys", "rest"),
+    [
+        ("héllo\r", False, [("text", "héllo"), ("enter", "")], ""),
+        ("a\r\nb\n", False, [("text", "a"), ("enter", ""), ("text", "b"), ("enter", "")], ""),
+        ("ab\x7f\x08\x03\x04", False, [("text", "ab"), *[("backspace", "")] * 2], None),
+        ("\x1b[A\x1b[B\x1bOA\x1b[1;5C", False, [("up", ""), ("down", ""), ("up", "")], ""),
+        ("\x1b", False, [], "\x1b"),
+        ("\x1b[", False, [], "\x1b["),
+        ("\x1b", True, [("esc", "")], ""),
+        ("\x1b\x1b[B", False, [("esc", ""), ("down", "")], ""),
+        (
+            "x\x1b[200~one\ntwo\x1b[201~y",
+            False,
+            [("text", "x"), ("paste", "one\ntwo"), ("text", "y")],
+            "",
+        ),
+        ("\x1b[200~cut", False, [], "\x1b[200~cut"),
+    ],
+)
+def test_parse_keys(data: str, final: bool, keys: list[tuple[str, str]], rest: str | None) -> None:
+    parsed, left = parse_keys(data, final)
+    assert parsed[: len(keys)] == keys
+    if rest is None:  # the control keys after the text
+        assert parsed[len(keys) :] == [("ctrl_c", ""), ("ctrl_d", "")]
+    else:
+        assert (len(parsed), left) == (len(keys), rest)
+
+
+def test_box_rows_line_up() -> None:
+    rows = box(["Permission required", "Allow demo to run `" + "x" * 70 + "`?", "日本"])
+    assert len({cells(row) for row in rows}) == 1
+    assert rows[0].startswith("╭") and rows[0].endswith("╮")
+    assert rows[-1].startswith("╰") and rows[-1].endswith("╯")
+    assert all(row.startswith("│ ") and row.endswith(" │") for row in rows[1:-1])
