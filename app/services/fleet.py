@@ -393,16 +393,17 @@ class Fleet:
         if reading is None:
             return agent
         tracked = self._tracked.get(agent.id)
-        if tracked is None:
+        stored = TrackedStatus(reading=self._stored_reading(agent), since=agent.status_since)
+        if tracked is None and reading.status is not Status.UNKNOWN:
             # The first look of this process at the agent is taken as it is: hysteresis guards
             # against flicker between looks, and there is no earlier look to flicker from.
             tracked = (
-                TrackedStatus(reading=reading, since=agent.status_since)
-                if reading.same_state(self._stored_reading(agent))
+                replace(stored, reading=reading)
+                if reading.same_state(stored.reading)
                 else self._tracker.start(reading, now)
             )
         else:
-            tracked = self._tracker.observe(tracked, reading, now)
+            tracked = self._tracker.observe(tracked or stored, reading, now)
         self._tracked[agent.id] = tracked
         shown = tracked.reading
         updated = replace(

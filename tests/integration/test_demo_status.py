@@ -1,0 +1,72 @@
+"""Statuses of real demo agents, tracked by the fleet through a real tmux server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.core.agent import PromptState, SpawnRequest
+from app.core.status import InputKind, Status
+from app.services.fleet import Fleet
+from tests.helpers import git, wait_for
+
+
+def demo(fleet: Fleet, name: str, behaviour: str, prompt: str = "Refactor the payment module") -> None:
+    fleet.spawn(SpawnRequest(
+        prompt=prompt, kind="demo", name=name,
+        command=f"{{python}} -m app.demo.agent --behaviour {behaviour} --seed 3 --speed 8",
+    ))
+
+
+def seen(fleet: Fleet, name: str, status: Status, timeout: float = 15.0) -> None:
+    def check() -> bool:
+        fleet.sweep(deliver=True)
+        return fleet.get(name).status is status
+    wait_for(check, timeout=timeout, interval=0.03, what=f"{name} to be {status}")
+
+
+def test_a_demo_agent_goes_through_its_states(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    demo(fleet, "asker", "asker")
+    assert fleet.get("asker").status is Status.STARTING
+    seen(fleet, "asker", Status.WORKING)  # the prompt was delivered once it was ready
+    assert fleet.get("asker").prompt_state is PromptState.DELIVERED
+    seen(fleet, "asker", Status.NEEDS_INPUT)
+    agent = fleet.get("asker")
+    assert agent.input_kind is InputKind.PERMISSION
+    assert agent.question.startswith("Allow demo to run")
+    assert agent.options[0] == "Yes" and len(agent.options) == 3
+    assert "permission dialog" in agent.evidence
+    # Answering in the pane moves it on; the turn ends idle with real commits on its branch.
+    fleet.tmux.send_keys(agent.pane_id, "1")
+    seen(fleet, "asker", Status.IDLE)
+    assert int(git(repo, "rev-list", "--count", "main..qd/asker")) >= 1
+    wait_for(lambda: (fleet.sweep(), fleet.get("asker").lines_added > 0)[1], timeout=10,
+             what="diff stats")
+    events = [status for _, status, _ in fleet.store.events(agent.id)]
+    assert events[0] == "starting" and events[-1] == "idle"
+    assert events.index("working") < events.index("needs_input")
+
+
+def test_dismissing_a_dialog_in_the_pane_clears_needs_input(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    demo(fleet, "esc", "asker")
+    seen(fleet, "esc", Status.NEEDS_INPUT)
+    fleet.tmux.send_keys(fleet.get("esc").pane_id, "Escape")
+    seen(fleet, "esc", Status.IDLE)
+
+
+def test_question_exit_and_crash(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    demo(fleet, "q", "questioner")
+    demo(fleet, "crash", "crasher")
+    seen(fleet, "q", Status.NEEDS_INPUT)
+    assert fleet.get("q").input_kind is InputKind.QUESTION and fleet.get("q").question.endswith("?")
+    seen(fleet, "crash", Status.FAILED)
+    assert "status 1" in fleet.get("crash").evidence
+    pane = fleet.get("q").pane_id
+    fleet.tmux.send_text(pane, "use redis")
+    fleet.tmux.send_keys(pane, "Enter")
+    seen(fleet, "q", Status.IDLE)
+    fleet.tmux.send_text(pane, "/exit")
+    fleet.tmux.send_keys(pane, "Enter")
+    seen(fleet, "q", Status.EXITED)
