@@ -245,6 +245,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from app.services.engine import Engine
     from app.ui.app import QuarterdeckApp
 
+    # A stale COLUMNS/LINES would pin the dashboard to a size the terminal no longer has.
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
     fleet = _open_fleet(args.path)
     fleet.ensure_session()
     engine = Engine(fleet)

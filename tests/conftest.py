@@ -23,8 +23,11 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     socket = f"qdtest-{uuid.uuid4().hex[:10]}"
     tmux_bin = shutil.which("tmux") or "tmux"
     monkeypatch.setenv("QUARTERDECK_TMUX_SOCKET", socket)
-    for var, sub in (("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"),
-                     ("XDG_STATE_HOME", "state")):
+    for var, sub in (
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_STATE_HOME", "state"),
+    ):
         monkeypatch.setenv(var, str(tmp_path / "xdg" / sub))
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)

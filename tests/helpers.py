@@ -34,9 +34,7 @@ def wait_for(
 
 def git(cwd: Path, *args: str) -> str:
     """Run git in ``cwd`` and return its stripped output."""
-    out = subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    )
+    out = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
     return out.stdout.strip()
 
 
@@ -53,7 +51,5 @@ def make_repo(path: Path, *, commit: bool = True) -> Path:
 
 def tmux(socket: str, *args: str) -> str:
     """Run a tmux command on a test server and return its output."""
-    out = subprocess.run(
-        ["tmux", "-L", socket, *args], check=False, capture_output=True, text=True
-    )
+    out = subprocess.run(["tmux", "-L", socket, *args], check=False, capture_output=True, text=True)
     return out.stdout

@@ -46,6 +46,7 @@ class Agent:
     summary: str = ""
     lines_added: int = 0
     lines_removed: int = 0
+    stopped: bool = False
 
 
 @dataclass(frozen=True)

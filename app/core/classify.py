@@ -12,6 +12,8 @@ from app.core.status import Evidence, Reading, Status
 SHELLS = frozenset({"bash", "zsh", "sh", "dash", "fish", "ksh", "tcsh", "csh", "nu"})
 
 _BORDER = re.compile(r"^[\s│┃║|]+|[\s│┃║|]+$")
+#: tmux's own note under a pane whose process exited (remain-on-exit).
+_TMUX_NOTE = re.compile(r"^Pane is dead( \(|$)")
 _RULE_ONLY = re.compile(r"^[\s─━═╭╮╰╯┌┐└┘├┤┬┴┼╴╶▔▁\-_=*·•]*$")
 
 
@@ -40,7 +42,7 @@ def last_meaningful_line(lines: list[str], profile: AgentProfile) -> str:
     """The last line a person would call output, skipping prompts, spinners, rules and footers."""
     for line in reversed(lines):
         stripped = line.strip()
-        if _RULE_ONLY.match(stripped):
+        if _RULE_ONLY.match(stripped) or _TMUX_NOTE.match(stripped):
             continue
         if any(p.search(stripped) for p in profile.chrome):
             continue

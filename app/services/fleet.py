@@ -332,7 +332,7 @@ class Fleet:
                         agent.status,
                         agent.input_kind,
                     )
-                    self.store.update(updated, transition=transition)
+                    self.store.update(updated, before=agent, transition=transition)
                     if transition:
                         self.tmux.set_window_option(
                             updated.window_id, "@qd_glyph", STATUS_GLYPH[updated.status]
@@ -351,6 +351,9 @@ class Fleet:
         """The latest reading of an agent: a fresh one when its pane had output since the last
         look, else the previous one (None when there is nothing to go on)."""
         profile = self.settings.profiles.get(agent.kind)
+        if agent.stopped and (pane is None or pane.dead):
+            # However the process took its ending, the human stopped it.
+            return Reading(Status.EXITED, Evidence("user", "stopped"), summary=agent.summary)
         if pane is None:
             return Reading(
                 Status.EXITED, Evidence("pane", "tmux pane is gone"), summary=agent.summary
@@ -454,7 +457,8 @@ class Fleet:
         with self._mutex:
             for agent in self.store.agents():
                 if agent.prompt_state is PromptState.SENDING:
-                    self.store.update(replace(agent, prompt_state=PromptState.FAILED))
+                    failed = replace(agent, prompt_state=PromptState.FAILED)
+                    self.store.update(failed, before=agent)
 
     def _maybe_deliver(self, agent: Agent) -> None:
         if agent.prompt_state is not PromptState.PENDING or agent.id in self._delivering:
@@ -485,7 +489,7 @@ class Fleet:
         with self._mutex:
             current = self.store.get(agent.name)
             if current is not None and current.id == agent.id:
-                self.store.update(replace(current, prompt_state=state))
+                self.store.update(replace(current, prompt_state=state), before=current)
 
     def send_and_verify(self, agent: Agent, profile: AgentProfile, text: str) -> bool:
         """Send ``text``, pause, press Enter, and verify the agent took it; retry Enter once.
@@ -550,6 +554,7 @@ class Fleet:
         with self._mutex:
             stopped = replace(
                 agent,
+                stopped=True,
                 status=Status.EXITED,
                 input_kind=None,
                 status_since=now,
@@ -557,7 +562,7 @@ class Fleet:
                 question="",
                 options=(),
             )
-            self.store.update(stopped, transition=True)
+            self.store.update(stopped, before=agent, transition=True)
             self._tracked[agent.id] = self._tracker.start(
                 Reading(Status.EXITED, Evidence("user", "stopped")), now
             )

@@ -92,8 +92,9 @@ def end_process_tree(root_pid: int, agent_id: str, grace: float = 3.0) -> set[in
     pids = agent_processes(root_pid, agent_id)
     if not pids:
         return set()
-    _signal_all(pids, signal.SIGHUP)
+    # SIGTERM first (what programs expect), then SIGHUP, which interactive shells need.
     _signal_all(pids, signal.SIGTERM)
+    _signal_all(pids, signal.SIGHUP)
     left = _wait_gone(pids, grace)
     # Children may have been forked while we waited: look again.
     left |= {p for p in agent_processes(root_pid, agent_id) if _alive(p)}

@@ -113,15 +113,31 @@ class Store:
                 (agent.id, agent.created_at, agent.status.value, agent.evidence),
             )
 
-    def update(self, agent: Agent, *, transition: bool = False) -> None:
-        """Write an agent's record; with ``transition`` also log the status change."""
+    def update(
+        self, agent: Agent, *, before: Agent | None = None, transition: bool = False
+    ) -> None:
+        """Write an agent's record; with ``transition`` also log the status change.
+
+        With ``before``, only the fields that differ from it are written, read-modify-write in
+        one transaction, so two processes updating different fields never undo each other.
+        """
         now = time.time()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                data = _encode(agent)
+                if before is not None:
+                    row = self._db.execute(
+                        "SELECT data FROM agents WHERE id = ?", (agent.id,)
+                    ).fetchone()
+                    if row is not None:
+                        new, old = json.loads(data), json.loads(_encode(before))
+                        current = json.loads(row[0])
+                        current.update({k: v for k, v in new.items() if old.get(k) != v})
+                        data = json.dumps(current, ensure_ascii=False)
                 self._db.execute(
                     "UPDATE agents SET data = ?, updated_at = ? WHERE id = ?",
-                    (_encode(agent), now, agent.id),
+                    (data, now, agent.id),
                 )
                 if transition:
                     self._db.execute(

@@ -133,6 +133,10 @@ class TmuxServer:
             ("set", "-g", "focus-events", "on"),
         ):
             self.cmd(*args)
+        # A terminal size frozen into the environment would override the real size of every
+        # pane (programs read COLUMNS/LINES before asking the terminal).
+        for var in ("COLUMNS", "LINES"):
+            self.server.cmd("set-environment", "-g", "-u", var)
         self.bind_return_key(return_key)
 
     def bind_return_key(self, key: str) -> None:
@@ -171,7 +175,9 @@ class TmuxServer:
             )
         else:
             self.cmd("respawn-window", "-k", "-t", target, "-c", cwd, *env_args, "--", command)
-        self.cmd("set-option", "-w", "-t", target, "remain-on-exit", "off")
+        # A dashboard that dies leaves window 0 in place, so the return key still lands there
+        # and the launcher can restart it.
+        self.cmd("set-option", "-w", "-t", target, "remain-on-exit", "on")
 
     def window0_command(self, session: str) -> str | None:
         """What runs in window 0, or None when there is no live window 0."""

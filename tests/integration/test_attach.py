@@ -28,7 +28,9 @@ def screen(socket: str) -> str:
     return tmux(socket, "capture-pane", "-p", "-t", "term")
 
 
-def test_attach_to_an_agent_type_to_it_and_return(repo: Path, tmux_socket: str, terminal: str) -> None:
+def test_attach_to_an_agent_type_to_it_and_return(
+    repo: Path, tmux_socket: str, terminal: str
+) -> None:
     fleet = Fleet.open(repo)
     fleet.spawn(SpawnRequest(prompt="", kind="shell", name="target"))
     wait_for(lambda: (fleet.sweep(), fleet.get("target").status is Status.IDLE)[1])
@@ -36,26 +38,49 @@ def test_attach_to_an_agent_type_to_it_and_return(repo: Path, tmux_socket: str, 
     assert argv is not None
     # The user's terminal runs the attach command, then shows that it came back.
     command = shlex.join(argv) + "; echo BACK-IN-TERMINAL; sleep 60"
-    subprocess.run(["tmux", "-L", terminal, "new-session", "-d", "-s", "term", "-x", "120",
-                    "-y", "30", command], check=True)
-    wait_for(lambda: "target" in screen(terminal) and "qd:" in screen(terminal),
-             what="the agent's window with the quarterdeck status line")
+    subprocess.run(
+        [
+            "tmux",
+            "-L",
+            terminal,
+            "new-session",
+            "-d",
+            "-s",
+            "term",
+            "-x",
+            "120",
+            "-y",
+            "30",
+            command,
+        ],
+        check=True,
+    )
+    wait_for(
+        lambda: "target" in screen(terminal) and "qd:" in screen(terminal),
+        what="the agent's window with the quarterdeck status line",
+    )
     # Fully interactive: what the user types reaches the agent.
-    subprocess.run(["tmux", "-L", terminal, "send-keys", "-t", "term", "-l", "echo typed-$((6*7))"],
-                   check=True)
+    subprocess.run(
+        ["tmux", "-L", terminal, "send-keys", "-t", "term", "-l", "echo typed-$((6*7))"], check=True
+    )
     subprocess.run(["tmux", "-L", terminal, "send-keys", "-t", "term", "Enter"], check=True)
-    wait_for(lambda: "typed-42" in fleet.tmux.capture(fleet.get("target").pane_id),
-             what="typed text to run in the agent's pane")
+    wait_for(
+        lambda: "typed-42" in fleet.tmux.capture(fleet.get("target").pane_id),
+        what="typed text to run in the agent's pane",
+    )
     # The return key hands the terminal back; the viewer session goes away, the agent stays.
     subprocess.run(["tmux", "-L", terminal, "send-keys", "-t", "term", "C-q"], check=True)
     wait_for(lambda: "BACK-IN-TERMINAL" in screen(terminal), what="return to the terminal")
     sessions = tmux(tmux_socket, "list-sessions", "-F", "#{session_name}").split()
     assert sessions == [fleet.session]
-    assert fleet.get("target").window_id in tmux(tmux_socket, "list-windows", "-a", "-F", "#{window_id}")
+    assert fleet.get("target").window_id in tmux(
+        tmux_socket, "list-windows", "-a", "-F", "#{window_id}"
+    )
 
 
-def test_hosted_dashboard_attach_selects_the_window(repo: Path, tmux_socket: str,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hosted_dashboard_attach_selects_the_window(
+    repo: Path, tmux_socket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fleet = Fleet.open(repo)
     fleet.spawn(SpawnRequest(prompt="", kind="shell", name="w1"))
     monkeypatch.setenv("QUARTERDECK_HOSTED", fleet.session)

@@ -10,17 +10,24 @@ from app.services.fleet import Fleet
 from tests.helpers import git, wait_for
 
 
-def demo(fleet: Fleet, name: str, behaviour: str, prompt: str = "Refactor the payment module") -> None:
-    fleet.spawn(SpawnRequest(
-        prompt=prompt, kind="demo", name=name,
-        command=f"{{python}} -m app.demo.agent --behaviour {behaviour} --seed 3 --speed 8",
-    ))
+def demo(
+    fleet: Fleet, name: str, behaviour: str, prompt: str = "Refactor the payment module"
+) -> None:
+    fleet.spawn(
+        SpawnRequest(
+            prompt=prompt,
+            kind="demo",
+            name=name,
+            command=f"{{python}} -m app.demo.agent --behaviour {behaviour} --seed 3 --speed 8",
+        )
+    )
 
 
 def seen(fleet: Fleet, name: str, status: Status, timeout: float = 15.0) -> None:
     def check() -> bool:
         fleet.sweep(deliver=True)
         return fleet.get(name).status is status
+
     wait_for(check, timeout=timeout, interval=0.03, what=f"{name} to be {status}")
 
 
@@ -29,7 +36,7 @@ def test_a_demo_agent_goes_through_its_states(repo: Path) -> None:
     demo(fleet, "asker", "asker")
     assert fleet.get("asker").status is Status.STARTING
     seen(fleet, "asker", Status.WORKING)  # the prompt was delivered once it was ready
-    assert fleet.get("asker").prompt_state is PromptState.DELIVERED
+    wait_for(lambda: fleet.get("asker").prompt_state is PromptState.DELIVERED, what="delivery")
     seen(fleet, "asker", Status.NEEDS_INPUT)
     agent = fleet.get("asker")
     assert agent.input_kind is InputKind.PERMISSION
@@ -40,8 +47,11 @@ def test_a_demo_agent_goes_through_its_states(repo: Path) -> None:
     fleet.tmux.send_keys(agent.pane_id, "1")
     seen(fleet, "asker", Status.IDLE)
     assert int(git(repo, "rev-list", "--count", "main..qd/asker")) >= 1
-    wait_for(lambda: (fleet.sweep(), fleet.get("asker").lines_added > 0)[1], timeout=10,
-             what="diff stats")
+    wait_for(
+        lambda: (fleet.sweep(), fleet.get("asker").lines_added > 0)[1],
+        timeout=10,
+        what="diff stats",
+    )
     events = [status for _, status, _ in fleet.store.events(agent.id)]
     assert events[0] == "starting" and events[-1] == "idle"
     assert events.index("working") < events.index("needs_input")

@@ -185,7 +185,8 @@ def test_remove_refuses_to_lose_work_and_keeps_an_archive(repo: Path, tmux_socke
 
     with pytest.raises(
         UnsafeRemovalError,
-        match=r"1 commit on qd/worker not in main and 1 uncommitted.*--discard-unmerged --discard-changes",
+        match=r"1 commit on qd/worker not in main and 1 uncommitted"
+        r".*--discard-unmerged --discard-changes",
     ):
         fleet.remove("worker", discard_unmerged=False, discard_changes=False)
     with pytest.raises(UnsafeRemovalError, match="--discard-changes"):

@@ -79,15 +79,22 @@ def test_free_text_question() -> None:
 
 @pytest.mark.parametrize(
     ("screen", "status"),
-    [(WORKING, Status.WORKING), (IDLE, Status.IDLE), (STARTING, Status.STARTING),
-     ("", Status.UNKNOWN)],
+    [
+        (WORKING, Status.WORKING),
+        (IDLE, Status.IDLE),
+        (STARTING, Status.STARTING),
+        ("", Status.UNKNOWN),
+    ],
 )
 def test_demo_states(screen: str, status: Status) -> None:
     assert classify(DEMO, PaneView(screen, command="python3")).status is status
 
 
 def test_old_dialog_above_a_new_prompt_is_not_waiting() -> None:
-    screen = PERMISSION.rstrip() + "\n✓ Allowed: pytest -q\n✓ Turn done: edited 1 files, 1 commits\n\ndemo> "
+    screen = (
+        PERMISSION.rstrip()
+        + "\n✓ Allowed: pytest -q\n✓ Turn done: edited 1 files, 1 commits\n\ndemo> "
+    )
     assert classify(DEMO, PaneView(screen, command="python3")).status is Status.IDLE
 
 
@@ -104,7 +111,9 @@ def test_pane_facts_win_over_the_screen() -> None:
     shell_back = classify(DEMO, PaneView(WORKING, command="bash"))
     assert shell_back.status is Status.EXITED
     # For the shell kind a shell in the pane is the agent itself.
-    assert classify(PROFILES["shell"], PaneView("user@host:~$ ", command="bash")).status is Status.IDLE
+    assert (
+        classify(PROFILES["shell"], PaneView("user@host:~$ ", command="bash")).status is Status.IDLE
+    )
 
 
 def test_title_rules() -> None:
@@ -132,3 +141,8 @@ def test_every_builtin_kind_has_a_command() -> None:
     argv = PROFILES["gemini"].argv("do it; rm -rf /", "py", "sh")
     assert argv == ["gemini", "-i", "do it; rm -rf /"]
     assert PROFILES["demo"].argv("x", "/py", "sh") == ["/py", "-m", "app.demo.agent"]
+
+
+def test_tmux_dead_pane_note_is_not_output() -> None:
+    screen = IDLE + "\nBye.\n\nPane is dead (status 0, Sat Nov 21 08:54:41 2026)"
+    assert classify(DEMO, PaneView(screen, dead=True, dead_status=0)).summary == "Bye."

@@ -19,7 +19,9 @@ def test_slugify_makes_safe_names(text: str, slug: str) -> None:
     assert validate_name(slug) == slug
 
 
-@pytest.mark.parametrize("bad", ["my agent", "café", "feature/x", "-dash", "a..b", "x.lock", "", "a" * 64])
+@pytest.mark.parametrize(
+    "bad", ["my agent", "café", "feature/x", "-dash", "a..b", "x.lock", "", "a" * 64]
+)
 def test_invalid_names_are_refused_with_a_suggestion(bad: str) -> None:
     with pytest.raises(UsageError, match="invalid agent name") as exc:
         validate_name(bad)

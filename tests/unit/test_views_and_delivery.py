@@ -6,14 +6,34 @@ from app.core.views import FleetView, format_duration
 
 
 def agent(name: str, status: Status, kind: InputKind | None = None) -> Agent:
-    return Agent(id=name, name=name, kind="demo", command="", branch=f"qd/{name}", base="main",
-                 base_commit="abc", worktree="/w", session="s", window_id="@1", pane_id="%1",
-                 pane_pid=1, created_at=0.0, status=status, input_kind=kind)
+    return Agent(
+        id=name,
+        name=name,
+        kind="demo",
+        command="",
+        branch=f"qd/{name}",
+        base="main",
+        base_commit="abc",
+        worktree="/w",
+        session="s",
+        window_id="@1",
+        pane_id="%1",
+        pane_pid=1,
+        created_at=0.0,
+        status=status,
+        input_kind=kind,
+    )
 
 
 def test_counts_and_status_line() -> None:
-    view = FleetView.from_agents("r", [agent("a", Status.WORKING), agent("b", Status.NEEDS_INPUT,
-                                  InputKind.PERMISSION), agent("c", Status.WORKING)])
+    view = FleetView.from_agents(
+        "r",
+        [
+            agent("a", Status.WORKING),
+            agent("b", Status.NEEDS_INPUT, InputKind.PERMISSION),
+            agent("c", Status.WORKING),
+        ],
+    )
     assert view.counts() == {Status.NEEDS_INPUT: 1, Status.WORKING: 2}
     assert view.rows[1].status_label == "needs_input:permission"
     assert view.status_line() == "3 agents · 1 waiting on you · ●2"

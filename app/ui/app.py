@@ -1,0 +1,443 @@
+"""The dashboard app: renders the fleet's view and turns the human's keys into port calls.
+
+Threads: the port's blocking methods run only in thread workers, which post messages back; the
+port's change callback (any thread) becomes a coalescing `FleetChanged` message. Widgets are
+only touched on the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import subprocess
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from app.core.agent import SpawnRequest
+from app.core.errors import QuarterdeckError, UsageError
+from app.core.ports import FleetPort, RemovalRisk
+from app.core.views import FleetView
+from app.ui.keys import tmux_key_display
+from app.ui.messages import (
+    AttachReady,
+    FleetChanged,
+    OperationReported,
+    PaneCaptured,
+    RemovalAssessed,
+    SpawnFinished,
+)
+from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
+from app.ui.screens.help import HelpScreen
+from app.ui.screens.new_agent import NewAgentScreen
+from app.ui.themes import (
+    DEFAULT_THEME,
+    FALLBACK_THEMES,
+    default_themes_dir,
+    load_themes,
+    status_variable_defaults,
+)
+from app.ui.widgets.agent_table import AgentTable
+from app.ui.widgets.fleet_header import FleetHeader
+from app.ui.widgets.pane_preview import PanePreview, pane_text
+
+log = logging.getLogger(__name__)
+
+#: What the dashboard says when there is nothing to show.
+EMPTY_MESSAGE = "No agents yet — press n to start one"
+
+#: From this many columns on, the preview sits right of the table instead of below it.
+WIDE_LAYOUT_COLUMNS = 180
+
+#: Actions that need a selected agent; disabled (greyed in the footer) on an empty fleet.
+_AGENT_ACTIONS = frozenset({"attach", "stop_agent", "remove_agent"})
+
+
+def describe_error(error: BaseException) -> str:
+    """What to tell the human about a failure: our errors' messages are written for them."""
+    if isinstance(error, QuarterdeckError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+class QuarterdeckApp(App[None]):
+    """A full-screen dashboard over one repository's fleet of agents.
+
+    Args:
+        port: The fleet, as the UI may use it.
+        theme_name: A theme from the themes folder (or a Textual built-in); default
+            ``quarterdeck-dark``.
+        themes_dir: Where theme files live; default the repository's ``themes/`` folder.
+        clock: The time source for the "time in status" column (tests pass a constant).
+        hosted: True when the dashboard runs in window 0 of the fleet's own tmux session.
+        preview_interval: Seconds between captures of the selected agent's pane.
+
+    Raises:
+        UsageError: A theme file is invalid or ``theme_name`` is not a known theme.
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Quarterdeck"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new_agent", "New"),
+        Binding("x", "stop_agent", "Stop"),
+        Binding("d", "remove_agent", "Remove"),
+        Binding("t", "cycle_theme", "Theme"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        port: FleetPort,
+        *,
+        theme_name: str | None = None,
+        themes_dir: Path | None = None,
+        clock: Callable[[], float] = time.time,
+        hosted: bool = False,
+        preview_interval: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self.port = port
+        self.clock = clock
+        self.hosted = hosted
+        self.preview_interval = preview_interval
+        self.return_key = tmux_key_display(port.return_key)
+        self.sub_title = f"{self.return_key} returns here from an agent"
+        self.theme_names = self._install_themes(themes_dir, theme_name)
+        self._select_when_shown: str | None = None
+        self._has_selection = False
+        # The dashboard's widgets, kept by reference: `query_one` searches the *active* screen,
+        # which is a dialog while one is open.
+        self._header = FleetHeader(port.repo_name)
+        self._body = Container(id="body", classes="-empty")
+        self._table = AgentTable(id="agents")
+        self._preview = PanePreview(id="preview")
+
+    # -- themes -----------------------------------------------------------------------------
+
+    def _install_themes(self, themes_dir: Path | None, theme_name: str | None) -> list[str]:
+        """Register the theme files and select the starting theme; the names `t` cycles through."""
+        folder = themes_dir if themes_dir is not None else default_themes_dir()
+        self._theme_warning = ""
+        if folder.is_dir():
+            themes = load_themes(folder)
+            for theme in themes:
+                self.register_theme(theme)
+            names = [theme.name for theme in themes]
+        else:
+            self._theme_warning = f"theme folder {folder} is missing; using Textual's themes"
+            log.warning(self._theme_warning)
+            names = list(FALLBACK_THEMES)
+        wanted = theme_name or (DEFAULT_THEME if DEFAULT_THEME in names else names[0])
+        if wanted not in self.available_themes:
+            known = ", ".join(names)
+            raise UsageError(f"unknown theme {wanted!r}: use one of {known} (or a Textual theme)")
+        self.theme = wanted
+        return names
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """Status colours for themes that do not define them (Textual's built-in themes)."""
+        return status_variable_defaults(self.current_theme.to_color_system().generate())
+
+    def action_cycle_theme(self) -> None:
+        """Switch to the next of our themes."""
+        names = self.theme_names
+        index = names.index(self.theme) + 1 if self.theme in names else 0
+        self.theme = names[index % len(names)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Header, the table (or the empty message) with the preview, and the footer."""
+        yield self._header
+        with self._body:
+            yield Static(EMPTY_MESSAGE, id="empty", markup=False)
+            yield self._table
+            yield self._preview
+        with Horizontal(id="bottom-bar"):
+            yield Footer(show_command_palette=False)
+            yield Static(self.sub_title, id="return-hint", markup=False)
+
+    @property
+    def table(self) -> AgentTable:
+        """The agent table."""
+        return self._table
+
+    @property
+    def preview(self) -> PanePreview:
+        """The pane preview."""
+        return self._preview
+
+    @property
+    def selected_name(self) -> str | None:
+        """The selected agent's name, or None when the fleet is empty."""
+        return self.table.selected_name
+
+    def on_mount(self) -> None:
+        """Show the fleet, follow its changes and start the clocks."""
+        if self._theme_warning:
+            self.notify(self._theme_warning, severity="warning")
+        self._fit_layout(self.size.width)
+        self.port.subscribe(self._port_changed)
+        self._show_view(self.port.view())
+        self.set_interval(1.0, self._tick)
+        self.set_interval(self.preview_interval, self._poll_preview)
+
+    def on_resize(self) -> None:
+        """Put the preview beside the table on wide terminals, below it otherwise."""
+        self._fit_layout(self.size.width)
+
+    def _fit_layout(self, width: int) -> None:
+        self._body.set_class(width >= WIDE_LAYOUT_COLUMNS, "-wide")
+
+    # -- the fleet's view -------------------------------------------------------------------
+
+    def _port_changed(self, view: FleetView) -> None:
+        """The port's callback; runs on any thread, so it only posts a message."""
+        self.post_message(FleetChanged(view))
+
+    def on_fleet_changed(self, message: FleetChanged) -> None:
+        """Render the newest view (older pending ones were dropped)."""
+        self._show_view(message.view)
+
+    def _show_view(self, view: FleetView) -> None:
+        self._header.show(view)
+        empty = not view.rows
+        self._body.set_class(empty, "-empty")
+        table = self.table
+        table.show_rows(view.rows, self.clock())
+        if self._select_when_shown is not None and table.select_name(self._select_when_shown):
+            self._select_when_shown = None
+        if not empty and self.screen.focused is None and self.screen is self.screen_stack[0]:
+            table.focus()
+        self.preview.show_agent(table.selected_row)
+        if self._has_selection != (not empty):
+            self._has_selection = not empty
+            self.refresh_bindings()
+
+    def _tick(self) -> None:
+        self.table.tick(self.clock())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Agent actions are shown disabled while no agent is selected."""
+        if action in _AGENT_ACTIONS and not self._has_selection:
+            return None
+        return True
+
+    # -- preview ----------------------------------------------------------------------------
+
+    def on_agent_table_agent_highlighted(self, message: AgentTable.AgentHighlighted) -> None:
+        """A different agent is selected: retitle the preview and capture its pane now."""
+        self.preview.show_agent(self.table.selected_row)
+        if message.name is not None:
+            self._capture(message.name, None)
+
+    def _poll_preview(self) -> None:
+        name = self.preview.agent
+        if name is None:
+            return
+        busy = any(
+            w.group == "preview" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for w in self.workers
+        )
+        if not busy:
+            self._capture(name, self.preview.last_capture(name))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
+    def _capture(self, name: str, shown: str | None) -> None:
+        """Capture a pane off the event loop; a failure shows in the preview, not as a toast.
+
+        ``shown`` is the capture on screen now: an unchanged pane is neither parsed nor repainted.
+        """
+        worker = get_current_worker()
+        try:
+            capture = self.port.capture(name)
+            if capture == shown:
+                return  # unchanged: nothing to parse or repaint
+            message = PaneCaptured(name, capture, pane_text(capture))
+        except Exception as error:
+            message = PaneCaptured(name, "", None, describe_error(error))
+        if not worker.is_cancelled:
+            self.post_message(message)
+
+    def on_pane_captured(self, message: PaneCaptured) -> None:
+        """Show a capture (the preview ignores one for an agent no longer selected)."""
+        self.preview.show_capture(message.name, message.capture, message.text, message.error)
+
+    # -- new agent --------------------------------------------------------------------------
+
+    def action_new_agent(self) -> None:
+        """Open the new-agent form."""
+        try:
+            kinds = self.port.kinds()
+            base = self.port.default_base()
+        except Exception as error:
+            self.notify(describe_error(error), severity="error")
+            return
+        self.push_screen(NewAgentScreen(kinds, base))
+
+    def on_new_agent_screen_submitted(self, message: NewAgentScreen.Submitted) -> None:
+        """Start the agent the form asks for."""
+        self._spawn(message.form, message.request)
+
+    @work(thread=True, exit_on_error=False, group="spawn")
+    def _spawn(self, form: NewAgentScreen, request: SpawnRequest) -> None:
+        try:
+            agents = self.port.spawn(request)
+        except Exception as error:
+            self.post_message(SpawnFinished(form, [], describe_error(error)))
+        else:
+            self.post_message(SpawnFinished(form, agents))
+
+    def on_spawn_finished(self, message: SpawnFinished) -> None:
+        """Close the form and select the new agent, or show why it did not start."""
+        form = message.form
+        form_open = form in self.screen_stack
+        if message.error:
+            if form_open:
+                form.show_error(message.error)
+            else:
+                self.notify(message.error, title="Agent not started", severity="error")
+            return
+        if form_open:
+            form.dismiss(None)
+        names = [agent.name for agent in message.agents]
+        if names:
+            self.notify(f"Started {', '.join(names)}")
+            if not self.table.select_name(names[0]):
+                self._select_when_shown = names[0]
+
+    # -- attach -----------------------------------------------------------------------------
+
+    def action_attach(self) -> None:
+        """Show the selected agent's pane."""
+        name = self.selected_name
+        if name is not None:
+            self._request_attach(name)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="attach")
+    def _request_attach(self, name: str) -> None:
+        try:
+            argv = self.port.attach(name)
+        except Exception as error:
+            self.post_message(OperationReported(describe_error(error), "error"))
+        else:
+            self.post_message(AttachReady(name, argv))
+
+    def on_attach_ready(self, message: AttachReady) -> None:
+        """Hand the terminal to the attach command (if any), then keep the selection."""
+        if message.argv:
+            self.run_foreground(message.argv)
+        self.table.select_name(message.name)
+
+    def run_foreground(self, argv: list[str]) -> None:
+        """Run ``argv`` with the terminal, the dashboard suspended until it ends."""
+        try:
+            with self.suspend():
+                subprocess.run(argv, check=False)
+        except SuspendNotSupported:
+            self.notify(
+                f"This terminal cannot be handed over; run: {shlex.join(argv)}",
+                severity="warning",
+            )
+        except OSError as error:
+            self.notify(f"{shlex.join(argv)}: {error}", severity="error")
+
+    # -- stop -------------------------------------------------------------------------------
+
+    def action_stop_agent(self) -> None:
+        """Ask, then stop the selected agent."""
+        name = self.selected_name
+        if name is None:
+            return
+        question = f"Stop {name}? Its process tree will be ended."
+        self.push_screen(
+            ConfirmScreen(question, yes_label="Stop"), partial(self._stop_answered, name)
+        )
+
+    def _stop_answered(self, name: str, yes: bool | None) -> None:
+        if yes:
+            self._stop(name)
+
+    @work(thread=True, exit_on_error=False, group="fleet")
+    def _stop(self, name: str) -> None:
+        try:
+            self.port.stop(name)
+        except Exception as error:
+            self.post_message(OperationReported(describe_error(error), "error"))
+        else:
+            self.post_message(OperationReported(f"Stopped {name}"))
+
+    # -- remove -----------------------------------------------------------------------------
+
+    def action_remove_agent(self) -> None:
+        """Find out what removing the selected agent would lose, then ask accordingly."""
+        name = self.selected_name
+        if name is not None:
+            self._assess_removal(name)
+
+    @work(thread=True, exit_on_error=False, group="fleet")
+    def _assess_removal(self, name: str) -> None:
+        try:
+            risk = self.port.removal_risk(name)
+        except Exception as error:
+            self.post_message(OperationReported(describe_error(error), "error"))
+        else:
+            self.post_message(RemovalAssessed(risk))
+
+    def on_removal_assessed(self, message: RemovalAssessed) -> None:
+        """Safe: a plain yes/no. Risky: say what is lost and require the name typed out."""
+        risk = message.risk
+        if risk.safe:
+            question = (
+                f"Remove {risk.name}? Its worktree, window and branch go; "
+                "nothing unmerged or uncommitted is lost."
+            )
+            self.push_screen(
+                ConfirmScreen(question, yes_label="Remove"),
+                partial(self._remove_answered, risk, False),
+            )
+        else:
+            self.push_screen(RemoveRiskyScreen(risk), partial(self._remove_answered, risk, True))
+
+    def _remove_answered(self, risk: RemovalRisk, discard: bool, yes: bool | None) -> None:
+        if yes:
+            self._remove(risk.name, discard)
+
+    @work(thread=True, exit_on_error=False, group="fleet")
+    def _remove(self, name: str, discard: bool) -> None:
+        try:
+            kept = self.port.remove(name, discard_unmerged=discard, discard_changes=discard)
+        except Exception as error:
+            self.post_message(OperationReported(describe_error(error), "error"))
+        else:
+            self.post_message(OperationReported(kept or f"Removed {name}"))
+
+    # -- help, reports, failures ------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.push_screen(HelpScreen(self.return_key, hosted=self.hosted))
+
+    def on_operation_reported(self, message: OperationReported) -> None:
+        """Tell the human how a background operation went."""
+        self.notify(message.text, severity=message.severity, timeout=8)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """A safety net: workers report their own errors, but nothing may crash the app."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            log.error("worker %s failed", event.worker.name, exc_info=event.worker.error)
+            self.notify(describe_error(event.worker.error), severity="error")

@@ -1,0 +1,79 @@
+"""The dashboard's keys, in one place: bindings, their help text, and tmux key names for humans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+_TMUX_MODIFIERS = {"C": "Ctrl", "M": "Alt", "S": "Shift"}
+
+
+def tmux_key_display(key: str) -> str:
+    """A tmux key name as people write it: ``C-q`` is ``Ctrl-q``, ``M-Left`` is ``Alt-Left``."""
+    parts = key.split("-")
+    modifiers: list[str] = []
+    while len(parts) > 1 and parts[0] in _TMUX_MODIFIERS:
+        modifiers.append(_TMUX_MODIFIERS[parts.pop(0)])
+    rest = "-".join(parts)
+    return "-".join([*modifiers, rest]) if rest else key
+
+
+@dataclass(frozen=True)
+class KeyHelp:
+    """One line of the help screen: the key(s) as shown and what they do."""
+
+    keys: str
+    description: str
+
+
+#: Keys of the agent table, on top of DataTable's own (arrows, page keys, ctrl+home/end).
+TABLE_BINDINGS: list[Binding] = [
+    Binding("enter", "app.attach", "Attach"),
+    Binding("j", "cursor_down", "Down", show=False),
+    Binding("k", "cursor_up", "Up", show=False),
+    Binding("home", "scroll_top", "First", show=False),
+    Binding("end", "scroll_bottom", "Last", show=False),
+]
+
+#: Every key of the dashboard, for the help screen, with Textual's key names.
+DASHBOARD_HELP: tuple[KeyHelp, ...] = (
+    KeyHelp("j / down", "Select the next agent"),
+    KeyHelp("k / up", "Select the previous agent"),
+    KeyHelp("pageup / pagedown", "Move the selection a page up / down"),
+    KeyHelp("home / end", "Select the first / last agent"),
+    KeyHelp("ctrl+home / ctrl+end", "Select the first / last agent"),
+    KeyHelp("left / right", "Scroll the table sideways"),
+    KeyHelp("ctrl+pageup / ctrl+pagedown", "Scroll the table sideways by a page"),
+    KeyHelp("enter", "Attach to the selected agent's pane"),
+    KeyHelp("n", "New agent: prompt, kind, name, base branch"),
+    KeyHelp("x", "Stop the selected agent: ends its process tree (asks first)"),
+    KeyHelp("d", "Remove its worktree, window and branch (asks first)"),
+    KeyHelp("t", "Switch to the next theme"),
+    KeyHelp("ctrl+p", "Command palette (also switches themes)"),
+    KeyHelp("tab / shift+tab", "Move the focus"),
+    KeyHelp("ctrl+c / super+c", "Copy selected text"),
+    KeyHelp("?", "This help"),
+    KeyHelp("q / ctrl+q", "Quit the dashboard (agents keep running)"),
+)
+
+#: Keys inside the dialogs.
+DIALOG_HELP: tuple[KeyHelp, ...] = (
+    KeyHelp("ctrl+s", "New agent: start it (or enter in the last field)"),
+    KeyHelp("tab / shift+tab", "Move between fields"),
+    KeyHelp("y / n", "Answer a yes/no question"),
+    KeyHelp("enter", "Press the focused button; confirm a typed agent name"),
+    KeyHelp("escape", "Close a dialog or this help without doing anything"),
+)
+
+#: The command-line interface, for people who prefer scripts.
+CLI_HELP: tuple[KeyHelp, ...] = (
+    KeyHelp("quarterdeck", "Open (or re-attach to) this dashboard in its tmux session"),
+    KeyHelp("quarterdeck new PROMPT", "Start agents (--agent KIND, --name, --base, -n COUNT)"),
+    KeyHelp("quarterdeck ls", "List agents and their status"),
+    KeyHelp("quarterdeck attach NAME", "Attach to an agent's pane"),
+    KeyHelp("quarterdeck stop NAME", "Stop an agent"),
+    KeyHelp("quarterdeck rm NAME", "Remove an agent (keeps an archive ref of its branch)"),
+    KeyHelp("quarterdeck demo", "A live fleet of demo agents, offline"),
+    KeyHelp("quarterdeck dashboard", "This dashboard, in the current terminal"),
+)

@@ -1,0 +1,76 @@
+"""Messages that carry results from background threads (the port, workers) to the event loop."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.message import Message
+from textual.notifications import SeverityLevel
+
+from app.core.agent import Agent
+from app.core.ports import RemovalRisk
+from app.core.views import FleetView
+from app.ui.screens.new_agent import NewAgentScreen
+
+
+class FleetChanged(Message):
+    """The fleet's view changed. Coalesces: only the newest pending one is handled."""
+
+    def __init__(self, view: FleetView) -> None:
+        super().__init__()
+        self.view = view
+
+    def can_replace(self, message: Message) -> bool:
+        """A newer view makes any older pending view redundant."""
+        return isinstance(message, FleetChanged)
+
+
+class PaneCaptured(Message):
+    """A capture of an agent's pane arrived: the raw ``capture`` and its ``text`` (both empty and
+    ``error`` set when the capture failed)."""
+
+    def __init__(self, name: str, capture: str, text: Text | None, error: str = "") -> None:
+        super().__init__()
+        self.name = name
+        self.capture = capture
+        self.text = text
+        self.error = error
+
+    def can_replace(self, message: Message) -> bool:
+        """Only the newest capture of the same pane matters."""
+        return isinstance(message, PaneCaptured) and message.name == self.name
+
+
+class AttachReady(Message):
+    """The port prepared an attach; ``argv`` is a command to run in the foreground, if any."""
+
+    def __init__(self, name: str, argv: list[str] | None) -> None:
+        super().__init__()
+        self.name = name
+        self.argv = argv
+
+
+class RemovalAssessed(Message):
+    """The port said what removing an agent would lose."""
+
+    def __init__(self, risk: RemovalRisk) -> None:
+        super().__init__()
+        self.risk = risk
+
+
+class SpawnFinished(Message):
+    """A spawn from the new-agent form finished: ``agents`` started, or ``error`` to show."""
+
+    def __init__(self, form: NewAgentScreen, agents: list[Agent], error: str = "") -> None:
+        super().__init__()
+        self.form = form
+        self.agents = agents
+        self.error = error
+
+
+class OperationReported(Message):
+    """A background operation finished; tell the human (``severity`` as for ``App.notify``)."""
+
+    def __init__(self, text: str, severity: SeverityLevel = "information") -> None:
+        super().__init__()
+        self.text = text
+        self.severity = severity

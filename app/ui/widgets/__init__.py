@@ -1,0 +1,1 @@
+"""Widgets of the dashboard; each renders immutable view models it is given."""

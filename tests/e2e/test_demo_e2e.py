@@ -1,0 +1,172 @@
+"""End to end: the real `quarterdeck demo` in a terminal (a tmux pane), driven by keys."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import tmux, wait_for
+
+pytestmark = pytest.mark.e2e
+
+QD = str(Path(sys.executable).with_name("quarterdeck"))
+
+
+@pytest.fixture
+def terminal() -> Iterator[str]:
+    """A tmux server standing in for the user's terminal emulator."""
+    socket = f"qdterm-{uuid.uuid4().hex[:8]}"
+    yield socket
+    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+
+
+def run_in_terminal(term: str, command: str, session: str = "t") -> None:
+    env = " ".join(
+        f"{k}={shlex.quote(v)}"
+        for k, v in os.environ.items()
+        if k.startswith(("QUARTERDECK_", "XDG_", "GIT_")) or k in ("PATH", "HOME", "PYTHONPATH")
+    )
+    subprocess.run(
+        [
+            "tmux",
+            "-L",
+            term,
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "150",
+            "-y",
+            "45",
+            f"env {env} TERM=xterm-256color {command}; echo TERMINAL-BACK; sleep 600",
+        ],
+        check=True,
+    )
+
+
+def screen(term: str, session: str = "t") -> str:
+    return tmux(term, "capture-pane", "-p", "-t", session)
+
+
+def keys(term: str, *names: str, literal: bool = False) -> None:
+    args = ["tmux", "-L", term, "send-keys", "-t", "t"] + (["-l"] if literal else []) + list(names)
+    subprocess.run(args, check=True)
+
+
+def agents(repo: Path) -> list[dict[str, object]]:
+    out = subprocess.run(
+        [QD, "-C", str(repo), "ls", "--json"], capture_output=True, text=True, check=True
+    )
+    return list(json.loads(out.stdout))
+
+
+@pytest.fixture(autouse=True)
+def show_screens_on_failure(terminal: str) -> Iterator[None]:
+    """A failing end-to-end test prints what the terminal showed."""
+    yield
+    for session in ("t", "again"):
+        print(f"--- terminal session {session} ---\n{screen(terminal, session)}")
+
+
+def test_demo_spawn_attach_return_stop_and_survive_kill(
+    tmp_path: Path, terminal: str, tmux_socket: str
+) -> None:
+    run_in_terminal(terminal, f"{QD} demo --agents 8 --speed 2 --dir {tmp_path / 'demos'}")
+    wait_for(
+        lambda: "Quarterdeck" in screen(terminal) and "parser-tests" in screen(terminal),
+        timeout=30,
+        what="the dashboard with the demo fleet",
+    )
+    repo = next((tmp_path / "demos").iterdir())
+    names = [a["name"] for a in agents(repo)]
+    assert len(names) == 8
+
+    # Within ten seconds the fleet shows agents working, waiting on the human, and idle.
+    wait_for(
+        lambda: (
+            {"needs_input", "idle"} <= {a["status"] for a in agents(repo)}
+            and "needs_input" in screen(terminal)
+        ),
+        timeout=10,
+        interval=0.2,
+        what="varied statuses",
+    )
+
+    # n: the new-agent form starts one more agent.
+    keys(terminal, "n")
+    wait_for(lambda: "New agent" in screen(terminal), what="the new-agent form")
+    keys(terminal, "Tidy the README", literal=True)
+    keys(terminal, "C-s")
+    wait_for(lambda: any(a["name"] == "tidy-readme" for a in agents(repo)), what="spawned agent")
+    wait_for(lambda: "tidy-readme" in screen(terminal), what="the new row")
+
+    # Enter attaches to the selected (first) agent; typing reaches it; the return key comes back.
+    first = agents(repo)[0]
+    keys(terminal, "Escape")
+    wait_for(lambda: "New agent" not in screen(terminal))
+    keys(terminal, "Home")
+    keys(terminal, "Enter")
+    wait_for(
+        lambda: "demo>" in screen(terminal) and "Name" not in screen(terminal),
+        what="the agent's own screen",
+    )
+    keys(terminal, "hello from the human", literal=True)
+    pane = str(first["pane"])
+    wait_for(
+        lambda: "hello from the human" in tmux(tmux_socket, "capture-pane", "-p", "-t", pane),
+        what="typed text in the agent's pane",
+    )
+    keys(terminal, "C-q")
+    wait_for(
+        lambda: "Quarterdeck" in screen(terminal) and "Last output" in screen(terminal),
+        what="back on the dashboard",
+    )
+
+    # x stops the selected agent (still the first one): its processes end, it shows exited.
+    keys(terminal, "x")
+    wait_for(lambda: "Stop" in screen(terminal), what="the stop confirmation")
+    keys(terminal, "y")
+    wait_for(lambda: agents(repo)[0]["status"] == "exited", what="stopped agent exited")
+
+    # kill -9 the dashboard: the agents keep running, and `quarterdeck` brings it all back.
+    dashboard = tmux(
+        tmux_socket, "display-message", "-p", "-t", f"{first['session']}:0", "#{pane_pid}"
+    ).strip()
+    os.kill(int(dashboard), signal.SIGKILL)
+    wait_for(
+        lambda: (
+            tmux(
+                tmux_socket, "display-message", "-p", "-t", f"{first['session']}:0", "#{pane_dead}"
+            ).strip()
+            == "1"
+        ),
+        what="dead dashboard",
+    )
+    live = [a for a in agents(repo) if a["status"] not in ("exited", "failed")]
+    assert len(live) >= 5
+    run_in_terminal(terminal, f"{QD} -C {repo}", session="again")
+    wait_for(
+        lambda: (
+            "Quarterdeck" in screen(terminal, "again")
+            and all(str(a["name"])[:15] in screen(terminal, "again") for a in live)
+        ),
+        timeout=20,
+        what="the restarted dashboard listing every agent",
+    )
+    for agent in live:
+        pid = int(
+            tmux(
+                tmux_socket, "display-message", "-p", "-t", str(agent["pane"]), "#{pane_pid}"
+            ).strip()
+        )
+        os.kill(pid, 0)  # still running

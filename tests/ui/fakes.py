@@ -1,0 +1,276 @@
+"""An in-memory FleetPort for UI tests: scripted views, recorded calls, fixed pane captures.
+
+The real fleet is tested against real tmux and git elsewhere; here the point is what the UI does
+with what the port gives it, and which calls the UI makes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+from textual.pilot import Pilot
+
+from app.core.agent import Agent, SpawnRequest
+from app.core.errors import AgentNotFoundError, QuarterdeckError
+from app.core.ports import RemovalRisk
+from app.core.status import Status
+from app.core.views import AgentRow, FleetView
+
+#: The constant "now" of deterministic tests.
+NOW = 1_700_000_000.0
+
+#: What `FakePort.capture` returns: a tiny agent screen with colours and a trailing blank line.
+CAPTURE = (
+    "\x1b[1;36m demo agent \x1b[0m working in \x1b[33m{name}\x1b[0m\n"
+    "\x1b[32m✓\x1b[0m read src/app.py\n"
+    "\x1b[32m✓\x1b[0m edited src/app.py \x1b[32m+12\x1b[0m \x1b[31m-3\x1b[0m\n"
+    "\x1b[35m⠋\x1b[0m running tests… \x1b[2m(esc to interrupt)\x1b[0m\n"
+    "\n"
+)
+
+
+def make_row(
+    name: str,
+    status: Status = Status.WORKING,
+    *,
+    kind: str = "demo",
+    age: float = 65.0,
+    added: int = 0,
+    removed: int = 0,
+    summary: str = "",
+    evidence: str = "screen: spinner",
+    question: str = "",
+    options: tuple[str, ...] = (),
+    label: str | None = None,
+) -> AgentRow:
+    """A view row with sensible defaults; ``age`` is seconds in its status before `NOW`."""
+    return AgentRow(
+        name=name,
+        kind=kind,
+        status=status,
+        status_label=label or status.value,
+        since=NOW - age,
+        branch=f"qd/{name}",
+        added=added,
+        removed=removed,
+        summary=summary,
+        pane_id=f"%{len(name)}",
+        evidence=evidence,
+        question=question,
+        options=options,
+    )
+
+
+def twelve_rows() -> list[AgentRow]:
+    """A busy fleet in mixed statuses, including agents waiting with a question."""
+    s = Status
+    return [
+        make_row(
+            "fix-login-bug",
+            s.WORKING,
+            age=42,
+            added=12,
+            removed=3,
+            summary="Running pytest tests/test_login.py",
+        ),
+        make_row(
+            "add-dark-mode",
+            s.NEEDS_INPUT,
+            kind="claude",
+            age=95,
+            label="needs_input:permission",
+            evidence="hook: Notification",
+            question="Allow edit to src/theme.css?",
+            options=("Yes", "Yes, and don't ask again", "No"),
+            summary="Wants to edit src/theme.css",
+            added=40,
+            removed=2,
+        ),
+        make_row(
+            "refactor-db-layer",
+            s.IDLE,
+            kind="codex",
+            age=310,
+            added=230,
+            removed=118,
+            summary="Done. Moved queries into repository classes.",
+            evidence="pane: title idle",
+        ),
+        make_row("docs-api", s.DONE, age=4000, added=88, summary="check passed: make docs"),
+        make_row(
+            "flaky-test-hunt",
+            s.FAILED,
+            kind="gemini",
+            age=20,
+            summary="Error: quota exceeded",
+            evidence="screen: error banner",
+        ),
+        make_row("bump-deps", s.EXITED, kind="aider", age=90000, evidence="pane: dead"),
+        make_row("cache-layer", s.STARTING, kind="claude", age=2, evidence="spawn"),
+        make_row("perf-audit", s.UNKNOWN, kind="opencode", age=15, evidence="no signal yet"),
+        make_row(
+            "i18n-strings",
+            s.NEEDS_INPUT,
+            age=30,
+            label="needs_input:question",
+            evidence="screen: question",
+            question="Which locale should be the default?",
+            summary="Asked a question",
+        ),
+        make_row(
+            "split-utils",
+            s.WORKING,
+            kind="codex",
+            age=600,
+            added=5,
+            removed=61,
+            summary="Editing app/utils/strings.py — removing dead helpers",
+        ),
+        make_row(
+            "type-hints",
+            s.WORKING,
+            age=7300,
+            added=400,
+            removed=390,
+            summary="mypy: 12 errors left",
+        ),
+        make_row("readme-polish", s.PAUSED, age=120, summary="Paused by you"),
+    ]
+
+
+def _agent(request: SpawnRequest, name: str) -> Agent:
+    return Agent(
+        id=f"id-{name}",
+        name=name,
+        kind=request.kind,
+        command="",
+        branch=f"qd/{name}",
+        base=request.base or "main",
+        base_commit="0" * 40,
+        worktree=f"/tmp/wt/{name}",
+        session="qd",
+        window_id="@1",
+        pane_id="%1",
+        pane_pid=1,
+        created_at=NOW,
+        prompt=request.prompt,
+    )
+
+
+@dataclass
+class FakePort:
+    """A FleetPort in memory. Tests script it through its attributes and `push`."""
+
+    rows: list[AgentRow] = field(default_factory=list)
+    repo_name: str = "acme-shop"
+    kind_list: list[str] = field(default_factory=lambda: ["claude", "codex", "demo"])
+    base: str = "main"
+    key: str = "C-q"
+    capture_text: str = CAPTURE
+    #: Per-agent removal risk; agents not listed are safe to remove.
+    risks: dict[str, RemovalRisk] = field(default_factory=dict)
+    #: What `attach` returns (a command to run in the foreground, or None).
+    attach_argv: list[str] | None = None
+    #: Raised by `spawn` when set (the next call only).
+    spawn_error: QuarterdeckError | None = None
+    #: Set to make `spawn` wait until the test releases it.
+    spawn_gate: threading.Event | None = None
+
+    spawned: list[SpawnRequest] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+    removed: list[tuple[str, bool, bool]] = field(default_factory=list)
+    attached: list[str] = field(default_factory=list)
+    captured: list[str] = field(default_factory=list)
+    callbacks: list[Callable[[FleetView], None]] = field(default_factory=list)
+
+    # -- scripting ---------------------------------------------------------------------------
+
+    def push(self, rows: Iterable[AgentRow]) -> None:
+        """Replace the fleet and tell subscribers, on the calling thread."""
+        self.rows = list(rows)
+        view = self.view()
+        for callback in list(self.callbacks):
+            callback(view)
+
+    def push_from_thread(self, rows: Iterable[AgentRow]) -> None:
+        """Replace the fleet from a background thread, as the real engine does."""
+        thread = threading.Thread(target=self.push, args=(list(rows),))
+        thread.start()
+        thread.join()
+
+    # -- FleetPort ---------------------------------------------------------------------------
+
+    def view(self) -> FleetView:
+        return FleetView(repo=self.repo_name, rows=tuple(self.rows))
+
+    def subscribe(self, callback: Callable[[FleetView], None]) -> None:
+        self.callbacks.append(callback)
+
+    def kinds(self) -> list[str]:
+        return list(self.kind_list)
+
+    def default_base(self) -> str:
+        return self.base
+
+    def spawn(self, request: SpawnRequest) -> list[Agent]:
+        if self.spawn_gate is not None:
+            self.spawn_gate.wait(timeout=10)
+        self.spawned.append(request)
+        if self.spawn_error is not None:
+            error, self.spawn_error = self.spawn_error, None
+            raise error
+        name = request.name or "new-agent"
+        self.push([*self.rows, make_row(name, Status.STARTING, kind=request.kind, age=0)])
+        return [_agent(request, name)]
+
+    def stop(self, name: str) -> None:
+        self._row(name)
+        self.stopped.append(name)
+        self.push(
+            replace(r, status=Status.EXITED, status_label="exited") if r.name == name else r
+            for r in self.rows
+        )
+
+    def removal_risk(self, name: str) -> RemovalRisk:
+        row = self._row(name)
+        return self.risks.get(name) or RemovalRisk(name, row.branch, "main", 0, ())
+
+    def remove(self, name: str, *, discard_unmerged: bool, discard_changes: bool) -> str:
+        self._row(name)
+        self.removed.append((name, discard_unmerged, discard_changes))
+        self.push(r for r in self.rows if r.name != name)
+        return f"Removed {name}; its branch tip is kept at refs/quarterdeck/archive/{name}"
+
+    def capture(self, name: str) -> str:
+        self._row(name)
+        self.captured.append(name)
+        return self.capture_text.format(name=name)
+
+    def attach(self, name: str) -> list[str] | None:
+        self._row(name)
+        self.attached.append(name)
+        return self.attach_argv
+
+    @property
+    def return_key(self) -> str:
+        return self.key
+
+    def _row(self, name: str) -> AgentRow:
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise AgentNotFoundError(f"no agent named {name!r}")
+
+
+async def wait_until(
+    pilot: Pilot[None], condition: Callable[[], object], timeout: float = 5.0
+) -> None:
+    """Let the app run until ``condition()`` holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.01)

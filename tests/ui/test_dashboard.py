@@ -1,0 +1,512 @@
+"""The dashboard driven by keys through Pilot, against an in-memory fleet port."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from textual.binding import Binding
+from textual.pilot import Pilot
+from textual.widgets import Button, Input, Static, TextArea
+
+from app.core.agent import SpawnRequest
+from app.core.errors import UsageError
+from app.core.ports import RemovalRisk
+from app.core.status import Status
+from app.ui.app import EMPTY_MESSAGE, QuarterdeckApp
+from app.ui.keys import tmux_key_display
+from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
+from app.ui.screens.help import HelpScreen
+from app.ui.screens.new_agent import NewAgentScreen
+from app.ui.widgets.agent_table import AgentTable
+from app.ui.widgets.pane_preview import PanePreview
+from tests.ui.fakes import NOW, FakePort, make_row, twelve_rows, wait_until
+
+SIZE = (140, 40)
+
+
+def make_app(port: FakePort, **kwargs: object) -> QuarterdeckApp:
+    """The app over ``port`` with a frozen clock and a fast preview."""
+    return QuarterdeckApp(port, clock=lambda: NOW, preview_interval=0.05, **kwargs)  # type: ignore[arg-type]
+
+
+def record_notifications(app: QuarterdeckApp, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Collect ``"severity: message"`` for every notification the app shows."""
+    seen: list[str] = []
+    original = app.notify
+
+    def notify(message: str, **kwargs: object) -> None:
+        seen.append(f"{kwargs.get('severity', 'information')}: {message}")
+        original(message, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(app, "notify", notify)
+    return seen
+
+
+def cell(app: QuarterdeckApp, name: str, column: str) -> str:
+    """The plain text of one cell."""
+    return str(app.table.get_cell(name, column))
+
+
+async def open_form(pilot: Pilot[None]) -> NewAgentScreen:
+    await pilot.press("n")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, NewAgentScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, NewAgentScreen)
+    return screen
+
+
+# -- the table and the view --------------------------------------------------------------------
+
+
+async def test_rows_show_agents_in_creation_order_with_formatted_cells() -> None:
+    port = FakePort(rows=twelve_rows())
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.table
+        assert [r.name for r in table.agent_rows] == [r.name for r in twelve_rows()]
+        assert cell(app, "fix-login-bug", "status") == "● working"
+        assert cell(app, "add-dark-mode", "status") == "? needs_input:permission"
+        assert cell(app, "fix-login-bug", "time") == "42s"
+        assert cell(app, "docs-api", "time") == "1h06m"
+        assert cell(app, "fix-login-bug", "diff") == "+12 −3"
+        assert cell(app, "fix-login-bug", "branch") == "qd/fix-login-bug"
+        header = str(app.query_one("#fleet-counts", Static).render())
+        assert "2 needs_input" in header
+        assert header.index("needs_input") < header.index("working") < header.index("exited")
+
+
+async def test_pushed_view_updates_changed_cells_only_and_keeps_the_selection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = twelve_rows()
+    port = FakePort(rows=rows)
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "j")
+        assert app.selected_name == "refactor-db-layer"
+        updates: list[tuple[str, str]] = []
+        original = AgentTable.update_cell
+
+        def spy(
+            self: AgentTable, row_key: object, column_key: object, value: object, **kwargs: object
+        ) -> None:
+            updates.append(
+                (
+                    str(getattr(row_key, "value", row_key)),
+                    str(getattr(column_key, "value", column_key)),
+                )
+            )
+            original(self, row_key, column_key, value, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(AgentTable, "update_cell", spy)
+        # One agent changes status; one agent before the selection goes away; one is new.
+        changed = [
+            replace(r, status=Status.IDLE, status_label="idle", since=NOW - 3)
+            if r.name == "split-utils"
+            else r
+            for r in rows
+            if r.name != "fix-login-bug"
+        ]
+        changed.append(make_row("new-one", Status.STARTING, age=1))
+        port.push_from_thread(changed)
+        await wait_until(pilot, lambda: "new-one" in [r.name for r in app.table.agent_rows])
+
+        assert sorted(updates) == [("split-utils", "status"), ("split-utils", "time")]
+        assert cell(app, "split-utils", "status") == "○ idle"
+        assert app.selected_name == "refactor-db-layer"
+        assert [r.name for r in app.table.agent_rows][-1] == "new-one"
+        assert "fix-login-bug" not in [r.name for r in app.table.agent_rows]
+
+
+async def test_selection_moves_to_the_nearest_row_when_its_agent_disappears() -> None:
+    rows = [make_row(n) for n in ("a", "b", "c")]
+    port = FakePort(rows=rows)
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down")
+        assert app.selected_name == "b"
+        port.push_from_thread([rows[0], rows[2]])
+        await wait_until(pilot, lambda: app.table.row_count == 2)
+        assert app.selected_name == "c"
+        port.push_from_thread([rows[0]])
+        await wait_until(pilot, lambda: app.table.row_count == 1)
+        assert app.selected_name == "a"
+
+
+async def test_time_column_ticks_without_a_new_view() -> None:
+    now = [NOW]
+    port = FakePort(rows=[make_row("a", age=58)])
+    app = QuarterdeckApp(port, clock=lambda: now[0])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert cell(app, "a", "time") == "58s"
+        now[0] = NOW + 3
+        await wait_until(pilot, lambda: cell(app, "a", "time") == "1m01s")
+
+
+async def test_empty_fleet_shows_a_friendly_message_until_an_agent_appears() -> None:
+    port = FakePort()
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        empty = app.query_one("#empty", Static)
+        assert empty.display
+        assert str(empty.render()) == EMPTY_MESSAGE
+        assert not app.table.display
+        assert not app.preview.display
+        port.push_from_thread([make_row("first")])
+        await wait_until(pilot, lambda: app.table.display and app.table.row_count == 1)
+        assert not empty.display
+        assert app.selected_name == "first"
+
+
+async def test_preview_shows_the_selected_pane_with_title_and_question() -> None:
+    rows = twelve_rows()
+    port = FakePort(rows=rows)
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        preview = app.query_one(PanePreview)
+        await wait_until(pilot, lambda: preview.has_capture)
+        assert preview.agent == "fix-login-bug"
+        assert "fix-login-bug" in str(preview.border_title)
+        assert "screen: spinner" in str(preview.border_title)
+        await pilot.press("j")
+        await wait_until(pilot, lambda: preview.agent == "add-dark-mode" and preview.has_capture)
+        assert "hook: Notification" in str(preview.border_title)
+        assert "Allow edit to src/theme.css?" in str(preview.border_subtitle)
+        assert "Yes, and don't ask again" in str(preview.border_subtitle)
+        assert "add-dark-mode" in port.captured
+
+
+async def test_capture_failure_shows_in_the_preview_not_as_a_crash() -> None:
+    port = FakePort(rows=[make_row("a")])
+
+    def broken(name: str) -> str:
+        raise UsageError("pane %9 is gone")
+
+    port.capture = broken  # type: ignore[method-assign]
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        message = app.query_one("#pane-message", Static)
+        await wait_until(pilot, lambda: "pane %9 is gone" in str(message.render()))
+
+
+# -- new agent --------------------------------------------------------------------------------
+
+
+async def test_new_agent_form_submits_a_spawn_request_with_the_typed_values() -> None:
+    port = FakePort(rows=[make_row("alpha")])
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot)
+        assert form.query_one("#base", Input).value == "main"
+        await pilot.press(*"fix the login bug")
+        await pilot.press("tab", "enter", "up", "up", "enter")  # kind: demo -> claude
+        await pilot.press("tab", *"login-fix")
+        await pilot.press("tab", "home", "ctrl+k", *"develop")
+        await pilot.press("enter")  # enter in the last field submits
+        await wait_until(pilot, lambda: bool(port.spawned))
+        assert port.spawned == [
+            SpawnRequest(
+                prompt="fix the login bug", kind="claude", name="login-fix", base="develop"
+            )
+        ]
+        await wait_until(pilot, lambda: not isinstance(app.screen, NewAgentScreen))
+        await wait_until(pilot, lambda: app.selected_name == "login-fix")
+
+
+async def test_new_agent_defaults_to_demo_kind_and_ctrl_s_submits() -> None:
+    port = FakePort()
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press(*"hello", "ctrl+s")
+        await wait_until(pilot, lambda: bool(port.spawned))
+        assert port.spawned == [SpawnRequest(prompt="hello", kind="demo", name=None, base="main")]
+
+
+async def test_spawn_error_keeps_the_form_open_with_the_typed_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port = FakePort(rows=[make_row("alpha")])
+    port.spawn_error = UsageError("an agent named 'alpha' already exists; pick another --name")
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot)
+        await pilot.press(*"keep this prompt", "tab", "tab", *"alpha", "ctrl+s")
+        error = form.query_one("#error", Static)
+        await wait_until(pilot, lambda: error.display)
+        assert "already exists" in str(error.render())
+        assert app.screen is form
+        assert form.query_one("#prompt", TextArea).text == "keep this prompt"
+        assert form.query_one("#name", Input).value == "alpha"
+        assert not form.query_one("#start", Button).disabled
+        # Fix the name and try again: now it starts and the form closes.
+        await pilot.press(*"-2", "ctrl+s")
+        await wait_until(pilot, lambda: app.screen is not form)
+        assert [r.name for r in port.spawned] == ["alpha", "alpha-2"]
+
+
+async def test_escape_cancels_the_form_without_spawning() -> None:
+    port = FakePort()
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot)
+        await pilot.press(*"never mind", "escape")
+        await wait_until(pilot, lambda: app.screen is not form)
+        assert port.spawned == []
+
+
+# -- stop and remove --------------------------------------------------------------------------
+
+
+async def test_stop_asks_then_stops_the_selected_agent(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = FakePort(rows=[make_row("alpha"), make_row("beta")])
+    app = make_app(port)
+    notes = record_notifications(app, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        assert dialog.question == "Stop beta? Its process tree will be ended."
+        await pilot.press("y")
+        await wait_until(pilot, lambda: port.stopped == ["beta"])
+        await wait_until(pilot, lambda: "information: Stopped beta" in notes)
+        await wait_until(pilot, lambda: cell(app, "beta", "status") == "■ exited")
+
+
+async def test_stop_answered_no_does_nothing() -> None:
+    port = FakePort(rows=[make_row("alpha")])
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert port.stopped == []
+
+
+async def test_remove_safe_agent_asks_yes_no_and_keeps_nothing_at_risk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port = FakePort(rows=[make_row("alpha"), make_row("beta")])
+    app = make_app(port)
+    notes = record_notifications(app, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: port.removed == [("alpha", False, False)])
+        await wait_until(pilot, lambda: any("refs/quarterdeck/archive/alpha" in n for n in notes))
+        await wait_until(pilot, lambda: app.table.row_count == 1)
+        assert app.selected_name == "beta"
+
+
+async def test_remove_risky_agent_needs_the_exact_name_typed() -> None:
+    risk = RemovalRisk("alpha", "qd/alpha", "main", 2, ("src/a.py", "notes.txt"))
+    port = FakePort(rows=[make_row("alpha")], risks={"alpha": risk})
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, RemoveRiskyScreen))
+        dialog = app.screen
+        text = str(dialog.query_one("#question", Static).render())
+        assert risk.describe() in text
+        remove = dialog.query_one("#yes", Button)
+        assert remove.disabled
+        await pilot.press(*"alph")
+        assert remove.disabled
+        await pilot.press("enter")  # not the exact name: nothing happens
+        await pilot.pause()
+        assert app.screen is dialog
+        await pilot.press(*"aX")
+        assert remove.disabled  # "alphaX" is not the name either
+        await pilot.press("backspace")
+        assert dialog.query_one("#confirm-name", Input).value == "alpha"
+        assert not remove.disabled
+        await pilot.click("#yes")
+        await wait_until(pilot, lambda: port.removed == [("alpha", True, True)])
+        assert app.screen is not dialog
+
+
+async def test_remove_risky_agent_cancelled_with_escape() -> None:
+    risk = RemovalRisk("alpha", "qd/alpha", "main", 0, ("dirty.txt",))
+    port = FakePort(rows=[make_row("alpha")], risks={"alpha": risk})
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, RemoveRiskyScreen))
+        await pilot.press(*"alpha", "escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, RemoveRiskyScreen))
+        assert port.removed == []
+
+
+async def test_port_errors_become_error_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = FakePort(rows=[make_row("alpha")])
+
+    def refuse(name: str) -> None:
+        raise UsageError("alpha is already stopped")
+
+    port.stop = refuse  # type: ignore[method-assign]
+    app = make_app(port)
+    notes = record_notifications(app, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("x", "y")
+        await wait_until(pilot, lambda: "error: alpha is already stopped" in notes)
+        assert app.is_running
+
+
+async def test_agent_keys_do_nothing_on_an_empty_fleet() -> None:
+    port = FakePort()
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("x", "d", "enter")
+        await pilot.pause()
+        assert app.screen is app.screen_stack[0]
+        assert port.attached == [] and port.stopped == []
+
+
+# -- attach -----------------------------------------------------------------------------------
+
+
+async def test_attach_runs_the_returned_command_and_keeps_the_selection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port = FakePort(
+        rows=[make_row("alpha"), make_row("beta")], attach_argv=["tmux", "attach", "-t", "x"]
+    )
+    app = make_app(port)
+    ran: list[list[str]] = []
+    monkeypatch.setattr(app, "run_foreground", ran.append)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "enter")
+        await wait_until(pilot, lambda: bool(ran))
+        assert port.attached == ["beta"]
+        assert ran == [["tmux", "attach", "-t", "x"]]
+        assert app.selected_name == "beta"
+
+
+async def test_attach_when_hosted_needs_no_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = FakePort(rows=[make_row("alpha")], attach_argv=None)
+    app = make_app(port, hosted=True)
+    ran: list[list[str]] = []
+    monkeypatch.setattr(app, "run_foreground", ran.append)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: port.attached == ["alpha"])
+        await pilot.pause()
+        assert ran == []
+
+
+# -- help, themes, quit -----------------------------------------------------------------------
+
+
+def _help_tokens(screen: HelpScreen) -> set[str]:
+    tokens: set[str] = set()
+    for widget in screen.query(".keys").results(Static):
+        for part in str(widget.render()).replace(",", "/").split("/"):
+            tokens.add(part.strip())
+    return tokens
+
+
+async def test_help_lists_every_key() -> None:
+    port = FakePort(rows=[make_row("alpha")], key="C-q")
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        dashboard_bindings = [ab.binding for ab in app.screen.active_bindings.values()]
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        tokens = _help_tokens(screen)
+        dialog_bindings: list[Binding] = [
+            b
+            for cls in (NewAgentScreen, ConfirmScreen, RemoveRiskyScreen, HelpScreen)
+            for b in cls.BINDINGS
+            if isinstance(b, Binding)
+        ]
+        missing = [
+            b.key
+            for b in dashboard_bindings + dialog_bindings
+            if not ({b.key, b.key_display or b.key} & tokens)
+        ]
+        assert missing == []
+        assert "Ctrl-q" in tokens
+        text = screen.text
+        for command in ("new", "ls", "attach", "stop", "rm", "demo", "dashboard"):
+            assert f"quarterdeck {command}" in text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+async def test_return_key_is_shown_beside_the_footer() -> None:
+    port = FakePort(rows=[make_row("alpha")], key="M-F12")
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        hint = str(app.query_one("#return-hint", Static).render())
+        assert hint == "Alt-F12 returns here from an agent"
+
+
+@pytest.mark.parametrize(
+    ("tmux", "shown"),
+    [
+        ("C-q", "Ctrl-q"),
+        ("M-Left", "Alt-Left"),
+        ("F12", "F12"),
+        ("C-M-x", "Ctrl-Alt-x"),
+        ("C--", "Ctrl--"),
+    ],
+)
+def test_tmux_key_display(tmux: str, shown: str) -> None:
+    assert tmux_key_display(tmux) == shown
+
+
+async def test_t_cycles_through_our_themes() -> None:
+    port = FakePort(rows=[make_row("alpha", Status.NEEDS_INPUT)])
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "quarterdeck-dark"
+        dark_status = app.table.get_cell("alpha", "status").spans[0].style
+        await pilot.press("t")
+        await wait_until(pilot, lambda: app.theme == "quarterdeck-light")
+        await wait_until(
+            pilot, lambda: app.table.get_cell("alpha", "status").spans[0].style != dark_status
+        )
+        await pilot.press("t")
+        await wait_until(pilot, lambda: app.theme == "quarterdeck-dark")
+
+
+async def test_builtin_theme_gets_status_colours() -> None:
+    port = FakePort(rows=[make_row("alpha")])
+    app = make_app(port, theme_name="nord")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "nord"
+        assert app.theme_variables["status-working"].startswith("#")
+
+
+def test_unknown_theme_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="unknown theme 'nope'"):
+        make_app(FakePort(), theme_name="nope")
+
+
+async def test_q_quits() -> None:
+    app = make_app(FakePort(rows=[make_row("alpha")]))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await wait_until(pilot, lambda: not app.is_running)
+
+
+async def test_keys_typed_before_the_form_has_focus_reach_the_prompt() -> None:
+    port = FakePort(rows=twelve_rows())
+    async with make_app(port).run_test(size=SIZE) as pilot:
+        screen = await open_form(pilot)
+        screen.set_focus(None)
+        await pilot.press("h", "i")
+        assert screen.query_one("#prompt", TextArea).text == "hi"

@@ -1,0 +1,143 @@
+"""SVG snapshots of the dashboard's screens (pytest-textual-snapshot).
+
+Deterministic by construction: a constant clock, a fixed terminal size, fixed fleet data, the
+preview's timer effectively off (the capture taken on selection is awaited), no blinking cursors.
+Update with ``pytest tests/ui/test_snapshots.py --snapshot-update`` and review the SVGs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from app.core.ports import RemovalRisk
+from app.core.status import Status
+from app.core.views import AgentRow
+from app.ui.app import QuarterdeckApp
+from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
+from app.ui.screens.help import HelpScreen
+from app.ui.screens.new_agent import NewAgentScreen
+from tests.ui.fakes import NOW, FakePort, make_row, twelve_rows, wait_until
+
+SIZE = (140, 36)
+
+SnapCompare = Callable[..., bool]
+
+
+def dashboard(rows: list[AgentRow], **kwargs: Any) -> QuarterdeckApp:
+    """The app over a fixed fleet, frozen in time."""
+    port = FakePort(rows=rows, risks=kwargs.pop("risks", {}))
+    return QuarterdeckApp(port, clock=lambda: NOW, preview_interval=3600, **kwargs)
+
+
+async def preview_settled(pilot: Pilot[None]) -> None:
+    """Wait until the selected agent's pane is on screen (captured in a thread)."""
+    app = pilot.app
+    assert isinstance(app, QuarterdeckApp)
+    await wait_until(pilot, lambda: app.preview.agent is None or app.preview.has_capture)
+
+
+def press_then_settle(*keys: str, screen: type | None = None) -> Callable[[Pilot[None]], Any]:
+    """A ``run_before`` that presses keys, waits for ``screen`` and stops cursors blinking."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await preview_settled(pilot)
+        await pilot.press(*keys)
+        await preview_settled(pilot)
+        if screen is not None:
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, screen))
+        for widget in pilot.app.screen.query("Input, TextArea"):
+            if isinstance(widget, Input | TextArea):
+                widget.cursor_blink = False
+        await pilot.pause()
+
+    return run_before
+
+
+def test_dashboard_empty(snap_compare: SnapCompare) -> None:
+    """No agents: the friendly message, no table, no preview."""
+    assert snap_compare(dashboard([]), terminal_size=SIZE, run_before=preview_settled)
+
+
+def test_dashboard_one_agent(snap_compare: SnapCompare) -> None:
+    """One working agent, its pane in the preview."""
+    rows = [
+        make_row(
+            "fix-login-bug",
+            Status.WORKING,
+            age=42,
+            added=12,
+            removed=3,
+            summary="Running pytest tests/test_login.py",
+        )
+    ]
+    assert snap_compare(dashboard(rows), terminal_size=SIZE, run_before=preview_settled)
+
+
+def test_dashboard_twelve_agents_waiting_one_selected(snap_compare: SnapCompare) -> None:
+    """Twelve agents in mixed statuses; the selected one waits on a permission question."""
+    assert snap_compare(
+        dashboard(twelve_rows()), terminal_size=SIZE, run_before=press_then_settle("j")
+    )
+
+
+def test_dashboard_twelve_agents_light_theme(snap_compare: SnapCompare) -> None:
+    """The same fleet in the light theme."""
+    assert snap_compare(
+        dashboard(twelve_rows(), theme_name="quarterdeck-light"),
+        terminal_size=SIZE,
+        run_before=preview_settled,
+    )
+
+
+def test_dashboard_narrow(snap_compare: SnapCompare) -> None:
+    """A 100x30 terminal: columns shrink, the name column last."""
+    assert snap_compare(
+        dashboard(twelve_rows()), terminal_size=(100, 30), run_before=preview_settled
+    )
+
+
+def test_help_screen(snap_compare: SnapCompare) -> None:
+    """Every key, the return key and the CLI."""
+    assert snap_compare(
+        dashboard(twelve_rows()),
+        terminal_size=(140, 50),
+        run_before=press_then_settle("question_mark", screen=HelpScreen),
+    )
+
+
+def test_new_agent_form(snap_compare: SnapCompare) -> None:
+    """The new-agent form with a prompt typed."""
+    assert snap_compare(
+        dashboard(twelve_rows()),
+        terminal_size=SIZE,
+        run_before=press_then_settle("n", *"add a cache layer", screen=NewAgentScreen),
+    )
+
+
+def test_stop_confirmation(snap_compare: SnapCompare) -> None:
+    """x asks before stopping."""
+    assert snap_compare(
+        dashboard(twelve_rows()),
+        terminal_size=SIZE,
+        run_before=press_then_settle("x", screen=ConfirmScreen),
+    )
+
+
+def test_remove_risky_dialog(snap_compare: SnapCompare) -> None:
+    """d on an agent with unmerged commits and changes: says what is lost, wants the name."""
+    risk = RemovalRisk(
+        "fix-login-bug",
+        "qd/fix-login-bug",
+        "main",
+        3,
+        ("src/login.py", "tests/test_login.py", "notes.txt"),
+    )
+    assert snap_compare(
+        dashboard(twelve_rows(), risks={"fix-login-bug": risk}),
+        terminal_size=SIZE,
+        run_before=press_then_settle("d", screen=RemoveRiskyScreen),
+    )
