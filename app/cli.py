@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -291,8 +292,11 @@ def launch(fleet, detach: bool) -> int:  # type: ignore[no-untyped-def]
             f"{' '.join(attach[3:])}  (or run `quarterdeck -C {fleet.repo.root}`)"
         )
         return 0
-    os.execvp(attach[0], attach)
-    return 0  # pragma: no cover - execvp does not return
+    subprocess.run(attach, check=False)
+    print(
+        f"Left the dashboard; the fleet keeps running. Back with: quarterdeck -C {fleet.repo.root}"
+    )
+    return 0
 
 
 def cmd_open(args: argparse.Namespace) -> int:

@@ -157,12 +157,13 @@ def test_stop_ends_the_whole_process_tree(repo: Path) -> None:
     # A child that ignores SIGHUP and SIGTERM, and a grandchild: the tree must still end.
     shell(fleet, "(trap '' HUP TERM; sleep 300) & sleep 301 & wait", "busy")
     agent = fleet.get("busy")
-    pids = wait_for(
-        lambda: (
-            (fleet.sweep(deliver=True), len(agent_processes(agent.pane_pid, agent.id)) >= 3)[1]
-            and agent_processes(agent.pane_pid, agent.id)
-        )
-    )
+
+    def tree() -> set[int]:
+        fleet.sweep(deliver=True)
+        pids = agent_processes(agent.pane_pid, agent.id)
+        return pids if len(pids) >= 3 else set()  # the shell, sleep 300 (signals ignored), 301
+
+    pids = wait_for(tree, what="the agent's process tree")
     fleet.stop("busy")
     assert not [
         p
