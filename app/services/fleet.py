@@ -279,13 +279,18 @@ class Fleet:
             env = {"QUARTERDECK_AGENT_ID": agent_id, "QUARTERDECK_AGENT_NAME": plan.name}
             env.update(self.profile(kind).env)
             pane = self.tmux.new_agent_window(
-                self.session, agent_id, plan.name, str(plan.worktree), plan.argv, env
+                self.session,
+                agent_id,
+                plan.name,
+                str(plan.worktree),
+                plan.argv,
+                env,
+                glyph=STATUS_GLYPH[agent.status],
             )
             agent = replace(
                 agent, window_id=pane.window_id, pane_id=pane.pane_id, pane_pid=pane.pid
             )
             self.store.update(agent)
-            self.tmux.set_window_option(pane.window_id, "@qd_glyph", STATUS_GLYPH[agent.status])
             return agent
         except BaseException:
             for step in reversed(undo):

@@ -68,7 +68,16 @@ class Repository:
             return False
 
     def current_branch(self) -> str:
-        """The branch checked out in the main tree, or the commit when HEAD is detached."""
+        """The branch checked out in the main tree, or the commit when HEAD is detached.
+
+        Read from the main tree's HEAD file (the UI asks for it on a keypress; no subprocess).
+        """
+        try:
+            head = (self.common_dir / "HEAD").read_text().strip()
+        except OSError:
+            head = ""
+        if head.startswith("ref: refs/heads/"):
+            return head.removeprefix("ref: refs/heads/")
         try:
             return self.run("symbolic-ref", "--short", "-q", "HEAD")
         except git.GitCommandError:

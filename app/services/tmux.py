@@ -201,6 +201,7 @@ class TmuxServer:
         cwd: str,
         argv: list[str],
         env: dict[str, str],
+        glyph: str = "",
     ) -> NewPane:
         """A new window running ``argv`` (exec'd, so the pane's pid is the agent's), marked with
         the agent's id so that it is never mistaken for another pane with a recycled ``%id``."""
@@ -222,13 +223,17 @@ class TmuxServer:
         args += ["--", "exec " + shlex.join(argv)]
         out = self.cmd(*args)
         window_id, pane_id, pid = out[0].split()
-        for opt in (
+        # One tmux call for all the window's options (a command sequence).
+        sequence: list[str] = []
+        for name, value in (
             ("@qd_agent", agent_id),
+            ("@qd_glyph", glyph),
             ("remain-on-exit", "on"),
             ("automatic-rename", "off"),
             ("allow-rename", "off"),
         ):
-            self.cmd("set-option", "-w", "-t", window_id, *opt)
+            sequence += [";", "set-option", "-w", "-t", window_id, name, value]
+        self.cmd(*sequence[1:])
         return NewPane(window_id, pane_id, int(pid))
 
     def agent_panes(self) -> dict[str, PaneFacts]:

@@ -240,3 +240,12 @@ def test_one_engine_per_repository(repo: Path) -> None:
     assert not b.lock.acquire() and b.lock.holder() == os.getpid()
     a.lock.release()
     assert b.lock.acquire()
+
+
+def test_default_base_follows_the_checked_out_branch(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    assert fleet.default_base() == "main"
+    git(repo, "checkout", "-q", "-b", "feature/x")
+    assert fleet.default_base() == "feature/x"
+    git(repo, "checkout", "-q", "--detach")
+    assert fleet.default_base() == git(repo, "rev-parse", "HEAD")
