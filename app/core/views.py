@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from app.core.agent import Agent
+from app.core.agent import Agent, PromptState
 from app.core.status import ATTENTION_ORDER, STATUS_GLYPH, Status
 
 
@@ -33,6 +33,14 @@ class AgentRow:
         label = agent.status.value
         if agent.status is Status.NEEDS_INPUT and agent.input_kind is not None:
             label = f"needs_input:{agent.input_kind.value}"
+        summary = agent.summary
+        if agent.prompt_state is PromptState.FAILED:
+            summary = "⚠ first prompt not delivered: attach and type it"
+        elif agent.prompt_state is PromptState.PENDING and agent.status not in (
+            Status.EXITED,
+            Status.FAILED,
+        ):
+            summary = "first prompt waits until the agent is ready"
         return cls(
             name=agent.name,
             kind=agent.kind,
@@ -42,7 +50,7 @@ class AgentRow:
             branch=agent.branch,
             added=agent.lines_added,
             removed=agent.lines_removed,
-            summary=agent.summary,
+            summary=summary,
             pane_id=agent.pane_id,
             evidence=agent.evidence,
             question=agent.question,
@@ -56,11 +64,13 @@ class FleetView:
 
     repo: str
     rows: tuple[AgentRow, ...]
+    notice: str = ""
 
     @classmethod
-    def from_agents(cls, repo: str, agents: list[Agent]) -> FleetView:
-        """The view of a fleet, agents in creation order."""
-        return cls(repo=repo, rows=tuple(AgentRow.from_agent(a) for a in agents))
+    def from_agents(cls, repo: str, agents: list[Agent], notice: str = "") -> FleetView:
+        """The view of a fleet, agents in creation order; ``notice`` is about the engine itself
+        (e.g. that another dashboard tracks this fleet, or why tracking failed)."""
+        return cls(repo=repo, rows=tuple(AgentRow.from_agent(a) for a in agents), notice=notice)
 
     def counts(self) -> dict[Status, int]:
         """How many agents are in each status, in attention order, zero counts omitted."""

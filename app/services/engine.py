@@ -43,9 +43,19 @@ class Engine:
                     if self.driving:
                         self.fleet.recover_prompts()
                 self.last_error = ""
-            except Exception as exc:
+            except Exception as exc:  # keep tracking; the view shows the error
                 self.last_error = f"{type(exc).__name__}: {exc}"
+            self.fleet.set_notice(self._notice())
             self._stop.wait(self.interval)
+
+    def _notice(self) -> str:
+        if self.last_error:
+            return f"status tracking failed: {self.last_error}"
+        if not self.driving:
+            holder = self.fleet.lock.holder()
+            who = f" (pid {holder})" if holder else ""
+            return f"viewer: another Quarterdeck{who} tracks this fleet"
+        return ""
 
     def stop(self) -> None:
         """Stop sweeping and release the lock."""

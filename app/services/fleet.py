@@ -98,6 +98,7 @@ class Fleet:
         self._delivering: set[str] = set()
         self._mutex = threading.RLock()
         self._summary = ""
+        self.notice = ""
 
     @classmethod
     def open(cls, path: Path) -> Fleet:
@@ -148,6 +149,12 @@ class Fleet:
         """Call ``callback`` with every new view."""
         self._subscribers.append(callback)
 
+    def set_notice(self, notice: str) -> None:
+        """Say something about the engine itself in the view (empty to clear it)."""
+        with self._mutex:
+            self.notice = notice
+            self._publish()
+
     def kinds(self) -> list[str]:
         """Agent kinds, the default first."""
         kinds = sorted(self.settings.profiles)
@@ -172,7 +179,7 @@ class Fleet:
             raise UsageError(f"unknown agent kind {kind!r}; known kinds: {known}") from None
 
     def _publish(self) -> None:
-        view = FleetView.from_agents(self.repo_name, self._agents)
+        view = FleetView.from_agents(self.repo_name, self._agents, self.notice)
         if view == self._view:
             return
         self._view = view

@@ -178,6 +178,8 @@ class FakePort:
     spawn_error: QuarterdeckError | None = None
     #: Set to make `spawn` wait until the test releases it.
     spawn_gate: threading.Event | None = None
+    #: What the engine says about itself in the view.
+    notice: str = ""
 
     spawned: list[SpawnRequest] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
@@ -204,7 +206,7 @@ class FakePort:
     # -- FleetPort ---------------------------------------------------------------------------
 
     def view(self) -> FleetView:
-        return FleetView(repo=self.repo_name, rows=tuple(self.rows))
+        return FleetView(repo=self.repo_name, rows=tuple(self.rows), notice=self.notice)
 
     def subscribe(self, callback: Callable[[FleetView], None]) -> None:
         self.callbacks.append(callback)

@@ -510,3 +510,14 @@ async def test_keys_typed_before_the_form_has_focus_reach_the_prompt() -> None:
         screen.set_focus(None)
         await pilot.press("h", "i")
         assert screen.query_one("#prompt", TextArea).text == "hi"
+
+
+async def test_the_header_says_when_this_dashboard_only_views() -> None:
+    port = FakePort(rows=twelve_rows())
+    async with make_app(port).run_test(size=SIZE) as pilot:
+        notice = pilot.app.query_one("#fleet-notice", Static)
+        assert not notice.display
+        port.notice = "viewer: another Quarterdeck (pid 42) tracks this fleet"
+        port.push_from_thread(twelve_rows())
+        await wait_until(pilot, lambda: bool(notice.display))
+        assert "pid 42" in str(notice.render())

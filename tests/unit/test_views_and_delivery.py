@@ -55,3 +55,14 @@ def test_input_pending_follows_the_input_line() -> None:
     assert input_pending("demo> fix the bug", "fix the bug")
     assert not input_pending("demo> fix the bug\n⠋ Thinking… (esc to interrupt)", "fix the bug")
     assert not input_pending("$ echo hi\nhi\n$ ", "echo hi")
+
+
+def test_prompt_delivery_is_visible_on_the_row() -> None:
+    from dataclasses import replace
+
+    from app.core.agent import PromptState
+
+    waiting = replace(agent("a", Status.STARTING), prompt_state=PromptState.PENDING)
+    assert "waits until the agent is ready" in FleetView.from_agents("r", [waiting]).rows[0].summary
+    failed = replace(agent("a", Status.IDLE), prompt_state=PromptState.FAILED)
+    assert "not delivered" in FleetView.from_agents("r", [failed]).rows[0].summary

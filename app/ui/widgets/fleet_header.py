@@ -42,6 +42,7 @@ class FleetHeader(Horizontal):
         color: $foreground;
         #fleet-title { width: auto; padding: 0 1; text-style: bold; color: $primary; }
         #fleet-counts { width: 1fr; padding: 0 1; }
+        #fleet-notice { width: auto; padding: 0 1; color: $warning; text-style: bold; }
     }
     """
 
@@ -49,6 +50,7 @@ class FleetHeader(Horizontal):
         super().__init__()
         self._repo = repo
         self._counts = Static("", id="fleet-counts")
+        self._notice = Static("", id="fleet-notice", markup=False)
 
     def compose(self) -> ComposeResult:
         """The title and the counts."""
@@ -56,7 +58,10 @@ class FleetHeader(Horizontal):
             Content.from_markup("⚓ Quarterdeck · $repo", repo=self._repo), id="fleet-title"
         )
         yield self._counts
+        yield self._notice
 
     def show(self, view: FleetView) -> None:
         """Show the counts of this view."""
         self._counts.update(counts_content(view))
+        self._notice.update(view.notice)
+        self._notice.display = bool(view.notice)
