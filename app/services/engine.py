@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from app.services.fleet import Fleet
 
 SWEEP_INTERVAL = 0.25
+RECONNECT_SECONDS = 2.0
 
 
 class Engine:
@@ -23,6 +25,7 @@ class Engine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str = ""
+        self._connect_tried = -RECONNECT_SECONDS
 
     def start(self) -> None:
         """Take the lock if free and start sweeping."""
@@ -36,6 +39,7 @@ class Engine:
         while not self._stop.is_set():
             try:
                 if self.driving:
+                    self._connect()
                     self.fleet.sweep(deliver=True)
                 else:
                     self.fleet.reload()
@@ -57,9 +61,21 @@ class Engine:
             return f"viewer: another Quarterdeck{who} tracks this fleet"
         return ""
 
+    def _connect(self) -> None:
+        """Keep the control connection open; retry a lost one at most every few seconds."""
+        tmux = self.fleet.tmux
+        if tmux.control is not None and tmux.control.alive:
+            return
+        now = time.monotonic()
+        if now - self._connect_tried < RECONNECT_SECONDS:
+            return
+        self._connect_tried = now
+        tmux.connect(self.fleet.session)
+
     def stop(self) -> None:
         """Stop sweeping and release the lock."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.fleet.tmux.disconnect()
         self.fleet.lock.release()

@@ -330,6 +330,7 @@ class Fleet:
         Returns True when anything visible changed.
         """
         now = self.clock() if now is None else now
+        dirty = self.tmux.take_dirty()
         facts = self.tmux.agent_panes()
         if any(f.dead and f.dead_status is None for f in facts.values()):
             self.tmux.reap()
@@ -338,7 +339,7 @@ class Fleet:
             changed = [a.id for a in self._agents] != list(stored)
             agents: list[Agent] = []
             for agent in stored.values():
-                updated = self._observe(agent, facts.get(agent.id), now)
+                updated = self._observe(agent, facts.get(agent.id), now, dirty)
                 if updated != agent:
                     transition = (updated.status, updated.input_kind) != (
                         agent.status,
@@ -359,9 +360,15 @@ class Fleet:
                 self._update_status_line()
             return changed
 
-    def _read(self, agent: Agent, pane: PaneFacts | None, now: float) -> Reading | None:
+    def _read(
+        self, agent: Agent, pane: PaneFacts | None, now: float, dirty: set[str] | None
+    ) -> Reading | None:
         """The latest reading of an agent: a fresh one when its pane had output since the last
-        look, else the previous one (None when there is nothing to go on)."""
+        look, else the previous one (None when there is nothing to go on).
+
+        ``dirty`` are the panes the control connection saw output from; without a connection,
+        tmux's activity time (to the second) stands in for it.
+        """
         profile = self.settings.profiles.get(agent.kind)
         if agent.stopped and (pane is None or pane.dead):
             # However the process took its ending, the human stopped it.
@@ -372,18 +379,16 @@ class Fleet:
             )
         if profile is None:
             return Reading(Status.UNKNOWN, Evidence("config", f"unknown kind {agent.kind!r}"))
-        # tmux keeps activity to the second: the screen can only have changed since the last
-        # look if the activity time moved, or if it falls in the second of that look.
         look = (pane.activity, pane.dead, pane.dead_status)
         last = self._looked_at.get(agent.id)
         cached = self._readings.get(agent.id)
-        if (
-            cached is not None
-            and last is not None
-            and last[1] == look
-            and pane.activity < int(last[0])
-        ):
-            return cached
+        if cached is not None and last is not None and last[1][1:] == look[1:]:
+            if dirty is not None and pane.pane_id not in dirty:
+                return cached
+            # tmux keeps activity to the second: the screen can only have changed since the
+            # last look if the activity time moved, or if it falls in the second of that look.
+            if dirty is None and last[1] == look and pane.activity < int(last[0]):
+                return cached
         try:
             text = self.tmux.capture(pane.pane_id)
         except TmuxError:
@@ -402,9 +407,11 @@ class Fleet:
         self._readings[agent.id] = reading
         return reading
 
-    def _observe(self, agent: Agent, pane: PaneFacts | None, now: float) -> Agent:
+    def _observe(
+        self, agent: Agent, pane: PaneFacts | None, now: float, dirty: set[str] | None = None
+    ) -> Agent:
         """Fold the agent's latest reading into its shown status (with hysteresis)."""
-        reading = self._read(agent, pane, now)
+        reading = self._read(agent, pane, now, dirty)
         if reading is None:
             return agent
         tracked = self._tracked.get(agent.id)
