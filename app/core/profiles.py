@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -57,10 +57,16 @@ class AgentProfile:
     chrome: tuple[re.Pattern[str], ...] = ()
     interrupt_keys: tuple[str, ...] = ("Escape",)
     env: Mapping[str, str] = field(default_factory=dict)
+    #: The dialect of the CLI's hooks (``claude``, ``gemini``, ``aider``), empty for none.
+    hooks: str = ""
+    #: An agent-side status file to read (``claude``: Claude Code's ``sessions/<pid>.json``).
+    status_file: str = ""
 
-    def argv(self, prompt: str, python: str, shell: str) -> list[str]:
-        """The command line that starts this agent, with the prompt when it goes on the argv."""
+    def argv(self, prompt: str, python: str, shell: str, extra: Sequence[str] = ()) -> list[str]:
+        """The command line that starts this agent: its command, ``extra`` arguments (hook
+        settings), and the prompt when it goes on the argv."""
         argv = [part.replace("{python}", python).replace("{shell}", shell) for part in self.command]
+        argv += extra
         if self.prompt is PromptDelivery.ARGV and prompt:
             argv += [part.replace("{prompt}", prompt) for part in self.prompt_args]
         return argv
@@ -75,6 +81,13 @@ def _regex(raw: Any, where: str) -> re.Pattern[str] | None:
         return re.compile(raw, re.MULTILINE)
     except re.error as exc:
         raise UsageError(f"{where}: invalid regular expression {raw!r}: {exc}") from exc
+
+
+def _choice(raw: Any, allowed: tuple[str, ...], where: str) -> str:
+    if raw not in allowed:
+        known = ", ".join(repr(a) for a in allowed if a)
+        raise UsageError(f"{where}: {raw!r} is not one of {known}")
+    return str(raw)
 
 
 def _strings(raw: Any, where: str) -> tuple[str, ...]:
@@ -138,6 +151,8 @@ def parse_profile(kind: str, raw: Mapping[str, Any]) -> AgentProfile:
         ),
         interrupt_keys=_strings(raw.get("interrupt", ["Escape"]), f"{where} interrupt"),
         env={str(k): str(v) for k, v in dict(raw.get("env", {})).items()},
+        hooks=_choice(raw.get("hooks", ""), ("", "claude", "gemini", "aider"), f"{where} hooks"),
+        status_file=_choice(raw.get("status_file", ""), ("", "claude"), f"{where} status_file"),
     )
 
 

@@ -7,6 +7,7 @@ import contextlib
 import subprocess
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.core.errors import QuarterdeckError
@@ -41,8 +42,15 @@ class ControlClient:
     resumes them before they are captured, so no output goes unnoticed.
     """
 
-    def __init__(self, tmux_bin: str, socket_name: str, session: str) -> None:
+    def __init__(
+        self,
+        tmux_bin: str,
+        socket_name: str,
+        session: str,
+        on_output: Callable[[], None] | None = None,
+    ) -> None:
         self.session = session
+        self._on_output = on_output
         self._proc = subprocess.Popen(
             [tmux_bin, "-L", socket_name, "-C", "attach-session", "-t", f"={session}"],
             stdin=subprocess.PIPE,
@@ -118,7 +126,10 @@ class ControlClient:
                 return
             self._dirty.add(pane)
             self._paused.add(pane)
-        self._send(f"refresh-client -A {quote(pane + ':pause')}", wait=False)
+        with contextlib.suppress(ControlError):
+            self._send(f"refresh-client -A {quote(pane + ':pause')}", wait=False)
+        if self._on_output is not None:
+            self._on_output()
 
     def _send(self, line: str, wait: bool) -> _Pending:
         pending = _Pending()

@@ -9,6 +9,8 @@ from app.services.fleet import Fleet
 
 SWEEP_INTERVAL = 0.25
 RECONNECT_SECONDS = 2.0
+#: After a wake-up, wait this long so that a burst of output or events makes one sweep.
+COALESCE_SECONDS = 0.02
 
 
 class Engine:
@@ -23,6 +25,7 @@ class Engine:
         self.interval = interval
         self.driving = False
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str = ""
         self._connect_tried = -RECONNECT_SECONDS
@@ -32,8 +35,13 @@ class Engine:
         self.driving = self.fleet.lock.acquire()
         if self.driving:
             self.fleet.recover_prompts()
+        self.fleet.spool.watch(self.wake, self._stop)
         self._thread = threading.Thread(target=self._run, name="quarterdeck-engine", daemon=True)
         self._thread.start()
+
+    def wake(self) -> None:
+        """Sweep now rather than at the next tick (a hook event arrived, a pane wrote)."""
+        self._wake.set()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -50,7 +58,9 @@ class Engine:
             except Exception as exc:  # keep tracking; the view shows the error
                 self.last_error = f"{type(exc).__name__}: {exc}"
             self.fleet.set_notice(self._notice())
-            self._stop.wait(self.interval)
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            self._stop.wait(COALESCE_SECONDS)
 
     def _notice(self) -> str:
         if self.last_error:
@@ -70,11 +80,12 @@ class Engine:
         if now - self._connect_tried < RECONNECT_SECONDS:
             return
         self._connect_tried = now
-        tmux.connect(self.fleet.session)
+        tmux.connect(self.fleet.session, on_output=self.wake)
 
     def stop(self) -> None:
         """Stop sweeping and release the lock."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.fleet.tmux.disconnect()

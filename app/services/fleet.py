@@ -27,14 +27,17 @@ from app.core.errors import (
 from app.core.naming import branch_name, repo_key, slugify, unique_names, validate_name
 from app.core.ports import RemovalRisk
 from app.core.profiles import AgentProfile, PromptDelivery
-from app.core.status import STATUS_GLYPH, Evidence, Reading, Status, StatusTracker, TrackedStatus
+from app.core.status import STATUS_GLYPH, Evidence, Reading, Status
 from app.core.views import FleetView
 from app.services.config import Settings, data_home, load_settings, tmux_socket_name
+from app.services.events import EventSpool, HookEvent
 from app.services.git import Repository
+from app.services.hooks import HookInstaller
 from app.services.lock import EngineLock
 from app.services.procs import end_process_tree
 from app.services.store import Store
-from app.services.tmux import PaneFacts, TmuxError, TmuxServer
+from app.services.tmux import PaneFacts, TmuxServer
+from app.services.tracking import StatusTracking
 
 #: How long a typed prompt may take to be accepted before Enter is pressed again.
 PROMPT_VERIFY_SECONDS = 4.0
@@ -50,6 +53,7 @@ class _Plan:
     branch: str
     worktree: Path
     argv: list[str]
+    env: dict[str, str]
     prompt: str
     prompt_state: PromptState
 
@@ -87,11 +91,10 @@ class Fleet:
         self.state_dir = repo.common_dir / "quarterdeck"
         self.lock = EngineLock(self.state_dir / "engine.lock")
         self.hosted = os.environ.get("QUARTERDECK_HOSTED") == self.session
-        self._tracker = StatusTracker()
-        self._tracked: dict[str, TrackedStatus] = {}
-        self._looked_at: dict[str, tuple[float, tuple[int, bool, int | None]]] = {}
+        self.tracking = StatusTracking(tmux, settings.profiles)
+        self.spool = EventSpool(self.state_dir / "events")
+        self.hooks = HookInstaller(self.state_dir, self.spool.directory)
         self._diffed_at: dict[str, float] = {}
-        self._readings: dict[str, Reading] = {}
         self._agents: list[Agent] = []
         self._view = FleetView(self.repo_name, ())
         self._subscribers: list[Callable[[FleetView], None]] = []
@@ -228,7 +231,8 @@ class Fleet:
                     f"worktree directory {worktree} already exists; "
                     "remove it or pick another --name"
                 )
-            argv = profile.argv(request.prompt, self.python, shell)
+            hook_args, hook_env = self.hooks.launch(profile.hooks)
+            argv = profile.argv(request.prompt, self.python, shell, extra=hook_args)
             typed = profile.prompt is PromptDelivery.TYPE and bool(request.prompt)
             plans.append(
                 _Plan(
@@ -236,6 +240,7 @@ class Fleet:
                     branch=branch,
                     worktree=worktree,
                     argv=argv,
+                    env={**profile.env, **hook_env},
                     prompt=request.prompt,
                     prompt_state=PromptState.PENDING if typed else PromptState.NONE,
                 )
@@ -284,7 +289,8 @@ class Fleet:
             self.store.insert(agent)
             undo.append(lambda: self.store.delete(agent_id))
             env = {"QUARTERDECK_AGENT_ID": agent_id, "QUARTERDECK_AGENT_NAME": plan.name}
-            env.update(self.profile(kind).env)
+            env.update(self.hooks.environment())
+            env.update(plan.env)
             pane = self.tmux.new_agent_window(
                 self.session,
                 agent_id,
@@ -323,22 +329,34 @@ class Fleet:
 
     def sweep(self, now: float | None = None, *, deliver: bool = False) -> bool:
         """One look at every agent: pane facts for all in one call, screens only where there was
-        activity, statuses folded with hysteresis, transitions written before they are shown.
+        output, hook events and status files folded in, statuses held with hysteresis, and
+        transitions written before they are shown.
 
         With ``deliver``, pending prompts go to agents that became ready (only a process that
         stays alive until delivery is verified may deliver: the engine, or `new` while waiting).
         Returns True when anything visible changed.
         """
         now = self.clock() if now is None else now
-        dirty = self.tmux.take_dirty()
+        dirty = self.tracking.dirty_panes()
         facts = self.tmux.agent_panes()
         if any(f.dead and f.dead_status is None for f in facts.values()):
             self.tmux.reap()
+        events: dict[str, list[HookEvent]] = {}
+        for event in self.spool.drain():
+            events.setdefault(event.agent_id, []).append(event)
         with self._mutex:
             stored = {a.id: a for a in self.store.agents()}
             changed = [a.id for a in self._agents] != list(stored)
             agents: list[Agent] = []
             for agent in stored.values():
+                for event in events.get(agent.id, []):
+                    said = self.tracking.hook(agent, event)
+                    self.store.log(
+                        agent.id,
+                        event.at,
+                        said.status.value if said else "-",
+                        f"hook: {event.event}",
+                    )
                 updated = self._observe(agent, facts.get(agent.id), now, dirty)
                 if updated != agent:
                     transition = (updated.status, updated.input_kind) != (
@@ -360,107 +378,33 @@ class Fleet:
                 self._update_status_line()
             return changed
 
-    def _read(
-        self, agent: Agent, pane: PaneFacts | None, now: float, dirty: set[str] | None
-    ) -> Reading | None:
-        """The latest reading of an agent: a fresh one when its pane had output since the last
-        look, else the previous one (None when there is nothing to go on).
-
-        ``dirty`` are the panes the control connection saw output from; without a connection,
-        tmux's activity time (to the second) stands in for it.
-        """
-        profile = self.settings.profiles.get(agent.kind)
-        if agent.stopped and (pane is None or pane.dead):
-            # However the process took its ending, the human stopped it.
-            return Reading(Status.EXITED, Evidence("user", "stopped"), summary=agent.summary)
-        if pane is None:
-            return Reading(
-                Status.EXITED, Evidence("pane", "tmux pane is gone"), summary=agent.summary
-            )
-        if profile is None:
-            return Reading(Status.UNKNOWN, Evidence("config", f"unknown kind {agent.kind!r}"))
-        look = (pane.activity, pane.dead, pane.dead_status)
-        last = self._looked_at.get(agent.id)
-        cached = self._readings.get(agent.id)
-        if cached is not None and last is not None and last[1][1:] == look[1:]:
-            if dirty is not None and pane.pane_id not in dirty:
-                return cached
-            # tmux keeps activity to the second: the screen can only have changed since the
-            # last look if the activity time moved, or if it falls in the second of that look.
-            if dirty is None and last[1] == look and pane.activity < int(last[0]):
-                return cached
-        try:
-            text = self.tmux.capture(pane.pane_id)
-        except TmuxError:
-            return cached
-        self._looked_at[agent.id] = (now, look)
-        reading = classify(
-            profile,
-            PaneView(
-                text=text,
-                title=pane.title,
-                command=pane.command,
-                dead=pane.dead,
-                dead_status=pane.dead_status,
-            ),
-        )
-        self._readings[agent.id] = reading
-        return reading
-
     def _observe(
-        self, agent: Agent, pane: PaneFacts | None, now: float, dirty: set[str] | None = None
+        self, agent: Agent, pane: PaneFacts | None, now: float, dirty: set[str] | None
     ) -> Agent:
-        """Fold the agent's latest reading into its shown status (with hysteresis)."""
-        reading = self._read(agent, pane, now, dirty)
-        if reading is None:
-            return agent
-        tracked = self._tracked.get(agent.id)
-        stored = TrackedStatus(reading=self._stored_reading(agent), since=agent.status_since)
-        if tracked is None and reading.status is not Status.UNKNOWN:
-            # The first look of this process at the agent is taken as it is: hysteresis guards
-            # against flicker between looks, and there is no earlier look to flicker from.
-            tracked = (
-                replace(stored, reading=reading)
-                if reading.same_state(stored.reading)
-                else self._tracker.start(reading, now)
+        """The agent with its status after this look, and its diff stats when due."""
+        tracked = self.tracking.observe(agent, pane, now, dirty)
+        updated = agent
+        if tracked is not None:
+            shown = tracked.reading
+            updated = replace(
+                agent,
+                status=shown.status,
+                input_kind=shown.kind,
+                status_since=tracked.since,
+                evidence=str(shown.evidence),
+                question=shown.question,
+                options=shown.options,
+                summary=shown.summary or agent.summary,
             )
-        else:
-            tracked = self._tracker.observe(tracked or stored, reading, now)
-        self._tracked[agent.id] = tracked
-        shown = tracked.reading
-        updated = replace(
-            agent,
-            status=shown.status,
-            input_kind=shown.kind,
-            status_since=tracked.since,
-            evidence=str(shown.evidence),
-            question=shown.question,
-            options=shown.options,
-            summary=shown.summary or agent.summary,
-        )
-        activity = pane.activity if pane is not None else 0
+        last_diff = self._diffed_at.get(agent.id)
         if pane is not None and (
-            agent.id not in self._diffed_at
-            or (
-                activity >= int(self._diffed_at[agent.id])
-                and now - self._diffed_at[agent.id] >= DIFF_INTERVAL
-            )
+            last_diff is None
+            or (pane.activity >= int(last_diff) and now - last_diff >= DIFF_INTERVAL)
         ):
             self._diffed_at[agent.id] = now
             stat = self.repo.diff_stat(Path(agent.worktree), agent.base_commit)
             updated = replace(updated, lines_added=stat.added, lines_removed=stat.removed)
         return updated
-
-    @staticmethod
-    def _stored_reading(agent: Agent) -> Reading:
-        return Reading(
-            agent.status,
-            Evidence("store", agent.evidence),
-            agent.input_kind,
-            agent.question,
-            agent.options,
-            agent.summary,
-        )
 
     def _update_status_line(self) -> None:
         summary = self._view.status_line()
@@ -582,9 +526,7 @@ class Fleet:
                 options=(),
             )
             self.store.update(stopped, before=agent, transition=True)
-            self._tracked[agent.id] = self._tracker.start(
-                Reading(Status.EXITED, Evidence("user", "stopped")), now
-            )
+            self.tracking.set(agent.id, Reading(Status.EXITED, Evidence("user", "stopped")), now)
             if agent.window_id:
                 self.tmux.set_window_option(
                     agent.window_id, "@qd_glyph", STATUS_GLYPH[Status.EXITED]
@@ -631,7 +573,7 @@ class Fleet:
             self.repo.remove_worktree(Path(agent.worktree))
             self.repo.delete_branch(agent.branch)
             self.store.delete(agent.id)
-            self._tracked.pop(agent.id, None)
+            self.tracking.forget(agent.id)
             self.reload()
             self._update_status_line()
         if kept:

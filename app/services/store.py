@@ -175,6 +175,14 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
 
+    def log(self, agent_id: str, at: float, status: str, evidence: str) -> None:
+        """Record a signal about an agent (a hook event, an automatic action) in its trail."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO events (agent_id, at, status, evidence) VALUES (?,?,?,?)",
+                (agent_id, at, status, evidence),
+            )
+
     def delete(self, agent_id: str) -> None:
         """Forget an agent (its events are kept for the record)."""
         with self._lock:

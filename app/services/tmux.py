@@ -7,6 +7,7 @@ import os
 import shlex
 import shutil
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import libtmux
@@ -81,12 +82,13 @@ class TmuxServer:
 
     # -- the control-mode connection (used when open; every query falls back to a subprocess)
 
-    def connect(self, session: str) -> bool:
-        """Open (or keep) the one control-mode connection the engine reads the fleet through."""
+    def connect(self, session: str, on_output: Callable[[], None] | None = None) -> bool:
+        """Open (or keep) the one control-mode connection the engine reads the fleet through;
+        ``on_output`` is called (on the reader thread) when a quiet pane starts writing."""
         if self.control is not None and self.control.alive:
             return True
         try:
-            self.control = ControlClient(self.tmux_bin, self.socket_name, session)
+            self.control = ControlClient(self.tmux_bin, self.socket_name, session, on_output)
         except ControlError:
             self.control = None
         return self.control is not None

@@ -1,0 +1,150 @@
+"""Signals stronger than the screen: hook events and agent status files, read as `Reading`s, and
+the fusion of every source into the one status shown."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.status import Evidence, InputKind, Reading, Status
+
+#: Tools that ask the human a question rather than for permission.
+QUESTION_TOOLS = frozenset({"AskUserQuestion", "ask_user", "request_user_input"})
+
+# Claude Code (and the demo agent, which mimics it). No hook fires when the human rejects a
+# request or presses Esc, and `Notification` comes seconds late: neither may set the status.
+_CLAUDE: dict[str, Status] = {
+    "SessionStart": Status.IDLE,
+    "UserPromptSubmit": Status.WORKING,
+    "PreToolUse": Status.WORKING,
+    "PostToolUse": Status.WORKING,
+    "PermissionRequest": Status.NEEDS_INPUT,
+    "Stop": Status.IDLE,
+    "StopFailure": Status.IDLE,
+}
+
+# Gemini CLI: `Notification` with ToolPermission fires at once when a dialog opens.
+_GEMINI: dict[str, Status] = {
+    "SessionStart": Status.IDLE,
+    "BeforeAgent": Status.WORKING,
+    "BeforeTool": Status.WORKING,
+    "AfterTool": Status.WORKING,
+    "AfterAgent": Status.IDLE,
+}
+
+
+def _tool(payload: Any) -> str:
+    if isinstance(payload, Mapping):
+        tool = payload.get("tool_name")
+        if isinstance(tool, str):
+            return tool
+        details = payload.get("details")
+        if isinstance(details, Mapping) and isinstance(details.get("type"), str):
+            return str(details["type"])
+    return ""
+
+
+def reading_from_hook(style: str, event: str, payload: Any) -> Reading | None:
+    """What one hook event says about the agent, or None when it says nothing reliable.
+
+    ``style`` is the hook dialect of the agent kind: ``claude``, ``gemini`` or ``aider``.
+    """
+    evidence = Evidence("hook", event)
+    if style == "claude":
+        status = _CLAUDE.get(event)
+        if status is None:
+            return None
+        if status is Status.NEEDS_INPUT:
+            tool = _tool(payload)
+            kind = InputKind.QUESTION if tool in QUESTION_TOOLS else InputKind.PERMISSION
+            return Reading(status, Evidence("hook", f"{event} {tool}".strip()), kind=kind)
+        return Reading(status, evidence)
+    if style == "gemini":
+        if event == "Notification":
+            if not (
+                isinstance(payload, Mapping)
+                and payload.get("notification_type") == "ToolPermission"
+            ):
+                return None
+            tool = _tool(payload)
+            kind = InputKind.QUESTION if tool in QUESTION_TOOLS else InputKind.PERMISSION
+            return Reading(
+                Status.NEEDS_INPUT, Evidence("hook", f"{event} {tool}".strip()), kind=kind
+            )
+        status = _GEMINI.get(event)
+        return Reading(status, evidence) if status is not None else None
+    if style == "aider" and event == "Notification":
+        # Aider runs its notifications command whenever it waits for input: at its prompt or at
+        # a yes/no question. The screen tells which; on its own this means "not working".
+        return Reading(Status.IDLE, Evidence("hook", "waiting for input"))
+    return None
+
+
+_STATUS_FILE: dict[str, Status] = {
+    "idle": Status.IDLE,
+    "busy": Status.WORKING,
+    "waiting": Status.NEEDS_INPUT,
+}
+
+
+def reading_from_status_file(data: Any) -> Reading | None:
+    """Claude Code's ``sessions/<pid>.json``: ``status`` idle|busy|waiting and, while waiting,
+    ``waitingFor``. Undocumented: anything unexpected reads as no information."""
+    if not isinstance(data, Mapping):
+        return None
+    status = _STATUS_FILE.get(str(data.get("status", "")))
+    if status is None:
+        return None
+    waiting_for = str(data.get("waitingFor", ""))
+    evidence = Evidence("status file", f"{data.get('status')} {waiting_for}".strip())
+    if status is not Status.NEEDS_INPUT:
+        return Reading(status, evidence)
+    if "permission" in waiting_for:
+        kind = InputKind.PERMISSION
+    elif "input" in waiting_for:
+        kind = InputKind.QUESTION
+    else:
+        kind = InputKind.SETUP
+    return Reading(status, evidence, kind=kind)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A reading from one source and when the source produced it."""
+
+    reading: Reading
+    at: float
+
+
+def fuse(screen: Signal | None, signals: list[Signal]) -> Reading | None:
+    """One reading from the screen and the stronger signals (hooks, status files).
+
+    - Pane facts (the process exited) and a dialog on the screen win: they are seen, with the
+      question and options a person reads.
+    - Otherwise the freshest source wins: a hook that fired after the screen last changed knows
+      more (the screen lags); a screen that changed after the hook knows more (no hook fires on
+      reject or Esc, so only the screen can show that the agent moved on).
+    - An ``unknown`` screen gives way to any other signal.
+
+    ``screen.at`` is when the screen reading last changed, not when it was last looked at.
+    """
+    latest = max(signals, key=lambda s: s.at, default=None)
+    if screen is None:
+        return latest.reading if latest is not None else None
+    shown = screen.reading
+    if shown.evidence.source == "pane" or shown.status is Status.NEEDS_INPUT:
+        return shown
+    if latest is None:
+        return shown
+    if latest.at > screen.at or shown.status is Status.UNKNOWN:
+        fused = latest.reading
+        return Reading(
+            fused.status,
+            fused.evidence,
+            kind=fused.kind,
+            question=fused.question,
+            options=fused.options,
+            summary=shown.summary,
+        )
+    return shown

@@ -1,0 +1,1 @@
+"""The hook script agents run to hand events to Quarterdeck (shipped as package data)."""

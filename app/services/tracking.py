@@ -1,0 +1,187 @@
+"""Status tracking: the engine's memory of every agent — what its screen last said and since
+when, what its hooks and status files said, and the hysteresis over all of it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.core.agent import Agent
+from app.core.classify import PaneView, classify
+from app.core.profiles import AgentProfile
+from app.core.signals import Signal, fuse, reading_from_hook, reading_from_status_file
+from app.core.status import Evidence, Reading, Status, StatusTracker, TrackedStatus
+from app.services.events import HookEvent
+from app.services.tmux import PaneFacts, TmuxError, TmuxServer
+
+#: A pane is captured at most this often, however much it writes (its output is coalesced).
+MIN_CAPTURE_INTERVAL = 0.1
+
+
+def claude_config_dir() -> Path:
+    """Where Claude Code keeps its state (``CLAUDE_CONFIG_DIR`` or ``~/.claude``)."""
+    configured = os.environ.get("CLAUDE_CONFIG_DIR")
+    return Path(configured) if configured else Path.home() / ".claude"
+
+
+@dataclass
+class _Memory:
+    looked_at: float = 0.0
+    look: tuple[int, bool, int | None] | None = None
+    screen: Reading | None = None
+    screen_since: float = 0.0
+    signals: dict[str, Signal] = field(default_factory=dict)
+    tracked: TrackedStatus | None = None
+    status_file_mtime: float = 0.0
+
+
+def _stored_reading(agent: Agent) -> Reading:
+    return Reading(
+        agent.status,
+        Evidence("store", agent.evidence),
+        agent.input_kind,
+        agent.question,
+        agent.options,
+        agent.summary,
+    )
+
+
+class StatusTracking:
+    """Folds every look at the fleet into one status per agent."""
+
+    def __init__(self, tmux: TmuxServer, profiles: Mapping[str, AgentProfile]) -> None:
+        self._tmux = tmux
+        self._profiles = profiles
+        self._tracker = StatusTracker()
+        self._memory: dict[str, _Memory] = {}
+        self._deferred: set[str] = set()
+
+    def _mem(self, agent_id: str) -> _Memory:
+        return self._memory.setdefault(agent_id, _Memory())
+
+    def dirty_panes(self) -> set[str] | None:
+        """Panes with output since the last sweep (and ones deferred from it), or None when no
+        control connection tells us."""
+        dirty = self._tmux.take_dirty()
+        if dirty is None:
+            return None
+        dirty |= self._deferred
+        self._deferred = set()
+        return dirty
+
+    def hook(self, agent: Agent, event: HookEvent) -> Reading | None:
+        """Take one hook event of the agent into account; returns what it said, if anything."""
+        profile = self._profiles.get(agent.kind)
+        if profile is None:
+            return None
+        reading = reading_from_hook(profile.hooks, event.event, event.payload)
+        if reading is not None:
+            self._mem(agent.id).signals["hook"] = Signal(reading, event.at)
+        return reading
+
+    def _status_file(self, agent: Agent, pane: PaneFacts, profile: AgentProfile) -> None:
+        if profile.status_file != "claude":
+            return
+        path = claude_config_dir() / "sessions" / f"{pane.pid}.json"
+        mem = self._mem(agent.id)
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            mem.signals.pop("status file", None)  # absent means no information, not idle
+            return
+        if mtime == mem.status_file_mtime:
+            return
+        mem.status_file_mtime = mtime
+        try:
+            reading = reading_from_status_file(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            reading = None
+        if reading is None:
+            mem.signals.pop("status file", None)
+        else:
+            mem.signals["status file"] = Signal(reading, mtime)
+
+    def _screen(
+        self, agent: Agent, pane: PaneFacts | None, now: float, dirty: set[str] | None
+    ) -> Reading | None:
+        mem = self._mem(agent.id)
+        profile = self._profiles.get(agent.kind)
+        if agent.stopped and (pane is None or pane.dead):
+            # However the process took its ending, the human stopped it.
+            return Reading(Status.EXITED, Evidence("user", "stopped"), summary=agent.summary)
+        if pane is None:
+            return Reading(
+                Status.EXITED, Evidence("pane", "tmux pane is gone"), summary=agent.summary
+            )
+        if profile is None:
+            return Reading(Status.UNKNOWN, Evidence("config", f"unknown kind {agent.kind!r}"))
+        look = (pane.activity, pane.dead, pane.dead_status)
+        if mem.screen is not None and mem.look is not None and mem.look[1:] == look[1:]:
+            if dirty is not None:
+                if pane.pane_id not in dirty:
+                    return mem.screen
+                if now - mem.looked_at < MIN_CAPTURE_INTERVAL:
+                    self._deferred.add(pane.pane_id)  # coalesce: look again next sweep
+                    return mem.screen
+            elif mem.look == look and pane.activity < int(mem.looked_at):
+                # Without a connection, tmux's activity time (to the second) stands in: the
+                # screen can only have changed if it moved or falls in the second of that look.
+                return mem.screen
+        try:
+            text = self._tmux.capture(pane.pane_id)
+        except TmuxError:
+            return mem.screen
+        mem.looked_at, mem.look = now, look
+        return classify(
+            profile,
+            PaneView(
+                text=text,
+                title=pane.title,
+                command=pane.command,
+                dead=pane.dead,
+                dead_status=pane.dead_status,
+            ),
+        )
+
+    def observe(
+        self, agent: Agent, pane: PaneFacts | None, now: float, dirty: set[str] | None
+    ) -> TrackedStatus | None:
+        """The agent's status after this look: screen, hooks and status file fused, then held
+        with hysteresis. None when there is nothing to go on yet."""
+        mem = self._mem(agent.id)
+        screen = self._screen(agent, pane, now, dirty)
+        if screen is not None and (mem.screen is None or not screen.same_state(mem.screen)):
+            mem.screen_since = now
+        mem.screen = screen
+        profile = self._profiles.get(agent.kind)
+        if pane is not None and not pane.dead and profile is not None:
+            self._status_file(agent, pane, profile)
+        screen_signal = Signal(screen, mem.screen_since) if screen is not None else None
+        reading = fuse(screen_signal, list(mem.signals.values()))
+        if reading is None:
+            return None
+        stored = TrackedStatus(reading=_stored_reading(agent), since=agent.status_since)
+        if mem.tracked is None and reading.status is not Status.UNKNOWN:
+            # The first look of this process at the agent is taken as it is: hysteresis guards
+            # against flicker between looks, and there is no earlier look to flicker from.
+            mem.tracked = (
+                TrackedStatus(reading=reading, since=agent.status_since)
+                if reading.same_state(stored.reading)
+                else self._tracker.start(reading, now)
+            )
+        else:
+            mem.tracked = self._tracker.observe(mem.tracked or stored, reading, now)
+        return mem.tracked
+
+    def set(self, agent_id: str, reading: Reading, now: float) -> None:
+        """A status Quarterdeck itself established (the human stopped the agent)."""
+        mem = self._mem(agent_id)
+        mem.signals.clear()
+        mem.tracked = self._tracker.start(reading, now)
+
+    def forget(self, agent_id: str) -> None:
+        """Drop everything known about a removed agent."""
+        self._memory.pop(agent_id, None)

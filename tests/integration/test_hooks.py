@@ -1,0 +1,121 @@
+"""The hook script and the hook settings Quarterdeck hands to agent CLIs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from app.services.events import EventSpool
+from app.services.hooks import HookInstaller, hook_script
+
+AGENT = "0123456789ab"
+
+
+def run_hook(spool: Path, *args: str, stdin: str = "", agent: str = AGENT) -> float:
+    env = {**os.environ, "QUARTERDECK_EVENTS": str(spool), "QUARTERDECK_AGENT_ID": agent}
+    started = time.perf_counter()
+    out = subprocess.run(
+        ["sh", str(hook_script()), *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert out.returncode == 0 and out.stdout == "" and out.stderr == ""
+    return time.perf_counter() - started
+
+
+def test_an_event_arrives_whole_with_its_payload(tmp_path: Path) -> None:
+    spool = EventSpool(tmp_path / "events")
+    payload = {"hook_event_name": "Stop", "note": "$(touch pwned) `rm -rf /` ; 'quotes' \"x\""}
+    run_hook(spool.directory, "Stop", stdin=json.dumps(payload))
+    run_hook(spool.directory, "notify", json.dumps({"type": "agent-turn-complete"}))
+    run_hook(spool.directory, "Notification", "")
+    events = spool.drain()
+    assert [(e.agent_id, e.event) for e in events] == [
+        (AGENT, "Stop"),
+        (AGENT, "notify"),
+        (AGENT, "Notification"),
+    ]
+    assert events[0].payload == payload and events[1].payload == {"type": "agent-turn-complete"}
+    assert events[2].payload is None
+    assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+    assert spool.drain() == []  # each event is read once
+
+
+@pytest.mark.parametrize(
+    ("agent", "event", "spool_exists"),
+    [
+        ("", "Stop", True),
+        ("../../etc", "Stop", True),
+        (AGENT, "Stop;rm", True),
+        (AGENT, "Stop", False),
+    ],
+)
+def test_bad_environment_or_arguments_write_nothing_and_still_exit_0(
+    tmp_path: Path, agent: str, event: str, spool_exists: bool
+) -> None:
+    spool = tmp_path / "events"
+    if spool_exists:
+        spool.mkdir()
+    run_hook(spool, event, stdin="{}", agent=agent)
+    assert not spool.exists() or list(spool.iterdir()) == []
+
+
+def test_the_hook_is_fast(tmp_path: Path) -> None:
+    spool = tmp_path / "events"
+    spool.mkdir()
+    times = sorted(run_hook(spool, "PreToolUse", stdin='{"tool_name": "Bash"}') for _ in range(20))
+    assert times[len(times) // 2] < 0.05  # median, including the sh start-up
+
+
+def test_claude_settings_are_ours_alone_and_idempotent(tmp_path: Path) -> None:
+    installer = HookInstaller(tmp_path / "state", tmp_path / "events")
+    args, env = installer.launch("claude")
+    assert args[0] == "--settings" and env == {}
+    settings = Path(args[1])
+    first = settings.read_text()
+    mtime = settings.stat().st_mtime_ns
+    assert installer.launch("claude") == (args, env)
+    assert settings.stat().st_mtime_ns == mtime and settings.read_text() == first
+    hooks = json.loads(first)["hooks"]
+    assert hooks["PreToolUse"][0]["matcher"] == "*"
+    assert hooks["Stop"][0]["hooks"][0]["command"].endswith("qd-hook Stop")
+    assert "matcher" not in hooks["Stop"][0]
+
+
+def test_gemini_system_settings_keep_what_was_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    system = tmp_path / "system.json"
+    system.write_text(
+        json.dumps(
+            {
+                "general": {"vimMode": True},
+                "hooks": {"AfterAgent": [{"hooks": [{"type": "command", "command": "mine"}]}]},
+            }
+        )
+    )
+    monkeypatch.setenv("GEMINI_CLI_SYSTEM_SETTINGS_PATH", str(system))
+    installer = HookInstaller(tmp_path / "state", tmp_path / "events")
+    _, env = installer.launch("gemini")
+    merged = json.loads(Path(env["GEMINI_CLI_SYSTEM_SETTINGS_PATH"]).read_text())
+    assert merged["general"] == {"vimMode": True}
+    commands = [h["command"] for g in merged["hooks"]["AfterAgent"] for h in g["hooks"]]
+    assert commands[0] == "mine" and commands[1].endswith("qd-hook AfterAgent")
+    installer.launch("gemini")  # again: still one copy of ours
+    merged = json.loads(Path(env["GEMINI_CLI_SYSTEM_SETTINGS_PATH"]).read_text())
+    assert len(merged["hooks"]["AfterAgent"]) == 2
+
+
+def test_aider_gets_a_notifications_command_that_reads_no_stdin(tmp_path: Path) -> None:
+    args, _ = HookInstaller(tmp_path / "s", tmp_path / "e").launch("aider")
+    assert args[:2] == ["--notifications", "--notifications-command"]
+    assert args[2].endswith("qd-hook Notification ''")
+    assert HookInstaller(tmp_path / "s", tmp_path / "e").launch("") == ([], {})
