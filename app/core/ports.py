@@ -75,6 +75,11 @@ class FleetPort(Protocol):
         """Remove worktree, window and branch; return what was kept (blocking)."""
         ...
 
+    def evidence(self, name: str) -> list[tuple[float, str, str]]:
+        """The agent's trail, oldest first: (time, status, evidence) of every status change and
+        every signal received (blocking)."""
+        ...
+
     def capture(self, name: str) -> str:
         """The agent's pane as text with colour escapes (blocking, fast)."""
         ...

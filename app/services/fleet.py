@@ -582,6 +582,10 @@ class Fleet:
 
     # ----------------------------------------------------------------- panes
 
+    def evidence(self, name: str) -> list[tuple[float, str, str]]:
+        """The agent's trail: every status change and signal, oldest first."""
+        return self.store.events(self.get(name).id)
+
     def _pane(self, agent: Agent) -> PaneFacts | None:
         """The agent's pane, found by the agent id tmux carries for it (never by a bare %id)."""
         return self.tmux.agent_panes().get(agent.id)

@@ -30,6 +30,7 @@ from app.core.views import FleetView
 from app.ui.keys import tmux_key_display
 from app.ui.messages import (
     AttachReady,
+    EvidenceLoaded,
     FleetChanged,
     OperationReported,
     PaneCaptured,
@@ -37,6 +38,7 @@ from app.ui.messages import (
     SpawnFinished,
 )
 from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
+from app.ui.screens.evidence import EvidenceScreen
 from app.ui.screens.help import HelpScreen
 from app.ui.screens.new_agent import NewAgentScreen
 from app.ui.themes import (
@@ -59,7 +61,7 @@ EMPTY_MESSAGE = "No agents yet — press n to start one"
 WIDE_LAYOUT_COLUMNS = 180
 
 #: Actions that need a selected agent; disabled (greyed in the footer) on an empty fleet.
-_AGENT_ACTIONS = frozenset({"attach", "stop_agent", "remove_agent"})
+_AGENT_ACTIONS = frozenset({"attach", "stop_agent", "remove_agent", "evidence"})
 
 
 def describe_error(error: BaseException) -> str:
@@ -92,6 +94,7 @@ class QuarterdeckApp(App[None]):
         Binding("n", "new_agent", "New"),
         Binding("x", "stop_agent", "Stop"),
         Binding("d", "remove_agent", "Remove"),
+        Binding("e", "evidence", "Why?"),
         Binding("t", "cycle_theme", "Theme"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -424,6 +427,29 @@ class QuarterdeckApp(App[None]):
             self.post_message(OperationReported(describe_error(error), "error"))
         else:
             self.post_message(OperationReported(kept or f"Removed {name}"))
+
+    # -- evidence ---------------------------------------------------------------------------
+
+    def action_evidence(self) -> None:
+        """Why does the selected agent's status say what it says?"""
+        name = self.selected_name
+        if name is not None:
+            self._load_evidence(name)
+
+    @work(thread=True, exit_on_error=False, group="fleet")
+    def _load_evidence(self, name: str) -> None:
+        try:
+            trail = self.port.evidence(name)
+        except Exception as error:
+            self.post_message(OperationReported(describe_error(error), "error"))
+        else:
+            self.post_message(EvidenceLoaded(name, trail))
+
+    def on_evidence_loaded(self, message: EvidenceLoaded) -> None:
+        """Show the trail (if the agent is still there)."""
+        row = self.table.row(message.name)
+        if row is not None:
+            self.push_screen(EvidenceScreen(row, message.trail))
 
     # -- help, reports, failures ------------------------------------------------------------
 

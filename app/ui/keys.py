@@ -49,6 +49,7 @@ DASHBOARD_HELP: tuple[KeyHelp, ...] = (
     KeyHelp("n", "New agent: prompt, kind, name, base branch"),
     KeyHelp("x", "Stop the selected agent: ends its process tree (asks first)"),
     KeyHelp("d", "Remove its worktree, window and branch (asks first)"),
+    KeyHelp("e", "Why this status? The evidence and the agent's trail of signals"),
     KeyHelp("t", "Switch to the next theme"),
     KeyHelp("ctrl+p", "Command palette (also switches themes)"),
     KeyHelp("tab / shift+tab", "Move the focus"),

@@ -57,6 +57,15 @@ class RemovalAssessed(Message):
         self.risk = risk
 
 
+class EvidenceLoaded(Message):
+    """An agent's evidence trail, read off the event loop."""
+
+    def __init__(self, name: str, trail: list[tuple[float, str, str]]) -> None:
+        super().__init__()
+        self.name = name
+        self.trail = trail
+
+
 class SpawnFinished(Message):
     """A spawn from the new-agent form finished: ``agents`` started, or ``error`` to show."""
 

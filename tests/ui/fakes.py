@@ -187,6 +187,9 @@ class FakePort:
     attached: list[str] = field(default_factory=list)
     captured: list[str] = field(default_factory=list)
     callbacks: list[Callable[[FleetView], None]] = field(default_factory=list)
+    evidence_asked: list[str] = field(default_factory=list)
+    #: What `evidence` returns: (time, status, evidence), oldest first.
+    trail: list[tuple[float, str, str]] = field(default_factory=list)
 
     # -- scripting ---------------------------------------------------------------------------
 
@@ -210,6 +213,10 @@ class FakePort:
 
     def subscribe(self, callback: Callable[[FleetView], None]) -> None:
         self.callbacks.append(callback)
+
+    def evidence(self, name: str) -> list[tuple[float, str, str]]:
+        self.evidence_asked.append(name)
+        return list(self.trail)
 
     def kinds(self) -> list[str]:
         return list(self.kind_list)

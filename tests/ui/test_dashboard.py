@@ -521,3 +521,26 @@ async def test_the_header_says_when_this_dashboard_only_views() -> None:
         port.push_from_thread(twelve_rows())
         await wait_until(pilot, lambda: bool(notice.display))
         assert "pid 42" in str(notice.render())
+
+
+async def test_e_shows_why_the_selected_agent_has_its_status() -> None:
+    from app.ui.screens.evidence import EvidenceScreen
+
+    port = FakePort(rows=twelve_rows())
+    port.trail = [
+        (NOW - 5, "working", "screen: demo: spinner"),
+        (NOW - 2, "-", "hook: PermissionRequest"),
+        (NOW - 1, "needs_input", "screen: demo: permission dialog"),
+    ]
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        name = app.selected_name
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, EvidenceScreen))
+        screen = pilot.app.screen
+        assert isinstance(screen, EvidenceScreen) and port.evidence_asked == [name]
+        table = screen.query_one("#evidence-trail")
+        assert table.row_count == 3  # type: ignore[attr-defined]
+        assert "permission dialog" in str(table.get_row_at(0))  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(pilot.app.screen, EvidenceScreen))

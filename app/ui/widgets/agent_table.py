@@ -177,6 +177,10 @@ class AgentTable(DataTable[Text]):
         key = self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
         return key
 
+    def row(self, name: str) -> AgentRow | None:
+        """The row shown for the agent called ``name``."""
+        return self._rows.get(name)
+
     @property
     def selected_row(self) -> AgentRow | None:
         """The view row of the selected agent."""
