@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shlex
 import shutil
@@ -38,6 +39,7 @@ from app.services.procs import end_process_tree
 from app.services.store import Store
 from app.services.tmux import PaneFacts, TmuxServer
 from app.services.tracking import StatusTracking
+from app.services.trust import set_trust
 
 #: How long a typed prompt may take to be accepted before Enter is pressed again.
 PROMPT_VERIFY_SECONDS = 4.0
@@ -121,6 +123,27 @@ class Fleet:
         """Where this repository's agent worktrees live."""
         base = self.settings.worktree_root or (data_home() / "worktrees")
         return base / repo_key(str(self.repo.root))
+
+    @property
+    def pretrust(self) -> bool:
+        """The repository's opt-in: write each CLI's trust record for new worktrees."""
+        try:
+            data = json.loads((self.state_dir / "settings.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return isinstance(data, dict) and data.get("pretrust") is True
+
+    def set_pretrust(self, on: bool) -> None:
+        """Opt this repository in (or out) of pre-trusting agent worktrees."""
+        path = self.state_dir / "settings.json"
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            data = {}
+        data = data if isinstance(data, dict) else {}
+        data["pretrust"] = on
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2) + "\n")
 
     def reload(self) -> list[Agent]:
         """Re-read every agent from the store and publish the view."""
@@ -260,11 +283,13 @@ class Fleet:
 
     def _start(self, plan: _Plan, kind: str, base: str, base_commit: str) -> Agent:
         agent_id = uuid.uuid4().hex[:12]
-        undo: list[Callable[[], None]] = []
+        undo: list[Callable[[], object]] = []
         try:
             self.repo.add_worktree(plan.worktree, plan.branch, base_commit)
             undo.append(lambda: self.repo.remove_worktree(plan.worktree))
             undo.append(lambda: self.repo.delete_branch(plan.branch))
+            if self.pretrust and set_trust(kind, plan.worktree, True):
+                undo.append(lambda: set_trust(kind, plan.worktree, False))
             now = self.clock()
             agent = Agent(
                 id=agent_id,
@@ -568,6 +593,7 @@ class Fleet:
             if facts is not None and not facts.dead:
                 end_process_tree(facts.pid, agent.id)
             kept = self.repo.archive(name, agent.branch, Path(agent.worktree))
+            set_trust(agent.kind, Path(agent.worktree), False)
             if agent.window_id:
                 self.tmux.kill_window(agent.window_id)
             self.repo.remove_worktree(Path(agent.worktree))

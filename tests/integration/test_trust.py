@@ -1,0 +1,68 @@
+"""Pre-trusting worktrees in each CLI's own trust record, and withdrawing it on removal."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from app.core.agent import SpawnRequest
+from app.services import trust
+from app.services.fleet import Fleet
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
+    monkeypatch.delenv("CODEX_HOME", raising=False)
+    return home
+
+
+def test_each_cli_record_is_added_and_removed_surgically(home: Path, tmp_path: Path) -> None:
+    claude = home / ".claude.json"
+    claude.write_text(json.dumps({"theme": "dark", "projects": {"/mine": {"x": 1}}}))
+    codex = home / ".codex" / "config.toml"
+    codex.parent.mkdir()
+    codex.write_text('model = "o4"\n[projects."/mine"]\ntrust_level = "trusted"\n')
+    wt = tmp_path / "wt"
+    for kind in trust.TRUSTING_KINDS:
+        assert trust.set_trust(kind, wt, True)
+    assert json.loads(claude.read_text())["projects"][str(wt)] == {"hasTrustDialogAccepted": True}
+    assert json.loads((home / ".gemini" / "trustedFolders.json").read_text()) == {
+        str(wt): "TRUST_FOLDER"
+    }
+    assert tomllib.loads(codex.read_text())["projects"][str(wt)] == {"trust_level": "trusted"}
+    for kind in trust.TRUSTING_KINDS:
+        assert trust.set_trust(kind, wt, False)
+    assert json.loads(claude.read_text()) == {"theme": "dark", "projects": {"/mine": {"x": 1}}}
+    assert json.loads((home / ".gemini" / "trustedFolders.json").read_text()) == {}
+    assert codex.read_text() == 'model = "o4"\n[projects."/mine"]\ntrust_level = "trusted"\n'
+
+
+def test_a_file_it_cannot_read_is_left_alone(home: Path, tmp_path: Path) -> None:
+    broken = home / ".claude.json"
+    broken.write_text("{ not json")
+    assert not trust.set_trust("claude", tmp_path / "wt", True)
+    assert broken.read_text() == "{ not json"
+    assert trust.set_trust("demo", tmp_path / "wt", True)  # kinds without trust: nothing to do
+
+
+def test_opt_in_per_repository_trusts_new_worktrees(home: Path, repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    assert not fleet.pretrust
+    fleet.spawn(SpawnRequest(prompt="", kind="shell", name="plain"))
+    fleet.set_pretrust(True)
+    assert Fleet.open(repo).pretrust
+    # A gemini-kind agent whose program is a shell stands in for the real CLI here.
+    fleet.settings.profiles["gemini"] = fleet.settings.profiles["shell"]
+    fleet.spawn(SpawnRequest(prompt="", kind="gemini", name="g", command="sh"))
+    worktree = fleet.get("g").worktree
+    trusted = home / ".gemini" / "trustedFolders.json"
+    assert json.loads(trusted.read_text()) == {worktree: "TRUST_FOLDER"}
+    fleet.remove("g", discard_unmerged=False, discard_changes=False)
+    assert json.loads(trusted.read_text()) == {}
