@@ -5,6 +5,31 @@ while it "works", really edits files in its working directory and really commits
 sometimes stops for a permission dialog or a free-text question. Quarterdeck classifies its
 screen with the ``[demo]`` rules in ``app/profiles/agents.toml``, so the strings drawn here are
 a contract: change them only together with those rules.
+
+Hooks (``--settings PATH``, a Claude Code settings file; see `app.demo.hooks`) fire the way
+Claude Code's do, with the same event names and payload fields:
+
+- ``SessionStart`` (``source: "startup"``) when the prompt first appears;
+- ``UserPromptSubmit`` (``prompt``) when a task is submitted, or a queued one starts;
+- ``PreToolUse`` (``tool_name``, ``tool_input``, ``tool_use_id``) as each read, edit, test,
+  commit or run step starts; for a permission dialog or a question, right as it opens, just
+  before ``PermissionRequest`` (same tool fields; the question is ``AskUserQuestion``). An
+  approved command's run step belongs to that same tool use: no second ``PreToolUse``;
+- ``PostToolUse`` (plus a minimal ``tool_response``) when a step completes, an approved
+  command has run, or a question is answered;
+- ``Stop`` when a turn ends by itself;
+- ``SessionEnd`` when the agent leaves: ``reason: "prompt_input_exit"`` for /exit, Ctrl-D or
+  the end of piped input (Claude Code's value), ``"other"`` for SIGTERM, SIGHUP or a
+  quitter leaving by itself. The agent waits up to `EXIT_WAIT` for queued hooks first.
+
+Like Claude Code, nothing fires for an interrupt (Esc, Ctrl-C), a dismissed or denied dialog
+or a skipped question: no ``PostToolUse``, and no ``Stop`` for that turn. A simulated crash
+(``crasher``), ``--die-at-once`` and a hung agent send nothing more either.
+
+Misbehaviour switches, for tests of the fleet that runs agents: ``--flood`` (thousands of log
+lines a second while working), ``--hang-after N`` (freeze for good as step N+1 starts),
+``--die-at-once`` (one error line, exit 1), ``--ignore-sighup`` (outlives its terminal, like
+Gemini CLI) and ``--ignore-sigterm``. By default SIGHUP exits with 129 and SIGTERM with 0.
 """
 
 from __future__ import annotations
@@ -21,12 +46,21 @@ import sys
 import termios
 import time
 import unicodedata
+import uuid
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any, Literal
 
+from app.demo.hooks import (
+    HookRunner,
+    JsonObject,
+    load_hooks,
+    session_id,
+    tool_call,
+    tool_response,
+)
 from app.demo.script import BEHAVIOURS, Behaviour, Planner, Step, Turn, apply_edit
 
 Key = tuple[str, str]
@@ -38,6 +72,11 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 FRAMES_PER_SECOND = 8
 ESC_WAIT = 0.05  # a lone ESC is one not followed by more bytes within this long
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+EXIT_WAIT = 5.0  # how long leaving waits for queued hooks (SessionEnd above all) to run
+FLOOD_RATE = 5000  # --flood: log lines a second while working
+FLOOD_TICK = 0.02  # --flood: how often a batch is written (keys are read in between)
+FLOOD_BATCH = 400  # --flood: at most this many lines a batch, however late the loop woke
+FATAL_START = "✗ Fatal: could not start (simulated)"
 OPTIONS = (
     "Yes",
     "Yes, and don't ask again for this command",
@@ -184,9 +223,35 @@ def in_git_repo() -> bool:
 class Agent:
     """The demo agent's state machine: idle prompt, working spinner, dialog and question."""
 
-    def __init__(self, seed: int, speed: float, behaviour: Behaviour, name: str) -> None:
-        """Set the agent up; nothing is drawn until `run`."""
+    def __init__(
+        self,
+        seed: int,
+        speed: float,
+        behaviour: Behaviour,
+        name: str,
+        *,
+        hooks: HookRunner | None = None,
+        flood: bool = False,
+        hang_after: int | None = None,
+        outlive_terminal: bool = False,
+    ) -> None:
+        """Set the agent up; nothing is drawn until `run`.
+
+        Args:
+            seed: The seed for the plan and the timing.
+            speed: The time multiplier (2 is twice as fast).
+            behaviour: The agent's behaviour, see `app.demo.script`.
+            name: The name shown in the banner.
+            hooks: Where hook events go (default: nowhere).
+            flood: Print a flood of log lines while working.
+            hang_after: Freeze for good once this many steps are done (default: never).
+            outlive_terminal: Keep running when the terminal goes away (SIGHUP is ignored).
+        """
         self.seed, self.speed, self.behaviour, self.name = seed, speed, behaviour, name
+        if hooks is None:
+            hooks = HookRunner({}, os.getcwd(), session_id(seed, os.getpid()))
+        self.hooks = hooks
+        self.flood, self.hang_after, self.outlive_terminal = flood, hang_after, outlive_terminal
         self.planner = Planner(seed, behaviour)
         self.timing = random.Random(f"timing-{seed}")  # apart from the plan's generator
         self.keys = KeyReader(sys.stdin.fileno())
@@ -206,13 +271,32 @@ class Agent:
         self.edited: set[str] = set()
         self.uncommitted: set[str] = set()  # across turns, like a real agent's dirty tree
         self.commits = 0
+        self.out_fd = sys.stdout.fileno()
+        self.term_gone = False  # writing to the terminal failed: it hung up
+        self.ready = False  # SessionStart was sent, so SessionEnd may be
+        self.end_reason = ""  # SessionEnd's reason when leaving; "" sends none
+        self.hung = False
+        self.steps_started = 0  # across turns, for --hang-after
+        self.prompt_id = ""  # the current turn's, as Claude Code sends it
+        self.tool: JsonObject = {}  # the open tool use's tool_name, tool_input, tool_use_id
+        self.denied = False  # the turn ends on a refusal, which (like Claude) sends no Stop
+        self.flood_at = 0.0
+        self.flood_count = 0
 
     # ----- output -------------------------------------------------------------------------
 
     def out(self, text: str) -> None:
-        """Write ``text`` to the terminal at once (UTF-8 whatever the locale says)."""
-        sys.stdout.buffer.write(text.encode("utf-8", "replace"))
-        sys.stdout.buffer.flush()
+        """Write ``text`` to the terminal at once (UTF-8 whatever the locale says).
+
+        Unbuffered, so a terminal that hung up (only survivable with ``--ignore-sighup``)
+        leaves no unwritable bytes behind: its output is dropped from then on.
+        """
+        data = text.encode("utf-8", "replace")
+        try:
+            while data and not self.term_gone:
+                data = data[os.write(self.out_fd, data) :]
+        except OSError:
+            self.term_gone = True
 
     def set_title(self, state: str) -> None:
         """Show ``state`` in the pane title (OSC 2), once per change."""
@@ -226,13 +310,31 @@ class Agent:
         if self.mode == "working":
             self.draw_spinner(force=True)
 
-    def draw_spinner(self, force: bool = False) -> None:
-        """Redraw the spinner line in place when its frame changed."""
+    def draw_spinner(self, force: bool = False, above: str = "") -> None:
+        """Redraw the spinner line in place when its frame changed, after lines ``above``."""
         frame = int(time.monotonic() * FRAMES_PER_SECOND) % len(SPINNER)
         if force or frame != self.frame:
             self.frame = frame
             verb = self.turn.steps[self.step].verb
-            self.out(f"\r\x1b[K{SPINNER[frame]} {verb}… (esc to interrupt)")
+            self.out(f"\r\x1b[K{above}{SPINNER[frame]} {verb}… (esc to interrupt)")
+
+    def flood_out(self) -> None:
+        """``--flood``: the log lines due since the last batch, then the spinner again."""
+        now = time.monotonic()
+        count = min(int((now - self.flood_at) * FLOOD_RATE), FLOOD_BATCH)
+        if count <= 0 or self.term_gone:
+            return
+        self.flood_at = now
+        step = self.turn.steps[self.step]
+        head = f"{time.strftime('%H:%M:%S')} DEBUG {step.verb.lower()}: worker"
+        what = step.path or step.kind
+        lines = [
+            f"{head} {n % 4} processed chunk {n} of {what} in {n % 97 / 10:.1f} ms\n"
+            for n in range(self.flood_count, self.flood_count + count)
+        ]
+        self.flood_count += count
+        # One write, the spinner last: a reader catching any pause sees the spinner at the end.
+        self.draw_spinner(force=True, above="".join(lines))
 
     def rows(self, text: str) -> int:
         """How many terminal rows ``text`` wraps onto."""
@@ -260,15 +362,63 @@ class Agent:
             self.out(f"\r\x1b[{self.block_rows + below}A\x1b[J")
         self.block_rows = 0
 
+    # ----- hooks --------------------------------------------------------------------------
+
+    def emit(self, event: str, **fields: object) -> None:
+        """Send a hook event of the current turn (queued: hooks never hold the screen up)."""
+        turn = {"prompt_id": self.prompt_id, "permission_mode": "default"}
+        self.hooks.emit(event, **turn, **fields)
+
+    def open_tool(self, step: Step) -> None:
+        """Start the tool use ``step`` stands for, with its PreToolUse."""
+        name, tool_input = tool_call(step, os.getcwd(), Path(step.path).exists())
+        self.tool = {"tool_name": name, "tool_input": tool_input}
+        self.tool["tool_use_id"] = f"toolu_demo_{uuid.uuid4().hex[:24]}"
+        self.emit("PreToolUse", **self.tool)
+
+    def close_tool(self, output: str, **extra: object) -> None:
+        """End the open tool use with its PostToolUse."""
+        if self.tool:
+            name, tool_input = self.tool["tool_name"], self.tool["tool_input"]
+            response = {**tool_response(name, tool_input, output), **extra}
+            self.emit("PostToolUse", **self.tool, tool_response=response)
+        self.tool = {}
+
+    def ask_permission(self, step: Step) -> None:
+        """A dialog or question opens: PreToolUse, then PermissionRequest, as Claude sends."""
+        self.open_tool(step)
+        tool = {key: self.tool[key] for key in ("tool_name", "tool_input")}  # no tool_use_id
+        self.emit("PermissionRequest", **tool)
+
+    def leave(self, reason: str, status: int = 0) -> None:
+        """Say goodbye and exit, ending the session with ``reason`` (raises `SystemExit`)."""
+        self.out("Bye.\n")
+        self.end_reason = reason
+        raise SystemExit(status)
+
+    def end_session(self) -> None:
+        """On the way out: SessionEnd if due, then a bounded wait for the queued hooks."""
+        if self.ready and self.end_reason and not self.hung:
+            self.hooks.emit("SessionEnd", reason=self.end_reason)
+        self.hooks.close(EXIT_WAIT)
+
+    def hang(self) -> None:
+        """``--hang-after``: freeze for good, leaving the screen as it is; only signals act."""
+        self.hung = True
+        while True:
+            signal.pause()  # a no-op handler (--ignore-*) returns here; the others raise
+
     # ----- turns --------------------------------------------------------------------------
 
     def submit(self, text: str) -> None:
         """Act on a line entered at the prompt."""
         if text.strip() == "/exit":
-            self.out("Bye.\n")
-            raise SystemExit(0)
+            self.leave("prompt_input_exit")
+        self.prompt_id = str(uuid.uuid4())
+        self.emit("UserPromptSubmit", prompt=text)
         self.turn = self.planner.next_turn(text)
         self.step, self.commits, self.note = -1, 0, ""
+        self.denied, self.tool = False, {}
         self.edited.clear()
         self.next_step()
 
@@ -277,16 +427,28 @@ class Agent:
         self.step += 1
         if self.step >= len(self.turn.steps):
             self.mode = "idle"
-            self.say(f"✓ Turn done: edited {len(self.edited)} files, {self.commits} commits")
+            done = f"✓ Turn done: edited {len(self.edited)} files, {self.commits} commits"
+            self.say(done)
+            if not self.denied:
+                self.emit("Stop", stop_hook_active=False, last_assistant_message=done)
             if self.behaviour == "quitter":
-                self.out("Bye.\n")
-                raise SystemExit(0)
+                self.leave("other")
             self.go_idle()
             return
+        step = self.turn.steps[self.step]
         self.mode = "working"
         self.set_title("working")
         self.deadline = time.monotonic() + 0.6 / self.speed * self.timing.uniform(0.5, 1.5)
+        self.flood_at = time.monotonic()
+        # A dialog's or question's tool use starts when it opens; an approved command's run
+        # is the tool use its dialog opened; a crash is no tool use at all.
+        approved = step.kind == "run" and self.tool.get("tool_input") == {"command": step.text}
+        if step.kind not in ("ask", "question", "crash") and not approved:
+            self.open_tool(step)
         self.draw_spinner(force=True)
+        self.steps_started += 1
+        if self.hang_after is not None and self.steps_started > self.hang_after:
+            self.hang()
 
     def finish_step(self) -> None:
         """Carry out the current step once its time is up."""
@@ -296,6 +458,7 @@ class Agent:
             self.out("\r\x1b[K")
             self.set_title("needs_input")
             self.draw_block(self.dialog_lines())
+            self.ask_permission(step)
             return
         if step.kind == "question":
             self.mode, self.answer = "question", ""
@@ -308,11 +471,14 @@ class Agent:
             ]
             self.draw_block(box(prompt))
             self.out("answer> ")
+            self.ask_permission(step)
             return
         if step.kind == "crash":
             self.out("\r\x1b[K✗ Fatal: simulated crash\n")
             raise SystemExit(1)
-        self.say(self.do(step))
+        report = self.do(step)
+        self.say(report)
+        self.close_tool(report.removeprefix("• "))
         self.next_step()
 
     def do(self, step: Step) -> str:
@@ -411,8 +577,8 @@ class Agent:
             self.redraw_input("demo> ", self.line, "")
             self.line = ""
         elif kind == "ctrl_d" and not self.line:
-            self.out("\nBye.\n")
-            raise SystemExit(0)
+            self.out("\n")
+            self.leave("prompt_input_exit")
         elif kind == "enter":
             task, self.line = self.line, ""
             self.out("\n")
@@ -432,7 +598,7 @@ class Agent:
             self.say(f"↳ queued: {self.line}")
             self.line = ""
         elif kind in ("esc", "ctrl_c"):
-            self.mode = "idle"
+            self.mode, self.tool = "idle", {}  # no hook: Claude sends none on an interrupt
             self.say("⎋ Interrupted.")
             # Like real agents, an interrupt hands queued messages back for editing.
             self.line = " ".join([*self.queue, self.line]).strip()
@@ -454,6 +620,7 @@ class Agent:
                     self.handle("text", text[at + 1 :])
         elif kind in ("esc", "ctrl_c"):
             self.erase_block()
+            self.tool = {}  # no hook: Claude sends none when a dialog is dismissed
             self.say("⎋ Dialog dismissed.")
             self.go_idle()
 
@@ -466,7 +633,8 @@ class Agent:
             self.next_step()
         else:
             self.say(f"✗ Denied: {command}")
-            self.step = len(self.turn.steps) - 1  # a refusal ends the turn
+            # A refusal ends the turn, and (like Claude's) sends no hook at all, not even Stop.
+            self.step, self.tool, self.denied = len(self.turn.steps) - 1, {}, True
             self.next_step()
 
     def on_question(self, kind: str, text: str) -> None:
@@ -479,19 +647,22 @@ class Agent:
             self.answer = self.answer[:-1]
         elif (kind == "enter" and self.answer.strip()) or kind in ("esc", "ctrl_c"):
             self.erase_block(below=self.rows("answer> " + self.answer) - 1)
+            question = self.turn.steps[self.step].text
             if kind == "enter":
-                self.say(f"• Asked: {self.turn.steps[self.step].text}")
+                self.say(f"• Asked: {question}")
                 self.say(f"↳ answer: {self.answer}")
                 self.note = self.answer
+                self.close_tool(self.answer, answers={question: self.answer})
             else:
+                self.tool = {}  # no hook: Claude sends none when a question is dismissed
                 self.say("⎋ Question skipped.")
             self.next_step()
 
     def on_eof(self) -> None:
         """Input ended (a pipe): finish the work, then leave as if the user typed /exit."""
         if self.mode == "idle":
-            self.out("\nBye.\n")
-            raise SystemExit(0)
+            self.out("\n")
+            self.leave("prompt_input_exit")
         if self.mode == "dialog":
             self.on_dialog("esc", "")
         elif self.mode == "question":
@@ -508,20 +679,26 @@ class Agent:
         self.out("Ready. Type a task and press Enter (/exit to quit).\n")
         self.set_title("idle")
         self.out("demo> ")
+        self.ready = True
+        self.hooks.emit("SessionStart", source="startup", model="demo")
+        # A terminal that hangs up reads as end of input; only --ignore-sighup lives on then.
+        outlive = self.outlive_terminal and os.isatty(self.keys.fd)
         tick = 1 / FRAMES_PER_SECOND
         while True:
             now = time.monotonic()
             timeout = tick - now % tick
             if self.mode == "working":
-                timeout = min(timeout, self.deadline - now)
+                timeout = min(timeout, self.deadline - now, FLOOD_TICK if self.flood else tick)
             for kind, text in self.keys.read(timeout):
                 self.handle(kind, text)
-            if self.keys.eof:
+            if self.keys.eof and not outlive:
                 self.on_eof()
             if self.mode == "working":
                 if time.monotonic() >= self.deadline:
                     self.finish_step()
                 else:
+                    if self.flood:
+                        self.flood_out()
                     self.draw_spinner()
 
 
@@ -538,11 +715,25 @@ def _raw_mode(fd: int) -> list[Any] | None:
     return saved
 
 
-def _exit_with(status: int) -> Callable[[int, FrameType | None], None]:
+Handler = Callable[[int, FrameType | None], None]
+
+
+def _exit_with(agent: Agent, status: int) -> Handler:
+    """A signal handler that makes the agent leave with ``status`` (SessionEnd ``other``)."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
+        agent.end_reason = "other"
         raise SystemExit(status)
 
     return handler
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    """A handler that does nothing.
+
+    Not ``SIG_IGN``: an ignored signal stays ignored across exec, so the hooks would inherit
+    it, while a handler is reset to the default in them (as with Node's ``process.on``).
+    """
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -559,15 +750,54 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=1.0, help="time multiplier (1.0)")
     parser.add_argument("--behaviour", choices=BEHAVIOURS, default="mixed")
     parser.add_argument("--name", default="", help="name shown in the banner")
+    parser.add_argument(
+        "--settings", type=Path, metavar="PATH", help="Claude Code settings JSON: its hooks run"
+    )
+    misbehave = parser.add_argument_group("misbehaviour (for tests)")
+    misbehave.add_argument(
+        "--flood", action="store_true", help="print thousands of log lines a second while working"
+    )
+    misbehave.add_argument(
+        "--hang-after",
+        type=int,
+        metavar="N",
+        help="after N steps, freeze: no output, no keys; only signals act",
+    )
+    misbehave.add_argument(
+        "--die-at-once", action="store_true", help="print one error line and exit 1 at start"
+    )
+    misbehave.add_argument(
+        "--ignore-sighup", action="store_true", help="ignore SIGHUP and outlive the terminal"
+    )
+    misbehave.add_argument("--ignore-sigterm", action="store_true", help="ignore SIGTERM")
     args = parser.parse_args(argv)
     if args.speed <= 0:
         parser.error("--speed must be positive")
+    if args.hang_after is not None and args.hang_after < 0:
+        parser.error("--hang-after must not be negative")
+    if args.die_at_once:
+        os.write(sys.stdout.fileno(), f"{FATAL_START}\n".encode())
+        return 1
+    try:
+        hooks = load_hooks(args.settings) if args.settings else {}
+    except ValueError as err:
+        parser.error(str(err))
     name = args.name or os.environ.get("QUARTERDECK_AGENT_ID") or "demo"
-    agent = Agent(args.seed, args.speed, args.behaviour, name)
+    runner = HookRunner(hooks, os.getcwd(), session_id(args.seed, os.getpid()))
+    agent = Agent(
+        args.seed,
+        args.speed,
+        args.behaviour,
+        name,
+        hooks=runner,
+        flood=args.flood,
+        hang_after=args.hang_after,
+        outlive_terminal=args.ignore_sighup,
+    )
     fd = sys.stdin.fileno()
     saved = _raw_mode(fd)
-    signal.signal(signal.SIGTERM, _exit_with(0))
-    signal.signal(signal.SIGHUP, _exit_with(129))
+    signal.signal(signal.SIGTERM, _ignore if args.ignore_sigterm else _exit_with(agent, 0))
+    signal.signal(signal.SIGHUP, _ignore if args.ignore_sighup else _exit_with(agent, 129))
     try:
         if saved is not None:
             agent.out("\x1b[?2004h")  # bracketed paste, so pasted newlines do not submit
@@ -584,6 +814,7 @@ def main(argv: list[str] | None = None) -> int:
                 termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         except (OSError, termios.error):
             pass  # the terminal is already gone (SIGHUP)
+        agent.end_session()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ import sys
 import time
 import tomllib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -56,9 +57,12 @@ class Pane:
     def tmux(self, *args: str) -> str:
         return run("tmux", "-u", "-L", self.socket, *args)
 
-    def start(self, behaviour: str, seed: int = 1, speed: float = 20) -> Pane:
+    def start(
+        self, behaviour: str, seed: int = 1, speed: float = 20, args: Sequence[str] = ()
+    ) -> Pane:
         agent = f"{shlex.quote(sys.executable)} -m app.demo.agent"
         command = f"{agent} --speed {speed} --behaviour {behaviour} --seed {seed}"
+        command += "".join(f" {shlex.quote(arg)}" for arg in args)
         self.id = self.tmux(
             "-f", "/dev/null", "new-session", "-d", "-P", "-F", "#{pane_id}",
             "-x", "120", "-y", "40", "-c", str(self.repo), "-e", f"PYTHONPATH={ROOT}", command,
@@ -68,6 +72,19 @@ class Pane:
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", self.id)
+
+    def history(self) -> str:
+        """The whole scrollback and the screen."""
+        return self.tmux("capture-pane", "-p", "-S", "-", "-t", self.id)
+
+    def pid(self) -> int:
+        """The agent's pid: the pane's process, or its child when the shell did not exec."""
+        pid = int(self.show("#{pane_pid}"))
+        if b"\0-m\0app.demo.agent\0" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        assert len(children) == 1, children
+        return int(children[0])
 
     def lines(self) -> list[str]:
         return [line.rstrip() for line in self.screen().splitlines() if line.strip()]
@@ -115,29 +132,110 @@ class Pane:
 
         return int(wait_for(status, 5, "the exit status"))
 
+    def wait_killed(self) -> int:
+        """Wait for the pane's process to end by a signal: the signal's number.
+
+        The pane's process is the agent or, when tmux's shell did not exec it, a shell that
+        reports a killed child as status 128 + the signal's number.
+        """
+
+        def number() -> int:
+            if self.show("#{pane_dead}") != "1":
+                return 0
+            if killed := self.show("#{pane_dead_signal}"):
+                return int(killed)
+            if status := self.show("#{pane_dead_status}"):
+                return int(status) - 128
+            os.kill(int(self.show("#{pid}")), signal.SIGCHLD)  # see wait_exit
+            return 0
+
+        return wait_for(number, 5, "the agent to be killed")
+
+    def assert_frozen(self, seconds: float = 1.0) -> None:
+        """Watch the pane for ``seconds``: it must not change at all.
+
+        A live agent redraws its spinner 8 times a second and, at the speeds used here,
+        finishes a step within 0.3 s, so a second without any change means it is stuck.
+        """
+        before, deadline = self.screen(), time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            assert self.screen() == before, "the pane changed"
+            time.sleep(0.05)
+
+
+def make_repo(path: Path) -> Path:
+    """A git repository at ``path`` with one commit."""
+    run("git", "init", "-q", str(path))
+    run("git", "config", "user.name", "Test", cwd=path)
+    run("git", "config", "user.email", "test@example.invalid", cwd=path)
+    (path / "README.md").write_text("# test repo\n")
+    run("git", "add", "README.md", cwd=path)
+    run("git", "commit", "-q", "-m", "init", cwd=path)
+    return path
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and all its descendants, as far as they can be read now."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(p for child in children for p in descendants(int(child)))]
+
+
+@contextmanager
+def private_tmux() -> Iterator[str]:
+    """The name of a private tmux socket; its server is killed and its socket file removed.
+
+    Agents started with ``--ignore-sighup`` outlive the server, so whatever still runs in its
+    panes afterwards is killed too, by pid, even when a test failed half-way.
+    """
+    socket = f"qdtest-{uuid.uuid4().hex[:12]}"
+    try:
+        yield socket
+    finally:
+        tmux = ["tmux", "-L", socket]
+        path = subprocess.run(
+            [*tmux, "display", "-p", "#{socket_path}"], capture_output=True, text=True
+        )
+        panes = subprocess.run(
+            [*tmux, "list-panes", "-a", "-F", "#{pane_pid}"], capture_output=True, text=True
+        )
+        pids = {p: started(p) for pane in panes.stdout.split() for p in descendants(int(pane))}
+        subprocess.run([*tmux, "kill-server"], capture_output=True, check=False)
+        for pid, start in pids.items():
+            if alive(pid) and started(pid) == start:  # the same process, not a reused pid
+                os.kill(pid, signal.SIGKILL)
+        if path.returncode == 0 and path.stdout.strip():
+            Path(path.stdout.strip()).unlink(missing_ok=True)  # tmux leaves its socket behind
+
+
+def started(pid: int) -> str:
+    """When process ``pid`` started (clock ticks since boot), or "" if it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (orphans may not be reaped here)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    run("git", "init", "-q", str(tmp_path))
-    run("git", "config", "user.name", "Test", cwd=tmp_path)
-    run("git", "config", "user.email", "test@example.invalid", cwd=tmp_path)
-    (tmp_path / "README.md").write_text("# test repo\n")
-    run("git", "add", "README.md", cwd=tmp_path)
-    run("git", "commit", "-q", "-m", "init", cwd=tmp_path)
-    return tmp_path
+    return make_repo(tmp_path)
 
 
 @pytest.fixture
 def pane(repo: Path) -> Iterator[Pane]:
-    socket = f"qdtest-{uuid.uuid4().hex[:12]}"
-    yield Pane(socket, repo)
-    tmux = ["tmux", "-L", socket]
-    path = subprocess.run(
-        [*tmux, "display", "-p", "#{socket_path}"], capture_output=True, text=True
-    )
-    subprocess.run([*tmux, "kill-server"], capture_output=True, check=False)
-    if path.returncode == 0 and path.stdout.strip():
-        Path(path.stdout.strip()).unlink(missing_ok=True)  # tmux leaves its socket file behind
+    with private_tmux() as socket:
+        yield Pane(socket, repo)
 
 
 @pytest.fixture(scope="module")
@@ -324,3 +422,103 @@ def test_line_based_when_stdin_is_a_pipe(
     assert done.returncode == 0, done.stderr
     assert "• Skipped commit (not a git repository)" in done.stdout
     assert list(plain.glob("*/*"))
+
+
+# ----- misbehaviour switches -------------------------------------------------------------
+
+
+def test_die_at_once(pane: Pane) -> None:
+    started = time.monotonic()
+    pane.start("worker", args=["--die-at-once"])
+    assert pane.wait_exit() == 1
+    assert time.monotonic() - started < 3
+    # tmux's "Pane is dead" line may scroll the first line off the screen: read the history.
+    lines = [line.rstrip() for line in pane.history().splitlines() if line.strip()]
+    assert lines[0] == "✗ Fatal: could not start (simulated)"
+    assert not any(line.startswith(("Quarterdeck demo agent", "demo>")) for line in lines)
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGHUP, 129), (signal.SIGTERM, 0)])
+def test_default_signals_end_it(pane: Pane, sig: signal.Signals, code: int) -> None:
+    pane.start("worker").wait_prompt()
+    os.kill(pane.pid(), sig)
+    assert pane.wait_exit() == code
+
+
+def assert_alive_and_working(pane: Pane, task: str) -> None:
+    """The agent still takes a task: any signal sent before this has been handled."""
+    pane.type(task)
+    pane.wait(lambda lines: lines[-1] == "demo>" and "Turn done" in lines[-2], f"{task!r} done")
+
+
+def test_ignore_sighup_ends_only_on_sigterm(pane: Pane) -> None:
+    pane.start("worker", args=["--ignore-sighup"]).wait_prompt()
+    os.kill(pane.pid(), signal.SIGHUP)
+    assert_alive_and_working(pane, "after the hangup")
+    os.kill(pane.pid(), signal.SIGTERM)
+    assert pane.wait_exit() == 0
+
+
+def test_ignore_sigterm_ends_on_sighup(pane: Pane) -> None:
+    pane.start("worker", args=["--ignore-sigterm"]).wait_prompt()
+    os.kill(pane.pid(), signal.SIGTERM)
+    assert_alive_and_working(pane, "after the term")
+    os.kill(pane.pid(), signal.SIGHUP)
+    assert pane.wait_exit() == 129
+
+
+def test_ignoring_both_needs_sigkill(pane: Pane) -> None:
+    pane.start("worker", args=["--ignore-sighup", "--ignore-sigterm"]).wait_prompt()
+    os.kill(pane.pid(), signal.SIGHUP)
+    os.kill(pane.pid(), signal.SIGTERM)
+    assert_alive_and_working(pane, "after both")
+    pid = pane.pid()
+    os.kill(pid, signal.SIGKILL)
+    assert pane.wait_killed() == signal.SIGKILL
+    assert not alive(pid)
+
+
+def test_hang_after_freezes_screen_and_keys(pane: Pane) -> None:
+    pane.start("busy", speed=4, args=["--hang-after", "2"]).wait_prompt()
+    pane.type("do a long job")
+    steps = re.compile(r"^• (Edited|Read|Ran|Committed|Nothing|Skipped) ")
+    pane.wait(lambda lines: sum(bool(steps.match(x)) for x in lines) == 2, "two steps done")
+    pane.wait(lambda lines: SPINNER_LINE.match(lines[-1]), "the spinner of the third step")
+    pane.assert_frozen()
+    pane.keys("Escape")
+    pane.type("hello")
+    pane.keys("C-c")
+    pane.assert_frozen()  # a live agent says "Interrupted." within a spinner frame
+    assert sum(bool(steps.match(x)) for x in pane.lines()) == 2
+    assert pane.show("#{pane_title}") == "demo: working"
+    assert pane.show("#{pane_dead}") == "0"
+    os.kill(pane.pid(), signal.SIGTERM)
+    assert pane.wait_exit() == 0
+
+
+FLOOD_LINE = re.compile(r"^\d\d:\d\d:\d\d DEBUG \w+: worker \d processed chunk (\d+) of ")
+
+
+def test_flood_fills_the_history_and_keys_still_work(pane: Pane) -> None:
+    pane.start("busy", speed=1, args=["--flood"]).wait_prompt()
+    pane.type("make some noise")
+    started = time.monotonic()
+
+    def chunks() -> int:
+        numbers = [int(m[1]) for line in pane.lines() if (m := FLOOD_LINE.match(line))]
+        return max(numbers, default=0)
+
+    wait_for(lambda: chunks() >= 3000, 5, "3000 flood lines")
+    assert time.monotonic() - started < 3  # thousands of lines a second
+    flooded = [line for line in pane.history().splitlines() if FLOOD_LINE.match(line)]
+    assert len(flooded) >= 1500  # tmux keeps 2000 lines of history by default
+    # Whenever the flood pauses, the spinner is the last line.
+    pane.wait(lambda lines: SPINNER_LINE.match(lines[-1]), "the spinner last")
+    pane.type("queued meanwhile")
+    pane.keys("Escape")
+    pane.wait(lambda lines: lines[-1] == "demo> queued meanwhile", "the interrupt")
+    assert "⎋ Interrupted." in pane.lines()[-3:]
+    pane.assert_frozen(0.3)  # the flood stopped with the work
+    pane.keys("C-c")
+    pane.type("/exit")
+    assert pane.wait_exit() == 0

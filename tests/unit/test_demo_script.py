@@ -1,12 +1,25 @@
-"""The demo agent's pure parts: the seeded plan, file edits, key parsing and the dialog box."""
+"""The demo agent's pure parts: the seeded plan, file edits, key parsing, the dialog box, and
+the hook settings and payload fields."""
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import pytest
 
 from app.demo.agent import box, cells, parse_keys
+from app.demo.hooks import (
+    HOOK_TIMEOUT,
+    HookCommand,
+    load_hooks,
+    matches,
+    parse_hooks,
+    session_id,
+    tool_call,
+    tool_response,
+)
 from app.demo.script import BEHAVIOURS, Behaviour, Planner, Step, Turn, apply_edit, task_words
 
 TASKS = ["Add a cache layer", "fix the login bug", "", "écrire les tests", "日本語"]
@@ -163,3 +176,101 @@ def test_box_rows_line_up() -> None:
     assert rows[0].startswith("╭") and rows[0].endswith("╮")
     assert rows[-1].startswith("╰") and rows[-1].endswith("╯")
     assert all(row.startswith("│ ") and row.endswith(" │") for row in rows[1:-1])
+
+
+def test_hook_settings_in_both_forms() -> None:
+    settings = {
+        "model": "ignored",
+        "hooks": {
+            "PreToolUse": [
+                {"matcher": "Edit|Write", "hooks": [{"type": "command", "command": "a"}]},
+                {"matcher": "*", "hooks": [{"type": "command", "command": "b", "timeout": 3}]},
+            ],
+            "Stop": [
+                {"hooks": [{"type": "command", "command": "c"}, {"command": "d"}]},
+                {"type": "command", "command": "e"},  # a bare entry, no group around it
+            ],
+            "UserPromptSubmit": [
+                {"hooks": [{"type": "prompt", "prompt": "needs a model"}, {"type": "command"}]},
+                {"hooks": [{"type": "command", "command": "  "}, "junk"]},
+                "junk",
+            ],
+            "NotAnEvent": [{"hooks": [{"type": "command", "command": "f"}]}],
+            "SessionEnd": "junk",
+        },
+    }
+    assert parse_hooks(settings) == {
+        "PreToolUse": (HookCommand("a", "Edit|Write"), HookCommand("b", "*", 3.0)),
+        "Stop": (HookCommand("c"), HookCommand("d"), HookCommand("e")),
+        "NotAnEvent": (HookCommand("f"),),  # kept, and simply never fires
+    }
+    assert HookCommand("x").timeout == HOOK_TIMEOUT
+    assert parse_hooks({"hooks": []}) == parse_hooks([]) == parse_hooks({}) == {}
+
+
+def test_load_hooks_fails_loudly_on_bad_files(tmp_path: Path) -> None:
+    good = tmp_path / "settings.json"
+    good.write_text(json.dumps({"hooks": {"Stop": [{"hooks": [{"command": "x"}]}]}}))
+    assert load_hooks(good) == {"Stop": (HookCommand("x"),)}
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    for path in (bad, tmp_path / "missing.json"):
+        with pytest.raises(ValueError, match="cannot read settings"):
+            load_hooks(path)
+
+
+@pytest.mark.parametrize(
+    ("matcher", "event", "payload", "expected"),
+    [
+        ("", "PreToolUse", {"tool_name": "Bash"}, True),
+        ("*", "PostToolUse", {"tool_name": "Bash"}, True),
+        ("Bash", "PreToolUse", {"tool_name": "Bash"}, True),
+        ("Bash", "PreToolUse", {"tool_name": "BashOutput"}, False),  # the whole name
+        ("Edit|Write", "PermissionRequest", {"tool_name": "Write"}, True),
+        ("Edit|Write", "PermissionRequest", {"tool_name": "Read"}, False),
+        ("[", "PreToolUse", {"tool_name": "["}, True),  # not a regex: plain text
+        ("startup", "SessionStart", {"source": "startup"}, True),
+        ("resume", "SessionStart", {"source": "startup"}, False),
+        ("other", "SessionEnd", {"reason": "prompt_input_exit"}, False),
+        ("Bash", "Stop", {}, True),  # events without a matched field ignore matchers
+    ],
+)
+def test_hook_matchers(matcher: str, event: str, payload: dict[str, str], expected: bool) -> None:
+    assert matches(matcher, event, payload) is expected
+
+
+def test_session_ids_are_uuids_fixed_per_seed_and_pid() -> None:
+    assert session_id(1, 100) == session_id(1, 100)
+    assert len({session_id(1, 100), session_id(2, 100), session_id(1, 101)}) == 3
+    assert len(session_id(1, 100)) == 36 and session_id(1, 100).count("-") == 4
+
+
+def test_steps_are_claude_tool_calls() -> None:
+    edit = Step("edit", "Editing", path="src/a.py", lines=("x = 1", "y = 2"))
+    assert tool_call(edit, "/w", exists=True) == (
+        "Edit",
+        {"file_path": "/w/src/a.py", "old_string": "", "new_string": "x = 1\ny = 2"},
+    )
+    assert tool_call(edit, "/w", exists=False) == (
+        "Write",
+        {"file_path": "/w/src/a.py", "content": "x = 1\ny = 2"},
+    )
+    read = Step("read", "Reading", path="README.md")
+    assert tool_call(read, "/w", False) == ("Read", {"file_path": "/w/README.md"})
+    for kind in ("ask", "run"):
+        assert tool_call(Step(kind, "Running", text="npm test"), "/w", False) == (
+            "Bash",
+            {"command": "npm test"},
+        )
+    commit = tool_call(Step("commit", "Committing", text='fix: "x"'), "/w", False)
+    assert commit == ("Bash", {"command": 'git commit -m "fix: \\"x\\""'})
+    assert tool_call(Step("test", "Testing", text="5 passed"), "/w", False)[0] == "Bash"
+    name, question = tool_call(Step("question", "Pondering", text="Why?"), "/w", False)
+    assert name == "AskUserQuestion" and question["questions"][0]["question"] == "Why?"
+
+
+def test_tool_responses_are_minimal_but_shaped_like_claudes() -> None:
+    written = tool_response("Write", {"file_path": "/w/a"}, "")
+    assert written == {"filePath": "/w/a", "success": True}
+    bash = tool_response("Bash", {"command": "ls"}, "Ran ls (exit 0)")
+    assert bash["stdout"] == "Ran ls (exit 0)" and bash["interrupted"] is False
