@@ -107,6 +107,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("open", "open (or re-attach to) the dashboard; the default command")
     p.add_argument("--detach", action="store_true", help="start the dashboard, do not attach")
+
+    p = command(
+        "classify",
+        "show how a saved screen reads: status, kind, question, options and the rule that matched "
+        "(no repository or tmux needed; attach the output when reporting a misread screen)",
+    )
+    p.add_argument("--agent", "-a", dest="kind", required=True, help="agent kind: claude, ...")
+    p.add_argument(
+        "--screen",
+        required=True,
+        metavar="FILE",
+        help="the screen as `tmux capture-pane -p` (or -e) gives it; - reads standard input",
+    )
+    p.add_argument(
+        "--title", default=None, help="the pane title (Codex and Gemini put state there)"
+    )
+    p.add_argument(
+        "--command",
+        dest="pane_command",
+        default=None,
+        help="the pane's current command (a shell there means the agent has exited)",
+    )
+    p.add_argument("--dead", action="store_true", help="the pane's process has exited")
+    p.add_argument("--dead-status", type=int, default=None, help="its exit status (implies --dead)")
+    p.add_argument(
+        "--meta",
+        default=None,
+        metavar="FILE",
+        help="a .meta.json with pane_title, pane_current_command, pane_dead, pane_dead_status "
+        "(the options above override it)",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -317,6 +349,85 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return launch(fleet, args.detach)
 
 
+def _read_text(path: str, what: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} {path!r}: {exc.strerror or exc}") from exc
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    """``quarterdeck classify``: what the classifier reads on a saved screen, and by which rule."""
+    from app.core.classify import PaneView, classify, strip_ansi
+    from app.services.config import load_settings
+
+    profiles = load_settings(Path(args.path)).profiles
+    profile = profiles.get(args.kind)
+    if profile is None:
+        raise UsageError(
+            f"unknown agent kind {args.kind!r}; known kinds: {', '.join(sorted(profiles))}"
+        )
+    meta: dict[str, object] = {}
+    if args.meta is not None:
+        try:
+            loaded = json.loads(_read_text(args.meta, "meta file"))
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{args.meta}: not valid JSON: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise UsageError(f"{args.meta}: expected a JSON object")
+        meta = loaded
+    text = strip_ansi(_read_text(args.screen, "screen file"))
+    title = args.title if args.title is not None else str(meta.get("pane_title") or "")
+    command = (
+        args.pane_command
+        if args.pane_command is not None
+        else str(meta.get("pane_current_command") or "")
+    )
+    raw_status = str(meta.get("pane_dead_status") or "").strip()
+    dead_status = args.dead_status
+    if dead_status is None and raw_status.lstrip("-").isdigit():
+        dead_status = int(raw_status)
+    dead = args.dead or args.dead_status is not None or str(meta.get("pane_dead")) in ("1", "True")
+    reading = classify(
+        profile,
+        PaneView(text, title, command, dead=dead, dead_status=dead_status if dead else None),
+    )
+    kind = reading.kind.value if reading.kind else None
+    rule = reading.evidence.detail
+    if reading.evidence.source != "screen":
+        rule = f"{reading.evidence.source}: {rule}"
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "agent": profile.kind,
+                    "status": reading.status.value,
+                    "kind": kind,
+                    "question": reading.question,
+                    "options": list(reading.options),
+                    "evidence": str(reading.evidence),
+                    "rule": rule,
+                    "summary": reading.summary,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    print(f"status:   {reading.status.value}" + (f" ({kind})" if kind else ""))
+    if reading.question:
+        print(f"question: {reading.question}")
+    if reading.options:
+        print("options:")
+        for number, option in enumerate(reading.options, 1):
+            print(f"  {number}. {option}")
+    print(f"rule:     {rule}")
+    print(f"summary:  {reading.summary}")
+    return 0
+
+
 COMMANDS = {
     "new": cmd_new,
     "ls": cmd_ls,
@@ -326,6 +437,7 @@ COMMANDS = {
     "dashboard": cmd_dashboard,
     "demo": cmd_demo,
     "open": cmd_open,
+    "classify": cmd_classify,
     None: cmd_open,
 }
 

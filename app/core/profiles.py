@@ -19,25 +19,82 @@ class PromptDelivery(StrEnum):
     TYPE = "type"  # typed into the agent once its screen says it is ready for input
 
 
+class RulePhase(StrEnum):
+    """When a rule is consulted: while the agent's program runs, or once it is gone."""
+
+    RUNNING = "running"  # the agent's program holds the pane
+    EXITED = "exited"  # the pane is dead or a shell is back: rules tell a failure from an exit
+
+
+#: Default clean-up of one option of a vertical list: drop the numbering, a checkbox, a trailing
+#: check mark and a description set in a column of its own (two or more spaces after the label).
+DEFAULT_OPTION_LABEL = re.compile(
+    r"^(?:\d+[.)]\s+)?(?:\[[ xX✓✔]\]\s+|[☐☑☒]\s+)?(?P<label>.+?)(?:\s+[✓✔])?(?:\s{2,}\S.*)?$"
+)
+#: Default separator of options offered on one line (``Allow once   Allow always   Reject``).
+DEFAULT_OPTIONS_SPLIT = re.compile(r"\s{2,}")
+
+
 @dataclass(frozen=True)
 class ScreenRule:
     """One rule of a screen classifier: when it matches, the agent is in ``status``.
 
-    ``screen`` is searched in the last ``lines`` non-blank lines of the screen, ``title`` in the
-    pane title; both must match when both are given. ``absent`` must not match the same region.
-    For ``needs_input``, ``question`` (first group) and ``option`` (group ``label`` or the first
-    group, on each line of the region) extract what a person reads.
+    Conditions (all given ones must hold):
+
+    - ``screen`` is searched in the last ``lines`` non-blank lines of the screen (box borders and
+      indentation removed; ``lines = 0`` means the whole screen); ``absent`` must not match below
+      the last ``screen`` match (an answered dialog has output or a fresh prompt under it);
+    - ``title`` is searched in the pane title;
+    - ``footer`` is searched in the last ``footer_lines`` lines that are not rules or box edges;
+    - ``asks`` must match the extracted question and ``offers`` one of the extracted options, so a
+      rule can tell a trust dialog from a permission dialog by what it asks.
+
+    ``phase`` says whether the rule reads a running agent (the default) or a pane whose program
+    is gone (dead, or a shell back): such rules tell a failed start from a normal exit.
+
+    What a person reads (for ``needs_input``):
+
+    - ``question``: a pattern, or a list of patterns tried in order (a precise one, then a
+      fallback); each is searched paragraph by paragraph upward from the options (nearest first,
+      not above a line matching ``question_stop``); its first matching group is the question,
+      with line breaks folded into spaces;
+    - a vertical list: the last line matching ``option_anchor`` anchors it; its siblings are the
+      lines of the same block starting in the same column (``option_marker``, the selection
+      glyph, is blanked first); deeper lines are descriptions, or the rest of a label that wrapped
+      at the edge of the pane; ``option_label`` cleans each label (group ``label``);
+    - options on one line: the last match of ``options_line`` (group 1), split by
+      ``options_split``, each with ``option_strip`` removed (Aider's ``(Y)es/(N)o``, opencode's
+      ``Allow once   Allow always   Reject``);
+    - legacy: ``option`` alone takes every matching line of the region, and ``question`` the first
+      match in the region.
     """
 
     name: str
     status: Status
     kind: InputKind | None = None
+    phase: RulePhase = RulePhase.RUNNING
     screen: re.Pattern[str] | None = None
     title: re.Pattern[str] | None = None
     absent: re.Pattern[str] | None = None
     lines: int = 12
-    question: re.Pattern[str] | None = None
+    footer: re.Pattern[str] | None = None
+    footer_lines: int = 3
+    question: tuple[re.Pattern[str], ...] = ()
+    question_stop: re.Pattern[str] | None = None
     option: re.Pattern[str] | None = None
+    option_anchor: re.Pattern[str] | None = None
+    option_marker: re.Pattern[str] | None = None
+    option_label: re.Pattern[str] = DEFAULT_OPTION_LABEL
+    options_line: re.Pattern[str] | None = None
+    options_split: re.Pattern[str] = DEFAULT_OPTIONS_SPLIT
+    option_strip: re.Pattern[str] | None = None
+    asks: re.Pattern[str] | None = None
+    offers: re.Pattern[str] | None = None
+
+    @property
+    def reads_dialog(self) -> bool:
+        """True when the rule reads options structurally (a list or one line of options)."""
+        return self.option_anchor is not None or self.options_line is not None
 
 
 @dataclass(frozen=True)
@@ -98,26 +155,87 @@ def _strings(raw: Any, where: str) -> tuple[str, ...]:
     raise UsageError(f"{where}: expected a string or a list of strings")
 
 
+_RULE_KEYS = frozenset(
+    {
+        "name",
+        "status",
+        "kind",
+        "phase",
+        "screen",
+        "title",
+        "absent",
+        "lines",
+        "footer",
+        "footer_lines",
+        "question",
+        "question_stop",
+        "option",
+        "option_anchor",
+        "option_marker",
+        "option_label",
+        "options_line",
+        "options_split",
+        "option_strip",
+        "asks",
+        "offers",
+    }
+)
+
+
+def _int(raw: Any, default: int, where: str) -> int:
+    value = default if raw is None else raw
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UsageError(f"{where}: expected a whole number >= 0, got {raw!r}")
+    return value
+
+
 def _rule(kind: str, index: int, raw: Mapping[str, Any]) -> ScreenRule:
     where = f"agent {kind!r}, rule {index + 1}"
+    unknown = set(raw) - _RULE_KEYS
+    if unknown:
+        raise UsageError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     try:
         status = Status(raw["status"])
         input_kind = InputKind(raw["kind"]) if "kind" in raw else None
     except (KeyError, ValueError) as exc:
         raise UsageError(f"{where}: missing or unknown status/kind ({exc})") from exc
+    try:
+        phase = RulePhase(raw.get("phase", "running"))
+    except ValueError as exc:
+        raise UsageError(f"{where}: phase must be 'running' or 'exited' ({exc})") from exc
+
+    def rx(key: str) -> re.Pattern[str] | None:
+        return _regex(raw.get(key), f"{where} {key}")
+
     rule = ScreenRule(
         name=str(raw.get("name", f"rule {index + 1}")),
         status=status,
         kind=input_kind,
-        screen=_regex(raw.get("screen"), f"{where} screen"),
-        title=_regex(raw.get("title"), f"{where} title"),
-        absent=_regex(raw.get("absent"), f"{where} absent"),
-        lines=int(raw.get("lines", 12)),
-        question=_regex(raw.get("question"), f"{where} question"),
-        option=_regex(raw.get("option"), f"{where} option"),
+        phase=phase,
+        screen=rx("screen"),
+        title=rx("title"),
+        absent=rx("absent"),
+        lines=_int(raw.get("lines"), 12, f"{where} lines"),
+        footer=rx("footer"),
+        footer_lines=_int(raw.get("footer_lines"), 3, f"{where} footer_lines"),
+        question=tuple(
+            p
+            for i, raw_q in enumerate(_strings(raw.get("question", []), f"{where} question"))
+            if (p := _regex(raw_q, f"{where} question {i + 1}")) is not None
+        ),
+        question_stop=rx("question_stop"),
+        option=rx("option"),
+        option_anchor=rx("option_anchor"),
+        option_marker=rx("option_marker"),
+        option_label=rx("option_label") or DEFAULT_OPTION_LABEL,
+        options_line=rx("options_line"),
+        options_split=rx("options_split") or DEFAULT_OPTIONS_SPLIT,
+        option_strip=rx("option_strip"),
+        asks=rx("asks"),
+        offers=rx("offers"),
     )
-    if rule.screen is None and rule.title is None:
-        raise UsageError(f"{where}: needs a 'screen' or a 'title' pattern")
+    if rule.screen is None and rule.title is None and rule.footer is None:
+        raise UsageError(f"{where}: needs a 'screen' or a 'title' pattern (or a 'footer')")
     return rule
 
 
