@@ -63,6 +63,7 @@ class ControlClient:
         )
         self._write_lock = threading.Lock()
         self._state = threading.Lock()
+        self._flow = threading.Lock()
         self._pending: deque[_Pending] = deque()
         self._dirty: set[str] = set()
         self._paused: set[str] = set()
@@ -121,13 +122,15 @@ class ControlClient:
             current.done.set()
 
     def _note_output(self, pane: str) -> None:
-        with self._state:
+        # Pausing and resuming go out in the order they were decided (see `take_dirty`): a
+        # resume overtaken by its own pause would leave the pane paused for good.
+        with self._flow:
             if pane in self._paused:
                 return
             self._dirty.add(pane)
             self._paused.add(pane)
-        with contextlib.suppress(ControlError):
-            self._send(f"refresh-client -A {quote(pane + ':pause')}", wait=False)
+            with contextlib.suppress(ControlError):
+                self._send(f"refresh-client -A {quote(pane + ':pause')}", wait=False)
         if self._on_output is not None:
             self._on_output()
 
@@ -158,13 +161,13 @@ class ControlClient:
     def take_dirty(self) -> set[str]:
         """The panes that had output since the last call; their output is resumed first, so
         anything they write after this call marks them dirty again."""
-        with self._state:
+        with self._flow:
             dirty, self._dirty = self._dirty, set()
             resume = self._paused & dirty
             self._paused -= resume
-        for pane in resume:
-            with contextlib.suppress(ControlError):
-                self._send(f"refresh-client -A {quote(pane + ':continue')}", wait=False)
+            for pane in resume:
+                with contextlib.suppress(ControlError):
+                    self._send(f"refresh-client -A {quote(pane + ':continue')}", wait=False)
         return dirty
 
     def take_structure_changed(self) -> bool:

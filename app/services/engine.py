@@ -58,7 +58,7 @@ class Engine:
             except Exception as exc:  # keep tracking; the view shows the error
                 self.last_error = f"{type(exc).__name__}: {exc}"
             self.fleet.set_notice(self._notice())
-            self._wake.wait(self.interval)
+            self._wake.wait(self._next_wait())
             self._wake.clear()
             self._stop.wait(COALESCE_SECONDS)
 
@@ -70,6 +70,18 @@ class Engine:
             who = f" (pid {holder})" if holder else ""
             return f"viewer: another Quarterdeck{who} tracks this fleet"
         return ""
+
+    def _next_wait(self) -> float:
+        """Until the next tick, or sooner when a held-back status change becomes due or a lost
+        control connection should be retried."""
+        wait = self.interval
+        settle = self.fleet.tracking.next_settle()
+        if settle is not None:
+            wait = min(wait, max(0.0, settle - self.fleet.clock() + 0.01))
+        control = self.fleet.tmux.control
+        if self.driving and (control is None or not control.alive):
+            wait = min(wait, RECONNECT_SECONDS)
+        return wait
 
     def _connect(self) -> None:
         """Keep the control connection open; retry a lost one at most every few seconds."""

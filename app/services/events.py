@@ -82,6 +82,8 @@ class EventSpool:
             with contextlib.suppress(Exception):
                 for _changes in watchfiles.watch(
                     self.directory,
+                    # The default filter ignores everything under a `.git` folder: ours is one.
+                    watch_filter=None,
                     stop_event=stop,
                     debounce=100,
                     step=5,

@@ -363,14 +363,16 @@ class Fleet:
         """
         now = self.clock() if now is None else now
         dirty = self.tracking.dirty_panes()
-        facts = self.tmux.agent_panes()
-        if any(f.dead and f.dead_status is None for f in facts.values()):
-            self.tmux.reap()
         events: dict[str, list[HookEvent]] = {}
         for event in self.spool.drain():
             events.setdefault(event.agent_id, []).append(event)
         with self._mutex:
+            # The store first, then tmux: an agent recorded with a window is always found in
+            # facts taken after it.
             stored = {a.id: a for a in self.store.agents()}
+            facts = self.tmux.agent_panes()
+            if any(f.dead and f.dead_status is None for f in facts.values()):
+                self.tmux.reap()
             changed = [a.id for a in self._agents] != list(stored)
             agents: list[Agent] = []
             for agent in stored.values():

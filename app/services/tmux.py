@@ -79,6 +79,7 @@ class TmuxServer:
         self.socket_name = socket_name
         self.server = libtmux.Server(socket_name=socket_name)
         self.control: ControlClient | None = None
+        self._unseen_output = False
 
     # -- the control-mode connection (used when open; every query falls back to a subprocess)
 
@@ -91,6 +92,9 @@ class TmuxServer:
             self.control = ControlClient(self.tmux_bin, self.socket_name, session, on_output)
         except ControlError:
             self.control = None
+        # Output written before the connection opened was not seen: the first look after it
+        # goes by tmux's activity times instead.
+        self._unseen_output = self.control is not None
         return self.control is not None
 
     def disconnect(self) -> None:
@@ -104,7 +108,11 @@ class TmuxServer:
         control = self.control
         if control is None or not control.alive:
             return None
-        return control.take_dirty()
+        dirty = control.take_dirty()
+        if self._unseen_output:
+            self._unseen_output = False
+            return None
+        return dirty
 
     def _query(self, *args: str) -> list[str] | None:
         """Output of a read-only command: over the control connection when it is open (about

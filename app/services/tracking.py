@@ -113,6 +113,8 @@ class StatusTracking:
             # However the process took its ending, the human stopped it.
             return Reading(Status.EXITED, Evidence("user", "stopped"), summary=agent.summary)
         if pane is None:
+            if not agent.window_id:
+                return None  # being spawned: its window is not recorded yet
             return Reading(
                 Status.EXITED, Evidence("pane", "tmux pane is gone"), summary=agent.summary
             )
@@ -175,6 +177,15 @@ class StatusTracking:
         else:
             mem.tracked = self._tracker.observe(mem.tracked or stored, reading, now)
         return mem.tracked
+
+    def next_settle(self) -> float | None:
+        """When the earliest pending status change may be accepted (a sweep is due then)."""
+        times = [
+            mem.tracked.pending_since + self._tracker.settle.get(mem.tracked.pending.status, 0.0)
+            for mem in self._memory.values()
+            if mem.tracked is not None and mem.tracked.pending is not None
+        ]
+        return min(times, default=None)
 
     def set(self, agent_id: str, reading: Reading, now: float) -> None:
         """A status Quarterdeck itself established (the human stopped the agent)."""
