@@ -105,6 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--dir", default=None, help="where to create the demo repository")
 
+    p = command(
+        "pretrust",
+        "opt this repository in (on) or out (off) of writing each agent CLI's folder-trust "
+        "record for the worktrees Quarterdeck creates",
+    )
+    p.add_argument("state", choices=["on", "off", "status"])
+
+    p = command("answer", "pick an option of the dialog an agent waits on (verified)")
+    p.add_argument("name")
+    p.add_argument("option", type=int, help="the option's number, as the dialog shows it")
+
     p = command("open", "open (or re-attach to) the dashboard; the default command")
     p.add_argument("--detach", action="store_true", help="start the dashboard, do not attach")
 
@@ -273,6 +284,26 @@ def cmd_rm(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pretrust(args: argparse.Namespace) -> int:
+    """``quarterdeck pretrust on|off|status``."""
+    fleet = _open_fleet(args.path)
+    if args.state != "status":
+        fleet.set_pretrust(args.state == "on")
+    state = "on" if fleet.pretrust else "off"
+    print(
+        f"pretrust is {state} for {fleet.repo.root}: new claude, codex and gemini worktrees "
+        + ("are trusted in each CLI's own trust record" if state == "on" else "ask as usual")
+    )
+    return 0
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    """``quarterdeck answer NAME OPTION``."""
+    fleet = _open_fleet(args.path)
+    print(fleet.answer(args.name, args.option))
+    return 0
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """``quarterdeck dashboard``: the Textual app, with the engine on a thread."""
     from app.services.engine import Engine
@@ -291,7 +322,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         engine.stop()
         if args.hosted:
             # Quitting the hosted dashboard leaves the fleet running and hands the terminal back.
-            fleet.tmux.server.cmd("detach-client", "-s", f"={fleet.session}")
+            fleet.tmux.detach_terminals(fleet.session)
     return 0
 
 
@@ -438,6 +469,8 @@ COMMANDS = {
     "demo": cmd_demo,
     "open": cmd_open,
     "classify": cmd_classify,
+    "pretrust": cmd_pretrust,
+    "answer": cmd_answer,
     None: cmd_open,
 }
 

@@ -75,6 +75,10 @@ class FleetPort(Protocol):
         """Remove worktree, window and branch; return what was kept (blocking)."""
         ...
 
+    def answer(self, name: str, number: int) -> str:
+        """Pick option ``number`` of the agent's dialog and verify it went (blocking)."""
+        ...
+
     def evidence(self, name: str) -> list[tuple[float, str, str]]:
         """The agent's trail, oldest first: (time, status, evidence) of every status change and
         every signal received (blocking)."""

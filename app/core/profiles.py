@@ -118,6 +118,20 @@ class AgentProfile:
     hooks: str = ""
     #: An agent-side status file to read (``claude``: Claude Code's ``sessions/<pid>.json``).
     status_file: str = ""
+    #: How its dialogs take an answer: ``digit`` (press the option's number), ``arrows`` (move
+    #: down to it, then Enter) or ``letter`` (type the option's first letter, then Enter).
+    answer: str = "digit"
+
+    def answer_keys(self, number: int, options: Sequence[str]) -> list[list[str]]:
+        """The key presses that pick option ``number`` (1-based) of a dialog, as tmux
+        ``send-keys`` argument lists (each list is one call; literal text is marked ``-l``)."""
+        if self.answer == "arrows":
+            return [["Down"] for _ in range(number - 1)] + [["Enter"]]
+        if self.answer == "letter":
+            label = options[number - 1] if 0 < number <= len(options) else ""
+            letter = next((c for c in label if c.isalnum()), "")
+            return [["-l", letter.lower()], ["Enter"]] if letter else []
+        return [["-l", str(number)]]
 
     def argv(self, prompt: str, python: str, shell: str, extra: Sequence[str] = ()) -> list[str]:
         """The command line that starts this agent: its command, ``extra`` arguments (hook
@@ -271,6 +285,9 @@ def parse_profile(kind: str, raw: Mapping[str, Any]) -> AgentProfile:
         env={str(k): str(v) for k, v in dict(raw.get("env", {})).items()},
         hooks=_choice(raw.get("hooks", ""), ("", "claude", "gemini", "aider"), f"{where} hooks"),
         status_file=_choice(raw.get("status_file", ""), ("", "claude"), f"{where} status_file"),
+        answer=_choice(
+            raw.get("answer", "digit"), ("digit", "arrows", "letter"), f"{where} answer"
+        ),
     )
 
 

@@ -28,7 +28,7 @@ from app.core.errors import (
 from app.core.naming import branch_name, repo_key, slugify, unique_names, validate_name
 from app.core.ports import RemovalRisk
 from app.core.profiles import AgentProfile, PromptDelivery
-from app.core.status import STATUS_GLYPH, Evidence, Reading, Status
+from app.core.status import STATUS_GLYPH, Evidence, InputKind, Reading, Status
 from app.core.views import FleetView
 from app.services.config import Settings, data_home, load_settings, tmux_socket_name
 from app.services.events import EventSpool, HookEvent
@@ -609,6 +609,45 @@ class Fleet:
         return f"removed {name}; nothing needed keeping"
 
     # ----------------------------------------------------------------- panes
+
+    def answer(self, name: str, number: int) -> str:
+        """Pick option ``number`` of the dialog the agent waits on, with the keys its CLI
+        expects, and verify the dialog went away. Returns what was answered."""
+        agent = self.get(name)
+        if agent.status is not Status.NEEDS_INPUT:
+            raise UsageError(f"{name} is {agent.status.value}, not waiting on a dialog")
+        if agent.options and not 0 < number <= len(agent.options):
+            raise UsageError(f"{name}'s dialog has options 1 to {len(agent.options)}")
+        if not agent.options and agent.input_kind is InputKind.QUESTION:
+            raise UsageError(f"{name} asks a free-text question: attach to answer it")
+        profile = self.profile(agent.kind)
+        pane = self._pane(agent)
+        if pane is None or pane.dead:
+            raise QuarterdeckError(f"the pane of {name!r} is gone")
+        keys = profile.answer_keys(number, agent.options)
+        if not keys:
+            raise UsageError(f"cannot tell which key picks option {number} of {name}'s dialog")
+        before = classify(
+            profile, PaneView(self.tmux.capture(pane.pane_id), pane.title, pane.command)
+        )
+        for press in keys:
+            self.tmux.send_keys(pane.pane_id, *press)
+        label = agent.options[number - 1] if agent.options else str(number)
+        self.store.log(agent.id, self.clock(), "-", f"user: answered {number} ({label})")
+        deadline = time.monotonic() + PROMPT_VERIFY_SECONDS
+        while time.monotonic() < deadline:
+            facts = self._pane(agent)
+            if facts is None or facts.dead:
+                return f"answered {name}: {label} (the agent then exited)"
+            now = classify(
+                profile, PaneView(self.tmux.capture(facts.pane_id), facts.title, facts.command)
+            )
+            if not now.same_state(before):
+                return f"answered {name}: {label}"
+            time.sleep(0.05)
+        raise QuarterdeckError(
+            f"answered {name} with {label!r}, but its dialog is still open: attach to check"
+        )
 
     def evidence(self, name: str) -> list[tuple[float, str, str]]:
         """The agent's trail: every status change and signal, oldest first."""

@@ -385,6 +385,17 @@ class TmuxServer:
             argv += [";", "set-option", "-t", f"={session}:", "destroy-unattached", "on"]
         return argv
 
+    def detach_terminals(self, session: str) -> None:
+        """Detach every terminal attached to ``session`` (not control-mode clients: another
+        engine may be reading the fleet through one)."""
+        out = self.server.cmd(
+            "list-clients", "-t", f"={session}", "-F", "#{client_name} #{client_control_mode}"
+        )
+        for line in out.stdout if out.returncode == 0 else []:
+            name, _, control = line.rpartition(" ")
+            if control != "1":
+                self.server.cmd("detach-client", "-t", name)
+
     def kill_server(self) -> None:
         """Stop the whole server (tests and emergency stop)."""
         self.server.cmd("kill-server")

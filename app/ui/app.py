@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from app.core.agent import SpawnRequest
 from app.core.errors import QuarterdeckError, UsageError
 from app.core.ports import FleetPort, RemovalRisk
+from app.core.status import Status
 from app.core.views import FleetView
 from app.ui.keys import tmux_key_display
 from app.ui.messages import (
@@ -95,6 +96,7 @@ class QuarterdeckApp(App[None]):
         Binding("x", "stop_agent", "Stop"),
         Binding("d", "remove_agent", "Remove"),
         Binding("e", "evidence", "Why?"),
+        *[Binding(str(n), f"answer({n})", f"Answer {n}", show=False) for n in range(1, 10)],
         Binding("t", "cycle_theme", "Theme"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -427,6 +429,27 @@ class QuarterdeckApp(App[None]):
             self.post_message(OperationReported(describe_error(error), "error"))
         else:
             self.post_message(OperationReported(kept or f"Removed {name}"))
+
+    # -- answering a dialog -----------------------------------------------------------------
+
+    def action_answer(self, number: int) -> None:
+        """Pick an option of the selected agent's dialog (trust, setup, permission...)."""
+        row = self.table.selected_row
+        if row is None:
+            return
+        if row.status is not Status.NEEDS_INPUT:
+            self.notify(f"{row.name} is not waiting on a dialog", severity="warning", timeout=3)
+            return
+        self._answer(row.name, number)
+
+    @work(thread=True, exit_on_error=False, group="fleet")
+    def _answer(self, name: str, number: int) -> None:
+        try:
+            said = self.port.answer(name, number)
+        except Exception as error:
+            self.post_message(OperationReported(describe_error(error), "error"))
+        else:
+            self.post_message(OperationReported(said))
 
     # -- evidence ---------------------------------------------------------------------------
 

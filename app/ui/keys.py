@@ -50,6 +50,7 @@ DASHBOARD_HELP: tuple[KeyHelp, ...] = (
     KeyHelp("x", "Stop the selected agent: ends its process tree (asks first)"),
     KeyHelp("d", "Remove its worktree, window and branch (asks first)"),
     KeyHelp("e", "Why this status? The evidence and the agent's trail of signals"),
+    KeyHelp("1/2/3/4/5/6/7/8/9", "Answer the selected agent's dialog with that option (verified)"),
     KeyHelp("t", "Switch to the next theme"),
     KeyHelp("ctrl+p", "Command palette (also switches themes)"),
     KeyHelp("tab / shift+tab", "Move the focus"),

@@ -88,3 +88,34 @@ def test_hosted_dashboard_attach_selects_the_window(
     assert hosted.attach("w1") is None
     active = tmux(tmux_socket, "display-message", "-p", "-t", fleet.session, "#{window_id}").strip()
     assert active == fleet.get("w1").window_id
+
+
+def test_quitting_the_hosted_dashboard_detaches_terminals_not_engines(
+    repo: Path, tmux_socket: str, terminal: str
+) -> None:
+    fleet = Fleet.open(repo)
+    fleet.spawn(SpawnRequest(prompt="", kind="shell", name="w"))
+    assert fleet.tmux.connect(fleet.session)
+    argv = fleet.tmux.attach_argv(fleet.session)
+    subprocess.run(
+        [
+            "tmux",
+            "-L",
+            terminal,
+            "new-session",
+            "-d",
+            "-s",
+            "term",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            shlex.join(argv) + "; echo DETACHED; sleep 60",
+        ],
+        check=True,
+    )
+    wait_for(lambda: len(tmux(tmux_socket, "list-clients").splitlines()) == 2, what="2 clients")
+    fleet.tmux.detach_terminals(fleet.session)
+    wait_for(lambda: "DETACHED" in screen(terminal), what="the terminal to be detached")
+    assert fleet.tmux.control is not None and fleet.tmux.control.alive
+    fleet.tmux.disconnect()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from app.core.agent import PromptState, SpawnRequest
+from app.core.errors import UsageError
 from app.core.status import InputKind, Status
 from app.services.fleet import Fleet
 from tests.helpers import git, wait_for
@@ -80,3 +83,21 @@ def test_question_exit_and_crash(repo: Path) -> None:
     fleet.tmux.send_text(pane, "/exit")
     fleet.tmux.send_keys(pane, "Enter")
     seen(fleet, "q", Status.EXITED)
+
+
+def test_answering_a_dialog_from_the_dashboard_is_verified(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    demo(fleet, "ans", "asker")
+    seen(fleet, "ans", Status.NEEDS_INPUT)
+    with pytest.raises(UsageError, match="options 1 to 3"):
+        fleet.answer("ans", 7)
+    said = fleet.answer("ans", 1)
+    assert said == "answered ans: Yes"
+    wait_for(
+        lambda: "✓ Allowed" in fleet.tmux.capture(fleet.get("ans").pane_id),
+        what="the agent to take the answer",
+    )
+    assert any("user: answered 1 (Yes)" in e for _, _, e in fleet.evidence("ans"))
+    seen(fleet, "ans", Status.IDLE)
+    with pytest.raises(UsageError, match="not waiting on a dialog"):
+        fleet.answer("ans", 1)

@@ -188,6 +188,7 @@ class FakePort:
     captured: list[str] = field(default_factory=list)
     callbacks: list[Callable[[FleetView], None]] = field(default_factory=list)
     evidence_asked: list[str] = field(default_factory=list)
+    answered: list[tuple[str, int]] = field(default_factory=list)
     #: What `evidence` returns: (time, status, evidence), oldest first.
     trail: list[tuple[float, str, str]] = field(default_factory=list)
 
@@ -213,6 +214,10 @@ class FakePort:
 
     def subscribe(self, callback: Callable[[FleetView], None]) -> None:
         self.callbacks.append(callback)
+
+    def answer(self, name: str, number: int) -> str:
+        self.answered.append((name, number))
+        return f"answered {name}: {number}"
 
     def evidence(self, name: str) -> list[tuple[float, str, str]]:
         self.evidence_asked.append(name)

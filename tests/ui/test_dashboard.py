@@ -544,3 +544,19 @@ async def test_e_shows_why_the_selected_agent_has_its_status() -> None:
         assert "permission dialog" in str(table.get_row_at(0))  # type: ignore[attr-defined]
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(pilot.app.screen, EvidenceScreen))
+
+
+async def test_a_digit_answers_the_selected_agents_dialog() -> None:
+    rows = twelve_rows()
+    waiting = next(r for r in rows if r.status is Status.NEEDS_INPUT)
+    port = FakePort(rows=rows)
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        app.table.select_name(waiting.name)
+        await pilot.press("2")
+        await wait_until(pilot, lambda: port.answered == [(waiting.name, 2)])
+        working = next(r for r in rows if r.status is Status.WORKING)
+        app.table.select_name(working.name)
+        await pilot.press("1")
+        await pilot.pause()
+        assert port.answered == [(waiting.name, 2)]  # not waiting: nothing sent
