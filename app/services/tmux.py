@@ -316,11 +316,14 @@ class TmuxServer:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(int(out.stdout[0]), signal.SIGCHLD)
 
-    def capture(self, pane_id: str, ansi: bool = False) -> str:
-        """The visible screen of a pane (with colour escapes when ``ansi``)."""
+    def capture(self, pane_id: str, ansi: bool = False, history: int = 0) -> str:
+        """The visible screen of a pane (with colour escapes when ``ansi``), and the last
+        ``history`` lines above it."""
         args = ["capture-pane", "-p", "-t", pane_id]
         if ansi:
             args.insert(2, "-e")
+        if history:
+            args += ["-S", str(-history)]
         lines = self._query(*args)
         if lines is None:
             raise TmuxError(f"cannot read pane {pane_id}: it is gone")

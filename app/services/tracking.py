@@ -19,6 +19,8 @@ from app.services.tmux import PaneFacts, TmuxError, TmuxServer
 
 #: A pane is captured at most this often, however much it writes (its output is coalesced).
 MIN_CAPTURE_INTERVAL = 0.1
+#: Lines of history read with the screen of a pane whose process has exited.
+DEAD_PANE_HISTORY = 20
 
 
 def claude_config_dir() -> Path:
@@ -133,7 +135,8 @@ class StatusTracking:
                 # screen can only have changed if it moved or falls in the second of that look.
                 return mem.screen
         try:
-            text = self._tmux.capture(pane.pane_id)
+            # tmux's note under a dead pane can scroll its last words into the history.
+            text = self._tmux.capture(pane.pane_id, history=DEAD_PANE_HISTORY if pane.dead else 0)
         except TmuxError:
             return mem.screen
         mem.looked_at, mem.look = now, look
