@@ -68,15 +68,28 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self.unreadable: list[str] = []
+        self._cached: list[Agent] = []
+        self._cached_version: tuple[int, int] | None = None
 
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
             self._db.close()
 
+    def _version(self) -> tuple[int, int]:
+        """Changes whenever any connection (this one or another process's) changed the data."""
+        (other,) = self._db.execute("PRAGMA data_version").fetchone()
+        return int(other), self._db.total_changes
+
     def agents(self) -> list[Agent]:
-        """Every agent, in creation order; unreadable records are skipped and noted."""
+        """Every agent, in creation order; unreadable records are skipped and noted.
+
+        Decoded once per change of the data: the engine asks four times a second.
+        """
         with self._lock:
+            version = self._version()
+            if version == self._cached_version:
+                return list(self._cached)
             rows = self._db.execute(
                 "SELECT name, data FROM agents ORDER BY created_at, name"
             ).fetchall()
@@ -87,7 +100,9 @@ class Store:
             except (ValueError, TypeError, KeyError):
                 bad.append(name)
         self.unreadable = bad
-        return agents
+        with self._lock:
+            self._cached, self._cached_version = agents, version
+        return list(agents)
 
     def get(self, name: str) -> Agent | None:
         """The agent called ``name``, if any."""

@@ -38,6 +38,7 @@ class _Memory:
     signals: dict[str, Signal] = field(default_factory=dict)
     tracked: TrackedStatus | None = None
     status_file_mtime: float = 0.0
+    text: str = ""
 
 
 def _stored_reading(agent: Agent) -> Reading:
@@ -140,6 +141,9 @@ class StatusTracking:
         except TmuxError:
             return mem.screen
         mem.looked_at, mem.look = now, look
+        if text == mem.text and mem.screen is not None:
+            return mem.screen  # written over with the same content: nothing to read again
+        mem.text = text
         return classify(
             profile,
             PaneView(

@@ -213,6 +213,8 @@ class AgentTable(DataTable[Text]):
                 del self._rows[name]
                 del self._cells[name]
             for row in rows:
+                if self._rows.get(row.name) == row:
+                    continue  # unchanged (its time cell is kept current by `tick`)
                 cells = row_cells(row, now, self._palette, self._widths.get("status", 0))
                 old = self._cells.get(row.name)
                 if old is None:
