@@ -81,7 +81,7 @@ class ControlClient:
     @property
     def alive(self) -> bool:
         """True while the connection is open."""
-        return self._alive and self._proc.poll() is None
+        return self._alive  # the reader clears it when tmux closes the connection
 
     def _read(self) -> None:
         assert self._proc.stdout is not None
@@ -151,6 +151,20 @@ class ControlClient:
             raise ControlError(f"tmux did not answer {line.split(' ', 1)[0]} in time")
         return pending
 
+    def _send_many(self, lines: list[str]) -> None:
+        """Send several commands in one write, not waiting for their answers."""
+        with self._write_lock:
+            if not self.alive or self._proc.stdin is None:
+                raise ControlError("the tmux control connection is closed")
+            with self._state:
+                self._pending.extend(_Pending() for _ in lines)
+            try:
+                self._proc.stdin.write("".join(line + "\n" for line in lines))
+                self._proc.stdin.flush()
+            except (BrokenPipeError, ValueError, OSError) as exc:
+                self._alive = False
+                raise ControlError("the tmux control connection is closed") from exc
+
     def command(self, *args: str) -> list[str]:
         """Run one tmux command over the connection and return its output lines."""
         pending = self._send(" ".join(quote(a) for a in args), wait=True)
@@ -165,9 +179,11 @@ class ControlClient:
             dirty, self._dirty = self._dirty, set()
             resume = self._paused & dirty
             self._paused -= resume
-            for pane in resume:
+            if resume:
                 with contextlib.suppress(ControlError):
-                    self._send(f"refresh-client -A {quote(pane + ':continue')}", wait=False)
+                    self._send_many(
+                        [f"refresh-client -A {quote(pane + ':continue')}" for pane in resume]
+                    )
         return dirty
 
     def take_structure_changed(self) -> bool:

@@ -46,7 +46,7 @@ PROMPT_VERIFY_SECONDS = 4.0
 #: Pause between typing text and pressing Enter (some CLIs swallow an Enter that follows a paste).
 ENTER_DELAY = 0.15
 #: Diff stats are refreshed at most this often per agent, and only after activity.
-DIFF_INTERVAL = 2.0
+DIFF_INTERVAL = 5.0
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
+from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -60,6 +61,8 @@ EMPTY_MESSAGE = "No agents yet — press n to start one"
 
 #: From this many columns on, the preview sits right of the table instead of below it.
 WIDE_LAYOUT_COLUMNS = 180
+#: The table is repainted at most this often (seconds) while the fleet keeps changing.
+VIEW_INTERVAL = 0.2
 
 #: Actions that need a selected agent; disabled (greyed in the footer) on an empty fleet.
 _AGENT_ACTIONS = frozenset({"attach", "stop_agent", "remove_agent", "evidence"})
@@ -121,6 +124,9 @@ class QuarterdeckApp(App[None]):
         self.sub_title = f"{self.return_key} returns here from an agent"
         self.theme_names = self._install_themes(themes_dir, theme_name)
         self._select_when_shown: str | None = None
+        self._pending_view: FleetView | None = None
+        self._view_timer: Timer | None = None
+        self._view_shown_at = 0.0
         self._has_selection = False
         # The dashboard's widgets, kept by reference: `query_one` searches the *active* screen,
         # which is a dialog while one is open.
@@ -214,8 +220,24 @@ class QuarterdeckApp(App[None]):
         self.post_message(FleetChanged(view))
 
     def on_fleet_changed(self, message: FleetChanged) -> None:
-        """Render the newest view (older pending ones were dropped)."""
-        self._show_view(message.view)
+        """Render the newest view: at once after a quiet spell, else at most every
+        `VIEW_INTERVAL` (a busy fleet changes many times a second, and every change to the
+        table repaints all its rows)."""
+        self._pending_view = message.view
+        if self._view_timer is not None:
+            return
+        wait = VIEW_INTERVAL - (time.monotonic() - self._view_shown_at)
+        if wait <= 0:
+            self._show_pending_view()
+        else:
+            self._view_timer = self.set_timer(wait, self._show_pending_view)
+
+    def _show_pending_view(self) -> None:
+        self._view_timer = None
+        view, self._pending_view = self._pending_view, None
+        if view is not None:
+            self._view_shown_at = time.monotonic()
+            self._show_view(view)
 
     def _show_view(self, view: FleetView) -> None:
         self._header.show(view)

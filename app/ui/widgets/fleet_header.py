@@ -51,6 +51,9 @@ class FleetHeader(Horizontal):
         self._repo = repo
         self._counts = Static("", id="fleet-counts")
         self._notice = Static("", id="fleet-notice", markup=False)
+        self._notice.display = False
+        self._shown_counts: Content | None = None
+        self._shown_notice = ""
 
     def compose(self) -> ComposeResult:
         """The title and the counts."""
@@ -61,7 +64,12 @@ class FleetHeader(Horizontal):
         yield self._notice
 
     def show(self, view: FleetView) -> None:
-        """Show the counts of this view."""
-        self._counts.update(counts_content(view))
-        self._notice.update(view.notice)
-        self._notice.display = bool(view.notice)
+        """Show the counts of this view (repainting only what changed)."""
+        counts = counts_content(view)
+        if counts != self._shown_counts:
+            self._shown_counts = counts
+            self._counts.update(counts, layout=False)  # its width is fixed: 1fr
+        if view.notice != self._shown_notice:
+            self._shown_notice = view.notice
+            self._notice.update(view.notice)
+            self._notice.display = bool(view.notice)

@@ -88,6 +88,8 @@ class PanePreview(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._shown_message: str | None = None
+        self._shown_row: tuple[object, ...] | None = None
         self.agent: str | None = None
         self._capture: tuple[str, str] | None = None
         self._screen = PaneScreen(id="pane-screen")
@@ -119,15 +121,20 @@ class PanePreview(Vertical):
             self._screen.show(Text("", end=""))
             self._message("capturing…" if row is not None else "")
         if row is None:
+            self._shown_row = None
             self.border_title = "Preview"
             self.border_subtitle = ""
             self.set_class(False, "-waiting")
             return
+        waiting = row.status is Status.NEEDS_INPUT
+        shown = (row.name, row.evidence, waiting, row.question, row.options, row.kind, row.branch)
+        if shown == self._shown_row:
+            return  # nothing in the titles changed: no repaint
+        self._shown_row = shown
         title = Content.from_markup("$name", name=row.name)
         if row.evidence:
             title += Content.from_markup(" [dim]· $evidence[/dim]", evidence=row.evidence)
         self.border_title = title
-        waiting = row.status is Status.NEEDS_INPUT
         self.set_class(waiting, "-waiting")
         if waiting:
             self.border_subtitle = question_content(row)
@@ -149,5 +156,8 @@ class PanePreview(Vertical):
         self._screen.show(text)
 
     def _message(self, message: str) -> None:
-        self._notice.update(message)
-        self.set_class(bool(message), "-message")
+        # Only on a change: an update re-lays out the screen, and captures come twice a second.
+        if message != self._shown_message:
+            self._shown_message = message
+            self._notice.update(message)
+            self.set_class(bool(message), "-message")
