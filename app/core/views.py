@@ -96,12 +96,16 @@ class FleetView:
 
 
 def format_duration(seconds: float) -> str:
-    """A compact duration: ``42s``, ``3m05s``, ``2h10m``, ``3d4h``."""
+    """A compact duration: ``42s``, ``3m``, ``2h10m``, ``3d4h``.
+
+    Whole minutes past the first: the table repaints when a time's text changes, and a fleet
+    of a hundred idle agents should not repaint every second.
+    """
     s = max(0, int(seconds))
     if s < 60:
         return f"{s}s"
     if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
+        return f"{s // 60}m"
     if s < 86400:
         return f"{s // 3600}h{(s % 3600) // 60:02d}m"
     return f"{s // 86400}d{(s % 86400) // 3600}h"

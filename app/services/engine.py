@@ -6,8 +6,13 @@ import threading
 import time
 
 from app.services.fleet import Fleet
+from app.services.tracking import MIN_CAPTURE_INTERVAL
 
 SWEEP_INTERVAL = 0.25
+#: With the control connection open, output and hook events wake the engine at once; the tick
+#: is left to notice what makes no output (a process that exits, agents added by another
+#: process, diff stats).
+CONNECTED_INTERVAL = 1.0
 RECONNECT_SECONDS = 2.0
 #: After a wake-up, wait this long so that a burst of output or events makes one sweep.
 COALESCE_SECONDS = 0.02
@@ -74,12 +79,15 @@ class Engine:
     def _next_wait(self) -> float:
         """Until the next tick, or sooner when a held-back status change becomes due or a lost
         control connection should be retried."""
-        wait = self.interval
+        control = self.fleet.tmux.control
+        connected = control is not None and control.alive
+        wait = max(self.interval, CONNECTED_INTERVAL) if connected else self.interval
         settle = self.fleet.tracking.next_settle()
         if settle is not None:
             wait = min(wait, max(0.0, settle - self.fleet.clock() + 0.01))
-        control = self.fleet.tmux.control
-        if self.driving and (control is None or not control.alive):
+        if self.fleet.tracking.deferred:
+            wait = min(wait, MIN_CAPTURE_INTERVAL)  # panes held back to coalesce their output
+        if self.driving and not connected:
             wait = min(wait, RECONNECT_SECONDS)
         return wait
 

@@ -178,8 +178,9 @@ class Fleet:
     def set_notice(self, notice: str) -> None:
         """Say something about the engine itself in the view (empty to clear it)."""
         with self._mutex:
-            self.notice = notice
-            self._publish()
+            if notice != self.notice:
+                self.notice = notice
+                self._publish()
 
     def kinds(self) -> list[str]:
         """Agent kinds, the default first."""

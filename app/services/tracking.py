@@ -65,6 +65,11 @@ class StatusTracking:
     def _mem(self, agent_id: str) -> _Memory:
         return self._memory.setdefault(agent_id, _Memory())
 
+    @property
+    def deferred(self) -> bool:
+        """True while panes with unread output wait to be captured (coalescing)."""
+        return bool(self._deferred)
+
     def dirty_panes(self) -> set[str] | None:
         """Panes with output since the last sweep (and ones deferred from it), or None when no
         control connection tells us."""

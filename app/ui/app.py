@@ -63,6 +63,8 @@ EMPTY_MESSAGE = "No agents yet — press n to start one"
 WIDE_LAYOUT_COLUMNS = 180
 #: The table is repainted at most this often (seconds) while the fleet keeps changing.
 VIEW_INTERVAL = 0.2
+#: How often the time-in-status column advances (a change repaints the whole table).
+TICK_SECONDS = 5.0
 
 #: Actions that need a selected agent; disabled (greyed in the footer) on an empty fleet.
 _AGENT_ACTIONS = frozenset({"attach", "stop_agent", "remove_agent", "evidence"})
@@ -114,12 +116,14 @@ class QuarterdeckApp(App[None]):
         clock: Callable[[], float] = time.time,
         hosted: bool = False,
         preview_interval: float = 0.5,
+        tick_interval: float = TICK_SECONDS,
     ) -> None:
         super().__init__()
         self.port = port
         self.clock = clock
         self.hosted = hosted
         self.preview_interval = preview_interval
+        self.tick_interval = tick_interval
         self.return_key = tmux_key_display(port.return_key)
         self.sub_title = f"{self.return_key} returns here from an agent"
         self.theme_names = self._install_themes(themes_dir, theme_name)
@@ -203,7 +207,7 @@ class QuarterdeckApp(App[None]):
         self._fit_layout(self.size.width)
         self.port.subscribe(self._port_changed)
         self._show_view(self.port.view())
-        self.set_interval(1.0, self._tick)
+        self.set_interval(self.tick_interval, self._tick)
         self.set_interval(self.preview_interval, self._poll_preview)
 
     def on_resize(self) -> None:

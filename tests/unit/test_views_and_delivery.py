@@ -41,7 +41,7 @@ def test_counts_and_status_line() -> None:
 
 
 def test_durations() -> None:
-    assert [format_duration(s) for s in (5, 65, 3700, 90000)] == ["5s", "1m05s", "1h01m", "1d1h"]
+    assert [format_duration(s) for s in (5, 65, 3700, 90000)] == ["5s", "1m", "1h01m", "1d1h"]
 
 
 def test_removal_risk_sentence() -> None:
