@@ -125,6 +125,10 @@ def fuse(screen: Signal | None, signals: list[Signal]) -> Reading | None:
     - Otherwise the freshest source wins: a hook that fired after the screen last changed knows
       more (the screen lags); a screen that changed after the hook knows more (no hook fires on
       reject or Esc, so only the screen can show that the agent moved on).
+    - A signal that the agent is working never hides a prompt the screen shows: hooks can be
+      delivered late (an interrupted step's event after the agent is back at its prompt), and
+      an idle agent may never redraw to correct it. The screen lags the other way by a render
+      at most.
     - An ``unknown`` screen gives way to any other signal.
 
     ``screen.at`` is when the screen reading last changed, not when it was last looked at.
@@ -136,6 +140,8 @@ def fuse(screen: Signal | None, signals: list[Signal]) -> Reading | None:
     if shown.evidence.source == "pane" or shown.status is Status.NEEDS_INPUT:
         return shown
     if latest is None:
+        return shown
+    if latest.reading.status is Status.WORKING and shown.status is Status.IDLE:
         return shown
     if latest.at > screen.at or shown.status is Status.UNKNOWN:
         fused = latest.reading

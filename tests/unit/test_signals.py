@@ -123,3 +123,11 @@ def test_pane_facts_and_unknown_screens() -> None:
     assert fuse(None, [Signal(HOOK_STOP, 1.0)]) == HOOK_STOP
     assert fuse(None, []) is None
     assert fuse(Signal(SCREEN_IDLE, 1.0), []) == SCREEN_IDLE
+
+
+def test_a_late_working_hook_does_not_hide_the_prompt_on_screen() -> None:
+    # An interrupted step's PreToolUse delivered after the agent is back at its prompt.
+    late = Reading(Status.WORKING, Evidence("hook", "PreToolUse"))
+    assert fuse(Signal(SCREEN_IDLE, 10.0), [Signal(late, 12.0)]) == SCREEN_IDLE
+    # But a fresher hook still leads a screen that shows work, or says nothing.
+    assert fuse(Signal(SCREEN_WORKING, 10.0), [Signal(HOOK_STOP, 12.0)]).status is Status.IDLE  # type: ignore[union-attr]
