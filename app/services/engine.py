@@ -31,6 +31,7 @@ class Engine:
         self.driving = False
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._events = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str = ""
         self._connect_tried = -RECONNECT_SECONDS
@@ -40,9 +41,13 @@ class Engine:
         self.driving = self.fleet.lock.acquire()
         if self.driving:
             self.fleet.recover_prompts()
-        self.fleet.spool.watch(self.wake, self._stop)
+        self.fleet.spool.watch(self._event_arrived, self._stop)
         self._thread = threading.Thread(target=self._run, name="quarterdeck-engine", daemon=True)
         self._thread.start()
+
+    def _event_arrived(self) -> None:
+        self._events.set()
+        self._wake.set()
 
     def wake(self) -> None:
         """Sweep now rather than at the next tick (a hook event arrived, a pane wrote)."""
@@ -53,6 +58,10 @@ class Engine:
             try:
                 if self.driving:
                     self._connect()
+                    if self._events.is_set():
+                        # Hook events first, on their own: they are the fastest evidence.
+                        self._events.clear()
+                        self.fleet.sweep_events()
                     self.fleet.sweep(deliver=True)
                 else:
                     self.fleet.reload()

@@ -28,7 +28,7 @@ from app.core.errors import (
 from app.core.naming import branch_name, repo_key, slugify, unique_names, validate_name
 from app.core.ports import RemovalRisk
 from app.core.profiles import AgentProfile, PromptDelivery
-from app.core.status import STATUS_GLYPH, Evidence, InputKind, Reading, Status
+from app.core.status import STATUS_GLYPH, Evidence, InputKind, Reading, Status, TrackedStatus
 from app.core.views import FleetView
 from app.services.config import Settings, data_home, load_settings, tmux_socket_name
 from app.services.events import EventSpool, HookEvent
@@ -97,6 +97,7 @@ class Fleet:
         self.spool = EventSpool(self.state_dir / "events")
         self.hooks = HookInstaller(self.state_dir, self.spool.directory)
         self._diffed_at: dict[str, float] = {}
+        self._last_facts: dict[str, PaneFacts] = {}
         self._agents: list[Agent] = []
         self._view = FleetView(self.repo_name, ())
         self._subscribers: list[Callable[[FleetView], None]] = []
@@ -372,6 +373,7 @@ class Fleet:
             # facts taken after it.
             stored = {a.id: a for a in self.store.agents()}
             facts = self.tmux.agent_panes()
+            self._last_facts = facts
             if any(f.dead and f.dead_status is None for f in facts.values()):
                 self.tmux.reap()
             changed = [a.id for a in self._agents] != list(stored)
@@ -406,24 +408,71 @@ class Fleet:
                 self._update_status_line()
             return changed
 
+    def sweep_events(self) -> bool:
+        """The fast path for hook events: fold waiting events into their agents' statuses at
+        once, without the screens (a full sweep of a busy fleet takes longer). True when
+        anything changed."""
+        events: dict[str, list[HookEvent]] = {}
+        for event in self.spool.drain():
+            events.setdefault(event.agent_id, []).append(event)
+        if not events:
+            return False
+        now = self.clock()
+        changed = False
+        with self._mutex:
+            agents = []
+            for agent in self._agents:
+                updated = agent
+                if agent.id in events:
+                    for event in events[agent.id]:
+                        said = self.tracking.hook(agent, event)
+                        self.store.log(
+                            agent.id,
+                            event.at,
+                            said.status.value if said else "-",
+                            f"hook: {event.event}",
+                        )
+                    tracked = self.tracking.observe(
+                        agent,
+                        None if not agent.window_id else self._last_facts.get(agent.id),
+                        now,
+                        set(),
+                    )
+                    if tracked is not None:
+                        updated = self._with_status(agent, tracked)
+                    if (updated.status, updated.input_kind) != (agent.status, agent.input_kind):
+                        self.store.update(updated, before=agent, transition=True)
+                        self.tmux.set_window_option(
+                            updated.window_id, "@qd_glyph", STATUS_GLYPH[updated.status]
+                        )
+                        changed = True
+                agents.append(updated)
+            self._agents = agents
+            if changed:
+                self._publish()
+                self._update_status_line()
+        return changed
+
+    @staticmethod
+    def _with_status(agent: Agent, tracked: TrackedStatus) -> Agent:
+        shown = tracked.reading
+        return replace(
+            agent,
+            status=shown.status,
+            input_kind=shown.kind,
+            status_since=tracked.since,
+            evidence=str(shown.evidence),
+            question=shown.question,
+            options=shown.options,
+            summary=shown.summary or agent.summary,
+        )
+
     def _observe(
         self, agent: Agent, pane: PaneFacts | None, now: float, dirty: set[str] | None
     ) -> Agent:
         """The agent with its status after this look, and its diff stats when due."""
         tracked = self.tracking.observe(agent, pane, now, dirty)
-        updated = agent
-        if tracked is not None:
-            shown = tracked.reading
-            updated = replace(
-                agent,
-                status=shown.status,
-                input_kind=shown.kind,
-                status_since=tracked.since,
-                evidence=str(shown.evidence),
-                question=shown.question,
-                options=shown.options,
-                summary=shown.summary or agent.summary,
-            )
+        updated = agent if tracked is None else self._with_status(agent, tracked)
         last_diff = self._diffed_at.get(agent.id)
         if pane is not None and (
             last_diff is None
@@ -537,6 +586,7 @@ class Fleet:
         facts = self._pane(agent)
         pid = facts.pid if facts is not None else agent.pane_pid
         left = end_process_tree(pid, agent.id)
+        self.tmux.reap()  # let tmux collect the pane's process and mark the pane dead
         if left:
             raise QuarterdeckError(
                 f"could not end every process of {name!r}: pids {sorted(left)} are still alive"

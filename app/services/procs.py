@@ -58,7 +58,8 @@ def agent_processes(root_pid: int, agent_id: str) -> set[int]:
     for pid in parents:
         if pid not in found and _has_marker(pid, marker):
             found.add(pid)
-    return found - ancestors - {me}
+    # Zombies have ended; only their parent (tmux, for the pane's process) can reap them.
+    return {pid for pid in found - ancestors - {me} if _alive(pid)}
 
 
 def _alive(pid: int) -> bool:

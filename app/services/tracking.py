@@ -38,7 +38,7 @@ class _Memory:
     signals: dict[str, Signal] = field(default_factory=dict)
     tracked: TrackedStatus | None = None
     status_file_mtime: float = 0.0
-    text: str = ""
+    view: PaneView | None = None
 
 
 def _stored_reading(agent: Agent) -> Reading:
@@ -146,19 +146,17 @@ class StatusTracking:
         except TmuxError:
             return mem.screen
         mem.looked_at, mem.look = now, look
-        if text == mem.text and mem.screen is not None:
-            return mem.screen  # written over with the same content: nothing to read again
-        mem.text = text
-        return classify(
-            profile,
-            PaneView(
-                text=text,
-                title=pane.title,
-                command=pane.command,
-                dead=pane.dead,
-                dead_status=pane.dead_status,
-            ),
+        view = PaneView(
+            text=text,
+            title=pane.title,
+            command=pane.command,
+            dead=pane.dead,
+            dead_status=pane.dead_status,
         )
+        if view == mem.view and mem.screen is not None:
+            return mem.screen  # the same screen and pane facts: nothing new to read
+        mem.view = view
+        return classify(profile, view)
 
     def observe(
         self, agent: Agent, pane: PaneFacts | None, now: float, dirty: set[str] | None
