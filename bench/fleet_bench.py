@@ -37,8 +37,13 @@ from app.core.status import Status  # noqa: E402
 def make_repo(path: Path, files: int) -> None:
     """A repository with ``files`` small files in one commit."""
     path.mkdir(parents=True)
-    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b",
-           "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "b",
+        "GIT_AUTHOR_EMAIL": "b@b",
+        "GIT_COMMITTER_NAME": "b",
+        "GIT_COMMITTER_EMAIL": "b@b",
+    }
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True, env=env)
     for i in range(files):
         f = path / f"src/pkg{i % 20}/mod{i}.py"
@@ -51,15 +56,19 @@ def make_repo(path: Path, files: int) -> None:
 def p95(values: list[float]) -> float:
     """The 95th percentile."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def run(n: int, seconds: float, files: int) -> dict[str, float]:
     """Measure one fleet size."""
     tmp = Path(tempfile.mkdtemp(prefix="qd-bench-"))
     socket = f"qdbench-{uuid.uuid4().hex[:8]}"
-    os.environ.update(QUARTERDECK_TMUX_SOCKET=socket, XDG_DATA_HOME=str(tmp / "data"),
-                      XDG_CONFIG_HOME=str(tmp / "config"), SHELL="/bin/sh")
+    os.environ.update(
+        QUARTERDECK_TMUX_SOCKET=socket,
+        XDG_DATA_HOME=str(tmp / "data"),
+        XDG_CONFIG_HOME=str(tmp / "config"),
+        SHELL="/bin/sh",
+    )
     from app.services.engine import Engine
     from app.services.fleet import Fleet
 
@@ -78,18 +87,23 @@ def run(n: int, seconds: float, files: int) -> dict[str, float]:
         spawn_times = []
         for i in range(n):
             t0 = time.perf_counter()
-            fleet.spawn(SpawnRequest(
-                prompt="Tidy the code", kind="demo", name=f"a{i}",
-                command=f"{{python}} -m app.demo.agent --behaviour worker --seed {i} --speed 4",
-            ))
+            fleet.spawn(
+                SpawnRequest(
+                    prompt="Tidy the code",
+                    kind="demo",
+                    name=f"a{i}",
+                    command=f"{{python}} -m app.demo.agent --behaviour worker --seed {i} --speed 4",
+                )
+            )
             spawn_times.append(time.perf_counter() - t0)
 
         deadline = time.monotonic() + 120 + n
         while time.monotonic() < deadline:
             fleet.sweep(deliver=True)
             agents = fleet.agents()
-            if all(a.prompt_state is PromptState.DELIVERED and a.status is Status.IDLE
-                   for a in agents):
+            if all(
+                a.prompt_state is PromptState.DELIVERED and a.status is Status.IDLE for a in agents
+            ):
                 break
             time.sleep(0.2)
         else:
@@ -128,13 +142,18 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=300)
     args = parser.parse_args()
     print(f"nproc={os.cpu_count()} files/repo={args.files} idle window={args.seconds:g}s\n")
-    print("| agents | spawn ms/agent | of which git worktree add | sweep ms (mean) | "
-          "sweep ms (p95) | engine idle CPU % of a core |")
+    print(
+        "| agents | spawn ms/agent | of which git worktree add | sweep ms (mean) | "
+        "sweep ms (p95) | engine idle CPU % of a core |"
+    )
     print("|---:|---:|---:|---:|---:|---:|")
     for n in args.agents:
         r = run(n, args.seconds, args.files)
-        print(f"| {n} | {r['spawn_ms']:.0f} | {r['git_ms']:.0f} | {r['sweep_ms']:.1f} | "
-              f"{r['sweep_p95_ms']:.1f} | {r['idle_cpu_pct']:.1f} |", flush=True)
+        print(
+            f"| {n} | {r['spawn_ms']:.0f} | {r['git_ms']:.0f} | {r['sweep_ms']:.1f} | "
+            f"{r['sweep_p95_ms']:.1f} | {r['idle_cpu_pct']:.1f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
