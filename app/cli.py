@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -151,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
+
+
+def _self_command() -> str:
+    """How the user can run this command again: its name if it is on PATH, else its path."""
+    me = os.path.abspath(sys.argv[0])
+    found = shutil.which("quarterdeck")
+    return "quarterdeck" if found and os.path.abspath(found) == me else shlex.quote(me)
 
 
 def _open_fleet(path: str):  # type: ignore[no-untyped-def]
@@ -357,7 +366,8 @@ def launch(fleet, detach: bool) -> int:  # type: ignore[no-untyped-def]
         return 0
     subprocess.run(attach, check=False)
     print(
-        f"Left the dashboard; the fleet keeps running. Back with: quarterdeck -C {fleet.repo.root}"
+        "Left the dashboard; the fleet keeps running. Back with: "
+        f"{_self_command()} -C {shlex.quote(str(fleet.repo.root))}"
     )
     return 0
 
