@@ -98,6 +98,7 @@ class Fleet:
         self.hooks = HookInstaller(self.state_dir, self.spool.directory)
         self._diffed_at: dict[str, float] = {}
         self._last_facts: dict[str, PaneFacts] = {}
+        self._early_events: list[HookEvent] = []
         self._agents: list[Agent] = []
         self._view = FleetView(self.repo_name, ())
         self._subscribers: list[Callable[[FleetView], None]] = []
@@ -365,9 +366,7 @@ class Fleet:
         """
         now = self.clock() if now is None else now
         dirty = self.tracking.dirty_panes()
-        events: dict[str, list[HookEvent]] = {}
-        for event in self.spool.drain():
-            events.setdefault(event.agent_id, []).append(event)
+        events = self._drain_events()
         with self._mutex:
             # The store first, then tmux: an agent recorded with a window is always found in
             # facts taken after it.
@@ -379,26 +378,9 @@ class Fleet:
             changed = [a.id for a in self._agents] != list(stored)
             agents: list[Agent] = []
             for agent in stored.values():
-                for event in events.get(agent.id, []):
-                    said = self.tracking.hook(agent, event)
-                    self.store.log(
-                        agent.id,
-                        event.at,
-                        said.status.value if said else "-",
-                        f"hook: {event.event}",
-                    )
+                self._take_hooks(agent, events.get(agent.id, []))
                 updated = self._observe(agent, facts.get(agent.id), now, dirty)
-                if updated != agent:
-                    transition = (updated.status, updated.input_kind) != (
-                        agent.status,
-                        agent.input_kind,
-                    )
-                    self.store.update(updated, before=agent, transition=transition)
-                    if transition:
-                        self.tmux.set_window_option(
-                            updated.window_id, "@qd_glyph", STATUS_GLYPH[updated.status]
-                        )
-                    changed = True
+                changed = self._commit(agent, updated) or changed
                 agents.append(updated)
                 if deliver:
                     self._maybe_deliver(updated)
@@ -410,11 +392,9 @@ class Fleet:
 
     def sweep_events(self) -> bool:
         """The fast path for hook events: fold waiting events into their agents' statuses at
-        once, without the screens (a full sweep of a busy fleet takes longer). True when
-        anything changed."""
-        events: dict[str, list[HookEvent]] = {}
-        for event in self.spool.drain():
-            events.setdefault(event.agent_id, []).append(event)
+        once, without reading screens (a full sweep of a busy fleet takes longer). Agents not
+        seen by a full sweep yet are left to it. True when anything changed."""
+        events = self._drain_events()
         if not events:
             return False
         now = self.clock()
@@ -423,35 +403,49 @@ class Fleet:
             agents = []
             for agent in self._agents:
                 updated = agent
-                if agent.id in events:
-                    for event in events[agent.id]:
-                        said = self.tracking.hook(agent, event)
-                        self.store.log(
-                            agent.id,
-                            event.at,
-                            said.status.value if said else "-",
-                            f"hook: {event.event}",
-                        )
-                    tracked = self.tracking.observe(
-                        agent,
-                        None if not agent.window_id else self._last_facts.get(agent.id),
-                        now,
-                        set(),
-                    )
+                pane = self._last_facts.get(agent.id)
+                if agent.id in events and pane is not None:
+                    self._take_hooks(agent, events.pop(agent.id))
+                    tracked = self.tracking.observe(agent, pane, now, set())
                     if tracked is not None:
                         updated = self._with_status(agent, tracked)
-                    if (updated.status, updated.input_kind) != (agent.status, agent.input_kind):
-                        self.store.update(updated, before=agent, transition=True)
-                        self.tmux.set_window_option(
-                            updated.window_id, "@qd_glyph", STATUS_GLYPH[updated.status]
-                        )
-                        changed = True
+                    changed = self._commit(agent, updated) or changed
                 agents.append(updated)
             self._agents = agents
+            self._early_events = [e for evs in events.values() for e in evs]
             if changed:
                 self._publish()
                 self._update_status_line()
         return changed
+
+    def _drain_events(self) -> dict[str, list[HookEvent]]:
+        """Hook events waiting in the spool (and any the fast path left), by agent."""
+        events: dict[str, list[HookEvent]] = {}
+        early, self._early_events = self._early_events, []
+        for event in [*early, *self.spool.drain()]:
+            events.setdefault(event.agent_id, []).append(event)
+        return events
+
+    def _take_hooks(self, agent: Agent, events: list[HookEvent]) -> None:
+        """Feed an agent's hook events to status tracking and its evidence trail."""
+        for event in events:
+            said = self.tracking.hook(agent, event)
+            self.store.log(
+                agent.id, event.at, said.status.value if said else "-", f"hook: {event.event}"
+            )
+
+    def _commit(self, agent: Agent, updated: Agent) -> bool:
+        """Write what changed about an agent (a status change with its evidence, logged);
+        True when anything did."""
+        if updated == agent:
+            return False
+        transition = (updated.status, updated.input_kind) != (agent.status, agent.input_kind)
+        self.store.update(updated, before=agent, transition=transition)
+        if transition:
+            self.tmux.set_window_option(
+                updated.window_id, "@qd_glyph", STATUS_GLYPH[updated.status]
+            )
+        return True
 
     @staticmethod
     def _with_status(agent: Agent, tracked: TrackedStatus) -> Agent:
