@@ -959,9 +959,23 @@ class SizeRun:
                 time.sleep(0.1)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.dashboard_pid, signal.SIGKILL)
+        # The agents (and their hooks and git commands) get SIGHUP with the fleet's server; a
+        # demo agent may take a few seconds to finish its queued hooks. Whatever is left of the
+        # processes this run started is killed, by pid, before its files are removed.
+        panes = tmux(self.fleet_socket, "list-panes", "-a", "-F", "#{pane_pid}", check=False)
+        agents = [p for pid in panes if pid.isdigit() for p in tree(int(pid))]
         tmux(self.fleet_socket, "kill-server", check=False)
-        time.sleep(0.5)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        deadline = time.monotonic() + 8
+        while any(_stat(p) is not None for p in agents) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in agents:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for _ in range(10):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            if not self.tmp.exists():
+                break
+            time.sleep(0.5)
         for key, value in self.saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
