@@ -114,7 +114,8 @@ class AgentProfile:
     chrome: tuple[re.Pattern[str], ...] = ()
     interrupt_keys: tuple[str, ...] = ("Escape",)
     env: Mapping[str, str] = field(default_factory=dict)
-    #: The dialect of the CLI's hooks (``claude``, ``gemini``, ``aider``), empty for none.
+    #: The dialect of the CLI's hooks (``claude``, ``codex``, ``gemini``, ``aider``), empty for
+    #: none.
     hooks: str = ""
     #: An agent-side status file to read (``claude``: Claude Code's ``sessions/<pid>.json``).
     status_file: str = ""
@@ -283,7 +284,9 @@ def parse_profile(kind: str, raw: Mapping[str, Any]) -> AgentProfile:
         ),
         interrupt_keys=_strings(raw.get("interrupt", ["Escape"]), f"{where} interrupt"),
         env={str(k): str(v) for k, v in dict(raw.get("env", {})).items()},
-        hooks=_choice(raw.get("hooks", ""), ("", "claude", "gemini", "aider"), f"{where} hooks"),
+        hooks=_choice(
+            raw.get("hooks", ""), ("", "claude", "codex", "gemini", "aider"), f"{where} hooks"
+        ),
         status_file=_choice(raw.get("status_file", ""), ("", "claude"), f"{where} status_file"),
         answer=_choice(
             raw.get("answer", "digit"), ("digit", "arrows", "letter"), f"{where} answer"

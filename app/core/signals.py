@@ -45,6 +45,49 @@ def _tool(payload: Any) -> str:
     return ""
 
 
+#: What Codex asks its hidden title-generation thread (whose end is not the turn's end).
+_TITLE_THREAD = "single-line task title"
+
+#: Fields of a tool's input that say best what it wants to do, in order of preference.
+_TOOL_SUBJECT = ("command", "file_path", "filePath", "path", "url", "pattern", "description")
+_MAX_QUESTION = 300
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= _MAX_QUESTION else line[: _MAX_QUESTION - 1] + "…"
+
+
+def _hook_question(payload: Any, tool: str) -> tuple[str, tuple[str, ...]]:
+    """The question and options a dialog-opening hook event carries: ``Bash: rm -rf build``
+    for a permission request, the question and its option labels for AskUserQuestion. The
+    screen says it better once it shows the dialog; this is what the hook knows before that."""
+    if not isinstance(payload, Mapping):
+        return "", ()
+    tool_input = payload.get("tool_input")
+    if not isinstance(tool_input, Mapping):
+        tool_input = payload.get("details")  # Gemini's ToolPermission notification
+    if not isinstance(tool_input, Mapping):
+        return (tool, ()) if tool else ("", ())
+    questions = tool_input.get("questions")
+    if isinstance(questions, list) and questions and isinstance(questions[0], Mapping):
+        first = questions[0]
+        options = first.get("options")
+        labels = tuple(
+            _one_line(str(o.get("label", "")))
+            for o in (options if isinstance(options, list) else [])
+            if isinstance(o, Mapping)
+        )
+        return _one_line(str(first.get("question", ""))), labels
+    for key in _TOOL_SUBJECT:
+        value = tool_input.get(key)
+        if isinstance(value, str) and value.strip():
+            title = tool_input.get("title")
+            head = title if isinstance(title, str) and title else tool
+            return _one_line(f"{head}: {value}" if head else value), ()
+    return tool, ()
+
+
 def reading_from_hook(style: str, event: str, payload: Any) -> Reading | None:
     """What one hook event says about the agent, or None when it says nothing reliable.
 
@@ -58,7 +101,14 @@ def reading_from_hook(style: str, event: str, payload: Any) -> Reading | None:
         if status is Status.NEEDS_INPUT:
             tool = _tool(payload)
             kind = InputKind.QUESTION if tool in QUESTION_TOOLS else InputKind.PERMISSION
-            return Reading(status, Evidence("hook", f"{event} {tool}".strip()), kind=kind)
+            question, options = _hook_question(payload, tool)
+            return Reading(
+                status,
+                Evidence("hook", f"{event} {tool}".strip()),
+                kind=kind,
+                question=question,
+                options=options,
+            )
         return Reading(status, evidence)
     if style == "gemini":
         if event == "Notification":
@@ -69,11 +119,25 @@ def reading_from_hook(style: str, event: str, payload: Any) -> Reading | None:
                 return None
             tool = _tool(payload)
             kind = InputKind.QUESTION if tool in QUESTION_TOOLS else InputKind.PERMISSION
+            question, options = _hook_question(payload, tool)
             return Reading(
-                Status.NEEDS_INPUT, Evidence("hook", f"{event} {tool}".strip()), kind=kind
+                Status.NEEDS_INPUT,
+                Evidence("hook", f"{event} {tool}".strip()),
+                kind=kind,
+                question=question,
+                options=options,
             )
         status = _GEMINI.get(event)
         return Reading(status, evidence) if status is not None else None
+    if style == "codex" and event == "codex-notify":
+        # Codex's `notify` program: `agent-turn-complete` when a turn ends. It also fires for a
+        # hidden thread that writes the session's title, right after the first prompt, while
+        # the real turn goes on: that one says nothing.
+        if not isinstance(payload, Mapping) or payload.get("type") != "agent-turn-complete":
+            return None
+        if _TITLE_THREAD in str(payload.get("input-messages", "")):
+            return None
+        return Reading(Status.IDLE, Evidence("hook", "notify agent-turn-complete"))
     if style == "aider" and event == "Notification":
         # Aider runs its notifications command whenever it waits for input: at its prompt or at
         # a yes/no question. The screen tells which; on its own this means "not working".

@@ -172,6 +172,11 @@ class ControlClient:
             raise ControlError(f"tmux {args[0]} failed: {' '.join(pending.lines)}")
         return pending.lines
 
+    def post(self, *args: str) -> None:
+        """Send one command without waiting for its answer (tmux runs commands in order, so a
+        later `command` still sees its effect)."""
+        self._send_many([" ".join(quote(a) for a in args)])
+
     def take_dirty(self) -> set[str]:
         """The panes that had output since the last call; their output is resumed first, so
         anything they write after this call marks them dirty again."""

@@ -31,7 +31,6 @@ class Engine:
         self.driving = False
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._events = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str = ""
         self._connect_tried = -RECONNECT_SECONDS
@@ -46,7 +45,7 @@ class Engine:
         self._thread.start()
 
     def _event_arrived(self) -> None:
-        self._events.set()
+        self.fleet.hook_arrived.set()
         self._wake.set()
 
     def wake(self) -> None:
@@ -58,9 +57,8 @@ class Engine:
             try:
                 if self.driving:
                     self._connect()
-                    if self._events.is_set():
+                    if self.fleet.hook_arrived.is_set():
                         # Hook events first, on their own: they are the fastest evidence.
-                        self._events.clear()
                         self.fleet.sweep_events()
                     self.fleet.sweep(deliver=True)
                 else:

@@ -85,7 +85,7 @@ class EventSpool:
                     # The default filter ignores everything under a `.git` folder: ours is one.
                     watch_filter=None,
                     stop_event=stop,
-                    debounce=100,
+                    debounce=20,
                     step=5,
                     rust_timeout=500,
                     yield_on_timeout=False,

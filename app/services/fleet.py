@@ -99,6 +99,8 @@ class Fleet:
         self._diffed_at: dict[str, float] = {}
         self._last_facts: dict[str, PaneFacts] = {}
         self._early_events: list[HookEvent] = []
+        #: Set (by the engine's event watcher) when hook events wait in the spool.
+        self.hook_arrived = threading.Event()
         self._agents: list[Agent] = []
         self._view = FleetView(self.repo_name, ())
         self._subscribers: list[Callable[[FleetView], None]] = []
@@ -360,62 +362,77 @@ class Fleet:
         output, hook events and status files folded in, statuses held with hysteresis, and
         transitions written before they are shown.
 
+        Hook events that arrive during the sweep (`hook_arrived`) are folded in between two
+        agents rather than after the whole fleet: they are the fastest evidence there is.
+
         With ``deliver``, pending prompts go to agents that became ready (only a process that
         stays alive until delivery is verified may deliver: the engine, or `new` while waiting).
         Returns True when anything visible changed.
         """
         now = self.clock() if now is None else now
         dirty = self.tracking.dirty_panes()
+        self.hook_arrived.clear()
         events = self._drain_events()
         with self._mutex:
             # The store first, then tmux: an agent recorded with a window is always found in
             # facts taken after it.
-            stored = {a.id: a for a in self.store.agents()}
+            current = {a.id: a for a in self.store.agents()}
             facts = self.tmux.agent_panes()
             self._last_facts = facts
             if any(f.dead and f.dead_status is None for f in facts.values()):
                 self.tmux.reap()
-            changed = [a.id for a in self._agents] != list(stored)
-            agents: list[Agent] = []
-            for agent in stored.values():
-                self._take_hooks(agent, events.get(agent.id, []))
-                updated = self._observe(agent, facts.get(agent.id), now, dirty)
+            changed = [a.id for a in self._agents] != list(current)
+            self._agents = list(current.values())
+            for agent_id in list(current):
+                if self.hook_arrived.is_set() and self._fold_events(current):
+                    changed = True
+                agent = current[agent_id]
+                self._take_hooks(agent, events.pop(agent_id, []))
+                updated = self._observe(agent, facts.get(agent_id), now, dirty)
                 changed = self._commit(agent, updated) or changed
-                agents.append(updated)
+                current[agent_id] = updated
                 if deliver:
                     self._maybe_deliver(updated)
-            self._agents = agents
+            self._agents = list(current.values())  # events left were of agents no longer stored
             if changed:
                 self._publish()
                 self._update_status_line()
             return changed
 
     def sweep_events(self) -> bool:
-        """The fast path for hook events: fold waiting events into their agents' statuses at
-        once, without reading screens (a full sweep of a busy fleet takes longer). Agents not
-        seen by a full sweep yet are left to it. True when anything changed."""
+        """The fast path for hook events outside a sweep: fold waiting events into their agents'
+        statuses at once, without reading screens. True when anything changed."""
+        self.hook_arrived.clear()
+        with self._mutex:
+            current = {a.id: a for a in self._agents}
+            return self._fold_events(current)
+
+    def _fold_events(self, current: dict[str, Agent]) -> bool:
+        """Take waiting hook events into the statuses of the agents in ``current`` (updated in
+        place), write and publish what changed. Events of agents no sweep has seen in tmux yet
+        are kept for the next sweep. True when anything changed."""
+        self.hook_arrived.clear()
         events = self._drain_events()
         if not events:
             return False
         now = self.clock()
         changed = False
-        with self._mutex:
-            agents = []
-            for agent in self._agents:
-                updated = agent
-                pane = self._last_facts.get(agent.id)
-                if agent.id in events and pane is not None:
-                    self._take_hooks(agent, events.pop(agent.id))
-                    tracked = self.tracking.observe(agent, pane, now, set())
-                    if tracked is not None:
-                        updated = self._with_status(agent, tracked)
-                    changed = self._commit(agent, updated) or changed
-                agents.append(updated)
-            self._agents = agents
-            self._early_events = [e for evs in events.values() for e in evs]
-            if changed:
-                self._publish()
-                self._update_status_line()
+        for agent_id, agent in current.items():
+            pane = self._last_facts.get(agent_id)
+            if agent_id not in events or pane is None:
+                continue
+            self._take_hooks(agent, events.pop(agent_id))
+            tracked = self.tracking.observe(agent, pane, now, set())
+            if tracked is not None:
+                updated = self._with_status(agent, tracked)
+                if self._commit(agent, updated):
+                    current[agent_id] = updated
+                    changed = True
+        self._early_events.extend(e for evs in events.values() for e in evs)
+        if changed:
+            self._agents = list(current.values())
+            self._publish()
+            self._update_status_line()
         return changed
 
     def _drain_events(self) -> dict[str, list[HookEvent]]:

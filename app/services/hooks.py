@@ -87,6 +87,12 @@ class HookInstaller:
             return ["--settings", str(self._claude_settings())], {}
         if style == "gemini":
             return [], {"GEMINI_CLI_SYSTEM_SETTINGS_PATH": str(self._gemini_settings())}
+        if style == "codex":
+            # Codex runs its `notify` program with the event as a JSON argument; `-c` sets it
+            # for this session only (its hooks.json would live in the user's CODEX_HOME or in
+            # the worktree, and new hooks stop the TUI for a review).
+            notify = ["sh", str(self.script), "codex-notify"]
+            return ["-c", "notify=[" + ", ".join(json.dumps(a) for a in notify) + "]"], {}
         if style == "aider":
             command = self.command("Notification", no_stdin=True)
             return ["--notifications", "--notifications-command", command], {}

@@ -351,13 +351,23 @@ class TmuxServer:
         """Close a window (ignoring one that is already gone)."""
         self.server.cmd("kill-window", "-t", window_id)
 
+    def _post(self, *args: str) -> None:
+        """Run a command whose answer nobody needs: written to the control connection without
+        waiting when it is open, else as a subprocess."""
+        control = self.control
+        if control is not None and control.alive:
+            with contextlib.suppress(ControlError):
+                control.post(*args)
+                return
+        self.server.cmd(*args)
+
     def set_session_option(self, session: str, name: str, value: str) -> None:
         """Set a session (user) option, e.g. ``@qd_summary``."""
-        self.server.cmd("set-option", "-t", f"={session}:", name, value)
+        self._post("set-option", "-t", f"={session}:", name, value)
 
     def set_window_option(self, window_id: str, name: str, value: str) -> None:
         """Set a window (user) option, e.g. ``@qd_glyph``."""
-        self.server.cmd("set-option", "-w", "-t", window_id, name, value)
+        self._post("set-option", "-w", "-t", window_id, name, value)
 
     def viewer_session(self, session: str, window_id: str) -> str:
         """A throw-away session grouped with ``session``, showing ``window_id``. The return key

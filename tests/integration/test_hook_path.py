@@ -5,7 +5,9 @@ the user's or the worktree."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,3 +64,46 @@ def test_hook_events_reach_the_engine_and_leave_no_trace(repo: Path, home: Path)
     assert not (worktree / ".claude").exists()
     assert sorted(os.listdir(home)) == []  # nothing written to the user's settings
     assert list((fleet.state_dir / "events").iterdir()) == []  # every event was drained
+
+
+def test_a_hook_event_during_a_sweep_is_taken_before_the_sweep_ends(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep of a busy fleet takes a while; an event that lands during it is folded in between
+    two agents, not left for the next sweep."""
+    fleet = Fleet.open(repo)
+    for name in ("first", "second"):
+        # Demo-kind agents (Claude-style hooks) whose process just waits.
+        command = "{python} -c 'import time; time.sleep(600)'"
+        fleet.spawn(SpawnRequest(prompt="", kind="demo", name=name, command=command))
+    fleet.sweep()
+    agents = {a.name: a for a in fleet.agents()}
+    assert all(a.status is not Status.NEEDS_INPUT for a in agents.values())
+
+    observe = fleet._observe
+    fired: list[str] = []
+
+    def observe_then_an_event_lands(*args: Any) -> Any:
+        # While the sweep looks at its first agent, the other agent's hook reports a dialog, as
+        # the script run by the agent's CLI would, and the spool watcher raises the flag.
+        if not fired:
+            other = next(a for a in agents.values() if a.id != args[0].id)
+            fired.append(other.name)
+            env = {**os.environ, **fleet.hooks.environment(), "QUARTERDECK_AGENT_ID": other.id}
+            payload = b'{"tool_name": "Bash", "tool_input": {"command": "rm -rf build"}}'
+            subprocess.run(
+                ["sh", "-c", fleet.hooks.command("PermissionRequest")],
+                input=payload,
+                env=env,
+                check=True,
+            )
+            fleet.hook_arrived.set()
+        return observe(*args)
+
+    monkeypatch.setattr(fleet, "_observe", observe_then_an_event_lands)
+    fleet.sweep()
+    assert fired
+    other = fleet.get(fired[0])
+    assert other.status is Status.NEEDS_INPUT and other.input_kind is InputKind.PERMISSION
+    assert "rm -rf build" in other.question
+    assert not fleet.hook_arrived.is_set()

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,26 @@ def test_aider_gets_a_notifications_command_that_reads_no_stdin(tmp_path: Path) 
     assert args[:2] == ["--notifications", "--notifications-command"]
     assert args[2].endswith("qd-hook Notification ''")
     assert HookInstaller(tmp_path / "s", tmp_path / "e").launch("") == ([], {})
+
+
+def test_codex_notify_is_a_session_setting_that_delivers_its_json_argument(
+    tmp_path: Path,
+) -> None:
+    spool = EventSpool(tmp_path / "events")
+    args, env = HookInstaller(tmp_path / "s", spool.directory).launch("codex")
+    assert env == {} and args[0] == "-c" and args[1].startswith("notify=")
+    # Codex reads `-c key=value` values as TOML.
+    notify = tomllib.loads(args[1])["notify"]
+    payload = {"type": "agent-turn-complete", "last-assistant-message": "it's done; $(rm -rf /)"}
+    subprocess.run(
+        [*notify, json.dumps(payload)],
+        env={
+            **os.environ,
+            "QUARTERDECK_EVENTS": str(spool.directory),
+            "QUARTERDECK_AGENT_ID": AGENT,
+        },
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+    (event,) = spool.drain()
+    assert (event.agent_id, event.event, event.payload) == (AGENT, "codex-notify", payload)

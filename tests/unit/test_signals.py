@@ -131,3 +131,49 @@ def test_a_late_working_hook_does_not_hide_the_prompt_on_screen() -> None:
     assert fuse(Signal(SCREEN_IDLE, 10.0), [Signal(late, 12.0)]) == SCREEN_IDLE
     # But a fresher hook still leads a screen that shows work, or says nothing.
     assert fuse(Signal(SCREEN_WORKING, 10.0), [Signal(HOOK_STOP, 12.0)]).status is Status.IDLE  # type: ignore[union-attr]
+
+
+def test_a_dialog_hook_carries_the_question_it_knows() -> None:
+    asks = [
+        (r.kind, r.question, r.options)
+        for event, payload in recorded("claude")
+        if event == "PermissionRequest"
+        and (r := reading_from_hook("claude", event, payload)) is not None
+    ]
+    assert asks[0][0] is InputKind.PERMISSION
+    assert asks[0][1].startswith("Bash: echo hello-from-fake-model > fake_bash_output.txt")
+    assert asks[1][1] == "Write: /home/user/projects/claude2/fake_notes.md"
+    assert asks[2] == (
+        InputKind.QUESTION,
+        "Which color should the fake model use?",
+        ("Red", "Blue"),
+    )
+    gemini = [
+        r.question
+        for event, payload in recorded("gemini")
+        if event == "Notification"
+        and (r := reading_from_hook("gemini", event, payload)) is not None
+    ]
+    assert gemini[0].startswith("Confirm Shell Command: echo hello-from-fake-model")
+    # A huge command is cut to one line.
+    long = {"tool_name": "Bash", "tool_input": {"command": "x\n" * 1000}}
+    r = reading_from_hook("claude", "PermissionRequest", long)
+    assert r is not None and "\n" not in r.question and len(r.question) <= 300
+    # Odd payloads say less, never fail.
+    odd: list[object] = [None, "text", {"tool_input": []}, {"tool_input": {"questions": ["?"]}}]
+    for payload in odd:
+        r = reading_from_hook("claude", "PermissionRequest", payload)
+        assert r is not None and r.status is Status.NEEDS_INPUT
+
+
+def test_codex_notify_ends_a_turn_but_not_the_title_thread() -> None:
+    readings = [
+        reading_from_hook("codex", event, payload)
+        for event, payload in recorded("codex")
+        if event == "codex-notify"
+    ]
+    # Recorded: the title thread's notify first, then the real turn's end, then a title again.
+    assert readings[0] is None and readings[2] is None
+    assert readings[1] is not None and readings[1].status is Status.IDLE
+    assert reading_from_hook("codex", "codex-notify", {"type": "other"}) is None
+    assert reading_from_hook("codex", "codex-notify", "not json") is None
