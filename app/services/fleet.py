@@ -369,7 +369,7 @@ class Fleet:
         stays alive until delivery is verified may deliver: the engine, or `new` while waiting).
         Returns True when anything visible changed.
         """
-        now = self.clock() if now is None else now
+        fixed = now
         dirty = self.tracking.dirty_panes()
         self.hook_arrived.clear()
         events = self._drain_events()
@@ -388,6 +388,9 @@ class Fleet:
                     changed = True
                 agent = current[agent_id]
                 self._take_hooks(agent, events.pop(agent_id, []))
+                # Each agent's look is stamped with its own time: a sweep of a busy fleet
+                # takes long enough for the sweep's start to precede what it finds.
+                now = self.clock() if fixed is None else fixed
                 updated = self._observe(agent, facts.get(agent_id), now, dirty)
                 changed = self._commit(agent, updated) or changed
                 current[agent_id] = updated
