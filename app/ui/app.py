@@ -63,7 +63,7 @@ EMPTY_MESSAGE = "No agents yet — press n to start one"
 WIDE_LAYOUT_COLUMNS = 180
 #: The table is repainted at most this often (seconds) while the fleet keeps changing.
 VIEW_INTERVAL = 0.2
-#: How often the time-in-status column advances (a change repaints the whole table).
+#: How often the time-in-status column advances (rows whose time text changed are repainted).
 TICK_SECONDS = 5.0
 
 #: Actions that need a selected agent; disabled (greyed in the footer) on an empty fleet.
@@ -225,8 +225,8 @@ class QuarterdeckApp(App[None]):
 
     def on_fleet_changed(self, message: FleetChanged) -> None:
         """Render the newest view: at once after a quiet spell, else at most every
-        `VIEW_INTERVAL` (a busy fleet changes many times a second, and every change to the
-        table repaints all its rows)."""
+        `VIEW_INTERVAL` (a busy fleet changes many times a second; each view shown costs cells
+        for the changed rows and a repaint of those on screen)."""
         self._pending_view = message.view
         if self._view_timer is not None:
             return

@@ -27,13 +27,16 @@ class KeyHelp:
     description: str
 
 
-#: Keys of the agent table, on top of DataTable's own (arrows, page keys, ctrl+home/end).
+#: Keys of the agent table, on top of a scrolling widget's own (left/right and
+#: ctrl+pageup/ctrl+pagedown scroll sideways).
 TABLE_BINDINGS: list[Binding] = [
     Binding("enter", "app.attach", "Attach"),
-    Binding("j", "cursor_down", "Down", show=False),
-    Binding("k", "cursor_up", "Up", show=False),
-    Binding("home", "scroll_top", "First", show=False),
-    Binding("end", "scroll_bottom", "Last", show=False),
+    Binding("j,down", "cursor_down", "Down", show=False),
+    Binding("k,up", "cursor_up", "Up", show=False),
+    Binding("pagedown", "page_down", "Page down", show=False),
+    Binding("pageup", "page_up", "Page up", show=False),
+    Binding("home,ctrl+home", "scroll_top", "First", show=False),
+    Binding("end,ctrl+end", "scroll_bottom", "Last", show=False),
 ]
 
 #: Every key of the dashboard, for the help screen, with Textual's key names.

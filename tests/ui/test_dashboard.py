@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from textual.binding import Binding
 from textual.pilot import Pilot
+from textual.strip import Strip
 from textual.widgets import Button, Input, Static, TextArea
 
 from app.core.agent import SpawnRequest
@@ -18,7 +19,7 @@ from app.ui.keys import tmux_key_display
 from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
 from app.ui.screens.help import HelpScreen
 from app.ui.screens.new_agent import NewAgentScreen
-from app.ui.widgets.agent_table import AgentTable
+from app.ui.widgets.agent_table import MARK_GLYPH, AgentTable
 from app.ui.widgets.pane_preview import PanePreview
 from tests.ui.fakes import NOW, FakePort, make_row, twelve_rows, wait_until
 
@@ -77,7 +78,37 @@ async def test_rows_show_agents_in_creation_order_with_formatted_cells() -> None
         assert header.index("needs_input") < header.index("working") < header.index("exited")
 
 
-async def test_pushed_view_updates_changed_cells_only_and_keeps_the_selection(
+class RenderSpy:
+    """Records, per call, which rows `AgentTable` renders into strips and which lines it paints."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.rendered: list[str] = []
+        self.painted: list[int] = []
+        render_row = AgentTable._render_row
+        render_line = AgentTable.render_line
+
+        def spy_row(table: AgentTable, name: str, *, cursor: bool) -> Strip:
+            self.rendered.append(name)
+            return render_row(table, name, cursor=cursor)
+
+        def spy_line(table: AgentTable, y: int) -> Strip:
+            self.painted.append(y)
+            return render_line(table, y)
+
+        monkeypatch.setattr(AgentTable, "_render_row", spy_row)
+        monkeypatch.setattr(AgentTable, "render_line", spy_line)
+
+    def reset(self) -> None:
+        self.rendered.clear()
+        self.painted.clear()
+
+
+def row_line(table: AgentTable, name: str) -> int:
+    """The widget line that shows agent ``name`` (the header is line 0; no scrolling)."""
+    return 1 + [r.name for r in table.agent_rows].index(name)
+
+
+async def test_pushed_view_re_renders_changed_rows_only_and_keeps_the_selection(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rows = twelve_rows()
@@ -86,38 +117,60 @@ async def test_pushed_view_updates_changed_cells_only_and_keeps_the_selection(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("j", "j")
         assert app.selected_name == "refactor-db-layer"
-        updates: list[tuple[str, str]] = []
-        original = AgentTable.update_cell
+        await pilot.pause()
+        spy = RenderSpy(monkeypatch)
 
-        def spy(
-            self: AgentTable, row_key: object, column_key: object, value: object, **kwargs: object
-        ) -> None:
-            updates.append(
-                (
-                    str(getattr(row_key, "value", row_key)),
-                    str(getattr(column_key, "value", column_key)),
-                )
-            )
-            original(self, row_key, column_key, value, **kwargs)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(AgentTable, "update_cell", spy)
-        # One agent changes status; one agent before the selection goes away; one is new.
-        changed = [
+        # One agent changes status: its row alone is rendered again, its line alone repainted.
+        one_changed = [
             replace(r, status=Status.IDLE, status_label="idle", since=NOW - 3)
             if r.name == "split-utils"
             else r
             for r in rows
-            if r.name != "fix-login-bug"
         ]
+        port.push_from_thread(one_changed)
+        await wait_until(pilot, lambda: cell(app, "split-utils", "status") == "○ idle")
+        await pilot.pause()
+        assert spy.rendered == ["split-utils"]
+        assert spy.painted == [row_line(app.table, "split-utils")]
+        assert cell(app, "split-utils", "time") == "3s"
+
+        # An agent before the selection goes away and one is new: the lines move, so they are
+        # repainted, but only the new row is rendered (the others' strips are reused).
+        spy.reset()
+        changed = [r for r in one_changed if r.name != "fix-login-bug"]
         changed.append(make_row("new-one", Status.STARTING, age=1))
         port.push_from_thread(changed)
         await wait_until(pilot, lambda: "new-one" in [r.name for r in app.table.agent_rows])
-
-        assert sorted(updates) == [("split-utils", "status"), ("split-utils", "time")]
-        assert cell(app, "split-utils", "status") == "○ idle"
+        await pilot.pause()
+        assert spy.rendered == ["new-one"]
+        assert len(spy.painted) > 1
         assert app.selected_name == "refactor-db-layer"
         assert [r.name for r in app.table.agent_rows][-1] == "new-one"
         assert "fix-login-bug" not in [r.name for r in app.table.agent_rows]
+
+        # The same view again: nothing to render or paint.
+        spy.reset()
+        app.table.show_rows(changed, NOW)
+        await pilot.pause()
+        assert spy.rendered == [] and spy.painted == []
+
+
+async def test_a_cursor_move_repaints_two_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = FakePort(rows=twelve_rows())
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        spy = RenderSpy(monkeypatch)
+        await pilot.press("j")
+        await pilot.pause()
+        assert app.selected_name == "add-dark-mode"
+        assert sorted(spy.painted) == [1, 2]
+        assert sorted(spy.rendered) == ["add-dark-mode", "fix-login-bug"]
+        spy.reset()
+        await pilot.press("k")  # both rows have strips for both states by now
+        await pilot.pause()
+        assert sorted(spy.painted) == [1, 2]
+        assert spy.rendered == ["fix-login-bug"]  # the cursor row's own strip is re-made
 
 
 async def test_selection_moves_to_the_nearest_row_when_its_agent_disappears() -> None:
@@ -144,6 +197,161 @@ async def test_time_column_ticks_without_a_new_view() -> None:
         assert cell(app, "a", "time") == "58s"
         now[0] = NOW + 3
         await wait_until(pilot, lambda: cell(app, "a", "time") == "1m")
+
+
+async def test_a_tick_re_renders_only_rows_whose_time_text_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port = FakePort(rows=[make_row("a", age=58), make_row("b", age=3600)])
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        spy = RenderSpy(monkeypatch)
+        app.table.tick(NOW + 3)  # a: 58s -> 1m; b: 1h00m -> 1h00m
+        await pilot.pause()
+        assert spy.rendered == ["a"]
+        assert spy.painted == [row_line(app.table, "a")]
+        assert cell(app, "a", "time") == "1m"
+
+
+def in_view(table: AgentTable) -> bool:
+    """Whether the selected row is on screen (below the header)."""
+    top = table.scroll_offset.y
+    return top <= table.cursor_row < top + table.scrollable_content_region.height - 1
+
+
+async def test_table_keys_move_the_selection_and_keep_it_in_view() -> None:
+    rows = [make_row(f"agent-{i:02d}") for i in range(40)]
+    app = make_app(FakePort(rows=rows))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.table
+        page = table.scrollable_content_region.height - 1
+        assert 5 < page < 30
+        seen: list[tuple[str, str | None, bool]] = []
+        for key in ("down", "j", "up", "pagedown", "pagedown", "ctrl+end", "pageup", "k"):
+            await pilot.press(key)
+            seen.append((key, app.selected_name, in_view(table)))
+        for key in ("ctrl+home", "end", "home"):
+            await pilot.press(key)
+            seen.append((key, app.selected_name, in_view(table)))
+        names = [r.name for r in rows]
+        assert seen == [
+            ("down", names[1], True),
+            ("j", names[2], True),
+            ("up", names[1], True),
+            ("pagedown", names[1 + page], True),
+            ("pagedown", names[1 + 2 * page], True),
+            ("ctrl+end", names[-1], True),
+            ("pageup", names[-1 - page], True),
+            ("k", names[-2 - page], True),
+            ("ctrl+home", names[0], True),
+            ("end", names[-1], True),
+            ("home", names[0], True),
+        ]
+        assert table.scroll_offset.y == 0
+
+
+async def test_left_and_right_scroll_a_table_wider_than_the_screen() -> None:
+    app = make_app(FakePort(rows=twelve_rows()))
+    async with app.run_test(size=(80, 30)) as pilot:
+        await pilot.pause()
+        table = app.table
+        assert table.virtual_size.width > table.scrollable_content_region.width
+        await pilot.press("right", "right")
+        assert table.scroll_offset.x == 2
+        assert table.render_line(0).text.startswith("ame")  # " Name" scrolled by two cells
+        await pilot.press("left", "left")
+        assert table.scroll_offset.x == 0
+        assert app.selected_name == "fix-login-bug"
+
+
+async def test_a_click_selects_the_row() -> None:
+    app = make_app(FakePort(rows=twelve_rows()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.click(app.table, offset=(4, 3))  # line 3: the third agent
+        await wait_until(pilot, lambda: app.preview.agent == "refactor-db-layer")
+        assert app.selected_name == "refactor-db-layer"
+        await pilot.click(app.table, offset=(4, 0))  # the header: nothing happens
+        await pilot.pause()
+        assert app.selected_name == "refactor-db-layer"
+
+
+async def test_highlighted_only_when_the_selected_agent_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = twelve_rows()
+    port = FakePort(rows=rows)
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        names: list[str | None] = []
+        original = QuarterdeckApp.on_agent_table_agent_highlighted
+
+        def spy(self: QuarterdeckApp, message: AgentTable.AgentHighlighted) -> None:
+            names.append(message.name)
+            original(self, message)
+
+        monkeypatch.setattr(QuarterdeckApp, "on_agent_table_agent_highlighted", spy)
+        await pilot.press("k", "home", "j")  # at the top already: only j moves
+        port.push_from_thread(rows[1:])  # the selection's row stays; the one above goes
+        await wait_until(pilot, lambda: app.table.row_count == len(rows) - 1)
+        port.push_from_thread(rows[2:])  # the selection's row goes: the next takes its place
+        await wait_until(pilot, lambda: app.table.row_count == len(rows) - 2)
+        port.push_from_thread([])
+        await wait_until(pilot, lambda: app.table.row_count == 0)
+        await pilot.pause()
+        assert names == ["add-dark-mode", "refactor-db-layer", None]
+
+
+async def test_marks_toggle_list_in_table_order_and_show_a_glyph() -> None:
+    rows = twelve_rows()
+    port = FakePort(rows=rows)
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.table
+
+        def first_cell(name: str) -> str:
+            return table.render_line(row_line(table, name)).text[0]
+
+        assert not table.marked_names
+        assert table.toggle_mark("docs-api") is True
+        assert table.toggle_mark("fix-login-bug") is True  # the selected row
+        assert table.toggle_mark("add-dark-mode") is True
+        assert table.toggle_mark("add-dark-mode") is False
+        assert table.toggle_mark("no-such-agent") is False
+        assert list(table.marked_names) == ["fix-login-bug", "docs-api"]
+        assert table.is_marked("docs-api") and not table.is_marked("add-dark-mode")
+        await pilot.pause()
+        assert first_cell("docs-api") == MARK_GLYPH
+        assert first_cell("fix-login-bug") == MARK_GLYPH
+        assert first_cell("add-dark-mode") == " "
+        # The mark has the theme's accent colour; the selection is the cursor's background.
+        [glyph] = table.render_line(row_line(table, "docs-api")).crop(0, 1)
+        assert glyph.style is not None and glyph.style.color is not None
+        assert glyph.style.color.triplet is not None
+        assert glyph.style.color.triplet.hex == app.theme_variables["accent"].lower()
+        [cursor] = table.render_line(row_line(table, "fix-login-bug")).crop(0, 1)
+        [text] = table.render_line(row_line(table, "fix-login-bug")).crop(1, 2)
+        assert cursor.style is not None and text.style is not None
+        assert cursor.style.bgcolor == text.style.bgcolor != glyph.style.bgcolor
+
+        # Marks survive other changes, go with their agent, and do not come back with it.
+        port.push_from_thread([r for r in rows if r.name != "docs-api"])
+        await wait_until(pilot, lambda: table.row("docs-api") is None)
+        assert list(table.marked_names) == ["fix-login-bug"]
+        port.push_from_thread(rows)
+        await wait_until(pilot, lambda: table.row("docs-api") is not None)
+        assert list(table.marked_names) == ["fix-login-bug"]
+
+        table.toggle_mark("split-utils")
+        table.clear_marks()
+        assert list(table.marked_names) == []
+        await pilot.pause()
+        assert first_cell("fix-login-bug") == " "
+        assert first_cell("split-utils") == " "
 
 
 async def test_empty_fleet_shows_a_friendly_message_until_an_agent_appears() -> None:

@@ -93,6 +93,39 @@ def test_dashboard_twelve_agents_light_theme(snap_compare: SnapCompare) -> None:
     )
 
 
+def marked(*names: str, then: Callable[[Pilot[None]], Any]) -> Callable[[Pilot[None]], Any]:
+    """A ``run_before`` that marks agents, then runs ``then``."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, QuarterdeckApp)
+        for name in names:
+            app.table.toggle_mark(name)
+        await then(pilot)
+
+    return run_before
+
+
+def test_dashboard_marked_agents(snap_compare: SnapCompare) -> None:
+    """Three marked agents, one of them selected: the mark is a bar left of the name."""
+    assert snap_compare(
+        dashboard(twelve_rows()),
+        terminal_size=SIZE,
+        run_before=marked(
+            "add-dark-mode", "docs-api", "flaky-test-hunt", then=press_then_settle("j")
+        ),
+    )
+
+
+def test_dashboard_marked_agents_light_theme(snap_compare: SnapCompare) -> None:
+    """The marks in the light theme."""
+    assert snap_compare(
+        dashboard(twelve_rows(), theme_name="quarterdeck-light"),
+        terminal_size=SIZE,
+        run_before=marked("add-dark-mode", "docs-api", then=press_then_settle("j")),
+    )
+
+
 def test_dashboard_narrow(snap_compare: SnapCompare) -> None:
     """A 100x30 terminal: columns shrink, the name column last."""
     assert snap_compare(

@@ -1,4 +1,11 @@
-"""The agent table: one row per agent, keyed by name, updated cell by cell."""
+"""The agent table: one line per agent, drawn with Textual's Line API.
+
+Every row is rendered once into a `Strip` and kept under the agent's name. A row is rendered
+again only when its cells or its mark change; the row under the cursor has a strip of its own;
+a change of width or of any style (theme, focus) drops them all. `show_rows` and `tick` refresh
+only the lines of rows that changed (all of them when rows come, go or move), so a busy fleet
+costs in proportion to what changed, not to the number of rows on screen.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.console import Console
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import BindingType
 from textual.color import Color, ColorParseError
-from textual.coordinate import Coordinate
+from textual.geometry import Region, Size
 from textual.message import Message
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from app.core.status import STATUS_GLYPH
 from app.core.views import AgentRow, format_duration
@@ -49,6 +58,13 @@ COLUMNS: tuple[ColumnSpec, ...] = (
 _SHRINK_ORDER = ("branch", "kind", "diff", "status", "name")
 #: The last-output column gets at least this much before others shrink.
 _SUMMARY_COMFORT = 24
+
+#: Blank cells on each side of every cell.
+CELL_PADDING = 1
+#: Drawn in a marked row's first cell (the name column's left padding), in the mark's colour.
+MARK_GLYPH = "▌"
+#: Lines above the first row: the column labels.
+HEADER_HEIGHT = 1
 
 
 def _cell(*parts: tuple[str, Style | None]) -> Text:
@@ -126,18 +142,81 @@ def fit_widths(available: int, padding: int) -> dict[str, int]:
     return widths
 
 
-class AgentTable(DataTable[Text]):
-    """The fleet as a table. Rows are keyed by agent name and keep their creation order.
+def table_width(widths: dict[str, int], padding: int = CELL_PADDING) -> int:
+    """Cells from the first column's left edge to the last column's right edge."""
+    return sum(widths.values()) + padding * 2 * len(widths)
 
-    Attributes down: the app calls `show_rows` with new view rows and `tick` every second.
+
+def cell_segments(cell: Text, width: int, console: Console) -> list[Segment]:
+    """One cell cut (with an ellipsis) or padded to exactly ``width`` cells, as segments."""
+    text = cell.copy()
+    text.truncate(width, overflow="ellipsis", pad=True)
+    return list(text.render(console))
+
+
+class AgentTable(ScrollView, can_focus=True):
+    """The fleet as a table: a header line, then one line per agent in the order shown.
+
+    Attributes down: the app calls `show_rows` with new view rows and `tick` every few seconds.
     Messages up: `AgentHighlighted` when the selected agent (by name) changes.
+
+    Marks (for acting on several agents at once) are kept by name, shown with `MARK_GLYPH` and
+    dropped when their agent disappears; see `toggle_mark`, `marked_names`, `clear_marks`.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = list(TABLE_BINDINGS)
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "agent-table--header",
+        "agent-table--cursor",
+        "agent-table--mark",
+    }
+    """
+    | Class | Description |
+    | :- | :- |
+    | `agent-table--header` | The column labels. |
+    | `agent-table--cursor` | The selected row. |
+    | `agent-table--mark` | The mark of a marked row. |
+    """
+
+    ALLOW_SELECT = False
+
     DEFAULT_CSS = """
     AgentTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
         scrollbar-size-vertical: 1;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .agent-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .agent-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        & > .agent-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .agent-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .agent-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .agent-table--mark {
+            color: $accent;
+            text-style: bold;
+        }
     }
     """
 
@@ -149,37 +228,84 @@ class AgentTable(DataTable[Text]):
             self.name = name
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        super().__init__(id=id)
         self._rows: dict[str, AgentRow] = {}
         self._cells: dict[str, dict[str, Text]] = {}
+        self._order: list[str] = []
+        self._index: dict[str, int] = {}
+        self._cursor = 0
+        self._marks: set[str] = set()
         self._now = 0.0
         self._last_selected: str | None = None
-        self._styles: dict[str, Style] = {}
-        self._widths: dict[str, int] = {}
+        self._palette_styles: dict[str, Style] = {}
+        self._widths: dict[str, int] = {spec.key: spec.width for spec in COLUMNS}
+        # Render caches: plain rows by name, the row under the cursor, the header. They hold
+        # only while `_render_key` (width and styles) is what they were rendered with.
+        self._strips: dict[str, Strip] = {}
+        self._cursor_strip: tuple[str, Strip] | None = None
+        self._header_strip: Strip | None = None
+        self._render_key: tuple[object, ...] | None = None
+        self._base_style = Style()
 
     def on_mount(self) -> None:
-        """Add the columns and follow theme changes."""
-        for spec in COLUMNS:
-            self.add_column(spec.label, width=spec.width, key=spec.key)
+        """Size the table and follow theme changes."""
+        self._update_virtual_size()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.restyle())
+
+    # -- what is shown ----------------------------------------------------------------------
 
     @property
     def agent_rows(self) -> tuple[AgentRow, ...]:
         """The rows shown, in table order."""
-        return tuple(self._rows[name] for name in self._rows)
+        return tuple(self._rows[name] for name in self._order)
 
     @property
-    def selected_name(self) -> str | None:
-        """The name of the agent under the cursor, or None when the table is empty."""
-        if not self.row_count:
-            return None
-        row = min(max(self.cursor_row, 0), self.row_count - 1)
-        key = self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
-        return key
+    def row_count(self) -> int:
+        """How many agents the table shows."""
+        return len(self._order)
 
     def row(self, name: str) -> AgentRow | None:
         """The row shown for the agent called ``name``."""
         return self._rows.get(name)
+
+    def get_cell(self, name: str, column: str) -> Text:
+        """The cell shown for agent ``name`` in column ``column`` (a `COLUMNS` key).
+
+        Raises:
+            KeyError: No such agent or column.
+        """
+        return self._cells[name][column]
+
+    def get_row(self, name: str) -> list[Text]:
+        """The cells shown for agent ``name``, in column order.
+
+        Raises:
+            KeyError: No such agent.
+        """
+        cells = self._cells[name]
+        return [cells[spec.key] for spec in COLUMNS]
+
+    def get_row_at(self, index: int) -> list[Text]:
+        """The cells of the row at ``index`` (0 is the first agent), in column order.
+
+        Raises:
+            IndexError: No row at that index.
+        """
+        if not 0 <= index < len(self._order):
+            raise IndexError(f"no row {index} in a table of {len(self._order)}")
+        return self.get_row(self._order[index])
+
+    # -- the selection ----------------------------------------------------------------------
+
+    @property
+    def cursor_row(self) -> int:
+        """The index of the selected row (0 when the table is empty)."""
+        return self._cursor
+
+    @property
+    def selected_name(self) -> str | None:
+        """The name of the agent under the cursor, or None when the table is empty."""
+        return self._order[self._cursor] if self._order else None
 
     @property
     def selected_row(self) -> AgentRow | None:
@@ -189,83 +315,133 @@ class AgentTable(DataTable[Text]):
 
     def select_name(self, name: str) -> bool:
         """Move the cursor to the agent ``name``; False when no such row."""
-        if name not in self._rows:
+        index = self._index.get(name)
+        if index is None:
             return False
-        index = self.get_row_index(name)
-        if index != self.cursor_row:
-            self.move_cursor(row=index)
-        self._check_selection()
+        self._move_cursor(index)
         return True
 
+    # -- marks ------------------------------------------------------------------------------
+
+    @property
+    def marked_names(self) -> tuple[str, ...]:
+        """The marked agents, in table order."""
+        return tuple(name for name in self._order if name in self._marks)
+
+    def is_marked(self, name: str) -> bool:
+        """Whether the agent ``name`` is marked."""
+        return name in self._marks
+
+    def toggle_mark(self, name: str) -> bool:
+        """Mark the agent ``name``, or unmark it if marked; True when it is marked now.
+
+        An agent the table does not show cannot be marked (False, nothing changes).
+        """
+        if name not in self._rows:
+            return False
+        if name in self._marks:
+            self._marks.discard(name)
+        else:
+            self._marks.add(name)
+        self._row_changed(name)
+        return name in self._marks
+
+    def clear_marks(self) -> None:
+        """Unmark every agent."""
+        marked, self._marks = self._marks, set()
+        for name in marked:
+            self._row_changed(name)
+
+    # -- updates from the app ---------------------------------------------------------------
+
     def show_rows(self, rows: Sequence[AgentRow], now: float) -> None:
-        """Show these rows: add new agents, remove gone ones, update changed cells only.
+        """Show these rows, in this order; re-render and repaint only the rows that changed.
 
         The selection stays on the same agent; if that agent is gone it moves to the row that
-        took its place (or the last row).
+        took its place (or the last row). Marks of agents that are gone are dropped.
         """
         self._now = now
         previous = self.selected_name
-        previous_index = self.cursor_row
-        wanted = {row.name for row in rows}
-        with self.app.batch_update():
-            for name in [n for n in self._rows if n not in wanted]:
-                self.remove_row(name)
-                del self._rows[name]
-                del self._cells[name]
-            for row in rows:
-                if self._rows.get(row.name) == row:
-                    continue  # unchanged (its time cell is kept current by `tick`)
-                cells = row_cells(row, now, self._palette, self._widths.get("status", 0))
-                old = self._cells.get(row.name)
-                if old is None:
-                    self.add_row(*(cells[spec.key] for spec in COLUMNS), key=row.name)
-                else:
-                    self._update_changed(row.name, old, cells)
-                self._rows[row.name] = row
-                self._cells[row.name] = cells
-        if previous is not None and previous in self._rows:
-            index = self.get_row_index(previous)
-            if index != self.cursor_row:
-                self.move_cursor(row=index)
-        elif self.row_count:
-            self.move_cursor(row=min(max(previous_index, 0), self.row_count - 1))
+        status_width = self._widths["status"]
+        changed: list[str] = []
+        for row in rows:
+            name = row.name
+            if self._rows.get(name) == row:
+                continue  # unchanged (its time cell is kept current by `tick`)
+            self._rows[name] = row
+            cells = row_cells(row, now, self._palette, status_width)
+            if cells != self._cells.get(name):
+                self._cells[name] = cells
+                changed.append(name)
+        order = [row.name for row in rows]
+        if order == self._order:
+            for name in changed:
+                self._row_changed(name)
+            return
+        # Rows came, went or moved: every line below the first change may show another row.
+        wanted = set(order)
+        for name in [n for n in self._rows if n not in wanted]:
+            del self._rows[name]
+            del self._cells[name]
+            self._strips.pop(name, None)
+            self._marks.discard(name)
+        for name in changed:
+            self._forget_strips(name)
+        self._order = order
+        self._index = {name: i for i, name in enumerate(order)}
+        if previous is not None and previous in self._index:
+            self._cursor = self._index[previous]
+        else:
+            self._cursor = min(self._cursor, max(len(order) - 1, 0))
+        self._update_virtual_size()
+        self.refresh()
+        # The height may change with the row count; scroll once the new size is known.
+        self.call_after_refresh(self._scroll_cursor_into_view)
         self._check_selection()
 
     def tick(self, now: float) -> None:
-        """Advance the clock: update the time cells whose text changed."""
+        """Advance the clock: re-render the rows whose time text changed."""
         self._now = now
-        with self.app.batch_update():
-            for name, row in self._rows.items():
-                cell = time_cell(row, now)
-                if cell != self._cells[name]["time"]:
-                    self._cells[name]["time"] = cell
-                    self.update_cell(name, "time", cell)
+        for name, row in self._rows.items():
+            cells = self._cells[name]
+            cell = time_cell(row, now)
+            if cell != cells["time"]:
+                cells["time"] = cell
+                self._row_changed(name)
 
     def restyle(self) -> None:
-        """Re-render the cells after a theme change (colours) or a resize (status labels)."""
-        self._styles.clear()
-        with self.app.batch_update():
-            for name, row in self._rows.items():
-                cells = row_cells(row, self._now, self._palette, self._widths.get("status", 0))
-                self._update_changed(name, self._cells[name], cells)
-                self._cells[name] = cells
-
-    def _update_changed(self, name: str, old: dict[str, Text], new: dict[str, Text]) -> None:
-        for key, cell in new.items():
-            if cell != old[key]:
-                self.update_cell(name, key, cell)
+        """Re-make every cell after a theme change (colours) or a resize (status labels)."""
+        self._palette_styles.clear()
+        status_width = self._widths["status"]
+        for name, row in self._rows.items():
+            self._cells[name] = row_cells(row, self._now, self._palette, status_width)
+        self._clear_render_cache()
+        self.refresh()
 
     def _palette(self, variable: str) -> Style:
         """The style for a theme variable (a colour), cached until the theme changes."""
-        style = self._styles.get(variable)
+        style = self._palette_styles.get(variable)
         if style is None:
             value = self.app.theme_variables.get(variable, "")
             try:
                 style = Style(color=Color.parse(value).rich_color)
             except ColorParseError:
                 style = Style()
-            self._styles[variable] = style
+            self._palette_styles[variable] = style
         return style
+
+    # -- cursor and scrolling ---------------------------------------------------------------
+
+    def _move_cursor(self, index: int, *, scroll: bool = True) -> None:
+        if self._order:
+            index = min(max(index, 0), len(self._order) - 1)
+            if index != self._cursor:
+                old, self._cursor = self._cursor, index
+                self._refresh_row(old)
+                self._refresh_row(index)
+            if scroll:
+                self._scroll_cursor_into_view()
+        self._check_selection()
 
     def _check_selection(self) -> None:
         name = self.selected_name
@@ -273,22 +449,183 @@ class AgentTable(DataTable[Text]):
             self._last_selected = name
             self.post_message(self.AgentHighlighted(name))
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        """Turn cursor moves into `AgentHighlighted` when the agent changes."""
-        if event.data_table is self:
-            self._check_selection()
+    @property
+    def _page_rows(self) -> int:
+        """How many rows fit below the header."""
+        return max(1, self.scrollable_content_region.height - HEADER_HEIGHT)
+
+    def _scroll_cursor_into_view(self) -> None:
+        if not self._order or not self.scrollable_content_region.height:
+            return
+        top = self.scroll_offset.y
+        page = self._page_rows
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, force=True)
+        elif self._cursor >= top + page:
+            self.scroll_to(y=self._cursor - page + 1, animate=False, force=True)
+
+    def action_cursor_down(self) -> None:
+        """Select the next agent."""
+        self._move_cursor(self._cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        """Select the previous agent."""
+        self._move_cursor(self._cursor - 1)
+
+    def action_page_down(self) -> None:
+        """Move the selection, and the view, a page down."""
+        page = self._page_rows
+        self.scroll_to(y=self.scroll_offset.y + page, animate=False, force=True)
+        self._move_cursor(self._cursor + page)
+
+    def action_page_up(self) -> None:
+        """Move the selection, and the view, a page up."""
+        page = self._page_rows
+        self.scroll_to(y=self.scroll_offset.y - page, animate=False, force=True)
+        self._move_cursor(self._cursor - page)
+
+    def action_scroll_top(self) -> None:
+        """Select the first agent."""
+        self._move_cursor(0)
+
+    def action_scroll_bottom(self) -> None:
+        """Select the last agent."""
+        self._move_cursor(len(self._order) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a row selects it."""
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < HEADER_HEIGHT:
+            return
+        index = offset.y - HEADER_HEIGHT + self.scroll_offset.y
+        if index < len(self._order):
+            self._move_cursor(index)
 
     def on_resize(self, event: events.Resize) -> None:
-        """Give the last-output column the width that is left."""
-        widths = fit_widths(event.size.width - 1, self.cell_padding)
-        if widths == self._widths or not self.columns:
-            return
-        self._widths = widths
-        for key, width in widths.items():
-            self.columns[ColumnKey(key)].width = width
-        # DataTable has no public "column width changed" call; this is what add_column does:
-        # invalidate the render caches and re-measure the virtual size once, on the next idle.
-        self._update_count += 1
-        self._require_update_dimensions = True
-        self.restyle()
-        self.refresh()
+        """Give the last-output column the width that is left; keep the cursor in view."""
+        # One column is kept free for the vertical scrollbar, which comes and goes with the rows.
+        widths = fit_widths(self.size.width - 1, CELL_PADDING)
+        if widths != self._widths:
+            status_changed = widths["status"] != self._widths["status"]
+            self._widths = widths
+            self._update_virtual_size()
+            if status_changed:
+                self.restyle()  # the status labels depend on the column's width
+            else:
+                self._clear_render_cache()
+                self.refresh()
+        self._scroll_cursor_into_view()
+
+    def _update_virtual_size(self) -> None:
+        size = Size(table_width(self._widths), HEADER_HEIGHT + len(self._order))
+        if size != self.virtual_size:
+            self.virtual_size = size
+
+    # -- rendering --------------------------------------------------------------------------
+
+    def _row_changed(self, name: str) -> None:
+        """Forget the row's strips and repaint its line."""
+        self._forget_strips(name)
+        index = self._index.get(name)
+        if index is not None:
+            self._refresh_row(index)
+
+    def _forget_strips(self, name: str) -> None:
+        self._strips.pop(name, None)
+        if self._cursor_strip is not None and self._cursor_strip[0] == name:
+            self._cursor_strip = None
+
+    def _refresh_row(self, index: int) -> None:
+        """Repaint the line of row ``index`` if it is on screen."""
+        y = HEADER_HEIGHT + index - self.scroll_offset.y
+        if HEADER_HEIGHT <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def _clear_render_cache(self) -> None:
+        self._strips.clear()
+        self._cursor_strip = None
+        self._header_strip = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Render the lines in ``crop``; drop the cached strips first if a style changed."""
+        base = self.rich_style
+        style = self.get_component_rich_style
+        key = (
+            self.size.width,
+            base,
+            style("agent-table--header"),
+            style("agent-table--cursor"),
+            style("agent-table--mark", partial=True),
+        )
+        if key != self._render_key:
+            self._render_key = key
+            self._base_style = base
+            self._clear_render_cache()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        """Line ``y`` of the widget: the header, or the row scrolled there."""
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        if y < HEADER_HEIGHT:
+            strip = self._header()
+        else:
+            index = y - HEADER_HEIGHT + scroll_y
+            if index >= len(self._order):
+                return Strip.blank(width, self._base_style)
+            name = self._order[index]
+            if index == self._cursor:
+                cached = self._cursor_strip
+                if cached is None or cached[0] != name:
+                    cached = (name, self._render_row(name, cursor=True))
+                    self._cursor_strip = cached
+                strip = cached[1]
+            else:
+                plain = self._strips.get(name)
+                if plain is None:
+                    plain = self._strips[name] = self._render_row(name, cursor=False)
+                strip = plain
+        return strip.crop_extend(scroll_x, scroll_x + width, self._base_style)
+
+    def _full_width(self) -> int:
+        return max(table_width(self._widths), self.size.width)
+
+    def _header(self) -> Strip:
+        if self._header_strip is None:
+            style = self._base_style + self.get_component_rich_style("agent-table--header")
+            pad = " " * CELL_PADDING
+            parts = []
+            for spec in COLUMNS:
+                width = self._widths[spec.key]
+                label = Text(spec.label, no_wrap=True, overflow="ellipsis", end="")
+                label.truncate(width, overflow="ellipsis", pad=True)
+                parts.append(f"{pad}{label.plain}{pad}")
+            line = "".join(parts)
+            strip = Strip([Segment(line, style)])
+            self._header_strip = strip.extend_cell_length(self._full_width(), style)
+        return self._header_strip
+
+    def _render_row(self, name: str, *, cursor: bool) -> Strip:
+        """Render one row's cells into a strip as wide as the table (or the widget)."""
+        pre = self._base_style
+        post: Style | None = None
+        if cursor:
+            cursor_style = self.get_component_rich_style("agent-table--cursor")
+            pre = pre + cursor_style
+            if cursor_style.color is not None:
+                post = Style.from_color(color=cursor_style.color)  # the cursor's text colour wins
+        console = self.app.console
+        pad = Segment(" " * CELL_PADDING, pre)
+        cells = self._cells[name]
+        segments: list[Segment] = []
+        for spec in COLUMNS:
+            if spec.key == "name" and name in self._marks:
+                mark = pre + self.get_component_rich_style("agent-table--mark", partial=True)
+                segments.append(Segment(MARK_GLYPH + " " * (CELL_PADDING - 1), mark))
+            else:
+                segments.append(pad)
+            segments.extend(cell_segments(cells[spec.key], self._widths[spec.key], console))
+            segments.append(pad)
+        segments = list(Segment.apply_style(segments, pre, post))
+        strip = Strip(segments, table_width(self._widths))
+        return strip.extend_cell_length(self._full_width(), pre).simplify()
