@@ -229,6 +229,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
                         "evidence": a.evidence,
                         "question": a.question,
                         "options": list(a.options),
+                        "detail": a.detail,
+                        "context": list(a.context),
                         "added": a.lines_added,
                         "removed": a.lines_removed,
                     }
@@ -448,6 +450,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
                     "kind": kind,
                     "question": reading.question,
                     "options": list(reading.options),
+                    "context": list(reading.context),
                     "evidence": str(reading.evidence),
                     "rule": rule,
                     "summary": reading.summary,
@@ -464,6 +467,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
         print("options:")
         for number, option in enumerate(reading.options, 1):
             print(f"  {number}. {option}")
+    if reading.context:
+        print("context:")
+        for line in reading.context:
+            print(f"  {line}")
     print(f"rule:     {rule}")
     print(f"summary:  {reading.summary}")
     return 0

@@ -43,6 +43,8 @@ class Agent:
     evidence: str = ""
     question: str = ""
     options: tuple[str, ...] = field(default_factory=tuple)
+    context: tuple[str, ...] = field(default_factory=tuple)
+    detail: str = ""
     summary: str = ""
     lines_added: int = 0
     lines_removed: int = 0

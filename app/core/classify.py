@@ -10,7 +10,7 @@ person reads them (the question above a list of options, or options offered on o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.core.profiles import AgentProfile, RulePhase, ScreenRule
 from app.core.status import Evidence, Reading, Status
@@ -68,6 +68,36 @@ def screen_lines(text: str) -> list[str]:
         if line.strip():
             lines.append(line)
     return lines
+
+
+#: Lines of the screen above a dialog kept as its context.
+CONTEXT_LINES = 6
+
+
+def dialog_context(
+    lines: list[str], reading: Reading, keep: int = CONTEXT_LINES
+) -> tuple[str, ...]:
+    """The last ``keep`` lines above a dialog: what the agent said or wants to run just before
+    it asked. The dialog starts at its question (else its first option), found from the
+    bottom of the screen."""
+    anchors = [reading.question.splitlines()[0]] if reading.question.strip() else []
+    anchors += list(reading.options[:1])
+    start = None
+    for anchor in anchors:
+        needle = anchor.strip()[:40]
+        if not needle:
+            continue
+        start = next((i for i in range(len(lines) - 1, -1, -1) if needle in lines[i]), None)
+        if start is not None:
+            break
+    if start is None:
+        return ()
+    above = [
+        line.strip()
+        for line in lines[:start]
+        if not (_RULE_ONLY.match(line.strip()) or _ART.match(line.strip()))
+    ]
+    return tuple(above[-keep:])
 
 
 def last_meaningful_line(lines: list[str], profile: AgentProfile) -> str:
@@ -460,6 +490,8 @@ def classify(profile: AgentProfile, pane: PaneView) -> Reading:
         return Reading(Status.EXITED, gone, summary=summary)
     reading = _read_rules(profile, RulePhase.RUNNING, pane, lines, summary)
     if reading is not None:
+        if reading.status is Status.NEEDS_INPUT:
+            return replace(reading, context=dialog_context(lines, reading))
         return reading
     return Reading(
         profile.default_status,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from app.core.agent import Agent, SpawnRequest
+from app.core.messages import Message, MessageMode
 from app.core.views import FleetView
 
 
@@ -77,6 +78,21 @@ class FleetPort(Protocol):
 
     def answer(self, name: str, number: int) -> str:
         """Pick option ``number`` of the agent's dialog and verify it went (blocking)."""
+        ...
+
+    def send(self, names: Sequence[str], text: str, mode: MessageMode) -> list[Message]:
+        """Queue ``text`` for each named agent; the engine types it the way each CLI takes it
+        and verifies it (blocking only to store it). Refused as a whole, with nothing queued,
+        on an unknown or ended agent or an empty text."""
+        ...
+
+    def interrupt(self, name: str) -> None:
+        """Press the agent kind's interrupt key once (blocking, fast)."""
+        ...
+
+    def reply(self, name: str, text: str) -> str:
+        """Answer the agent's dialog in words: its "type your own answer" option if it has one,
+        then the text and Enter; verified (blocking)."""
         ...
 
     def evidence(self, name: str) -> list[tuple[float, str, str]]:

@@ -113,6 +113,9 @@ class AgentProfile:
     rules: tuple[ScreenRule, ...] = ()
     chrome: tuple[re.Pattern[str], ...] = ()
     interrupt_keys: tuple[str, ...] = ("Escape",)
+    #: What typing to the CLI while it works does: ``queue`` (it keeps the message for after
+    #: the current step) or ``wait`` (Quarterdeck holds the message until the agent is ready).
+    busy_input: str = "wait"
     env: Mapping[str, str] = field(default_factory=dict)
     #: The dialect of the CLI's hooks (``claude``, ``codex``, ``gemini``, ``aider``), empty for
     #: none.
@@ -283,6 +286,7 @@ def parse_profile(kind: str, raw: Mapping[str, Any]) -> AgentProfile:
             if (p := _regex(c, f"{where} chrome {i + 1}")) is not None
         ),
         interrupt_keys=_strings(raw.get("interrupt", ["Escape"]), f"{where} interrupt"),
+        busy_input=_choice(raw.get("busy_input", "wait"), ("queue", "wait"), f"{where} busy_input"),
         env={str(k): str(v) for k, v in dict(raw.get("env", {})).items()},
         hooks=_choice(
             raw.get("hooks", ""), ("", "claude", "codex", "gemini", "aider"), f"{where} hooks"

@@ -4,7 +4,7 @@ the fusion of every source into the one status shown."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.core.status import Evidence, InputKind, Reading, Status
@@ -58,17 +58,20 @@ def _one_line(text: str) -> str:
     return line if len(line) <= _MAX_QUESTION else line[: _MAX_QUESTION - 1] + "…"
 
 
-def _hook_question(payload: Any, tool: str) -> tuple[str, tuple[str, ...]]:
-    """The question and options a dialog-opening hook event carries: ``Bash: rm -rf build``
-    for a permission request, the question and its option labels for AskUserQuestion. The
-    screen says it better once it shows the dialog; this is what the hook knows before that."""
+def _hook_request(payload: Any, tool: str) -> tuple[str, tuple[str, ...], str]:
+    """What a dialog-opening hook event says of the dialog: (question, options, detail).
+
+    A question tool (AskUserQuestion) carries its question and option labels; a permission
+    request carries what it is about, as ``detail``: ``Bash: rm -rf build``. The screen shows
+    the dialog's own question once it is drawn; the detail stays (the screen's question is
+    often just "Do you want to proceed?")."""
     if not isinstance(payload, Mapping):
-        return "", ()
+        return "", (), tool
     tool_input = payload.get("tool_input")
     if not isinstance(tool_input, Mapping):
         tool_input = payload.get("details")  # Gemini's ToolPermission notification
     if not isinstance(tool_input, Mapping):
-        return (tool, ()) if tool else ("", ())
+        return "", (), tool
     questions = tool_input.get("questions")
     if isinstance(questions, list) and questions and isinstance(questions[0], Mapping):
         first = questions[0]
@@ -78,14 +81,14 @@ def _hook_question(payload: Any, tool: str) -> tuple[str, tuple[str, ...]]:
             for o in (options if isinstance(options, list) else [])
             if isinstance(o, Mapping)
         )
-        return _one_line(str(first.get("question", ""))), labels
+        return _one_line(str(first.get("question", ""))), labels, ""
     for key in _TOOL_SUBJECT:
         value = tool_input.get(key)
         if isinstance(value, str) and value.strip():
             title = tool_input.get("title")
             head = title if isinstance(title, str) and title else tool
-            return _one_line(f"{head}: {value}" if head else value), ()
-    return tool, ()
+            return "", (), _one_line(f"{head}: {value}" if head else value)
+    return "", (), tool
 
 
 def reading_from_hook(style: str, event: str, payload: Any) -> Reading | None:
@@ -101,13 +104,14 @@ def reading_from_hook(style: str, event: str, payload: Any) -> Reading | None:
         if status is Status.NEEDS_INPUT:
             tool = _tool(payload)
             kind = InputKind.QUESTION if tool in QUESTION_TOOLS else InputKind.PERMISSION
-            question, options = _hook_question(payload, tool)
+            question, options, detail = _hook_request(payload, tool)
             return Reading(
                 status,
                 Evidence("hook", f"{event} {tool}".strip()),
                 kind=kind,
                 question=question,
                 options=options,
+                detail=detail,
             )
         return Reading(status, evidence)
     if style == "gemini":
@@ -119,13 +123,14 @@ def reading_from_hook(style: str, event: str, payload: Any) -> Reading | None:
                 return None
             tool = _tool(payload)
             kind = InputKind.QUESTION if tool in QUESTION_TOOLS else InputKind.PERMISSION
-            question, options = _hook_question(payload, tool)
+            question, options, detail = _hook_request(payload, tool)
             return Reading(
                 Status.NEEDS_INPUT,
                 Evidence("hook", f"{event} {tool}".strip()),
                 kind=kind,
                 question=question,
                 options=options,
+                detail=detail,
             )
         status = _GEMINI.get(event)
         return Reading(status, evidence) if status is not None else None
@@ -201,7 +206,12 @@ def fuse(screen: Signal | None, signals: list[Signal]) -> Reading | None:
     if screen is None:
         return latest.reading if latest is not None else None
     shown = screen.reading
-    if shown.evidence.source == "pane" or shown.status is Status.NEEDS_INPUT:
+    if shown.status is Status.NEEDS_INPUT:
+        if latest is not None and latest.reading.status is Status.NEEDS_INPUT:
+            # The hook that reported this dialog knows what it is about.
+            return replace(shown, detail=latest.reading.detail or shown.detail)
+        return shown
+    if shown.evidence.source == "pane":
         return shown
     if latest is None:
         return shown
@@ -216,5 +226,6 @@ def fuse(screen: Signal | None, signals: list[Signal]) -> Reading | None:
             question=fused.question,
             options=fused.options,
             summary=shown.summary,
+            detail=fused.detail,
         )
     return shown

@@ -78,6 +78,10 @@ class Reading:
     question: str = ""
     options: tuple[str, ...] = ()
     summary: str = ""
+    #: While waiting: the lines on screen above the dialog, and what the request is about as a
+    #: hook reported it (``Bash: npm test``).
+    context: tuple[str, ...] = ()
+    detail: str = ""
 
     def same_state(self, other: Reading) -> bool:
         """True when both readings say the same thing to the human (status, kind, question)."""

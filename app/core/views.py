@@ -6,7 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from app.core.agent import Agent, PromptState
-from app.core.status import ATTENTION_ORDER, STATUS_GLYPH, Status
+from app.core.messages import Message, MessageState
+from app.core.status import ATTENTION_ORDER, STATUS_GLYPH, InputKind, Status
 
 
 @dataclass(frozen=True)
@@ -26,14 +27,22 @@ class AgentRow:
     evidence: str
     question: str
     options: tuple[str, ...]
+    input_kind: InputKind | None = None
+    #: While waiting: the lines above the dialog, and what the request is about (from a hook).
+    context: tuple[str, ...] = ()
+    detail: str = ""
+    #: The latest message to the agent, where it is (``✉ message queued``), if any.
+    message: str = ""
 
     @classmethod
-    def from_agent(cls, agent: Agent) -> AgentRow:
-        """The row for one agent."""
+    def from_agent(cls, agent: Agent, message: Message | None = None) -> AgentRow:
+        """The row for one agent, with its latest message."""
         label = agent.status.value
         if agent.status is Status.NEEDS_INPUT and agent.input_kind is not None:
             label = f"needs_input:{agent.input_kind.value}"
         summary = agent.summary
+        if message is not None and message.state is not MessageState.DELIVERED:
+            summary = message.describe()
         if agent.prompt_state is PromptState.FAILED:
             summary = "⚠ first prompt not delivered: attach and type it"
         elif agent.prompt_state is PromptState.PENDING and agent.status not in (
@@ -55,6 +64,10 @@ class AgentRow:
             evidence=agent.evidence,
             question=agent.question,
             options=agent.options,
+            input_kind=agent.input_kind,
+            context=agent.context,
+            detail=agent.detail,
+            message=message.describe() if message is not None else "",
         )
 
 
@@ -67,10 +80,35 @@ class FleetView:
     notice: str = ""
 
     @classmethod
-    def from_agents(cls, repo: str, agents: list[Agent], notice: str = "") -> FleetView:
-        """The view of a fleet, agents in creation order; ``notice`` is about the engine itself
-        (e.g. that another dashboard tracks this fleet, or why tracking failed)."""
-        return cls(repo=repo, rows=tuple(AgentRow.from_agent(a) for a in agents), notice=notice)
+    def from_agents(
+        cls,
+        repo: str,
+        agents: list[Agent],
+        notice: str = "",
+        messages: dict[str, Message] | None = None,
+    ) -> FleetView:
+        """The view of a fleet, agents in creation order, each with its latest message (by
+        agent id); ``notice`` is about the engine itself (e.g. that another dashboard tracks
+        this fleet, or why tracking failed)."""
+        messages = messages or {}
+        rows = tuple(AgentRow.from_agent(a, messages.get(a.id)) for a in agents)
+        return cls(repo=repo, rows=rows, notice=notice)
+
+    def inbox(self) -> tuple[AgentRow, ...]:
+        """Every agent waiting on the human, the longest-waiting first."""
+        waiting = [r for r in self.rows if r.status is Status.NEEDS_INPUT]
+        return tuple(sorted(waiting, key=lambda r: (r.since, r.name)))
+
+    def next_waiting(self, after: str | None) -> AgentRow | None:
+        """The waiting agent to go to from ``after``: the next in inbox order (wrapping), or
+        the longest-waiting when ``after`` is not waiting."""
+        inbox = self.inbox()
+        if not inbox:
+            return None
+        names = [r.name for r in inbox]
+        if after in names:
+            return inbox[(names.index(after) + 1) % len(inbox)]
+        return inbox[0]
 
     def counts(self) -> dict[Status, int]:
         """How many agents are in each status, in attention order, zero counts omitted."""

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import json
 import os
 import random
 import select
@@ -234,6 +235,7 @@ class Agent:
         flood: bool = False,
         hang_after: int | None = None,
         outlive_terminal: bool = False,
+        transcript: Path | None = None,
     ) -> None:
         """Set the agent up; nothing is drawn until `run`.
 
@@ -246,12 +248,15 @@ class Agent:
             flood: Print a flood of log lines while working.
             hang_after: Freeze for good once this many steps are done (default: never).
             outlive_terminal: Keep running when the terminal goes away (SIGHUP is ignored).
+            transcript: A file to which every line the agent takes (submitted at its prompt
+                or queued while it works) is appended as one JSON line.
         """
         self.seed, self.speed, self.behaviour, self.name = seed, speed, behaviour, name
         if hooks is None:
             hooks = HookRunner({}, os.getcwd(), session_id(seed, os.getpid()))
         self.hooks = hooks
         self.flood, self.hang_after, self.outlive_terminal = flood, hang_after, outlive_terminal
+        self.transcript = transcript
         self.planner = Planner(seed, behaviour)
         self.timing = random.Random(f"timing-{seed}")  # apart from the plan's generator
         self.keys = KeyReader(sys.stdin.fileno())
@@ -410,8 +415,16 @@ class Agent:
 
     # ----- turns --------------------------------------------------------------------------
 
-    def submit(self, text: str) -> None:
-        """Act on a line entered at the prompt."""
+    def record(self, how: str, text: str) -> None:
+        """``--transcript``: note a line the agent took, and how (``submitted``, ``queued``)."""
+        if self.transcript is not None:
+            line = json.dumps({"how": how, "text": text, "at": time.time()}, ensure_ascii=False)
+            with self.transcript.open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+
+    def submit(self, text: str, *, queued: bool = False) -> None:
+        """Act on a line entered at the prompt (or queued earlier, now its turn)."""
+        self.record("started" if queued else "submitted", text)
         if text.strip() == "/exit":
             self.leave("prompt_input_exit")
         self.prompt_id = str(uuid.uuid4())
@@ -536,7 +549,7 @@ class Agent:
         if self.queue:
             task = self.queue.popleft()
             self.out(f"demo> {task}\n")
-            self.submit(task)
+            self.submit(task, queued=True)
             return
         self.set_title("idle")
         self.out(f"demo> {self.line}")
@@ -554,6 +567,14 @@ class Agent:
 
     def handle(self, kind: str, text: str) -> None:
         """Act on one key event in the current mode."""
+        if kind == "paste" and self.mode in ("idle", "working"):
+            # A pasted message keeps its lines (shown on one line at the prompt); terminals
+            # paste line ends as carriage returns.
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            self.line += text
+            if self.mode == "idle":
+                self.out(" ".join(text.splitlines()))
+            return
         if kind == "paste":
             kind, text = "text", " ".join(text.splitlines())
         if self.mode == "idle":
@@ -594,6 +615,7 @@ class Agent:
         elif kind == "backspace":
             self.line = self.line[:-1]
         elif kind == "enter" and self.line.strip():
+            self.record("queued", self.line)
             self.queue.append(self.line)
             self.say(f"↳ queued: {self.line}")
             self.line = ""
@@ -753,6 +775,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--settings", type=Path, metavar="PATH", help="Claude Code settings JSON: its hooks run"
     )
+    parser.add_argument(
+        "--transcript",
+        type=Path,
+        metavar="FILE",
+        help="append every line taken (submitted or queued) to FILE as JSON lines",
+    )
     misbehave = parser.add_argument_group("misbehaviour (for tests)")
     misbehave.add_argument(
         "--flood", action="store_true", help="print thousands of log lines a second while working"
@@ -793,6 +821,7 @@ def main(argv: list[str] | None = None) -> int:
         flood=args.flood,
         hang_after=args.hang_after,
         outlive_terminal=args.ignore_sighup,
+        transcript=args.transcript,
     )
     fd = sys.stdin.fileno()
     saved = _raw_mode(fd)

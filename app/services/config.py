@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from app.core.answers import AutoApproveRule
 from app.core.errors import UsageError
 from app.core.profiles import AgentProfile, parse_profiles
 
@@ -46,17 +48,80 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """How the human hears that an agent waits or finished: the terminal bell, a message on
+    the fleet's tmux clients, a desktop notification (``notify-send``, when installed)."""
+
+    bell: bool = True
+    tmux: bool = True
+    desktop: bool = True
+    #: Also when an agent finishes its turn or exits, not only when it starts waiting.
+    finished: bool = True
+
+
+@dataclass(frozen=True)
 class Settings:
     """Effective settings for one repository."""
 
     branch_prefix: str = "qd/"
     return_key: str = "C-q"
+    next_waiting_key: str = "M-n"
     default_agent: str = "demo"
     worktree_root: Path | None = None
     profiles: dict[str, AgentProfile] = field(default_factory=dict)
+    auto_approve: tuple[AutoApproveRule, ...] = ()
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
 
-_KNOWN_KEYS = {"branch_prefix", "return_key", "default_agent", "worktree_root", "agents"}
+_KNOWN_KEYS = {
+    "branch_prefix",
+    "return_key",
+    "next_waiting_key",
+    "default_agent",
+    "worktree_root",
+    "agents",
+    "auto_approve",
+    "notify",
+}
+
+
+def _auto_approve(raw: Any, where: str) -> tuple[AutoApproveRule, ...]:
+    """``[[auto_approve]]`` tables: ``kind`` and ``tool`` (default ``*``), ``command`` (a
+    regular expression matched from the start of the command or path; required)."""
+    if not isinstance(raw, list):
+        raise UsageError(f"{where}: auto_approve must be a list of tables ([[auto_approve]])")
+    rules = []
+    for n, table in enumerate(raw, 1):
+        if not isinstance(table, dict) or not isinstance(table.get("command"), str):
+            raise UsageError(f'{where}: auto_approve rule {n} needs command = "<regex>"')
+        unknown = set(table) - {"kind", "tool", "command"}
+        if unknown:
+            raise UsageError(
+                f"{where}: auto_approve rule {n}: unknown {', '.join(sorted(unknown))}"
+            )
+        try:
+            pattern = re.compile(table["command"])
+        except re.error as exc:
+            raise UsageError(f"{where}: auto_approve rule {n}: bad command regex: {exc}") from exc
+        rules.append(
+            AutoApproveRule(
+                kind=str(table.get("kind", "*")), tool=str(table.get("tool", "*")), command=pattern
+            )
+        )
+    return tuple(rules)
+
+
+def _notify(raw: Any, where: str) -> NotifySettings:
+    if not isinstance(raw, dict):
+        raise UsageError(f"{where}: notify must be a table ([notify])")
+    known = {"bell", "tmux", "desktop", "finished"}
+    unknown = set(raw) - known
+    if unknown:
+        raise UsageError(f"{where}: notify: unknown {', '.join(sorted(unknown))}")
+    for key, value in raw.items():
+        if not isinstance(value, bool):
+            raise UsageError(f"{where}: notify.{key} must be true or false")
+    return NotifySettings(**raw)
 
 
 def load_settings(repo_root: Path | None = None) -> Settings:
@@ -66,6 +131,8 @@ def load_settings(repo_root: Path | None = None) -> Settings:
     )
     agents: dict[str, Any] = dict(builtin)
     merged: dict[str, Any] = {}
+    rules: tuple[AutoApproveRule, ...] = ()
+    notify: dict[str, Any] = {}
     sources = [config_home() / "config.toml"]
     if repo_root is not None:
         sources.append(repo_root / ".quarterdeck.toml")
@@ -76,7 +143,12 @@ def load_settings(repo_root: Path | None = None) -> Settings:
             raise UsageError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
         for kind, table in dict(data.get("agents", {})).items():
             agents[kind] = {**agents.get(kind, {}), **table}
-        merged.update({k: v for k, v in data.items() if k != "agents"})
+        if "auto_approve" in data:
+            rules = _auto_approve(data["auto_approve"], str(path))  # the nearest file's list
+        if "notify" in data:
+            _notify(data["notify"], str(path))
+            notify.update(data["notify"])
+        merged.update({k: v for k, v in data.items() if k not in ("agents", "auto_approve")})
     prefix = str(merged.get("branch_prefix", "qd/"))
     if not prefix or " " in prefix or ".." in prefix:
         raise UsageError(f"branch_prefix {prefix!r} is not usable in a git branch name")
@@ -84,7 +156,10 @@ def load_settings(repo_root: Path | None = None) -> Settings:
     return Settings(
         branch_prefix=prefix,
         return_key=str(merged.get("return_key", "C-q")),
+        next_waiting_key=str(merged.get("next_waiting_key", "M-n")),
         default_agent=str(merged.get("default_agent", "demo")),
         worktree_root=Path(os.path.expanduser(str(root))) if root else None,
         profiles=parse_profiles(agents),
+        auto_approve=rules,
+        notify=_notify(notify, "notify"),
     )

@@ -27,6 +27,7 @@ class Engine:
 
     def __init__(self, fleet: Fleet, interval: float = SWEEP_INTERVAL) -> None:
         self.fleet = fleet
+        fleet.wake = self.wake
         self.interval = interval
         self.driving = False
         self._stop = threading.Event()
@@ -40,6 +41,7 @@ class Engine:
         self.driving = self.fleet.lock.acquire()
         if self.driving:
             self.fleet.recover_prompts()
+            self.fleet.steering.recover()
         self.fleet.spool.watch(self._event_arrived, self._stop)
         self._thread = threading.Thread(target=self._run, name="quarterdeck-engine", daemon=True)
         self._thread.start()
@@ -61,11 +63,14 @@ class Engine:
                         # Hook events first, on their own: they are the fastest evidence.
                         self.fleet.sweep_events()
                     self.fleet.sweep(deliver=True)
+                    self.fleet.steering.pump(self.fleet.agents())
+                    self.fleet.steering.auto_approve(self.fleet.view().rows)
                 else:
                     self.fleet.reload()
                     self.driving = self.fleet.lock.acquire()
                     if self.driving:
                         self.fleet.recover_prompts()
+                        self.fleet.steering.recover()
                 self.last_error = ""
             except Exception as exc:  # keep tracking; the view shows the error
                 self.last_error = f"{type(exc).__name__}: {exc}"
@@ -115,5 +120,6 @@ class Engine:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.fleet.steering.close()
         self.fleet.tmux.disconnect()
         self.fleet.lock.release()

@@ -5,13 +5,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import watchfiles
+
+#: The "agent" of an event that only wakes the engine (a message was queued by another process).
+DOORBELL = "doorbell"
 
 #: Files bigger than this are not events (a hook never writes one); they are removed unread.
 MAX_EVENT_BYTES = 1 << 20
@@ -74,6 +79,14 @@ class EventSpool:
                 events.append(event)
         events.sort(key=lambda e: e.at)
         return events
+
+    def ring(self) -> None:
+        """Wake the engine watching this spool, from any process."""
+        with contextlib.suppress(OSError):
+            fd, tmp = tempfile.mkstemp(prefix=".ring.", dir=self.directory)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f"{DOORBELL} ring\n")
+            os.replace(tmp, self.directory / f"ring.{os.getpid()}.{time.monotonic_ns()}")
 
     def watch(self, on_change: Callable[[], None], stop: threading.Event) -> threading.Thread:
         """Call ``on_change`` (on a thread) within milliseconds of an event file appearing."""

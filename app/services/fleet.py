@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,17 +25,19 @@ from app.core.errors import (
     UnsafeRemovalError,
     UsageError,
 )
+from app.core.messages import Message, MessageMode
 from app.core.naming import branch_name, repo_key, slugify, unique_names, validate_name
 from app.core.ports import RemovalRisk
 from app.core.profiles import AgentProfile, PromptDelivery
 from app.core.status import STATUS_GLYPH, Evidence, InputKind, Reading, Status, TrackedStatus
 from app.core.views import FleetView
 from app.services.config import Settings, data_home, load_settings, tmux_socket_name
-from app.services.events import EventSpool, HookEvent
+from app.services.events import DOORBELL, EventSpool, HookEvent
 from app.services.git import Repository
 from app.services.hooks import HookInstaller
 from app.services.lock import EngineLock
 from app.services.procs import end_process_tree
+from app.services.steering import Steering
 from app.services.store import Store
 from app.services.tmux import PaneFacts, TmuxServer
 from app.services.tracking import StatusTracking
@@ -108,6 +110,10 @@ class Fleet:
         self._mutex = threading.RLock()
         self._summary = ""
         self.notice = ""
+        #: Wakes this process's engine, when it runs one (set by `Engine`).
+        self.wake: Callable[[], None] = lambda: None
+        self.steering = Steering(self)
+        self.steering.on_change = self.refresh_view
 
     @classmethod
     def open(cls, path: Path) -> Fleet:
@@ -179,6 +185,12 @@ class Fleet:
         """Call ``callback`` with every new view."""
         self._subscribers.append(callback)
 
+    def refresh_view(self) -> None:
+        """Publish the view again (a message moved on) and wake this process's engine."""
+        with self._mutex:
+            self._publish()
+        self.wake()
+
     def set_notice(self, notice: str) -> None:
         """Say something about the engine itself in the view (empty to clear it)."""
         with self._mutex:
@@ -210,7 +222,9 @@ class Fleet:
             raise UsageError(f"unknown agent kind {kind!r}; known kinds: {known}") from None
 
     def _publish(self) -> None:
-        view = FleetView.from_agents(self.repo_name, self._agents, self.notice)
+        view = FleetView.from_agents(
+            self.repo_name, self._agents, self.notice, self.store.latest_messages()
+        )
         if view == self._view:
             return
         self._view = view
@@ -439,11 +453,13 @@ class Fleet:
         return changed
 
     def _drain_events(self) -> dict[str, list[HookEvent]]:
-        """Hook events waiting in the spool (and any the fast path left), by agent."""
+        """Hook events waiting in the spool (and any the fast path left), by agent. A ring of
+        the doorbell (another process queued a message) has done its work by waking us."""
         events: dict[str, list[HookEvent]] = {}
         early, self._early_events = self._early_events, []
         for event in [*early, *self.spool.drain()]:
-            events.setdefault(event.agent_id, []).append(event)
+            if event.agent_id != DOORBELL:
+                events.setdefault(event.agent_id, []).append(event)
         return events
 
     def _take_hooks(self, agent: Agent, events: list[HookEvent]) -> None:
@@ -478,6 +494,8 @@ class Fleet:
             evidence=str(shown.evidence),
             question=shown.question,
             options=shown.options,
+            context=shown.context,
+            detail=shown.detail,
             summary=shown.summary or agent.summary,
         )
 
@@ -551,7 +569,7 @@ class Fleet:
         Taken means the agent left its ready state, or the text no longer stands on its input
         line (a fast command may be back at the prompt before we look).
         """
-        pane = self._pane(agent)
+        pane = self.pane_of(agent)
         if pane is None or pane.dead:
             return False
         if "\n" in text:
@@ -563,7 +581,7 @@ class Fleet:
             self.tmux.send_keys(pane.pane_id, "Enter")
             deadline = time.monotonic() + PROMPT_VERIFY_SECONDS
             while time.monotonic() < deadline:
-                facts = self._pane(agent)
+                facts = self.pane_of(agent)
                 if facts is None or facts.dead:
                     return False
                 screen = self.tmux.capture(facts.pane_id)
@@ -597,7 +615,7 @@ class Fleet:
     def stop(self, name: str) -> None:
         """End the agent's whole process tree, verified; its window stays with the last screen."""
         agent = self.get(name)
-        facts = self._pane(agent)
+        facts = self.pane_of(agent)
         pid = facts.pid if facts is not None else agent.pane_pid
         left = end_process_tree(pid, agent.id)
         self.tmux.reap()  # let tmux collect the pane's process and mark the pane dead
@@ -656,7 +674,7 @@ class Fleet:
             )
         agent = self.get(name)
         with self._mutex:
-            facts = self._pane(agent)
+            facts = self.pane_of(agent)
             if facts is not None and not facts.dead:
                 end_process_tree(facts.pid, agent.id)
             kept = self.repo.archive(name, agent.branch, Path(agent.worktree))
@@ -675,9 +693,10 @@ class Fleet:
 
     # ----------------------------------------------------------------- panes
 
-    def answer(self, name: str, number: int) -> str:
+    def answer(self, name: str, number: int, origin: str = "user") -> str:
         """Pick option ``number`` of the dialog the agent waits on, with the keys its CLI
-        expects, and verify the dialog went away. Returns what was answered."""
+        expects, and verify the dialog went away. Returns what was answered. ``origin`` says
+        who answered, in the agent's trail."""
         agent = self.get(name)
         if agent.status is not Status.NEEDS_INPUT:
             raise UsageError(f"{name} is {agent.status.value}, not waiting on a dialog")
@@ -686,7 +705,7 @@ class Fleet:
         if not agent.options and agent.input_kind is InputKind.QUESTION:
             raise UsageError(f"{name} asks a free-text question: attach to answer it")
         profile = self.profile(agent.kind)
-        pane = self._pane(agent)
+        pane = self.pane_of(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {name!r} is gone")
         keys = profile.answer_keys(number, agent.options)
@@ -695,13 +714,16 @@ class Fleet:
         before = classify(
             profile, PaneView(self.tmux.capture(pane.pane_id), pane.title, pane.command)
         )
+        if before.status is not Status.NEEDS_INPUT:
+            # It moved on since it was last looked at: the keys would go to its input line.
+            raise QuarterdeckError(f"{name} no longer shows a dialog; nothing was pressed")
         for press in keys:
             self.tmux.send_keys(pane.pane_id, *press)
         label = agent.options[number - 1] if agent.options else str(number)
-        self.store.log(agent.id, self.clock(), "-", f"user: answered {number} ({label})")
+        self.store.log(agent.id, self.clock(), "-", f"{origin}: answered {number} ({label})")
         deadline = time.monotonic() + PROMPT_VERIFY_SECONDS
         while time.monotonic() < deadline:
-            facts = self._pane(agent)
+            facts = self.pane_of(agent)
             if facts is None or facts.dead:
                 return f"answered {name}: {label} (the agent then exited)"
             now = classify(
@@ -714,17 +736,36 @@ class Fleet:
             f"answered {name} with {label!r}, but its dialog is still open: attach to check"
         )
 
+    # ----------------------------------------------------------------- steering
+
+    def send(self, names: Sequence[str], text: str, mode: MessageMode) -> list[Message]:
+        """Queue a message for each named agent; the engine types and verifies it."""
+        return self.steering.send(names, text, mode)
+
+    def interrupt(self, name: str) -> None:
+        """Press the agent's interrupt key once."""
+        self.steering.interrupt(self.get(name))
+
+    def reply(self, name: str, text: str) -> str:
+        """Answer the agent's dialog in words (verified)."""
+        return self.steering.reply(name, text)
+
+    def messages(self, name: str | None = None, limit: int = 100) -> list[Message]:
+        """The latest messages (to one agent, or to all), oldest first."""
+        agent_id = self.get(name).id if name is not None else None
+        return self.store.messages(agent_id, limit)
+
     def evidence(self, name: str) -> list[tuple[float, str, str]]:
         """The agent's trail: every status change and signal, oldest first."""
         return self.store.events(self.get(name).id)
 
-    def _pane(self, agent: Agent) -> PaneFacts | None:
+    def pane_of(self, agent: Agent) -> PaneFacts | None:
         """The agent's pane, found by the agent id tmux carries for it (never by a bare %id)."""
         return self.tmux.agent_panes().get(agent.id)
 
     def capture(self, name: str) -> str:
         """The agent's screen with colours."""
-        pane = self._pane(self.get(name))
+        pane = self.pane_of(self.get(name))
         if pane is None:
             raise QuarterdeckError(f"the tmux pane of {name!r} is gone")
         return self.tmux.capture(pane.pane_id, ansi=True)
@@ -732,7 +773,7 @@ class Fleet:
     def attach(self, name: str) -> list[str] | None:
         """Show the agent's pane: select its window when hosted, else give a command to run."""
         agent = self.get(name)
-        pane = self._pane(agent)
+        pane = self.pane_of(agent)
         if pane is None:
             raise QuarterdeckError(f"the tmux window of {name!r} is gone")
         if self.hosted:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.agent import Agent, PromptState
+from app.core.messages import Message, MessageMode, MessageState
 from app.core.status import InputKind, Status
 
 _SCHEMA = """
@@ -29,7 +30,41 @@ CREATE TABLE IF NOT EXISTS events (
     evidence TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_agent ON events(agent_id, seq);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    agent_id TEXT NOT NULL,
+    agent_name TEXT NOT NULL,
+    text TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    origin TEXT NOT NULL DEFAULT 'human'
+);
+CREATE INDEX IF NOT EXISTS messages_open ON messages(state, agent_id, id);
+CREATE INDEX IF NOT EXISTS messages_agent ON messages(agent_id, id);
 """
+
+_MESSAGE_COLUMNS = (
+    "id, agent_id, agent_name, text, mode, state, created_at, updated_at, error, origin"
+)
+
+
+def _message(row: tuple[Any, ...]) -> Message:
+    return Message(
+        id=int(row[0]),
+        agent_id=row[1],
+        agent_name=row[2],
+        text=row[3],
+        mode=MessageMode(row[4]),
+        state=MessageState(row[5]),
+        created_at=float(row[6]),
+        updated_at=float(row[7]),
+        error=row[8],
+        origin=row[9],
+    )
+
 
 _FIELDS = {f.name for f in fields(Agent)}
 
@@ -37,6 +72,7 @@ _FIELDS = {f.name for f in fields(Agent)}
 def _encode(agent: Agent) -> str:
     data = asdict(agent)
     data["options"] = list(agent.options)
+    data["context"] = list(agent.context)
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -47,6 +83,7 @@ def _decode(text: str) -> Agent:
     kind = data.get("input_kind")
     data["input_kind"] = InputKind(kind) if kind else None
     data["options"] = tuple(data.get("options", ()))
+    data["context"] = tuple(data.get("context", ()))
     return Agent(**data)
 
 
@@ -197,6 +234,104 @@ class Store:
                 "INSERT INTO events (agent_id, at, status, evidence) VALUES (?,?,?,?)",
                 (agent_id, at, status, evidence),
             )
+
+    # ------------------------------------------------------------------ messages
+
+    def add_messages(self, messages: list[tuple[Agent, str, MessageMode, str]]) -> list[Message]:
+        """Queue messages (agent, text, mode, origin) in one transaction: all or none."""
+        now = time.time()
+        ids: list[int] = []
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for agent, text, mode, origin in messages:
+                    cursor = self._db.execute(
+                        "INSERT INTO messages (agent_id, agent_name, text, mode, state,"
+                        " created_at, updated_at, origin) VALUES (?,?,?,?,?,?,?,?)",
+                        (agent.id, agent.name, text, mode.value, "pending", now, now, origin),
+                    )
+                    ids.append(int(cursor.lastrowid or 0))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return [m for i in ids if (m := self.message(i)) is not None]
+
+    def message(self, message_id: int) -> Message | None:
+        """One message by id."""
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+        return _message(row) if row else None
+
+    def messages(self, agent_id: str | None = None, limit: int = 100) -> list[Message]:
+        """The latest ``limit`` messages (of one agent, or all), oldest first."""
+        where, args = ("WHERE agent_id = ?", (agent_id,)) if agent_id else ("", ())
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages {where} ORDER BY id DESC LIMIT ?",
+                (*args, limit),
+            ).fetchall()
+        return [_message(r) for r in reversed(rows)]
+
+    def waiting_message_agents(self) -> set[str]:
+        """Ids of agents with a message waiting to be sent."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT agent_id FROM messages WHERE state = 'pending'"
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def next_message(self, agent_id: str) -> Message | None:
+        """The agent's oldest waiting message, unless one of its messages is being sent."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE agent_id = ? AND state IN"
+                " ('pending', 'sending') ORDER BY id LIMIT 1",
+                (agent_id,),
+            ).fetchall()
+        if not rows:
+            return None
+        message = _message(rows[0])
+        return message if message.state is MessageState.PENDING else None
+
+    def set_message_state(
+        self,
+        message_id: int,
+        state: MessageState,
+        error: str = "",
+        *,
+        expect: MessageState | None = None,
+    ) -> bool:
+        """Move a message to ``state``; with ``expect``, only from that state (a claim). True
+        when the message moved."""
+        query = "UPDATE messages SET state = ?, error = ?, updated_at = ? WHERE id = ?"
+        args: tuple[Any, ...] = (state.value, error, time.time(), message_id)
+        if expect is not None:
+            query += " AND state = ?"
+            args += (expect.value,)
+        with self._lock:
+            return self._db.execute(query, args).rowcount == 1
+
+    def fail_messages(self, state: MessageState, error: str, agent_id: str | None = None) -> int:
+        """Mark every message in ``state`` (of one agent, or all) failed with ``error``."""
+        query = "UPDATE messages SET state = 'failed', error = ?, updated_at = ? WHERE state = ?"
+        args: tuple[Any, ...] = (error, time.time(), state.value)
+        if agent_id is not None:
+            query += " AND agent_id = ?"
+            args += (agent_id,)
+        with self._lock:
+            return self._db.execute(query, args).rowcount
+
+    def latest_messages(self) -> dict[str, Message]:
+        """Each agent's latest message, by agent id."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN"
+                " (SELECT MAX(id) FROM messages GROUP BY agent_id)"
+            ).fetchall()
+        return {r[1]: _message(r) for r in rows}
 
     def delete(self, agent_id: str) -> None:
         """Forget an agent (its events are kept for the record)."""

@@ -105,5 +105,5 @@ def test_a_hook_event_during_a_sweep_is_taken_before_the_sweep_ends(
     assert fired
     other = fleet.get(fired[0])
     assert other.status is Status.NEEDS_INPUT and other.input_kind is InputKind.PERMISSION
-    assert "rm -rf build" in other.question
+    assert other.detail == "Bash: rm -rf build"
     assert not fleet.hook_arrived.is_set()

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from textual.pilot import Pilot
 
 from app.core.agent import Agent, SpawnRequest
 from app.core.errors import AgentNotFoundError, QuarterdeckError
+from app.core.messages import Message, MessageMode, MessageState
 from app.core.ports import RemovalRisk
 from app.core.status import Status
 from app.core.views import AgentRow, FleetView
@@ -189,6 +190,11 @@ class FakePort:
     callbacks: list[Callable[[FleetView], None]] = field(default_factory=list)
     evidence_asked: list[str] = field(default_factory=list)
     answered: list[tuple[str, int]] = field(default_factory=list)
+    sent: list[tuple[tuple[str, ...], str, MessageMode]] = field(default_factory=list)
+    interrupted: list[str] = field(default_factory=list)
+    replied: list[tuple[str, str]] = field(default_factory=list)
+    #: Raised by `send`, `answer` and `reply` when set (the next call only).
+    steer_error: QuarterdeckError | None = None
     #: What `evidence` returns: (time, status, evidence), oldest first.
     trail: list[tuple[float, str, str]] = field(default_factory=list)
 
@@ -215,9 +221,31 @@ class FakePort:
     def subscribe(self, callback: Callable[[FleetView], None]) -> None:
         self.callbacks.append(callback)
 
+    def _steer_error(self) -> None:
+        error, self.steer_error = self.steer_error, None
+        if error is not None:
+            raise error
+
     def answer(self, name: str, number: int) -> str:
+        self._steer_error()
         self.answered.append((name, number))
         return f"answered {name}: {number}"
+
+    def send(self, names: Sequence[str], text: str, mode: MessageMode) -> list[Message]:
+        self._steer_error()
+        self.sent.append((tuple(names), text, mode))
+        return [
+            Message(i, f"id-{n}", n, text, mode, MessageState.PENDING, NOW, NOW)
+            for i, n in enumerate(names, 1)
+        ]
+
+    def interrupt(self, name: str) -> None:
+        self.interrupted.append(name)
+
+    def reply(self, name: str, text: str) -> str:
+        self._steer_error()
+        self.replied.append((name, text))
+        return f"replied to {name}"
 
     def evidence(self, name: str) -> list[tuple[float, str, str]]:
         self.evidence_asked.append(name)

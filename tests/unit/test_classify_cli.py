@@ -37,8 +37,10 @@ def test_human_output_names_status_question_options_and_rule(
         "  3. Yes, and switch to auto mode · auto mode handles these prompts for you",
         "  4. No",
     ]
-    assert out[7] == "rule:     claude: permission dialog"
-    assert out[8] == "summary:  Do you want to proceed?"
+    assert out[7] == "context:"  # the lines above the dialog
+    assert "  echo hello-from-fake-model > fake_bash_output.txt && cat fake_bash_output.txt" in out
+    assert out[-2] == "rule:     claude: permission dialog"
+    assert out[-1] == "summary:  Do you want to proceed?"
 
 
 def test_json_output_with_title_from_the_meta_file(capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,6 +54,7 @@ def test_json_output_with_title_from_the_meta_file(capsys: pytest.CaptureFixture
         "kind": None,
         "question": "",
         "options": [],
+        "context": [],
         "evidence": "screen: codex: spinner title",
         "rule": "codex: spinner title",
         "summary": "• lorem",

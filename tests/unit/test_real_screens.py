@@ -117,3 +117,22 @@ def test_disputed_labels_still_differ_from_the_recording() -> None:
         assert why
         label = LABELS[agent][stem]
         assert any(label.get(key) != value for key, value in override.items()), (agent, stem)
+
+
+@pytest.mark.parametrize(
+    ("agent", "stem"),
+    [
+        (agent, stem)
+        for agent, entries in LABELS.items()
+        for stem in entries
+        if "permission" in stem and ("bash" in stem or "shell" in stem)
+    ],
+)
+def test_a_permission_dialog_keeps_the_command_above_it_as_context(agent: str, stem: str) -> None:
+    reading = classify(PROFILES[agent], load_pane(agent, stem))
+    assert reading.status is Status.NEEDS_INPUT
+    assert 0 < len(reading.context) <= 6
+    assert any("echo hello-from-fake-model" in line for line in reading.context)
+    # The dialog's own question and options are not context.
+    assert reading.question not in reading.context
+    assert not set(reading.options) & set(reading.context)

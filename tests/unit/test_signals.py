@@ -135,21 +135,22 @@ def test_a_late_working_hook_does_not_hide_the_prompt_on_screen() -> None:
 
 def test_a_dialog_hook_carries_the_question_it_knows() -> None:
     asks = [
-        (r.kind, r.question, r.options)
+        (r.kind, r.question, r.options, r.detail)
         for event, payload in recorded("claude")
         if event == "PermissionRequest"
         and (r := reading_from_hook("claude", event, payload)) is not None
     ]
     assert asks[0][0] is InputKind.PERMISSION
-    assert asks[0][1].startswith("Bash: echo hello-from-fake-model > fake_bash_output.txt")
-    assert asks[1][1] == "Write: /home/user/projects/claude2/fake_notes.md"
+    assert asks[0][3].startswith("Bash: echo hello-from-fake-model > fake_bash_output.txt")
+    assert asks[1][3] == "Write: /home/user/projects/claude2/fake_notes.md"
     assert asks[2] == (
         InputKind.QUESTION,
         "Which color should the fake model use?",
         ("Red", "Blue"),
+        "",
     )
     gemini = [
-        r.question
+        r.detail
         for event, payload in recorded("gemini")
         if event == "Notification"
         and (r := reading_from_hook("gemini", event, payload)) is not None
@@ -158,7 +159,7 @@ def test_a_dialog_hook_carries_the_question_it_knows() -> None:
     # A huge command is cut to one line.
     long = {"tool_name": "Bash", "tool_input": {"command": "x\n" * 1000}}
     r = reading_from_hook("claude", "PermissionRequest", long)
-    assert r is not None and "\n" not in r.question and len(r.question) <= 300
+    assert r is not None and "\n" not in r.detail and len(r.detail) <= 300
     # Odd payloads say less, never fail.
     odd: list[object] = [None, "text", {"tool_input": []}, {"tool_input": {"questions": ["?"]}}]
     for payload in odd:

@@ -1,0 +1,139 @@
+"""Answering dialogs: which option means yes, no or "let me type", which waiting requests are
+alike, and the rules that approve requests on the human's behalf."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from app.core.errors import UsageError
+from app.core.status import InputKind, Status
+from app.core.views import AgentRow
+
+_YES = re.compile(
+    r"^\s*(?:\d+[.)]\s*)?(?:yes|y\b|allow|approve|proceed|accept|ok\b|trust|continue)", re.I
+)
+_NO = re.compile(
+    r"^\s*(?:\d+[.)]\s*)?(?:no\b|n\b|reject|deny|decline|cancel|don'?t\b|do not|skip)", re.I
+)
+_FREE_TEXT = re.compile(
+    r"type something|something else|other\b|custom|tell \w+ (?:what|how)|suggest changes"
+    r"|none of the above|chat about",
+    re.I,
+)
+
+
+def _first(options: Sequence[str], pattern: re.Pattern[str]) -> int | None:
+    return next((i + 1 for i, o in enumerate(options) if pattern.search(o)), None)
+
+
+def yes_option(options: Sequence[str]) -> int | None:
+    """The 1-based option that says yes once (``Yes``, ``Allow once``, ``Yes, proceed (y)``)."""
+    return _first(options, _YES)
+
+
+def no_option(options: Sequence[str]) -> int | None:
+    """The 1-based option that says no (``No``, ``Reject``, ``No, and tell Codex …``)."""
+    return _first(options, _NO)
+
+
+def free_text_option(options: Sequence[str]) -> int | None:
+    """The 1-based option that lets the human type an answer of their own, if any."""
+    return _first(options, _FREE_TEXT)
+
+
+def request_subject(row: AgentRow) -> tuple[str, str]:
+    """What a permission request is about: the tool and the command, path or URL, as hooks
+    report them (``Bash``, ``npm test --watch``) or, without hooks, the first line of the
+    dialog's context on screen."""
+    if row.detail:
+        tool, sep, rest = row.detail.partition(": ")
+        return (tool, rest) if sep else ("", row.detail)
+    line = next((c for c in row.context if c.strip()), "")
+    return "", line.strip()
+
+
+def request_signature(row: AgentRow, words: int = 2) -> tuple[str, ...]:
+    """Requests with the same signature are alike: same agent kind, same kind of request and
+    question, same tool, same first ``words`` words of the command."""
+    tool, subject = request_subject(row)
+    prefix = " ".join(subject.split()[:words])
+    kind = row.input_kind.value if row.input_kind else ""
+    return (row.kind, kind, row.question.strip().lower(), tool, prefix)
+
+
+def similar_requests(rows: Iterable[AgentRow], like: AgentRow) -> list[AgentRow]:
+    """The waiting permission requests alike to ``like`` (itself included), oldest first."""
+    if like.status is not Status.NEEDS_INPUT or like.input_kind is not InputKind.PERMISSION:
+        return []
+    signature = request_signature(like)
+    alike = [
+        r
+        for r in rows
+        if r.status is Status.NEEDS_INPUT
+        and r.input_kind is InputKind.PERMISSION
+        and request_signature(r) == signature
+        and yes_option(r.options) is not None
+    ]
+    return sorted(alike, key=lambda r: r.since)
+
+
+@dataclass(frozen=True)
+class AutoApproveRule:
+    """A request Quarterdeck approves on the human's behalf: agent kind (``*`` for any), tool
+    (``*`` for any) and a regular expression the command (or path) must match from its start.
+    Only requests whose tool and command a hook reported can match."""
+
+    kind: str
+    tool: str
+    command: re.Pattern[str]
+
+    def describe(self) -> str:
+        """The rule as the human wrote it."""
+        return f"kind={self.kind} tool={self.tool} command={self.command.pattern!r}"
+
+    def matches(self, row: AgentRow) -> bool:
+        """True for a permission request of this kind and tool whose command matches."""
+        if row.status is not Status.NEEDS_INPUT or row.input_kind is not InputKind.PERMISSION:
+            return False
+        if self.kind not in ("*", row.kind) or not row.detail:
+            return False  # only what a hook reported, never a guess from the screen
+        tool, subject = request_subject(row)
+        if self.tool != "*" and self.tool.lower() != tool.lower():
+            return False
+        return bool(subject) and self.command.match(subject) is not None
+
+
+def auto_approval(rules: Sequence[AutoApproveRule], row: AgentRow) -> AutoApproveRule | None:
+    """The first rule that approves the row's request, if any (and only when a yes option
+    exists to pick)."""
+    if yes_option(row.options) is None:
+        return None
+    return next((rule for rule in rules if rule.matches(row)), None)
+
+
+def choose(options: Sequence[str], choice: str) -> int:
+    """The 1-based option a human means by ``choice``: its number, ``y``/``yes`` or ``n``/``no``
+    (the dialog's yes or no option), or the start of its label (case ignored)."""
+    wanted = choice.strip()
+    if wanted.isdigit():
+        number = int(wanted)
+        if options and not 0 < number <= len(options):
+            raise UsageError(f"the dialog has options 1 to {len(options)}")
+        return number
+    lowered = wanted.lower()
+    if lowered in ("y", "yes", "n", "no"):
+        found = yes_option(options) if lowered.startswith("y") else no_option(options)
+        if found is None:
+            raise UsageError(
+                f"the dialog has no {'yes' if lowered.startswith('y') else 'no'} option"
+            )
+        return found
+    matches = [i + 1 for i, o in enumerate(options) if o.lower().startswith(lowered)]
+    if len(matches) == 1:
+        return matches[0]
+    listed = "; ".join(f"{i}. {o}" for i, o in enumerate(options, 1)) or "none"
+    if not matches:
+        raise UsageError(f"no option starts with {choice!r} (options: {listed})")
+    raise UsageError(f"{choice!r} could be several options (options: {listed})")
