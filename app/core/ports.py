@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.core.agent import Agent, SpawnRequest
+from app.core.alerts import Alert
 from app.core.messages import Message, MessageMode
 from app.core.views import FleetView
 
@@ -50,6 +51,11 @@ class FleetPort(Protocol):
 
     def subscribe(self, callback: Callable[[FleetView], None]) -> None:
         """Call ``callback`` (from any thread) whenever the view changes."""
+        ...
+
+    def subscribe_alerts(self, callback: Callable[[Alert], None]) -> None:
+        """Call ``callback`` (from any thread) when an agent starts waiting on the human or
+        finishes, if the repository's settings ask for the terminal bell."""
         ...
 
     def kinds(self) -> list[str]:

@@ -42,6 +42,7 @@ class Engine:
         if self.driving:
             self.fleet.recover_prompts()
             self.fleet.steering.recover()
+        self.fleet.notifier.outside = self.driving
         self.fleet.spool.watch(self._event_arrived, self._stop)
         self._thread = threading.Thread(target=self._run, name="quarterdeck-engine", daemon=True)
         self._thread.start()
@@ -68,6 +69,7 @@ class Engine:
                 else:
                     self.fleet.reload()
                     self.driving = self.fleet.lock.acquire()
+                    self.fleet.notifier.outside = self.driving
                     if self.driving:
                         self.fleet.recover_prompts()
                         self.fleet.steering.recover()

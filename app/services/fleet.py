@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.core.agent import Agent, PromptState, SpawnRequest
+from app.core.alerts import Alert
 from app.core.classify import PaneView, classify
 from app.core.delivery import input_pending
 from app.core.errors import (
@@ -36,6 +37,7 @@ from app.services.events import DOORBELL, EventSpool, HookEvent
 from app.services.git import Repository
 from app.services.hooks import HookInstaller
 from app.services.lock import EngineLock
+from app.services.notify import Notifier
 from app.services.procs import end_process_tree
 from app.services.steering import Steering
 from app.services.store import Store
@@ -112,6 +114,7 @@ class Fleet:
         self.notice = ""
         #: Wakes this process's engine, when it runs one (set by `Engine`).
         self.wake: Callable[[], None] = lambda: None
+        self.notifier = Notifier(settings.notify, tmux, self.session)
         self.steering = Steering(self)
         self.steering.on_change = self.refresh_view
 
@@ -185,6 +188,10 @@ class Fleet:
         """Call ``callback`` with every new view."""
         self._subscribers.append(callback)
 
+    def subscribe_alerts(self, callback: Callable[[Alert], None]) -> None:
+        """Call ``callback`` when an agent starts waiting or finishes (if the bell is on)."""
+        self.notifier.subscribe(callback)
+
     def refresh_view(self) -> None:
         """Publish the view again (a message moved on) and wake this process's engine."""
         with self._mutex:
@@ -227,7 +234,8 @@ class Fleet:
         )
         if view == self._view:
             return
-        self._view = view
+        before, self._view = self._view, view
+        self.notifier.observe(before, view)
         for callback in list(self._subscribers):
             callback(self._view)
 

@@ -361,6 +361,17 @@ class TmuxServer:
                 return
         self.server.cmd(*args)
 
+    def display(self, session: str, text: str, ms: int) -> None:
+        """Show ``text`` for ``ms`` milliseconds on every terminal attached to ``session`` (and
+        to the sessions grouped with it)."""
+        fields = "#{client_name}\t#{client_control_mode}\t#{session_group}\t#{session_name}"
+        for line in self._query("list-clients", "-F", fields) or []:
+            name, control, group, current = [*line.split("\t"), "", "", ""][:4]
+            if control == "1" or session not in (group, current):
+                continue
+            # display-message expands formats: a "#" in a name or title is written "##".
+            self._post("display-message", "-c", name, "-d", str(ms), text.replace("#", "##"))
+
     def set_session_option(self, session: str, name: str, value: str) -> None:
         """Set a session (user) option, e.g. ``@qd_summary``."""
         self._post("set-option", "-t", f"={session}:", name, value)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from textual.pilot import Pilot
 
 from app.core.agent import Agent, SpawnRequest
+from app.core.alerts import Alert
 from app.core.errors import AgentNotFoundError, QuarterdeckError
 from app.core.messages import Message, MessageMode, MessageState
 from app.core.ports import RemovalRisk
@@ -188,6 +189,7 @@ class FakePort:
     attached: list[str] = field(default_factory=list)
     captured: list[str] = field(default_factory=list)
     callbacks: list[Callable[[FleetView], None]] = field(default_factory=list)
+    alert_callbacks: list[Callable[[Alert], None]] = field(default_factory=list)
     evidence_asked: list[str] = field(default_factory=list)
     answered: list[tuple[str, int]] = field(default_factory=list)
     sent: list[tuple[tuple[str, ...], str, MessageMode]] = field(default_factory=list)
@@ -220,6 +222,14 @@ class FakePort:
 
     def subscribe(self, callback: Callable[[FleetView], None]) -> None:
         self.callbacks.append(callback)
+
+    def subscribe_alerts(self, callback: Callable[[Alert], None]) -> None:
+        self.alert_callbacks.append(callback)
+
+    def alert(self, alert: Alert) -> None:
+        """Announce ``alert`` to subscribers, as the engine does."""
+        for callback in list(self.alert_callbacks):
+            callback(alert)
 
     def _steer_error(self) -> None:
         error, self.steer_error = self.steer_error, None
