@@ -14,11 +14,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.core.agent import PromptState, SpawnRequest
+from app.core.answers import choose
 from app.core.errors import QuarterdeckError, UsageError
+from app.core.messages import MessageMode, MessageState
 from app.core.views import format_duration
 
 USAGE_EXIT = 2
 ERROR_EXIT = 1
+#: `quarterdeck wait`: the agent did not reach the status in time / ended before reaching it.
+WAIT_TIMEOUT_EXIT = 3
+WAIT_ENDED_EXIT = 4
+_ENDED = ("exited", "failed", "done")
 
 
 def _add_repo_option(parser: argparse.ArgumentParser, default: object) -> None:
@@ -114,9 +120,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("state", choices=["on", "off", "status"])
 
-    p = command("answer", "pick an option of the dialog an agent waits on (verified)")
+    p = command("answer", "answer the dialog an agent waits on (verified)")
     p.add_argument("name")
-    p.add_argument("option", type=int, help="the option's number, as the dialog shows it")
+    p.add_argument(
+        "option",
+        nargs="?",
+        default=None,
+        help="the option's number as the dialog shows it, y or n (its yes or no option), or the "
+        "start of the option's label",
+    )
+    p.add_argument(
+        "--text",
+        default=None,
+        help="answer in words instead: the dialog's own 'type an answer' option, then TEXT",
+    )
+
+    p = command(
+        "send",
+        "send a message to agents: stored at once, typed the way each agent CLI takes it, "
+        "verified (exit 0 when every message was delivered, 1 when one failed)",
+    )
+    p.add_argument("names", help="agent name, several separated by commas, or 'all'")
+    p.add_argument("text", help="the message (several lines are fine); - reads standard input")
+    p.add_argument(
+        "--interrupt",
+        action="store_true",
+        help="interrupt a busy agent first (its own interrupt key), then send; default: queue "
+        "it for after the agent's current step",
+    )
+    p.add_argument("--no-wait", action="store_true", help="queue it and return at once")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait (default 120)")
+
+    p = command("interrupt", "press an agent's interrupt key (Esc or Ctrl-C, by its kind)")
+    p.add_argument("name")
+
+    p = command(
+        "wait",
+        "wait until an agent is idle, waits on the human, or has exited; exit status: 0 reached, "
+        "3 timed out, 4 the agent ended first",
+    )
+    p.add_argument("name")
+    p.add_argument("--until", required=True, choices=["idle", "needs_input", "exited"])
+    p.add_argument("--timeout", type=float, default=None, help="seconds (default: no limit)")
 
     p = command("open", "open (or re-attach to) the dashboard; the default command")
     p.add_argument("--detach", action="store_true", help="start the dashboard, do not attach")
@@ -211,6 +256,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
             fleet.lock.release()
     agents = fleet.reload()
     if args.json:
+        messages = fleet.store.latest_messages()
         print(
             json.dumps(
                 [
@@ -230,6 +276,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
                         "question": a.question,
                         "options": list(a.options),
                         "detail": a.detail,
+                        "message": messages[a.id].describe() if a.id in messages else "",
                         "context": list(a.context),
                         "added": a.lines_added,
                         "removed": a.lines_removed,
@@ -309,10 +356,111 @@ def cmd_pretrust(args: argparse.Namespace) -> int:
 
 
 def cmd_answer(args: argparse.Namespace) -> int:
-    """``quarterdeck answer NAME OPTION``."""
+    """``quarterdeck answer NAME OPTION`` or ``--text TEXT``."""
     fleet = _open_fleet(args.path)
-    print(fleet.answer(args.name, args.option))
+    if (args.option is None) == (args.text is None):
+        raise UsageError("give an option (a number, y, n or a label) or --text, not both")
+    if args.text is not None:
+        print(fleet.reply(args.name, args.text))
+        return 0
+    agent = fleet.get(args.name)
+    print(fleet.answer(args.name, choose(agent.options, args.option)))
     return 0
+
+
+def _tracking(fleet, until, timeout: float | None) -> bool:  # type: ignore[no-untyped-def]
+    """Wait until ``until()`` holds; True if it did before the timeout. With no dashboard
+    tracking the fleet, this process tracks it meanwhile (and delivers messages)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    driving = fleet.lock.acquire()
+    try:
+        if driving:
+            fleet.steering.recover()
+        while True:
+            if driving:
+                fleet.sweep(deliver=True)
+                fleet.steering.pump(fleet.agents())
+            else:
+                fleet.reload()
+            if until():
+                return True
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+    finally:
+        if driving:
+            fleet.steering.close()
+            fleet.lock.release()
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    """``quarterdeck send NAMES TEXT``."""
+    fleet = _open_fleet(args.path)
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if args.names == "all":
+        names = [a.name for a in fleet.reload() if not a.stopped and a.status.value not in _ENDED]
+    else:
+        names = [n.strip() for n in args.names.split(",") if n.strip()]
+    mode = MessageMode.INTERRUPT if args.interrupt else MessageMode.QUEUE
+    messages = fleet.send(names, text, mode)
+    if args.no_wait:
+        for m in messages:
+            print(f"queued message {m.id} for {m.agent_name}")
+        return 0
+    ids = [m.id for m in messages]
+
+    def final() -> bool:
+        return all((m := fleet.store.message(i)) is not None and m.final for i in ids)
+
+    _tracking(fleet, final, args.timeout)
+    status = 0
+    for i in ids:
+        m = fleet.store.message(i)
+        if m is None:
+            continue
+        if m.state is MessageState.DELIVERED:
+            print(f"delivered to {m.agent_name}")
+        elif m.state is MessageState.FAILED:
+            print(f"not delivered to {m.agent_name}: {m.error}", file=sys.stderr)
+            status = ERROR_EXIT
+        else:
+            print(
+                f"still {m.state.value} for {m.agent_name} (a dashboard delivers it)",
+                file=sys.stderr,
+            )
+            status = ERROR_EXIT
+    return status
+
+
+def cmd_interrupt(args: argparse.Namespace) -> int:
+    """``quarterdeck interrupt NAME``."""
+    fleet = _open_fleet(args.path)
+    fleet.interrupt(args.name)
+    print(f"interrupted {args.name}")
+    return 0
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    """``quarterdeck wait NAME --until STATUS``."""
+    fleet = _open_fleet(args.path)
+    fleet.get(args.name)  # a clear error for an unknown name
+    wanted = (args.until,) if args.until != "exited" else _ENDED
+    seen: list[str] = []
+
+    def reached() -> bool:
+        status = fleet.get(args.name).status.value
+        seen[:] = [status]
+        return status in wanted or status in _ENDED
+
+    if not _tracking(fleet, reached, args.timeout):
+        print(f"{args.name} is still {seen[0] if seen else 'unknown'}", file=sys.stderr)
+        return WAIT_TIMEOUT_EXIT
+    agent = fleet.get(args.name)
+    line = f"{args.name} is {agent.status.value}"
+    if agent.question:
+        line += f": {agent.question}"
+    print(line)
+    return 0 if agent.status.value in wanted else WAIT_ENDED_EXIT
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -488,6 +636,9 @@ COMMANDS = {
     "classify": cmd_classify,
     "pretrust": cmd_pretrust,
     "answer": cmd_answer,
+    "send": cmd_send,
+    "interrupt": cmd_interrupt,
+    "wait": cmd_wait,
     None: cmd_open,
 }
 

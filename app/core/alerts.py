@@ -10,7 +10,7 @@ from app.core.status import Status
 from app.core.views import AgentRow, FleetView
 
 _FINISHED = (Status.IDLE, Status.DONE, Status.EXITED, Status.FAILED)
-_BUSY = (Status.WORKING, Status.STARTING)
+_BUSY = (Status.WORKING,)
 
 
 class AlertKind(StrEnum):

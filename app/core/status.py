@@ -144,5 +144,8 @@ class StatusTracker:
         else:
             pending_since = now
         if now - pending_since >= self.settle.get(reading.status, 0.0):
-            return TrackedStatus(reading=reading, since=now)
+            # The same status told better (the screen adds the question a hook could not
+            # give) is the same wait: it keeps its time.
+            same = (reading.status, reading.kind) == (current.reading.status, current.reading.kind)
+            return TrackedStatus(reading=reading, since=current.since if same else now)
         return replace(current, pending=reading, pending_since=pending_since)

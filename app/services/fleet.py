@@ -372,7 +372,11 @@ class Fleet:
             "  Run `quarterdeck` in the repository to start it.\\n'; exec tail -f /dev/null",
         ]
         if self.tmux.ensure_session(
-            self.session, str(self.repo.root), placeholder, self.settings.return_key
+            self.session,
+            str(self.repo.root),
+            placeholder,
+            self.settings.return_key,
+            self.settings.next_waiting_key,
         ):
             self.tmux.mark_window0(self.session, "placeholder")
             self.tmux.set_session_option(self.session, "@qd_repo", self.repo_name)
@@ -488,6 +492,10 @@ class Fleet:
         if transition:
             self.tmux.set_window_option(
                 updated.window_id, "@qd_glyph", STATUS_GLYPH[updated.status]
+            )
+            waiting = updated.status is Status.NEEDS_INPUT
+            self.tmux.set_window_option(
+                updated.window_id, "@qd_waiting", f"{updated.status_since:.3f}" if waiting else ""
             )
         return True
 

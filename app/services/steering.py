@@ -363,14 +363,13 @@ class Steering:
             self._pool.submit(self._approve, row, option, rule.describe())
 
     def _approve(self, row: AgentRow, option: int, rule: str) -> None:
-        agent = self.fleet.store.get(row.name)
-        if agent is None:
-            return
         try:
-            said = self.fleet.answer(row.name, option, origin=f"auto ({rule})")
-            self.fleet.store.log(agent.id, self.fleet.clock(), "-", f"auto: {said} — {row.detail}")
+            # The answer goes to the agent's trail with the rule and the request.
+            self.fleet.answer(row.name, option, origin=f"auto ({rule}; {row.detail})")
         except QuarterdeckError as exc:
-            self.fleet.store.log(agent.id, self.fleet.clock(), "-", f"auto: failed: {exc}")
+            agent = self.fleet.store.get(row.name)
+            if agent is not None:
+                self.fleet.store.log(agent.id, self.fleet.clock(), "-", f"auto: failed: {exc}")
         self.on_change()
 
     def close(self) -> None:

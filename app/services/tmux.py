@@ -9,6 +9,7 @@ import shutil
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 
 import libtmux
 
@@ -88,6 +89,10 @@ class TmuxServer:
         ``on_output`` is called (on the reader thread) when a quiet pane starts writing."""
         if self.control is not None and self.control.alive:
             return True
+        if not self.has_session(session):
+            # `attach` would start a server of its own that exits at once for want of a
+            # session, failing a `new-session` that runs at the same moment.
+            return False
         try:
             self.control = ControlClient(self.tmux_bin, self.socket_name, session, on_output)
         except ControlError:
@@ -139,7 +144,14 @@ class TmuxServer:
         """True when ``session`` exists (exact name)."""
         return self.server.cmd("has-session", "-t", f"={session}").returncode == 0
 
-    def ensure_session(self, session: str, cwd: str, window0: list[str], return_key: str) -> bool:
+    def ensure_session(
+        self,
+        session: str,
+        cwd: str,
+        window0: list[str],
+        return_key: str,
+        next_key: str = "",
+    ) -> bool:
         """Create the repository's session with window 0 running ``window0`` if it is missing.
 
         Returns True when the session was created.
@@ -162,10 +174,10 @@ class TmuxServer:
             "--",
             shlex.join(window0),
         )
-        self._configure(session, return_key)
+        self._configure(session, return_key, next_key)
         return True
 
-    def _configure(self, session: str, return_key: str) -> None:
+    def _configure(self, session: str, return_key: str, next_key: str) -> None:
         # Global options are fine: this server is Quarterdeck's alone.
         for args in (
             ("set", "-g", "history-limit", "10000"),
@@ -185,6 +197,18 @@ class TmuxServer:
         for var in ("COLUMNS", "LINES"):
             self.server.cmd("set-environment", "-g", "-u", var)
         self.bind_return_key(return_key)
+        if next_key:
+            self.bind_next_waiting_key(next_key)
+
+    def bind_next_waiting_key(self, key: str) -> None:
+        """One key, in every pane of this server, jumps to the agent that has waited longest for
+        the human (then to the next one): the window option ``@qd_waiting`` says since when."""
+        script = resources.files("app.hooks").joinpath("qd-next-waiting")
+        command = (
+            f"sh {shlex.quote(str(script))} "
+            "'#{socket_path}' '#{session_name}' '#{window_id}' '#{client_name}'"
+        )
+        self.cmd("bind-key", "-n", key, "run-shell", "-b", command)
 
     def bind_return_key(self, key: str) -> None:
         """One key, in every pane of this server, returns to the dashboard: in the hosted session

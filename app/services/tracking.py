@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.core.agent import Agent
@@ -39,6 +39,9 @@ class _Memory:
     tracked: TrackedStatus | None = None
     status_file_mtime: float = 0.0
     view: PaneView | None = None
+    #: What the last dialog-opening hook said the request is about, until the agent moves on
+    #: (a late hook of the step before must not lose it).
+    request: str = ""
 
 
 def _stored_reading(agent: Agent) -> Reading:
@@ -87,7 +90,10 @@ class StatusTracking:
             return None
         reading = reading_from_hook(profile.hooks, event.event, event.payload)
         if reading is not None:
-            self._mem(agent.id).signals["hook"] = Signal(reading, event.at)
+            mem = self._mem(agent.id)
+            mem.signals["hook"] = Signal(reading, event.at)
+            if reading.status is Status.NEEDS_INPUT:
+                mem.request = reading.detail
         return reading
 
     def _status_file(self, agent: Agent, pane: PaneFacts, profile: AgentProfile) -> None:
@@ -175,6 +181,10 @@ class StatusTracking:
         reading = fuse(screen_signal, list(mem.signals.values()))
         if reading is None:
             return None
+        if reading.status is not Status.NEEDS_INPUT:
+            mem.request = ""
+        elif not reading.detail and mem.request:
+            reading = replace(reading, detail=mem.request)
         stored = TrackedStatus(reading=_stored_reading(agent), since=agent.status_since)
         if mem.tracked is None and reading.status is not Status.UNKNOWN:
             # The first look of this process at the agent is taken as it is: hysteresis guards

@@ -132,6 +132,18 @@ def test_demo_spawn_attach_return_stop_and_survive_kill(
         what="back on the dashboard",
     )
 
+    # Alt-n, from anywhere, jumps to an agent that waits on the human; the return key comes back.
+    keys(terminal, "M-n")
+    wait_for(
+        lambda: (
+            "Last output" not in screen(terminal)
+            and ("Permission required" in screen(terminal) or "answer>" in screen(terminal))
+        ),
+        what="a waiting agent's dialog",
+    )
+    keys(terminal, "C-q")
+    wait_for(lambda: "Last output" in screen(terminal), what="back on the dashboard again")
+
     # x stops the selected agent (still the first one): its processes end, it shows exited.
     keys(terminal, "x")
     wait_for(lambda: "Stop" in screen(terminal), what="the stop confirmation")

@@ -41,3 +41,49 @@ def test_pretrust_is_a_per_repository_switch(repo: Path) -> None:
 def test_outside_a_repository(tmp_path: Path) -> None:
     out = qd("-C", str(tmp_path), "ls")
     assert out.returncode == 1 and "is not inside a git repository" in out.stderr
+
+
+def test_send_wait_answer_and_interrupt_from_scripts(repo: Path, tmp_path: Path) -> None:
+    """No dashboard runs: each command tracks the fleet itself while it waits."""
+    transcript = tmp_path / "t.jsonl"
+    command = f"{{python}} -m app.demo.agent --behaviour asker --speed 3 --transcript {transcript}"
+    C = ("-C", str(repo))
+    out = qd(*C, "new", "", "--agent", "demo", "--name", "bot", "--command", command)
+    assert out.returncode == 0, out.stderr
+    waited = qd(*C, "wait", "bot", "--until", "idle", "--timeout", "20")
+    assert waited.returncode == 0 and "bot is idle" in waited.stdout, waited.stderr
+    # Shell metacharacters, unicode and lines arrive as sent.
+    text = "deploy: $(whoami) `id` 'quoted' \"dq\" ünï ✓\nsecond line"
+    sent = qd(*C, "send", "bot", text)
+    assert sent.returncode == 0 and "delivered to bot" in sent.stdout, sent.stderr
+    taken = [json.loads(line) for line in transcript.read_text().splitlines()]
+    assert taken[-1]["text"] == text
+    # The asker opens a permission dialog: wait says so, with the question; ls --json has it.
+    asked = qd(*C, "wait", "bot", "--until", "needs_input", "--timeout", "30")
+    assert asked.returncode == 0 and "bot is needs_input" in asked.stdout, asked.stderr
+    (row,) = json.loads(qd(*C, "ls", "--json").stdout)
+    assert row["status"] == "needs_input" and row["input_kind"] == "permission"
+    assert row["question"] and row["options"][0].startswith("Yes")
+    assert row["message"] == "✉ message delivered"
+    # A timeout says so by its exit status.
+    late = qd(*C, "wait", "bot", "--until", "exited", "--timeout", "0.5")
+    assert late.returncode == 3 and "bot is still needs_input" in late.stderr
+    bad = qd(*C, "answer", "bot", "maybe")
+    assert bad.returncode == 2 and "no option starts with 'maybe'" in bad.stderr
+    answered = qd(*C, "answer", "bot", "y")
+    assert answered.returncode == 0 and "answered bot: Yes" in answered.stdout, answered.stderr
+    # From stdin, then an interrupt; an agent that ended refuses messages.
+    piped = subprocess.run(
+        [QD, *C, "send", "bot", "-", "--no-wait"],
+        input="from stdin\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert piped.returncode == 0 and "queued message" in piped.stdout
+    assert qd(*C, "interrupt", "bot").returncode == 0
+    assert qd(*C, "stop", "bot").returncode == 0
+    ended = qd(*C, "wait", "bot", "--until", "idle", "--timeout", "10")
+    assert ended.returncode == 4 and "bot is exited" in ended.stdout
+    refused = qd(*C, "send", "bot", "hello")
+    assert refused.returncode == 2 and "bot has exited" in refused.stderr
