@@ -1,0 +1,195 @@
+"""Answering: which option means yes, no or "let me type", alike requests, auto-approve rules,
+the inbox order, alerts and the settings behind them."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from app.core.alerts import AlertKind, alerts_between
+from app.core.answers import (
+    AutoApproveRule,
+    auto_approval,
+    choose,
+    free_text_option,
+    no_option,
+    similar_requests,
+    yes_option,
+)
+from app.core.errors import UsageError
+from app.core.status import Evidence, InputKind, Reading, Status, StatusTracker
+from app.core.views import AgentRow, FleetView
+from app.services.config import load_settings
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "screens"
+LABELS = tomllib.loads((FIXTURES / "labels.toml").read_text(encoding="utf-8"))
+
+
+def row(
+    name: str,
+    status: Status = Status.NEEDS_INPUT,
+    *,
+    since: float = 100.0,
+    kind: str = "claude",
+    input_kind: InputKind | None = InputKind.PERMISSION,
+    question: str = "Do you want to proceed?",
+    options: tuple[str, ...] = ("Yes", "Yes, and don't ask again", "No"),
+    detail: str = "Bash: npm test",
+) -> AgentRow:
+    return AgentRow(
+        name=name,
+        kind=kind,
+        status=status,
+        status_label=status.value,
+        since=since,
+        branch=f"qd/{name}",
+        added=0,
+        removed=0,
+        summary="",
+        pane_id="%1",
+        evidence="",
+        question=question,
+        options=options,
+        input_kind=input_kind if status is Status.NEEDS_INPUT else None,
+        detail=detail,
+    )
+
+
+@pytest.mark.parametrize(
+    ("agent", "stem"),
+    [
+        (agent, stem)
+        for agent, entries in LABELS.items()
+        for stem, label in entries.items()
+        if label.get("kind") == "permission" and label.get("options")
+    ],
+)
+def test_every_recorded_permission_dialog_has_a_yes_and_a_no(agent: str, stem: str) -> None:
+    options = LABELS[agent][stem]["options"]
+    yes, no = yes_option(options), no_option(options)
+    assert yes is not None and no is not None, options
+    assert yes != no
+    assert not options[no - 1].lower().startswith(("yes", "allow"))
+
+
+def test_free_text_options_of_recorded_questions() -> None:
+    claude = LABELS["claude"]["30-question-askuserquestion"]["options"]
+    assert free_text_option(claude) == 3  # "Type something."
+    assert free_text_option(["Red", "Blue"]) is None
+    codex = LABELS["codex"]["20-permission-bash"]["options"]
+    assert codex[free_text_option(codex) - 1].startswith("No, and tell Codex")  # type: ignore[operator]
+
+
+def test_choose_by_number_yes_no_or_label() -> None:
+    options = ("Allow once", "Allow always", "Reject")
+    assert choose(options, "2") == 2
+    assert choose(options, "y") == 1 and choose(options, "YES") == 1
+    assert choose(options, "n") == 3
+    assert choose(options, "allow a") == 2
+    with pytest.raises(UsageError, match="options 1 to 3"):
+        choose(options, "4")
+    with pytest.raises(UsageError, match="could be several"):
+        choose(options, "allow")
+    with pytest.raises(UsageError, match="no option starts with 'maybe'"):
+        choose(options, "maybe")
+    with pytest.raises(UsageError, match="no no option"):
+        choose(("Red", "Blue"), "n")
+
+
+def test_alike_requests_share_kind_tool_and_command_prefix() -> None:
+    rows = [
+        row("a", since=3, detail="Bash: npm test --watch"),
+        row("b", since=1, detail="Bash: npm test"),
+        row("c", since=2, detail="Bash: npm install left-pad"),
+        row("d", since=0, detail="Bash: npm test", kind="codex"),
+        row("e", since=0, detail="Write: npm test"),
+        row("f", Status.WORKING),
+        row("g", since=0, input_kind=InputKind.QUESTION),
+    ]
+    assert [r.name for r in similar_requests(rows, rows[0])] == ["b", "a"]  # oldest first
+    assert similar_requests(rows, rows[5]) == []  # not waiting
+    assert similar_requests(rows, rows[6]) == []  # a question, not a permission
+
+
+def test_auto_approve_rules_need_what_a_hook_reported() -> None:
+    rule = AutoApproveRule("claude", "Bash", re.compile(r"(pytest|npm test)\b"))
+    assert auto_approval([rule], row("a", detail="Bash: npm test --watch")) is rule
+    assert auto_approval([rule], row("a", detail="Bash: rm -rf / && npm test")) is None
+    assert auto_approval([rule], row("a", detail="Edit: npm test")) is None
+    assert auto_approval([rule], row("a", kind="codex")) is None
+    assert auto_approval([rule], row("a", detail="")) is None  # a guess from the screen: never
+    assert auto_approval([rule], row("a", options=("Red", "Blue"))) is None  # no yes to pick
+    anything = AutoApproveRule("*", "*", re.compile(""))
+    assert auto_approval([anything], row("a", kind="gemini", detail="Shell: ls")) is anything
+
+
+def test_auto_approve_and_notify_settings(tmp_path: Path) -> None:
+    (tmp_path / ".quarterdeck.toml").write_text(
+        '[[auto_approve]]\ntool = "Bash"\ncommand = "^pytest"\n\n[notify]\ndesktop = false\n'
+    )
+    settings = load_settings(tmp_path)
+    (rule,) = settings.auto_approve
+    assert (rule.kind, rule.tool, rule.command.pattern) == ("*", "Bash", "^pytest")
+    assert settings.notify.desktop is False and settings.notify.bell is True
+    assert load_settings(None).auto_approve == ()  # off by default
+    for bad, message in (
+        ('[[auto_approve]]\ntool = "Bash"\n', "needs command"),
+        ('[[auto_approve]]\ncommand = "("\n', "bad command regex"),
+        ('[[auto_approve]]\ncommand = "x"\nwhat = 1\n', "unknown what"),
+        ("[notify]\nbell = 1\n", "notify.bell must be true or false"),
+        ("[notify]\nsound = true\n", "unknown sound"),
+    ):
+        (tmp_path / ".quarterdeck.toml").write_text(bad)
+        with pytest.raises(UsageError, match=message):
+            load_settings(tmp_path)
+
+
+def test_the_inbox_is_oldest_first_and_next_waiting_cycles() -> None:
+    view = FleetView(
+        "repo",
+        (
+            row("new", since=30),
+            row("busy", Status.WORKING),
+            row("old", since=10),
+            row("mid", since=20),
+        ),
+    )
+    assert [r.name for r in view.inbox()] == ["old", "mid", "new"]
+    nxt = view.next_waiting
+    assert nxt(None).name == "old" and nxt("busy").name == "old"  # type: ignore[union-attr]
+    assert nxt("old").name == "mid" and nxt("new").name == "old"  # type: ignore[union-attr]
+    assert FleetView("repo", (row("x", Status.IDLE),)).next_waiting(None) is None
+
+
+def test_alerts_once_per_wait_and_for_a_finished_turn() -> None:
+    working = FleetView("r", (row("a", Status.WORKING), row("b", Status.STARTING)))
+    waiting = FleetView("r", (row("a", since=5), row("b", Status.IDLE)))
+    alerts = alerts_between(working, waiting)
+    assert [(a.name, a.kind) for a in alerts] == [("a", AlertKind.WAITING)]  # b only started
+    assert alerts[0].title == "a waits for you (permission)" and alerts[0].body == "Bash: npm test"
+    assert alerts_between(waiting, waiting) == []  # the same wait is not news
+    done = FleetView("r", (row("a", Status.IDLE, since=9), row("b", Status.IDLE)))
+    back = FleetView("r", (row("a", Status.WORKING, since=7), row("b", Status.IDLE)))
+    assert [(a.name, a.kind) for a in alerts_between(back, done)] == [("a", AlertKind.FINISHED)]
+    assert alerts_between(back, done, finished=False) == []
+    assert alerts_between(FleetView("r", ()), waiting)[0].kind is AlertKind.WAITING
+
+
+def test_a_wait_told_better_keeps_its_time() -> None:
+    tracker = StatusTracker()
+    hook = Reading(Status.NEEDS_INPUT, Evidence("hook", "PermissionRequest"), InputKind.PERMISSION)
+    tracked = tracker.start(hook, 10.0)
+    screen = Reading(
+        Status.NEEDS_INPUT,
+        Evidence("screen", "dialog"),
+        InputKind.PERMISSION,
+        question="Do you want to proceed?",
+        options=("Yes", "No"),
+    )
+    told = tracker.observe(tracked, screen, 10.2)
+    assert told.reading.question == "Do you want to proceed?" and told.since == 10.0
+    question = Reading(Status.NEEDS_INPUT, Evidence("screen", "q"), InputKind.QUESTION, "Which?")
+    assert tracker.observe(told, question, 11.0).since == 11.0  # another kind of wait
