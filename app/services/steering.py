@@ -69,6 +69,7 @@ class Steering:
         #: gets its next message only after a look that followed the last one.
         self._sent_at: dict[str, float] = {}
         self._auto_answered: set[tuple[str, float]] = set()
+        self._closing = threading.Event()
         self.on_change: Callable[[], None] = lambda: None
 
     # ------------------------------------------------------------ sending (any process)
@@ -110,6 +111,8 @@ class Steering:
     def pump(self, agents: Sequence[Agent]) -> None:
         """Start delivering to every agent that has a message waiting and can take it now.
         Called by the engine after each sweep; returns at once."""
+        if self._closing.is_set():
+            return
         waiting = self.fleet.store.waiting_message_agents()
         if not waiting:
             return
@@ -242,13 +245,13 @@ class Steering:
                 raise QuarterdeckError(f"{agent.name} exited while the message was being typed")
             if look.status is not Status.NEEDS_INPUT:
                 return
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or self._closing.is_set():
+                why = "Quarterdeck quit" if self._closing.is_set() else "it was not answered"
                 raise QuarterdeckError(
-                    f"{agent.name} opened a dialog as the message was typed and it was not "
-                    f"answered within {DIALOG_WAIT:.0f}s; the text is in its input line but "
-                    "Enter was not pressed: attach to finish it"
+                    f"{agent.name} opened a dialog as the message was typed and {why} before "
+                    "Enter; the text is in its input line: attach to finish it"
                 )
-            time.sleep(0.1)
+            self._closing.wait(0.1)
 
     @staticmethod
     def _taken(look: _Look, text: str, was_ready: bool, profile: AgentProfile, seen: int) -> bool:
@@ -360,6 +363,8 @@ class Steering:
             if rule is None or option is None:
                 continue
             self._auto_answered.add(key)
+            if self._closing.is_set():
+                return
             self._pool.submit(self._approve, row, option, rule.describe())
 
     def _approve(self, row: AgentRow, option: int, rule: str) -> None:
@@ -373,5 +378,6 @@ class Steering:
         self.on_change()
 
     def close(self) -> None:
-        """Stop taking work; let messages being typed finish."""
+        """Stop taking work; messages being typed finish (a wait for a dialog ends at once)."""
+        self._closing.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
