@@ -25,7 +25,7 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from app.core.agent import SpawnRequest
-from app.core.errors import QuarterdeckError, UsageError
+from app.core.errors import UsageError
 from app.core.ports import FleetPort, RemovalRisk
 from app.core.status import Status
 from app.core.views import FleetView
@@ -38,10 +38,12 @@ from app.ui.messages import (
     PaneCaptured,
     RemovalAssessed,
     SpawnFinished,
+    describe_error,
 )
 from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
 from app.ui.screens.evidence import EvidenceScreen
 from app.ui.screens.help import HelpScreen
+from app.ui.screens.inbox import InboxScreen
 from app.ui.screens.new_agent import NewAgentScreen
 from app.ui.themes import (
     DEFAULT_THEME,
@@ -52,6 +54,7 @@ from app.ui.themes import (
 )
 from app.ui.widgets.agent_table import AgentTable
 from app.ui.widgets.fleet_header import FleetHeader
+from app.ui.widgets.inbox_strip import InboxStrip
 from app.ui.widgets.pane_preview import PanePreview, pane_text
 
 log = logging.getLogger(__name__)
@@ -68,13 +71,6 @@ TICK_SECONDS = 5.0
 
 #: Actions that need a selected agent; disabled (greyed in the footer) on an empty fleet.
 _AGENT_ACTIONS = frozenset({"attach", "stop_agent", "remove_agent", "evidence"})
-
-
-def describe_error(error: BaseException) -> str:
-    """What to tell the human about a failure: our errors' messages are written for them."""
-    if isinstance(error, QuarterdeckError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
 
 
 class QuarterdeckApp(App[None]):
@@ -97,6 +93,8 @@ class QuarterdeckApp(App[None]):
     TITLE = "Quarterdeck"
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("i", "inbox", "Inbox"),
+        Binding("w", "next_waiting", "Next waiting"),
         Binding("n", "new_agent", "New"),
         Binding("x", "stop_agent", "Stop"),
         Binding("d", "remove_agent", "Remove"),
@@ -129,6 +127,7 @@ class QuarterdeckApp(App[None]):
         self.theme_names = self._install_themes(themes_dir, theme_name)
         self._select_when_shown: str | None = None
         self._pending_view: FleetView | None = None
+        self._view = FleetView(port.repo_name, ())
         self._view_timer: Timer | None = None
         self._view_shown_at = 0.0
         self._has_selection = False
@@ -138,6 +137,7 @@ class QuarterdeckApp(App[None]):
         self._body = Container(id="body", classes="-empty")
         self._table = AgentTable(id="agents")
         self._preview = PanePreview(id="preview")
+        self._strip = InboxStrip(id="inbox-strip")
 
     # -- themes -----------------------------------------------------------------------------
 
@@ -181,6 +181,7 @@ class QuarterdeckApp(App[None]):
             yield Static(EMPTY_MESSAGE, id="empty", markup=False)
             yield self._table
             yield self._preview
+        yield self._strip
         with Horizontal(id="bottom-bar"):
             yield Footer(show_command_palette=False)
             yield Static(self.sub_title, id="return-hint", markup=False)
@@ -194,6 +195,16 @@ class QuarterdeckApp(App[None]):
     def preview(self) -> PanePreview:
         """The pane preview."""
         return self._preview
+
+    @property
+    def strip(self) -> InboxStrip:
+        """The inbox strip above the footer."""
+        return self._strip
+
+    @property
+    def view(self) -> FleetView:
+        """The view shown now."""
+        return self._view
 
     @property
     def selected_name(self) -> str | None:
@@ -244,9 +255,15 @@ class QuarterdeckApp(App[None]):
             self._show_view(view)
 
     def _show_view(self, view: FleetView) -> None:
+        self._view = view
         self._header.show(view)
         empty = not view.rows
         self._body.set_class(empty, "-empty")
+        self._strip.display = not empty
+        self._strip.show(view, self.clock())
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen):
+                screen.show_view(view)
         table = self.table
         table.show_rows(view.rows, self.clock())
         if self._select_when_shown is not None and table.select_name(self._select_when_shown):
@@ -259,7 +276,9 @@ class QuarterdeckApp(App[None]):
             self.refresh_bindings()
 
     def _tick(self) -> None:
-        self.table.tick(self.clock())
+        now = self.clock()
+        self.table.tick(now)
+        self._strip.tick(now)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Agent actions are shown disabled while no agent is selected."""
@@ -357,6 +376,10 @@ class QuarterdeckApp(App[None]):
         name = self.selected_name
         if name is not None:
             self._request_attach(name)
+
+    def attach_agent(self, name: str) -> None:
+        """Show agent ``name``'s pane and select it (the inbox attaches this way)."""
+        self._request_attach(name)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="attach")
     def _request_attach(self, name: str) -> None:
@@ -476,6 +499,22 @@ class QuarterdeckApp(App[None]):
             self.post_message(OperationReported(describe_error(error), "error"))
         else:
             self.post_message(OperationReported(said))
+
+    # -- the inbox --------------------------------------------------------------------------
+
+    def action_inbox(self) -> None:
+        """Open the inbox: every waiting agent, answered in place."""
+        self.push_screen(
+            InboxScreen(self.port, self._view, clock=self.clock, attach=self.attach_agent)
+        )
+
+    def action_next_waiting(self) -> None:
+        """Select the next agent that waits on the human (the longest-waiting first)."""
+        row = self._view.next_waiting(self.selected_name)
+        if row is None:
+            self.notify("No agent waits for you", timeout=3)
+            return
+        self.table.select_name(row.name)
 
     # -- evidence ---------------------------------------------------------------------------
 

@@ -49,6 +49,8 @@ DASHBOARD_HELP: tuple[KeyHelp, ...] = (
     KeyHelp("left / right", "Scroll the table sideways"),
     KeyHelp("ctrl+pageup / ctrl+pagedown", "Scroll the table sideways by a page"),
     KeyHelp("enter", "Attach to the selected agent's pane"),
+    KeyHelp("i", "Inbox: the agents waiting on you, oldest first, answered in place"),
+    KeyHelp("w", "Select the next agent waiting on you (again: the one after)"),
     KeyHelp("n", "New agent: prompt, kind, name, base branch"),
     KeyHelp("x", "Stop the selected agent: ends its process tree (asks first)"),
     KeyHelp("d", "Remove its worktree, window and branch (asks first)"),
@@ -62,12 +64,24 @@ DASHBOARD_HELP: tuple[KeyHelp, ...] = (
     KeyHelp("q / ctrl+q", "Quit the dashboard (agents keep running)"),
 )
 
+#: Keys of the inbox (the focused item is the agent that waits longest until you move).
+INBOX_HELP: tuple[KeyHelp, ...] = (
+    KeyHelp("j / down, k / up", "Focus the next / previous waiting agent"),
+    KeyHelp("1/2/3/4/5/6/7/8/9", "Pick that option of the focused agent's dialog (verified)"),
+    KeyHelp("y / n", "Pick the dialog's yes / no option"),
+    KeyHelp("r", "Reply in words (enter sends, escape cancels)"),
+    KeyHelp("a", "Approve all waiting requests like this one (asks first)"),
+    KeyHelp("enter", "Attach to the focused agent's pane"),
+    KeyHelp("w / tab", "Jump to the next waiting agent"),
+    KeyHelp("escape / i / q", "Back to the dashboard"),
+)
+
 #: Keys inside the dialogs.
 DIALOG_HELP: tuple[KeyHelp, ...] = (
     KeyHelp("ctrl+s", "New agent: start it (or enter in the last field)"),
     KeyHelp("tab / shift+tab", "Move between fields"),
     KeyHelp("y / n", "Answer a yes/no question"),
-    KeyHelp("enter", "Press the focused button; confirm a typed agent name"),
+    KeyHelp("enter", "Press the focused button; confirm a typed name; send a reply"),
     KeyHelp("escape", "Close a dialog or this help without doing anything"),
 )
 

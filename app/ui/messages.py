@@ -7,9 +7,17 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 
 from app.core.agent import Agent
+from app.core.errors import QuarterdeckError
 from app.core.ports import RemovalRisk
 from app.core.views import FleetView
 from app.ui.screens.new_agent import NewAgentScreen
+
+
+def describe_error(error: BaseException) -> str:
+    """What to tell the human about a failure: our errors' messages are written for them."""
+    if isinstance(error, QuarterdeckError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
 
 
 class FleetChanged(Message):

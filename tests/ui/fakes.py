@@ -18,7 +18,7 @@ from app.core.alerts import Alert
 from app.core.errors import AgentNotFoundError, QuarterdeckError
 from app.core.messages import Message, MessageMode, MessageState
 from app.core.ports import RemovalRisk
-from app.core.status import Status
+from app.core.status import InputKind, Status
 from app.core.views import AgentRow, FleetView
 
 #: The constant "now" of deterministic tests.
@@ -47,8 +47,14 @@ def make_row(
     question: str = "",
     options: tuple[str, ...] = (),
     label: str | None = None,
+    input_kind: InputKind | None = None,
+    context: tuple[str, ...] = (),
+    detail: str = "",
+    message: str = "",
 ) -> AgentRow:
     """A view row with sensible defaults; ``age`` is seconds in its status before `NOW`."""
+    if label is None and input_kind is not None:
+        label = f"{status.value}:{input_kind.value}"
     return AgentRow(
         name=name,
         kind=kind,
@@ -63,6 +69,10 @@ def make_row(
         evidence=evidence,
         question=question,
         options=options,
+        input_kind=input_kind,
+        context=context,
+        detail=detail,
+        message=message,
     )
 
 
@@ -195,7 +205,7 @@ class FakePort:
     sent: list[tuple[tuple[str, ...], str, MessageMode]] = field(default_factory=list)
     interrupted: list[str] = field(default_factory=list)
     replied: list[tuple[str, str]] = field(default_factory=list)
-    #: Raised by `send`, `answer` and `reply` when set (the next call only).
+    #: Raised by `send`, `answer`, `reply` and `interrupt` when set (the next call only).
     steer_error: QuarterdeckError | None = None
     #: What `evidence` returns: (time, status, evidence), oldest first.
     trail: list[tuple[float, str, str]] = field(default_factory=list)
@@ -250,6 +260,7 @@ class FakePort:
         ]
 
     def interrupt(self, name: str) -> None:
+        self._steer_error()
         self.interrupted.append(name)
 
     def reply(self, name: str, text: str) -> str:
@@ -326,3 +337,49 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.01)
+
+
+def waiting_rows() -> list[AgentRow]:
+    """Three agents waiting on the human (a permission with a hook's detail, a question, a
+    permission with no "no" option), the longest-waiting last in creation order, and two busy."""
+    return [
+        make_row("build-fix", Status.WORKING, age=12, summary="Running make"),
+        make_row(
+            "api-auth",
+            Status.NEEDS_INPUT,
+            kind="claude",
+            age=40,
+            input_kind=InputKind.PERMISSION,
+            question="Do you want to proceed?",
+            options=("Yes", "Yes, and don't ask again for npm test commands", "No"),
+            context=(
+                "I'll run the test suite to check the token refresh.",
+                "",
+                "● Bash(npm test -- auth)",
+                "  Run the auth tests",
+            ),
+            detail="Bash: npm test -- auth",
+        ),
+        make_row(
+            "docs-site",
+            Status.NEEDS_INPUT,
+            kind="codex",
+            age=150,
+            input_kind=InputKind.QUESTION,
+            question="Which locale should be the default?",
+            options=("English", "German", "Type something else"),
+            context=("The site has pages in two languages.",),
+        ),
+        make_row(
+            "web-ui",
+            Status.NEEDS_INPUT,
+            kind="claude",
+            age=20,
+            input_kind=InputKind.PERMISSION,
+            question="Do you want to proceed?",
+            options=("Yes", "Yes, allow all edits this session"),
+            context=("● Bash(npm test -- ui)",),
+            detail="Bash: npm test -- ui",
+        ),
+        make_row("lint-sweep", Status.IDLE, age=300, summary="Done: 14 files fixed"),
+    ]

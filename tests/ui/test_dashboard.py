@@ -18,6 +18,7 @@ from app.ui.app import EMPTY_MESSAGE, QuarterdeckApp
 from app.ui.keys import tmux_key_display
 from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
 from app.ui.screens.help import HelpScreen
+from app.ui.screens.inbox import InboxScreen, ReplyScreen
 from app.ui.screens.new_agent import NewAgentScreen
 from app.ui.widgets.agent_table import MARK_GLYPH, AgentTable
 from app.ui.widgets.pane_preview import PanePreview
@@ -631,18 +632,26 @@ async def test_help_lists_every_key() -> None:
         screen = app.screen
         assert isinstance(screen, HelpScreen)
         tokens = _help_tokens(screen)
+        dialogs = (
+            NewAgentScreen,
+            ConfirmScreen,
+            RemoveRiskyScreen,
+            HelpScreen,
+            InboxScreen,
+            ReplyScreen,
+        )
         dialog_bindings: list[Binding] = [
-            b
-            for cls in (NewAgentScreen, ConfirmScreen, RemoveRiskyScreen, HelpScreen)
-            for b in cls.BINDINGS
-            if isinstance(b, Binding)
+            b for cls in dialogs for b in cls.BINDINGS if isinstance(b, Binding)
         ]
         missing = [
-            b.key
+            key
             for b in dashboard_bindings + dialog_bindings
-            if not ({b.key, b.key_display or b.key} & tokens)
+            for key in b.key.split(",")
+            if not ({key, b.key_display or key} & tokens)
         ]
         assert missing == []
+        for key in ("i", "w", "r", "a"):
+            assert key in tokens
         assert "Ctrl-q" in tokens
         text = screen.text
         for command in ("new", "ls", "attach", "stop", "rm", "demo", "dashboard"):

@@ -19,8 +19,9 @@ from app.core.views import AgentRow
 from app.ui.app import QuarterdeckApp
 from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
 from app.ui.screens.help import HelpScreen
+from app.ui.screens.inbox import InboxScreen
 from app.ui.screens.new_agent import NewAgentScreen
-from tests.ui.fakes import NOW, FakePort, make_row, twelve_rows, wait_until
+from tests.ui.fakes import NOW, FakePort, make_row, twelve_rows, wait_until, waiting_rows
 
 SIZE = (140, 36)
 
@@ -173,4 +174,31 @@ def test_remove_risky_dialog(snap_compare: SnapCompare) -> None:
         dashboard(twelve_rows(), risks={"fix-login-bug": risk}),
         terminal_size=SIZE,
         run_before=press_then_settle("d", screen=RemoveRiskyScreen),
+    )
+
+
+def test_inbox_screen(snap_compare: SnapCompare) -> None:
+    """i: three waiting agents, longest-waiting first and focused; context, detail, options."""
+    assert snap_compare(
+        dashboard(waiting_rows()),
+        terminal_size=SIZE,
+        run_before=press_then_settle("i", screen=InboxScreen),
+    )
+
+
+def test_inbox_screen_second_focused(snap_compare: SnapCompare) -> None:
+    """j moves the focus to the second waiting agent."""
+    assert snap_compare(
+        dashboard(waiting_rows()),
+        terminal_size=SIZE,
+        run_before=press_then_settle("i", "j", screen=InboxScreen),
+    )
+
+
+def test_inbox_empty(snap_compare: SnapCompare) -> None:
+    """Nobody waits: the inbox says so and how to get back."""
+    assert snap_compare(
+        dashboard(twelve_rows()[:1]),
+        terminal_size=SIZE,
+        run_before=press_then_settle("i", screen=InboxScreen),
     )

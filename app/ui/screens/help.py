@@ -11,7 +11,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from app.ui.keys import CLI_HELP, DASHBOARD_HELP, DIALOG_HELP, KeyHelp
+from app.ui.keys import CLI_HELP, DASHBOARD_HELP, DIALOG_HELP, INBOX_HELP, KeyHelp
 
 HOSTED_NOTE = (
     "The dashboard lives in window 0 of the fleet's tmux session: agents keep running when you "
@@ -23,6 +23,7 @@ def help_sections(return_key: str) -> list[tuple[str, tuple[KeyHelp, ...]]]:
     """The help's sections, for a fleet whose return key is shown as ``return_key``."""
     return [
         ("Dashboard", DASHBOARD_HELP),
+        ("Inbox (i)", INBOX_HELP),
         ("Attached to an agent", (KeyHelp(return_key, "Return here from an agent's pane"),)),
         ("Dialogs", DIALOG_HELP),
         ("Command line", CLI_HELP),
