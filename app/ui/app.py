@@ -20,23 +20,28 @@ from textual import on, work
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
+from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from app.core.agent import SpawnRequest
+from app.core.alerts import Alert, AlertKind
 from app.core.errors import UsageError
+from app.core.messages import MessageMode
 from app.core.ports import FleetPort, RemovalRisk
 from app.core.status import Status
 from app.core.views import FleetView
 from app.ui.keys import tmux_key_display
 from app.ui.messages import (
+    AlertRaised,
     AttachReady,
     EvidenceLoaded,
     FleetChanged,
     OperationReported,
     PaneCaptured,
     RemovalAssessed,
+    SendFinished,
     SpawnFinished,
     describe_error,
 )
@@ -44,6 +49,7 @@ from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
 from app.ui.screens.evidence import EvidenceScreen
 from app.ui.screens.help import HelpScreen
 from app.ui.screens.inbox import InboxScreen
+from app.ui.screens.message import MessageScreen
 from app.ui.screens.new_agent import NewAgentScreen
 from app.ui.themes import (
     DEFAULT_THEME,
@@ -70,7 +76,25 @@ VIEW_INTERVAL = 0.2
 TICK_SECONDS = 5.0
 
 #: Actions that need a selected agent; disabled (greyed in the footer) on an empty fleet.
-_AGENT_ACTIONS = frozenset({"attach", "stop_agent", "remove_agent", "evidence"})
+_AGENT_ACTIONS = frozenset(
+    {
+        "attach",
+        "stop_agent",
+        "remove_agent",
+        "evidence",
+        "toggle_mark",
+        "message",
+        "broadcast",
+        "correct",
+        "interrupt",
+    }
+)
+
+#: Alerts arriving this close together (seconds) are announced together, with one bell.
+ALERT_BATCH_SECONDS = 0.25
+
+#: Statuses of agents that can no longer take a message.
+_ENDED = (Status.EXITED, Status.FAILED)
 
 
 class QuarterdeckApp(App[None]):
@@ -95,10 +119,17 @@ class QuarterdeckApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("i", "inbox", "Inbox"),
         Binding("w", "next_waiting", "Next waiting"),
+        Binding("m", "message", "Message"),
         Binding("n", "new_agent", "New"),
         Binding("x", "stop_agent", "Stop"),
         Binding("d", "remove_agent", "Remove"),
         Binding("e", "evidence", "Why?"),
+        Binding("space", "toggle_mark", "Mark", show=False),
+        Binding("escape", "clear_marks", "Clear marks", show=False),
+        Binding("M", "broadcast", "Message all", show=False),
+        Binding("shift+m", "broadcast", "Message all", show=False),
+        Binding("c", "correct", "Correct", show=False),
+        Binding("exclamation_mark", "interrupt", "Interrupt", show=False, key_display="!"),
         *[Binding(str(n), f"answer({n})", f"Answer {n}", show=False) for n in range(1, 10)],
         Binding("t", "cycle_theme", "Theme"),
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -128,6 +159,8 @@ class QuarterdeckApp(App[None]):
         self._select_when_shown: str | None = None
         self._pending_view: FleetView | None = None
         self._view = FleetView(port.repo_name, ())
+        self._alerts: list[Alert] = []
+        self._alert_timer: Timer | None = None
         self._view_timer: Timer | None = None
         self._view_shown_at = 0.0
         self._has_selection = False
@@ -217,6 +250,7 @@ class QuarterdeckApp(App[None]):
             self.notify(self._theme_warning, severity="warning")
         self._fit_layout(self.size.width)
         self.port.subscribe(self._port_changed)
+        self.port.subscribe_alerts(self._port_alerted)
         self._show_view(self.port.view())
         self.set_interval(self.tick_interval, self._tick)
         self.set_interval(self.preview_interval, self._poll_preview)
@@ -515,6 +549,143 @@ class QuarterdeckApp(App[None]):
             self.notify("No agent waits for you", timeout=3)
             return
         self.table.select_name(row.name)
+
+    # -- marks, messages, interrupts --------------------------------------------------------
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the selected agent and move down one row."""
+        name = self.selected_name
+        if name is not None:
+            self.table.toggle_mark(name)
+            self.table.action_cursor_down()
+
+    def action_clear_marks(self) -> None:
+        """Unmark every agent."""
+        self.table.clear_marks()
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The agents a message or an interrupt is for: the marked ones, else the selected one."""
+        marked = self.table.marked_names
+        if marked:
+            return marked
+        name = self.selected_name
+        return (name,) if name is not None else ()
+
+    def action_message(self) -> None:
+        """Write a message to the marked agents (or the selected one)."""
+        if self.targets:
+            self.push_screen(MessageScreen(self.targets))
+
+    def action_correct(self) -> None:
+        """Interrupt the marked agents (or the selected one), then send them a message."""
+        if self.targets:
+            self.push_screen(MessageScreen(self.targets, MessageMode.INTERRUPT))
+
+    def action_broadcast(self) -> None:
+        """Write a message to every agent that has not ended."""
+        names = tuple(r.name for r in self._view.rows if r.status not in _ENDED)
+        if not names:
+            self.notify("No live agent to message", severity="warning", timeout=3)
+            return
+        self.push_screen(MessageScreen(names, broadcast=True))
+
+    def on_message_screen_submitted(self, message: MessageScreen.Submitted) -> None:
+        """Send what the message screen asks for."""
+        self._send(message.form, message.names, message.text, message.mode)
+
+    @work(thread=True, exit_on_error=False, group="send")
+    def _send(
+        self, form: MessageScreen, names: tuple[str, ...], text: str, mode: MessageMode
+    ) -> None:
+        try:
+            sent = self.port.send(names, text, mode)
+        except Exception as error:
+            self.post_message(SendFinished(form, [], describe_error(error)))
+        else:
+            self.post_message(SendFinished(form, sent))
+
+    def on_send_finished(self, message: SendFinished) -> None:
+        """Close the form and say the message is on its way, or show why it is not."""
+        form = message.form
+        form_open = form in self.screen_stack
+        if message.error:
+            if form_open:
+                form.show_error(message.error)
+            else:
+                self.notify(message.error, title="Message not sent", severity="error")
+            return
+        if form_open:
+            form.dismiss(None)
+        n = len(message.messages)
+        agents = f"{n} agent{'s' if n != 1 else ''}" if n != 1 else message.messages[0].agent_name
+        if form.mode is MessageMode.INTERRUPT:
+            self.notify(f"Interrupting {agents}; the message follows")
+        else:
+            self.notify(f"Message queued for {agents}")
+
+    def action_interrupt(self) -> None:
+        """Interrupt the marked agents (or the selected one) now; asks first when several."""
+        names = self.targets
+        if len(names) > 1:
+            listed = ", ".join(names)
+            self.push_screen(
+                ConfirmScreen(
+                    f"Interrupt {len(names)} agents now?\n\n{listed}", yes_label="Interrupt"
+                ),
+                partial(self._interrupt_answered, names),
+            )
+        elif names:
+            self._interrupt(names)
+
+    def _interrupt_answered(self, names: tuple[str, ...], yes: bool | None) -> None:
+        if yes:
+            self._interrupt(names)
+
+    @work(thread=True, exit_on_error=False, group="fleet")
+    def _interrupt(self, names: tuple[str, ...]) -> None:
+        done = []
+        for name in names:
+            try:
+                self.port.interrupt(name)
+            except Exception as error:
+                self.post_message(OperationReported(f"{name}: {describe_error(error)}", "error"))
+            else:
+                done.append(name)
+        if done:
+            self.post_message(OperationReported(f"Interrupted {', '.join(done)}"))
+
+    # -- alerts -----------------------------------------------------------------------------
+
+    def _port_alerted(self, alert: Alert) -> None:
+        """The port's alert callback; runs on any thread, so it only posts a message."""
+        self.post_message(AlertRaised(alert))
+
+    def on_alert_raised(self, message: AlertRaised) -> None:
+        """Collect alerts for a moment: one sweep often finds several agents waiting."""
+        self._alerts.append(message.alert)
+        if self._alert_timer is None:
+            self._alert_timer = self.set_timer(ALERT_BATCH_SECONDS, self._announce_alerts)
+
+    def _announce_alerts(self) -> None:
+        """Ring the bell once and say who waits (a warning) and who finished."""
+        self._alert_timer = None
+        alerts, self._alerts = self._alerts, []
+        if not alerts:
+            return
+        self.bell()
+        batches: tuple[tuple[AlertKind, SeverityLevel, str], ...] = (
+            (AlertKind.WAITING, "warning", "{n} agents wait for you"),
+            (AlertKind.FINISHED, "information", "{n} agents finished"),
+        )
+        for kind, severity, several in batches:
+            these = [a for a in alerts if a.kind is kind]
+            if len(these) == 1:
+                [alert] = these
+                self.notify(alert.body or alert.title, title=alert.title, severity=severity)
+            elif these:
+                names = ", ".join(dict.fromkeys(a.name for a in these))
+                self.notify(names, title=several.format(n=len(these)), severity=severity)
 
     # -- evidence ---------------------------------------------------------------------------
 

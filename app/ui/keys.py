@@ -51,6 +51,12 @@ DASHBOARD_HELP: tuple[KeyHelp, ...] = (
     KeyHelp("enter", "Attach to the selected agent's pane"),
     KeyHelp("i", "Inbox: the agents waiting on you, oldest first, answered in place"),
     KeyHelp("w", "Select the next agent waiting on you (again: the one after)"),
+    KeyHelp("space", "Mark / unmark the selected agent and move down"),
+    KeyHelp("escape", "Clear the marks"),
+    KeyHelp("m", "Message the marked agents (or the selected one)"),
+    KeyHelp("M / shift+m", "Message every live agent (broadcast)"),
+    KeyHelp("c", "Correct: interrupt the marked/selected agents, then message them"),
+    KeyHelp("!", "Interrupt the marked/selected agents now (asks first if several)"),
     KeyHelp("n", "New agent: prompt, kind, name, base branch"),
     KeyHelp("x", "Stop the selected agent: ends its process tree (asks first)"),
     KeyHelp("d", "Remove its worktree, window and branch (asks first)"),
@@ -78,10 +84,12 @@ INBOX_HELP: tuple[KeyHelp, ...] = (
 
 #: Keys inside the dialogs.
 DIALOG_HELP: tuple[KeyHelp, ...] = (
-    KeyHelp("ctrl+s", "New agent: start it (or enter in the last field)"),
+    KeyHelp("ctrl+s", "New agent: start it (or enter in the last field); message: send it"),
     KeyHelp("tab / shift+tab", "Move between fields"),
     KeyHelp("y / n", "Answer a yes/no question"),
-    KeyHelp("enter", "Press the focused button; confirm a typed name; send a reply"),
+    KeyHelp(
+        "enter", "Press the focused button; confirm a typed name; send a reply (message: new line)"
+    ),
     KeyHelp("escape", "Close a dialog or this help without doing anything"),
 )
 

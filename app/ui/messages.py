@@ -7,9 +7,12 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 
 from app.core.agent import Agent
+from app.core.alerts import Alert
 from app.core.errors import QuarterdeckError
+from app.core.messages import Message as AgentMessage
 from app.core.ports import RemovalRisk
 from app.core.views import FleetView
+from app.ui.screens.message import MessageScreen
 from app.ui.screens.new_agent import NewAgentScreen
 
 
@@ -91,3 +94,21 @@ class OperationReported(Message):
         super().__init__()
         self.text = text
         self.severity = severity
+
+
+class SendFinished(Message):
+    """A send from the message screen finished: ``messages`` queued, or ``error`` to show."""
+
+    def __init__(self, form: MessageScreen, messages: list[AgentMessage], error: str = "") -> None:
+        super().__init__()
+        self.form = form
+        self.messages = messages
+        self.error = error
+
+
+class AlertRaised(Message):
+    """The fleet announced something the human should hear of (the bell)."""
+
+    def __init__(self, alert: Alert) -> None:
+        super().__init__()
+        self.alert = alert

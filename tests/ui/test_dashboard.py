@@ -19,6 +19,7 @@ from app.ui.keys import tmux_key_display
 from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
 from app.ui.screens.help import HelpScreen
 from app.ui.screens.inbox import InboxScreen, ReplyScreen
+from app.ui.screens.message import MessageScreen
 from app.ui.screens.new_agent import NewAgentScreen
 from app.ui.widgets.agent_table import MARK_GLYPH, AgentTable
 from app.ui.widgets.pane_preview import PanePreview
@@ -639,6 +640,7 @@ async def test_help_lists_every_key() -> None:
             HelpScreen,
             InboxScreen,
             ReplyScreen,
+            MessageScreen,
         )
         dialog_bindings: list[Binding] = [
             b for cls in dialogs for b in cls.BINDINGS if isinstance(b, Binding)
@@ -650,7 +652,7 @@ async def test_help_lists_every_key() -> None:
             if not ({key, b.key_display or key} & tokens)
         ]
         assert missing == []
-        for key in ("i", "w", "r", "a"):
+        for key in ("i", "w", "space", "m", "M", "shift+m", "c", "!", "escape", "r", "a"):
             assert key in tokens
         assert "Ctrl-q" in tokens
         text = screen.text

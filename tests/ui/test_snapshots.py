@@ -20,6 +20,7 @@ from app.ui.app import QuarterdeckApp
 from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
 from app.ui.screens.help import HelpScreen
 from app.ui.screens.inbox import InboxScreen
+from app.ui.screens.message import MessageScreen
 from app.ui.screens.new_agent import NewAgentScreen
 from tests.ui.fakes import NOW, FakePort, make_row, twelve_rows, wait_until, waiting_rows
 
@@ -201,4 +202,30 @@ def test_inbox_empty(snap_compare: SnapCompare) -> None:
         dashboard(twelve_rows()[:1]),
         terminal_size=SIZE,
         run_before=press_then_settle("i", screen=InboxScreen),
+    )
+
+
+def test_message_screen(snap_compare: SnapCompare) -> None:
+    """Two marked agents, m, a two-line message typed; queued by default."""
+    assert snap_compare(
+        dashboard(waiting_rows()),
+        terminal_size=SIZE,
+        run_before=press_then_settle(
+            "space",
+            "space",
+            "m",
+            *"use the new token API",
+            "enter",
+            *"and add a test",
+            screen=MessageScreen,
+        ),
+    )
+
+
+def test_correct_screen(snap_compare: SnapCompare) -> None:
+    """c: the message screen set to interrupt first."""
+    assert snap_compare(
+        dashboard(twelve_rows()),
+        terminal_size=SIZE,
+        run_before=press_then_settle("c", *"stop: wrong file", screen=MessageScreen),
     )

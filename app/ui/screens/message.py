@@ -1,0 +1,167 @@
+"""The message screen: words for one agent or many, queued behind their current step or sent
+after interrupting them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, RadioButton, RadioSet, Static, TextArea
+
+from app.core.messages import MessageMode
+
+#: What each mode means, in the words the screen offers them.
+MODE_LABELS: dict[MessageMode, str] = {
+    MessageMode.QUEUE: "Queue — the agent takes it after its current step",
+    MessageMode.INTERRUPT: "Interrupt and send — stop it first",
+}
+
+#: The recipients line names at most this many agents, then says how many more.
+MAX_NAMED = 6
+
+
+def recipients_line(names: Sequence[str], *, broadcast: bool = False) -> str:
+    """``To: api-auth, docs-site (2 agents)``; a broadcast says it goes to every live agent."""
+    count = f"{len(names)} agent{'s' if len(names) != 1 else ''}"
+    listed = ", ".join(names[:MAX_NAMED])
+    if len(names) > MAX_NAMED:
+        listed += f" and {len(names) - MAX_NAMED} more"
+    if broadcast:
+        return f"To: every live agent ({count}): {listed}"
+    return f"To: {listed} ({count})"
+
+
+class MessageScreen(ModalScreen[None]):
+    """The form. It sends nothing itself: it posts `Submitted`; the app sends in a worker and
+    then either dismisses the form or calls `show_error`, which keeps the text."""
+
+    CSS_PATH = "message.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Not a priority binding: it must wait behind the keys typed before it, which the
+        # text area has not handled yet.
+        Binding("ctrl+s", "send", "Send"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    AUTO_FOCUS = "#text"
+
+    class Submitted(Message):
+        """The human asked to send ``text`` to ``names`` in ``mode``."""
+
+        def __init__(
+            self, form: MessageScreen, names: tuple[str, ...], text: str, mode: MessageMode
+        ) -> None:
+            super().__init__()
+            self.form = form
+            self.names = names
+            self.text = text
+            self.mode = mode
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        mode: MessageMode = MessageMode.QUEUE,
+        *,
+        broadcast: bool = False,
+    ) -> None:
+        super().__init__()
+        self.names = tuple(names)
+        self.initial_mode = mode
+        self.broadcast = broadcast
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        """Recipients, the text, the mode, an error line and the buttons."""
+        with Vertical(id="form"):
+            yield Static(
+                recipients_line(self.names, broadcast=self.broadcast),
+                id="recipients",
+                markup=False,
+            )
+            yield TextArea(id="text", soft_wrap=True, show_line_numbers=False)
+            with RadioSet(id="mode"):
+                for mode, label in MODE_LABELS.items():
+                    yield RadioButton(label, value=mode is self.initial_mode, id=mode.value)
+            yield Static("", id="error", markup=False)
+            with Horizontal(id="buttons"):
+                yield Static("ctrl+s sends · enter is a new line · esc cancels", id="hint")
+                yield Button("Send", id="send", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        """Title the form after what it will do."""
+        if self.initial_mode is MessageMode.INTERRUPT:
+            title = "Correct: interrupt, then send"
+        elif self.broadcast:
+            title = "Message every live agent"
+        else:
+            title = "Message"
+        self.query_one("#form").border_title = title
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed before the text area got focus (a fast typist right after `m`) go to it
+        instead of being lost."""
+        area = self.query_one("#text", TextArea)
+        if self.focused in (None, area) and event.is_printable and event.character:
+            area.focus()
+            area.insert(event.character)
+            event.stop()
+
+    @property
+    def text(self) -> str:
+        """The message as typed (surrounding blank space dropped)."""
+        return self.query_one("#text", TextArea).text.strip()
+
+    @property
+    def mode(self) -> MessageMode:
+        """The mode chosen."""
+        pressed = self.query_one("#mode", RadioSet).pressed_button
+        if pressed is not None and pressed.id == MessageMode.INTERRUPT.value:
+            return MessageMode.INTERRUPT
+        return MessageMode.QUEUE
+
+    def action_send(self) -> None:
+        """Ask the app to send the message (once; the form waits for the answer)."""
+        if self.busy:
+            return
+        text = self.text
+        if not text:
+            self.show_error("The message is empty: write something first (esc cancels)")
+            self.query_one("#text", TextArea).focus()
+            return
+        self.set_busy(True)
+        self.query_one("#error", Static).display = False
+        self.post_message(self.Submitted(self, self.names, text, self.mode))
+
+    def action_cancel(self) -> None:
+        """Close the form without sending anything."""
+        self.dismiss(None)
+
+    def set_busy(self, busy: bool) -> None:
+        """While the app sends, the Send button is disabled."""
+        self.busy = busy
+        button = self.query_one("#send", Button)
+        button.disabled = busy
+        button.label = "Sending…" if busy else "Send"
+
+    def show_error(self, message: str) -> None:
+        """Say why the message was not sent; the text stays as typed."""
+        self.set_busy(False)
+        error = self.query_one("#error", Static)
+        error.update(message)
+        error.display = True
+
+    @on(Button.Pressed, "#send")
+    def _send_pressed(self) -> None:
+        self.action_send()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
