@@ -48,6 +48,11 @@ class Agent:
     summary: str = ""
     lines_added: int = 0
     lines_removed: int = 0
+    files_changed: int = 0
+    #: The latest check: ``passed 12s``, ``failed 3s``, ``running``, ``cancelled`` ('' = none).
+    check: str = ""
+    #: Other agents whose changes touch the same files.
+    overlap: tuple[str, ...] = field(default_factory=tuple)
     stopped: bool = False
 
 

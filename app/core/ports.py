@@ -9,6 +9,7 @@ from typing import Protocol
 from app.core.agent import Agent, SpawnRequest
 from app.core.alerts import Alert
 from app.core.messages import Message, MessageMode
+from app.core.review import AgentDiff, CheckResult, Comment, MergeOutcome, MergeStrategy
 from app.core.views import FleetView
 
 
@@ -99,6 +100,45 @@ class FleetPort(Protocol):
     def reply(self, name: str, text: str) -> str:
         """Answer the agent's dialog in words: its "type your own answer" option if it has one,
         then the text and Enter; verified (blocking)."""
+        ...
+
+    def diff(self, name: str) -> AgentDiff:
+        """What the agent changed against its base: committed, uncommitted and untracked
+        files with their hunks (binary and very large files summarised). Blocking; cheap when
+        nothing changed since the last call (no git write, ever)."""
+        ...
+
+    def comment(self, name: str, comment: Comment) -> Message:
+        """Send a review remark on a hunk or line to the agent as a message (queued)."""
+        ...
+
+    def run_check(self, name: str) -> None:
+        """Start the repository's (or the agent's) check command in the agent's worktree, in
+        the background; its result shows on the row and in `check`."""
+        ...
+
+    def cancel_check(self, name: str) -> None:
+        """Stop the agent's running check (its whole process tree)."""
+        ...
+
+    def check(self, name: str) -> CheckResult | None:
+        """The agent's latest check: running or done, with its output's tail."""
+        ...
+
+    def merge(self, name: str, strategy: MergeStrategy | None, *, force: bool) -> MergeOutcome:
+        """Land the agent's branch in its base (default strategy from the settings) without
+        touching the user's working tree or index. Refused when the latest check failed or is
+        missing for the current commit, unless ``force``. A conflict changes nothing and
+        returns the conflicting files (blocking)."""
+        ...
+
+    def send_conflict(self, name: str) -> Message:
+        """Send the agent the last merge conflict (files and a summary) to resolve."""
+        ...
+
+    def push_branch(self, name: str) -> str:
+        """Push the agent's branch to the remote and open a pull request with `gh` when it is
+        installed and logged in; otherwise say which command to run (blocking)."""
         ...
 
     def evidence(self, name: str) -> list[tuple[float, str, str]]:

@@ -33,6 +33,11 @@ class AgentRow:
     detail: str = ""
     #: The latest message to the agent, where it is (``✉ message queued``), if any.
     message: str = ""
+    files: int = 0
+    #: The latest check (``passed 12s``, ``failed 3s``, ``running``), empty if none.
+    check: str = ""
+    #: Other agents whose changes touch the same files.
+    overlap: tuple[str, ...] = ()
 
     @classmethod
     def from_agent(cls, agent: Agent, message: Message | None = None) -> AgentRow:
@@ -68,6 +73,9 @@ class AgentRow:
             context=agent.context,
             detail=agent.detail,
             message=message.describe() if message is not None else "",
+            files=agent.files_changed,
+            check=agent.check,
+            overlap=agent.overlap,
         )
 
 

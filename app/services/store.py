@@ -73,6 +73,7 @@ def _encode(agent: Agent) -> str:
     data = asdict(agent)
     data["options"] = list(agent.options)
     data["context"] = list(agent.context)
+    data["overlap"] = list(agent.overlap)
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -84,6 +85,7 @@ def _decode(text: str) -> Agent:
     data["input_kind"] = InputKind(kind) if kind else None
     data["options"] = tuple(data.get("options", ()))
     data["context"] = tuple(data.get("context", ()))
+    data["overlap"] = tuple(data.get("overlap", ()))
     return Agent(**data)
 
 

@@ -18,6 +18,7 @@ from app.core.alerts import Alert
 from app.core.errors import AgentNotFoundError, QuarterdeckError
 from app.core.messages import Message, MessageMode, MessageState
 from app.core.ports import RemovalRisk
+from app.core.review import AgentDiff, CheckResult, Comment, MergeOutcome, MergeStrategy
 from app.core.status import InputKind, Status
 from app.core.views import AgentRow, FleetView
 
@@ -205,6 +206,16 @@ class FakePort:
     sent: list[tuple[tuple[str, ...], str, MessageMode]] = field(default_factory=list)
     interrupted: list[str] = field(default_factory=list)
     replied: list[tuple[str, str]] = field(default_factory=list)
+    #: What `diff`, `check` and `merge` return, per agent.
+    diffs: dict[str, AgentDiff] = field(default_factory=dict)
+    check_results: dict[str, CheckResult] = field(default_factory=dict)
+    merge_outcomes: dict[str, MergeOutcome] = field(default_factory=dict)
+    comments: list[tuple[str, Comment]] = field(default_factory=list)
+    checks_run: list[str] = field(default_factory=list)
+    checks_cancelled: list[str] = field(default_factory=list)
+    merged: list[tuple[str, MergeStrategy | None, bool]] = field(default_factory=list)
+    conflicts_sent: list[str] = field(default_factory=list)
+    pushed: list[str] = field(default_factory=list)
     #: Raised by `send`, `answer`, `reply` and `interrupt` when set (the next call only).
     steer_error: QuarterdeckError | None = None
     #: What `evidence` returns: (time, status, evidence), oldest first.
@@ -320,6 +331,52 @@ class FakePort:
     @property
     def return_key(self) -> str:
         return self.key
+
+    # -- review ------------------------------------------------------------------------------
+
+    def diff(self, name: str) -> AgentDiff:
+        self._row(name)
+        return self.diffs.get(name, AgentDiff(base_commit="0" * 40))
+
+    def comment(self, name: str, comment: Comment) -> Message:
+        self._steer_error()
+        self.comments.append((name, comment))
+        return Message(
+            1,
+            f"id-{name}",
+            name,
+            comment.message(),
+            MessageMode.QUEUE,
+            MessageState.PENDING,
+            NOW,
+            NOW,
+        )
+
+    def run_check(self, name: str) -> None:
+        self.checks_run.append(name)
+
+    def cancel_check(self, name: str) -> None:
+        self.checks_cancelled.append(name)
+
+    def check(self, name: str) -> CheckResult | None:
+        return self.check_results.get(name)
+
+    def merge(self, name: str, strategy: MergeStrategy | None, *, force: bool) -> MergeOutcome:
+        self._steer_error()
+        self.merged.append((name, strategy, force))
+        outcome = self.merge_outcomes.get(name)
+        return outcome or MergeOutcome(strategy or MergeStrategy.MERGE, "main", True, "f" * 40)
+
+    def send_conflict(self, name: str) -> Message:
+        self.conflicts_sent.append(name)
+        return Message(
+            1, f"id-{name}", name, "conflict", MessageMode.QUEUE, MessageState.PENDING, NOW, NOW
+        )
+
+    def push_branch(self, name: str) -> str:
+        self._steer_error()
+        self.pushed.append(name)
+        return f"pushed qd/{name}"
 
     def _row(self, name: str) -> AgentRow:
         for row in self.rows:
