@@ -178,11 +178,13 @@ class TmuxServer:
         return True
 
     def _configure(self, session: str, return_key: str, next_key: str) -> None:
+        keys = f"{return_key}: dashboard" + (f" · {next_key}: next waiting" if next_key else "")
+        status_right = f"#{{@qd_summary}} │ {keys} "
         # Global options are fine: this server is Quarterdeck's alone.
         for args in (
             ("set", "-g", "history-limit", "10000"),
-            ("set", "-g", "status-right", "#{@qd_summary} │ " + return_key + ": dashboard "),
-            ("set", "-g", "status-right-length", "90"),
+            ("set", "-g", "status-right", status_right),
+            ("set", "-g", "status-right-length", "110"),
             ("set", "-g", "status-left", " qd:#{@qd_repo} "),
             ("set", "-g", "status-left-length", "30"),
             ("setw", "-g", "window-status-format", " #I #{?@qd_glyph,#{@qd_glyph} ,}#W "),
