@@ -101,6 +101,9 @@ CLI_HELP: tuple[KeyHelp, ...] = (
     KeyHelp("quarterdeck attach NAME", "Attach to an agent's pane"),
     KeyHelp("quarterdeck stop NAME", "Stop an agent"),
     KeyHelp("quarterdeck rm NAME", "Remove an agent (keeps an archive ref of its branch)"),
+    KeyHelp("quarterdeck send NAME TEXT", "Message agents (a,b or all; --interrupt; - = stdin)"),
+    KeyHelp("quarterdeck answer NAME OPTION", "Answer a dialog: number, y, n, label, or --text"),
+    KeyHelp("quarterdeck wait NAME --until S", "Wait for idle, needs_input or exited (exit code)"),
     KeyHelp("quarterdeck demo", "A live fleet of demo agents, offline"),
     KeyHelp("quarterdeck dashboard", "This dashboard, in the current terminal"),
 )
