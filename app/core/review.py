@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from app.core.views import format_duration
+
 #: A file with more changed lines than this is summarised, not rendered line by line.
 MAX_RENDERED_LINES = 5000
 #: Bytes of a file's diff kept for rendering (the rest is summarised).
@@ -78,6 +80,8 @@ class AgentDiff:
     base_commit: str
     files: tuple[FileDiff, ...] = ()
     commits: int = 0
+    #: The commit checked out in the agent's worktree when the diff was taken ('' = unknown).
+    head: str = ""
 
     @property
     def added(self) -> int:
@@ -117,6 +121,49 @@ class CheckResult:
     tail: str = ""
     #: The commit the check ran on (uncommitted changes count as part of what was checked).
     commit: str = ""
+    #: The worktree had uncommitted or untracked changes when the check started: it checked
+    #: more than `commit`.
+    dirty: bool = False
+
+    @property
+    def final(self) -> bool:
+        """The check has ended (passed, failed or cancelled)."""
+        return self.state is not CheckState.RUNNING
+
+    @property
+    def ran_on(self) -> str:
+        """The commit it ran on, short, marked when the worktree was dirty: ``1a2b3c4+dirty``."""
+        return self.commit[:7] + ("+dirty" if self.dirty else "")
+
+    @property
+    def label(self) -> str:
+        """What an agent's row shows: ``running``, ``passed 12s``, ``failed 3s``,
+        ``cancelled``."""
+        if self.state in (CheckState.RUNNING, CheckState.CANCELLED):
+            return self.state.value
+        return f"{self.state.value} {format_duration(self.duration)}"
+
+
+def check_refusal(result: CheckResult | None, head: str) -> str:
+    """Why the latest check does not allow merging the commit ``head`` ('' when it does): it
+    must have passed, on exactly that commit, with nothing uncommitted."""
+    if result is None:
+        return "no check has run on it"
+    if result.state is CheckState.RUNNING:
+        return f"its check is still running (on {result.ran_on})"
+    if result.state is CheckState.CANCELLED:
+        return f"its latest check was cancelled (on {result.ran_on})"
+    if result.state is CheckState.FAILED:
+        code = f" with exit code {result.exit_code}" if result.exit_code is not None else ""
+        return f"its latest check failed{code} (on {result.ran_on})"
+    if result.commit != head:
+        return f"its latest check passed on {result.ran_on}, but the branch is now at {head[:7]}"
+    if result.dirty:
+        return (
+            f"its latest check passed on {result.ran_on}: with uncommitted changes, so not on "
+            "what would be merged"
+        )
+    return ""
 
 
 class MergeStrategy(StrEnum):
@@ -209,3 +256,237 @@ class Comment:
             if self.hunk.new_line_of(i) >= self.line:
                 return i
         return len(self.hunk.lines) - 1
+
+
+# --------------------------------------------------------------------- reading git's output
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    """One changed file as ``git diff --raw --numstat -z`` reports it (no hunks)."""
+
+    path: str
+    change: FileChange
+    added: int
+    removed: int
+    old_path: str = ""
+    binary: bool = False
+
+
+_CHANGE_OF = {"A": FileChange.ADDED, "D": FileChange.DELETED, "R": FileChange.RENAMED}
+
+
+def parse_raw_numstat(text: str) -> list[ChangeEntry]:
+    """The files of ``git diff --raw --numstat -z`` output: every raw entry (status and paths)
+    paired with its numstat entry (counts; ``-`` for binary files), in git's order."""
+    tokens = text.split("\0")
+    raw: list[tuple[FileChange, str, str]] = []
+    counts: list[tuple[int | None, int | None]] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        if not token:
+            continue
+        if token.startswith(":"):
+            status = token.split(" ")[4][:1] if token.count(" ") >= 4 else "M"
+            if status in ("R", "C") and i + 1 < len(tokens):
+                old, new = tokens[i], tokens[i + 1]
+                i += 2
+                change = FileChange.RENAMED if status == "R" else FileChange.ADDED
+                raw.append((change, new, old if status == "R" else ""))
+            elif i < len(tokens):
+                raw.append((_CHANGE_OF.get(status, FileChange.MODIFIED), tokens[i], ""))
+                i += 1
+            continue
+        added, _, rest = token.partition("\t")
+        removed, _, path = rest.partition("\t")
+        if not path:
+            i += 2  # a rename: old and new path follow as their own tokens
+        a = int(added) if added.isdigit() else None
+        r = int(removed) if removed.isdigit() else None
+        counts.append((a, r))
+    entries = []
+    for n, (change, path, old) in enumerate(raw):
+        a, r = counts[n] if n < len(counts) else (0, 0)
+        binary = a is None or r is None
+        entries.append(ChangeEntry(path, change, a or 0, r or 0, old, binary))
+    return entries
+
+
+_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+def unquote_path(text: str) -> str:
+    """A path as git prints it in a patch header: C-quoted (``"a/we\\"ird"``) or as is."""
+    if len(text) < 2 or not (text.startswith('"') and text.endswith('"')):
+        return text
+    body, out, i = text[1:-1], bytearray(), 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt in "01234567" and i + 3 < len(body) + 1:
+                out.append(int(body[i + 1 : i + 4], 8) & 0xFF)
+                i += 4
+                continue
+            out.append(_ESCAPES.get(nxt, ord(nxt)))
+            i += 2
+            continue
+        out.extend(ch.encode("utf-8", "surrogateescape"))
+        i += 1
+    return out.decode("utf-8", "surrogateescape")
+
+
+def _header_path(rest: str, prefix: str) -> str:
+    if not rest.startswith('"') and rest.endswith("\t"):
+        rest = rest[:-1]  # git ends a name with a space in it with a tab
+    path = unquote_path(rest)
+    return path[len(prefix) :] if path.startswith(prefix) else path
+
+
+def split_patch(text: str) -> dict[str, str]:
+    """One unified diff of many files (``a/`` and ``b/`` prefixes), split per file and keyed
+    by the file's path (the new one; the old one for a deleted file)."""
+    sections: dict[str, str] = {}
+    lines: list[str] = []
+
+    def flush() -> None:
+        if not lines:
+            return
+        key = ""
+        old = new = ""
+        for line in lines[1:]:
+            if line.startswith("@@"):
+                break
+            if line.startswith(("rename to ", "copy to ")):
+                key = unquote_path(line.split(" ", 2)[2])
+            elif line.startswith("--- "):
+                old = _header_path(line[4:], "a/")
+            elif line.startswith("+++ "):
+                new = _header_path(line[4:], "b/")
+        if not key:
+            key = new if new and new != "/dev/null" else old
+        if not key or key == "/dev/null":
+            # No ---/+++ lines (a mode change): `diff --git a/<p> b/<p>` names the path twice.
+            head = lines[0][len("diff --git ") :]
+            if head.startswith('"'):
+                end = head.find('" ', 1)
+                key = _header_path(head[: end + 1], "a/") if end > 0 else head
+            else:
+                half = (len(head) - 1) // 2
+                key = head[:half].removeprefix("a/")
+        sections[key] = "\n".join(lines)
+
+    for line in text.split("\n"):
+        if line.startswith("diff --git "):
+            flush()
+            lines = [line]
+        elif lines:
+            lines.append(line)
+    flush()
+    return sections
+
+
+def count_lines(data: bytes) -> int:
+    """Lines in a text (a last line without a newline counts)."""
+    if not data:
+        return 0
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def looks_binary(head: bytes) -> bool:
+    """Git's test: a NUL byte in the first 8000 bytes."""
+    return b"\0" in head[:8000]
+
+
+def new_file_hunk(text: str) -> tuple[Hunk, ...]:
+    """The hunk of a file that is entirely new (an untracked file)."""
+    lines = text.splitlines()
+    if not lines:
+        return ()
+    header = f"@@ -0,0 +1,{len(lines)} @@" if len(lines) != 1 else "@@ -0,0 +1 @@"
+    body = tuple("+" + line for line in lines)
+    if not text.endswith("\n"):
+        body += ("\\ No newline at end of file",)
+    return (Hunk(header, 0, 0, 1, len(lines), body),)
+
+
+def format_size(size: int) -> str:
+    """``512 B``, ``12 KiB``, ``3.4 MiB``, ``1.2 GiB``."""
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
+    return f"{size} B"  # pragma: no cover
+
+
+def binary_summary(old_size: int | None, new_size: int | None) -> str:
+    """``binary, 12 KiB → 14 KiB`` (``new`` or ``deleted`` when one side is missing)."""
+    if old_size is None and new_size is None:
+        return "binary"
+    if old_size is None:
+        return f"binary, new, {format_size(new_size or 0)}"
+    if new_size is None:
+        return f"binary, deleted, {format_size(old_size)}"
+    return f"binary, {format_size(old_size)} → {format_size(new_size)}"
+
+
+def too_large_summary(added: int, removed: int, diff_bytes: int = 0) -> str:
+    """Why a text file's hunks were left out."""
+    if diff_bytes > MAX_FILE_DIFF_BYTES:
+        return (
+            f"+{added} −{removed}: its diff is {format_size(diff_bytes)}, over "
+            f"{format_size(MAX_FILE_DIFF_BYTES)}; not shown"
+        )
+    return f"+{added} −{removed}: over {MAX_RENDERED_LINES} changed lines; not shown"
+
+
+# --------------------------------------------------------------------- merging, in words
+
+
+def first_line(text: str, limit: int = 72) -> str:
+    """The first non-empty line of ``text``, cut to ``limit`` characters."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return ""
+
+
+def squash_message(title: str, branch: str, commits: Iterable[tuple[str, str]]) -> str:
+    """The message of a squash merge: its title, then every commit squashed (sha, subject),
+    oldest first."""
+    listed = [f"- {sha[:7]} {subject}" for sha, subject in commits]
+    s = "s" if len(listed) != 1 else ""
+    body = f"Squashed {len(listed)} commit{s} of {branch}:\n" + "\n".join(listed)
+    return f"{title}\n\n{body}\n"
+
+
+def conflict_message(
+    branch: str, base: str, base_commit: str, files: Iterable[str], strategy: MergeStrategy
+) -> str:
+    """What an agent is told when its branch conflicts with its base: the files, the base
+    commit, and what to do."""
+    names = list(files)
+    listed = ", ".join(names)
+    where = f"{base} (at {base_commit[:7]})"
+    if strategy is MergeStrategy.REBASE:
+        todo = (
+            f"Please rebase your branch onto {base} (`git rebase {base}`), resolve the conflicts "
+            f"in {listed} as they come (`git rebase --continue` after each), run the tests, and "
+            "tell me when the branch replays cleanly."
+        )
+    else:
+        todo = (
+            f"Please merge {base} into your branch (`git merge {base}`), resolve the conflicts "
+            f"in {listed}, run the tests, and commit the merge."
+        )
+    s = "s" if len(names) != 1 else ""
+    return (
+        f"Your branch {branch} cannot be merged into {where}: it conflicts in {len(names)} "
+        f"file{s}: {listed}.\n{todo}"
+    )

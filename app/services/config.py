@@ -13,6 +13,7 @@ from typing import Any
 from app.core.answers import AutoApproveRule
 from app.core.errors import UsageError
 from app.core.profiles import AgentProfile, parse_profiles
+from app.core.review import MergeStrategy
 
 DEFAULT_SOCKET = "quarterdeck"
 
@@ -71,9 +72,22 @@ class Settings:
     profiles: dict[str, AgentProfile] = field(default_factory=dict)
     auto_approve: tuple[AutoApproveRule, ...] = ()
     notify: NotifySettings = field(default_factory=NotifySettings)
+    #: The check command (run with ``sh -c`` in an agent's worktree), e.g. ``pytest -q``.
+    check: str = ""
+    #: Per-agent check commands (``[checks]`` table: agent name = command), over `check`.
+    checks: dict[str, str] = field(default_factory=dict)
+    #: How `merge` lands a branch unless told otherwise.
+    merge_strategy: MergeStrategy = MergeStrategy.MERGE
+
+    def check_command(self, agent_name: str) -> str:
+        """The check command for an agent ('' when none is set)."""
+        return self.checks.get(agent_name, self.check).strip()
 
 
 _KNOWN_KEYS = {
+    "check",
+    "checks",
+    "merge_strategy",
     "branch_prefix",
     "return_key",
     "next_waiting_key",
@@ -124,6 +138,12 @@ def _notify(raw: Any, where: str) -> NotifySettings:
     return NotifySettings(**raw)
 
 
+def _checks(raw: Any, where: str) -> dict[str, str]:
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise UsageError(f'{where}: checks must be a table of agent name = "command" ([checks])')
+    return {str(k): v for k, v in raw.items()}
+
+
 def load_settings(repo_root: Path | None = None) -> Settings:
     """Built-in defaults, then ``~/.config/quarterdeck/config.toml``, then ``.quarterdeck.toml``."""
     builtin = tomllib.loads(
@@ -133,6 +153,7 @@ def load_settings(repo_root: Path | None = None) -> Settings:
     merged: dict[str, Any] = {}
     rules: tuple[AutoApproveRule, ...] = ()
     notify: dict[str, Any] = {}
+    checks: dict[str, str] = {}
     sources = [config_home() / "config.toml"]
     if repo_root is not None:
         sources.append(repo_root / ".quarterdeck.toml")
@@ -148,11 +169,19 @@ def load_settings(repo_root: Path | None = None) -> Settings:
         if "notify" in data:
             _notify(data["notify"], str(path))
             notify.update(data["notify"])
+        if "checks" in data:
+            checks.update(_checks(data["checks"], str(path)))
+        if "check" in data and not isinstance(data["check"], str):
+            raise UsageError(f'{path}: check must be a command in quotes: check = "pytest -q"')
         merged.update({k: v for k, v in data.items() if k not in ("agents", "auto_approve")})
     prefix = str(merged.get("branch_prefix", "qd/"))
     if not prefix or " " in prefix or ".." in prefix:
         raise UsageError(f"branch_prefix {prefix!r} is not usable in a git branch name")
     root = merged.get("worktree_root")
+    strategy = str(merged.get("merge_strategy", MergeStrategy.MERGE.value))
+    if strategy not in {s.value for s in MergeStrategy}:
+        known = ", ".join(s.value for s in MergeStrategy)
+        raise UsageError(f"merge_strategy {strategy!r} is not one of {known}")
     return Settings(
         branch_prefix=prefix,
         return_key=str(merged.get("return_key", "C-q")),
@@ -162,4 +191,7 @@ def load_settings(repo_root: Path | None = None) -> Settings:
         profiles=parse_profiles(agents),
         auto_approve=rules,
         notify=_notify(notify, "notify"),
+        check=str(merged.get("check", "")),
+        checks=checks,
+        merge_strategy=MergeStrategy(strategy),
     )
