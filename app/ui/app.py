@@ -45,12 +45,14 @@ from app.ui.messages import (
     SpawnFinished,
     describe_error,
 )
+from app.ui.review_actions import ReviewActions
 from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
 from app.ui.screens.evidence import EvidenceScreen
 from app.ui.screens.help import HelpScreen
 from app.ui.screens.inbox import InboxScreen
 from app.ui.screens.message import MessageScreen
 from app.ui.screens.new_agent import NewAgentScreen
+from app.ui.screens.review import CHECK_INTERVAL, ReviewScreen
 from app.ui.themes import (
     DEFAULT_THEME,
     FALLBACK_THEMES,
@@ -87,6 +89,10 @@ _AGENT_ACTIONS = frozenset(
         "broadcast",
         "correct",
         "interrupt",
+        "review",
+        "run_check",
+        "land",
+        "push",
     }
 )
 
@@ -108,6 +114,8 @@ class QuarterdeckApp(App[None]):
         clock: The time source for the "time in status" column (tests pass a constant).
         hosted: True when the dashboard runs in window 0 of the fleet's own tmux session.
         preview_interval: Seconds between captures of the selected agent's pane.
+        tick_interval: Seconds between updates of the time-in-status column.
+        check_interval: Seconds between looks at a running check while it is reviewed.
 
     Raises:
         UsageError: A theme file is invalid or ``theme_name`` is not a known theme.
@@ -122,8 +130,12 @@ class QuarterdeckApp(App[None]):
         Binding("m", "message", "Message"),
         Binding("n", "new_agent", "New"),
         Binding("x", "stop_agent", "Stop"),
+        Binding("v", "review", "Review"),
         Binding("d", "remove_agent", "Remove"),
         Binding("e", "evidence", "Why?"),
+        Binding("C,shift+c", "run_check", "Check", show=False, key_display="C"),
+        Binding("g", "land", "Land", show=False),
+        Binding("P,shift+p", "push", "Push", show=False, key_display="P"),
         Binding("space", "toggle_mark", "Mark", show=False),
         Binding("escape", "clear_marks", "Clear marks", show=False),
         Binding("M", "broadcast", "Message all", show=False),
@@ -146,6 +158,7 @@ class QuarterdeckApp(App[None]):
         hosted: bool = False,
         preview_interval: float = 0.5,
         tick_interval: float = TICK_SECONDS,
+        check_interval: float = CHECK_INTERVAL,
     ) -> None:
         super().__init__()
         self.port = port
@@ -153,6 +166,7 @@ class QuarterdeckApp(App[None]):
         self.hosted = hosted
         self.preview_interval = preview_interval
         self.tick_interval = tick_interval
+        self.check_interval = check_interval
         self.return_key = tmux_key_display(port.return_key)
         self.sub_title = f"{self.return_key} returns here from an agent"
         self.theme_names = self._install_themes(themes_dir, theme_name)
@@ -171,6 +185,8 @@ class QuarterdeckApp(App[None]):
         self._table = AgentTable(id="agents")
         self._preview = PanePreview(id="preview")
         self._strip = InboxStrip(id="inbox-strip")
+        #: Checks, landing, pushing and comments, for the dashboard and the review screen.
+        self.review = ReviewActions(self, port, remove=self.remove_agent)
 
     # -- themes -----------------------------------------------------------------------------
 
@@ -476,6 +492,13 @@ class QuarterdeckApp(App[None]):
         if name is not None:
             self._assess_removal(name)
 
+    def remove_agent(self, name: str) -> None:
+        """Start removing agent ``name`` (after landing it): its review screen closes, then the
+        removal asks as `d` does."""
+        if isinstance(self.screen, ReviewScreen) and self.screen.agent == name:
+            self.screen.dismiss(None)
+        self._assess_removal(name)
+
     @work(thread=True, exit_on_error=False, group="fleet")
     def _assess_removal(self, name: str) -> None:
         try:
@@ -687,6 +710,41 @@ class QuarterdeckApp(App[None]):
                 names = ", ".join(dict.fromkeys(a.name for a in these))
                 self.notify(names, title=several.format(n=len(these)), severity=severity)
 
+    # -- review -----------------------------------------------------------------------------
+
+    def action_review(self) -> None:
+        """Review the selected agent's changes: files, hunks, its check; comment, land, push."""
+        row = self.table.selected_row
+        if row is not None:
+            self.push_screen(
+                ReviewScreen(
+                    self.port,
+                    row,
+                    self.review,
+                    clock=self.clock,
+                    check_interval=self.check_interval,
+                )
+            )
+
+    def action_run_check(self) -> None:
+        """Run the selected agent's check; while one runs, offer to cancel it."""
+        row = self.table.selected_row
+        if row is not None:
+            running = row.check.split()[:1] == ["running"]
+            self.review.toggle_check(row.name, running=running)
+
+    def action_land(self) -> None:
+        """Land the selected agent's branch in its base (the strategy is asked first)."""
+        row = self.table.selected_row
+        if row is not None:
+            self.review.land(row.name, row.branch)
+
+    def action_push(self) -> None:
+        """Push the selected agent's branch and open a pull request (when `gh` can)."""
+        name = self.selected_name
+        if name is not None:
+            self.review.push(name)
+
     # -- evidence ---------------------------------------------------------------------------
 
     def action_evidence(self) -> None:
@@ -713,8 +771,9 @@ class QuarterdeckApp(App[None]):
     # -- help, reports, failures ------------------------------------------------------------
 
     def action_help(self) -> None:
-        """Show every key."""
-        self.push_screen(HelpScreen(self.return_key, hosted=self.hosted))
+        """Show every key (from the review: its keys at the top)."""
+        section = "Review (v)" if isinstance(self.screen, ReviewScreen) else ""
+        self.push_screen(HelpScreen(self.return_key, hosted=self.hosted, section=section))
 
     def on_operation_reported(self, message: OperationReported) -> None:
         """Tell the human how a background operation went."""

@@ -59,7 +59,11 @@ DASHBOARD_HELP: tuple[KeyHelp, ...] = (
     KeyHelp("!", "Interrupt the marked/selected agents now (asks first if several)"),
     KeyHelp("n", "New agent: prompt, kind, name, base branch"),
     KeyHelp("x", "Stop the selected agent: ends its process tree (asks first)"),
-    KeyHelp("d", "Remove its worktree, window and branch (asks first)"),
+    KeyHelp("v", "Review its changes: files, hunks, its check; comment, land, push"),
+    KeyHelp("C / shift+c", "Run its check (while one runs: cancel it, asks first)"),
+    KeyHelp("g", "Land its branch in its base: merge, squash or rebase (asks)"),
+    KeyHelp("P / shift+p", "Push its branch and open a pull request (or say how)"),
+    KeyHelp("d", "Discard/remove: its worktree, window and branch (asks first)"),
     KeyHelp("e", "Why this status? The evidence and the agent's trail of signals"),
     KeyHelp("1/2/3/4/5/6/7/8/9", "Answer the selected agent's dialog with that option (verified)"),
     KeyHelp("t", "Switch to the next theme"),
@@ -82,9 +86,31 @@ INBOX_HELP: tuple[KeyHelp, ...] = (
     KeyHelp("escape / i / q", "Back to the dashboard"),
 )
 
+#: Keys of the review screen (the diff view has the focus).
+REVIEW_HELP: tuple[KeyHelp, ...] = (
+    KeyHelp("j / down, k / up", "Move the cursor a line down / up"),
+    KeyHelp("pageup / pagedown", "Move a page up / down"),
+    KeyHelp("home / end", "The file's first / last line"),
+    KeyHelp("left / right", "Scroll long lines sideways"),
+    KeyHelp("] / J, [ / K", "Next / previous hunk (on into the next / previous file)"),
+    KeyHelp("n / tab, p / shift+tab", "Next / previous file (or click one in the list)"),
+    KeyHelp("c", "Comment on the line under the cursor; the agent gets it as a message"),
+    KeyHelp("C / shift+c", "Run the check (while one runs: cancel it); shown on the 2nd line"),
+    KeyHelp("o", "Show / hide the check's output"),
+    KeyHelp("g", "Land the branch: merge, squash or rebase; then offers to remove the agent"),
+    KeyHelp("P / shift+p", "Push the branch and open a pull request (or say how)"),
+    KeyHelp("r", "Read the diff again"),
+    KeyHelp("escape / q", "Back to the dashboard"),
+)
+
 #: Keys inside the dialogs.
 DIALOG_HELP: tuple[KeyHelp, ...] = (
-    KeyHelp("ctrl+s", "New agent: start it (or enter in the last field); message: send it"),
+    KeyHelp(
+        "ctrl+s", "New agent: start it (or enter in the last field); message, comment: send it"
+    ),
+    KeyHelp("1 / 2 / 3, enter", "Land: choose merge / squash / rebase; land"),
+    KeyHelp("s", "Merge conflict: send it to the agent to resolve"),
+    KeyHelp("c", "Pushed: copy what the push said"),
     KeyHelp("tab / shift+tab", "Move between fields"),
     KeyHelp("y / n", "Answer a yes/no question"),
     KeyHelp(

@@ -18,7 +18,17 @@ from app.core.alerts import Alert
 from app.core.errors import AgentNotFoundError, QuarterdeckError
 from app.core.messages import Message, MessageMode, MessageState
 from app.core.ports import RemovalRisk
-from app.core.review import AgentDiff, CheckResult, Comment, MergeOutcome, MergeStrategy
+from app.core.review import (
+    AgentDiff,
+    CheckResult,
+    Comment,
+    FileChange,
+    FileDiff,
+    Hunk,
+    MergeOutcome,
+    MergeStrategy,
+    parse_hunks,
+)
 from app.core.status import InputKind, Status
 from app.core.views import AgentRow, FleetView
 
@@ -52,8 +62,14 @@ def make_row(
     context: tuple[str, ...] = (),
     detail: str = "",
     message: str = "",
+    files: int | None = None,
+    check: str = "",
+    overlap: tuple[str, ...] = (),
 ) -> AgentRow:
-    """A view row with sensible defaults; ``age`` is seconds in its status before `NOW`."""
+    """A view row with sensible defaults; ``age`` is seconds in its status before `NOW`;
+    ``files`` defaults to one file per 50 changed lines (at least one when any changed)."""
+    if files is None:
+        files = (added + removed + 49) // 50
     if label is None and input_kind is not None:
         label = f"{status.value}:{input_kind.value}"
     return AgentRow(
@@ -74,6 +90,9 @@ def make_row(
         context=context,
         detail=detail,
         message=message,
+        files=files,
+        check=check,
+        overlap=overlap,
     )
 
 
@@ -88,6 +107,7 @@ def twelve_rows() -> list[AgentRow]:
             added=12,
             removed=3,
             summary="Running pytest tests/test_login.py",
+            check="running",
         ),
         make_row(
             "add-dark-mode",
@@ -111,8 +131,18 @@ def twelve_rows() -> list[AgentRow]:
             removed=118,
             summary="Done. Moved queries into repository classes.",
             evidence="pane: title idle",
+            files=14,
+            check="failed 41s",
+            overlap=("type-hints",),
         ),
-        make_row("docs-api", s.DONE, age=4000, added=88, summary="check passed: make docs"),
+        make_row(
+            "docs-api",
+            s.DONE,
+            age=4000,
+            added=88,
+            summary="check passed: make docs",
+            check="passed 12s",
+        ),
         make_row(
             "flaky-test-hunt",
             s.FAILED,
@@ -149,6 +179,8 @@ def twelve_rows() -> list[AgentRow]:
             added=400,
             removed=390,
             summary="mypy: 12 errors left",
+            files=37,
+            overlap=("refactor-db-layer",),
         ),
         make_row("readme-polish", s.PAUSED, age=120, summary="Paused by you"),
     ]
@@ -193,6 +225,8 @@ class FakePort:
     spawn_gate: threading.Event | None = None
     #: What the engine says about itself in the view.
     notice: str = ""
+    #: Set to make `diff` wait until the test releases it.
+    diff_gate: threading.Event | None = None
 
     spawned: list[SpawnRequest] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
@@ -335,6 +369,8 @@ class FakePort:
     # -- review ------------------------------------------------------------------------------
 
     def diff(self, name: str) -> AgentDiff:
+        if self.diff_gate is not None:
+            self.diff_gate.wait(timeout=10)
         self._row(name)
         return self.diffs.get(name, AgentDiff(base_commit="0" * 40))
 
@@ -440,3 +476,96 @@ def waiting_rows() -> list[AgentRow]:
         ),
         make_row("lint-sweep", Status.IDLE, age=300, summary="Done: 14 files fixed"),
     ]
+
+
+def sample_diff() -> AgentDiff:
+    """A small diff: a modified Python file with two hunks, an added Markdown file, a binary
+    image, a file too large to render and a rename."""
+    app_py = parse_hunks(
+        "@@ -1,6 +1,8 @@\n"
+        ' """The login view."""\n'
+        " \n"
+        "-import os\n"
+        "+import hashlib\n"
+        "+import hmac\n"
+        " \n"
+        " \n"
+        " def login(user, password):\n"
+        "@@ -20,7 +22,9 @@ def login(user, password):\n"
+        "     record = USERS.get(user)\n"
+        "     if record is None:\n"
+        "         return False\n"
+        "-    return record.password == password\n"
+        '+    # Compare in constant time: "==" leaks the length of the common prefix.\n'
+        "+    digest = hashlib.sha256(password.encode()).hexdigest()\n"
+        "+    return hmac.compare_digest(record.digest, digest)\n"
+        " \n"
+        " \n"
+        " def logout(user):\n"
+    )
+    notes = parse_hunks(
+        "@@ -0,0 +1,4 @@\n+# Login\n+\n+Passwords are compared in constant time.\n+\n"
+    )
+    return AgentDiff(
+        base_commit="1a2b3c4d5e6f" + "0" * 28,
+        commits=2,
+        files=(
+            FileDiff("src/login.py", FileChange.MODIFIED, 5, 2, hunks=app_py),
+            FileDiff("docs/login.md", FileChange.ADDED, 4, 0, hunks=notes),
+            FileDiff(
+                "assets/logo.png",
+                FileChange.MODIFIED,
+                0,
+                0,
+                binary=True,
+                summary="Binary file changed: 12.0 KiB → 14.5 KiB",
+            ),
+            FileDiff(
+                "data/fixtures.json",
+                FileChange.ADDED,
+                9000,
+                0,
+                summary="9000 changed lines: too large to show (git diff shows it)",
+            ),
+            FileDiff(
+                "src/auth/session.py",
+                FileChange.RENAMED,
+                1,
+                1,
+                old_path="src/session.py",
+                hunks=parse_hunks("@@ -3,3 +3,3 @@\n import time\n-TTL = 60\n+TTL = 3600\n \n"),
+            ),
+        ),
+    )
+
+
+def big_diff(lines: int = 10_000, *, hunk_lines: int = 0) -> AgentDiff:
+    """One Python file with ``lines`` changed lines (added and removed in turns, with context),
+    in hunks of ``hunk_lines`` lines (0: one hunk)."""
+    body: list[str] = []
+    for n in range(lines):
+        if n % 3 == 0:
+            body.append(f"-    value_{n} = compute({n}, 'old')  # the old way")
+        elif n % 3 == 1:
+            body.append(f'+    value_{n} = compute({n}, "new")  # the new way')
+        else:
+            body.append(f"     total += value_{n - 1}")
+    size = hunk_lines or lines
+    hunks: list[Hunk] = []
+    old = new = 1
+    for start in range(0, lines, size):
+        chunk = tuple(body[start : start + size])
+        removed = sum(1 for line in chunk if line.startswith("-"))
+        added = sum(1 for line in chunk if line.startswith("+"))
+        context = len(chunk) - removed - added
+        header = f"@@ -{old},{removed + context} +{new},{added + context} @@ def big():"
+        hunks.append(Hunk(header, old, removed + context, new, added + context, chunk))
+        old += removed + context + 10
+        new += added + context + 10
+    added = sum(h.added for h in hunks)
+    removed = sum(h.removed for h in hunks)
+    return AgentDiff(
+        base_commit="9" * 40,
+        commits=1,
+        files=(FileDiff("src/big.py", FileChange.MODIFIED, added, removed, hunks=tuple(hunks)),),
+    )

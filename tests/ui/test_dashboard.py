@@ -73,7 +73,7 @@ async def test_rows_show_agents_in_creation_order_with_formatted_cells() -> None
         assert cell(app, "add-dark-mode", "status") == "? needs_input:permission"
         assert cell(app, "fix-login-bug", "time") == "42s"
         assert cell(app, "docs-api", "time") == "1h06m"
-        assert cell(app, "fix-login-bug", "diff") == "+12 −3"
+        assert cell(app, "fix-login-bug", "diff") == "+12 −3 1f"
         assert cell(app, "fix-login-bug", "branch") == "qd/fix-login-bug"
         header = str(app.query_one("#fleet-counts", Static).render())
         assert "2 needs_input" in header

@@ -14,15 +14,26 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from app.core.ports import RemovalRisk
+from app.core.review import CheckResult, CheckState, MergeOutcome, MergeStrategy
 from app.core.status import Status
 from app.core.views import AgentRow
 from app.ui.app import QuarterdeckApp
 from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
 from app.ui.screens.help import HelpScreen
 from app.ui.screens.inbox import InboxScreen
+from app.ui.screens.land import ConflictScreen, LandScreen
 from app.ui.screens.message import MessageScreen
 from app.ui.screens.new_agent import NewAgentScreen
-from tests.ui.fakes import NOW, FakePort, make_row, twelve_rows, wait_until, waiting_rows
+from app.ui.screens.review import ReviewScreen
+from tests.ui.fakes import (
+    NOW,
+    FakePort,
+    make_row,
+    sample_diff,
+    twelve_rows,
+    wait_until,
+    waiting_rows,
+)
 
 SIZE = (140, 36)
 
@@ -31,7 +42,13 @@ SnapCompare = Callable[..., bool]
 
 def dashboard(rows: list[AgentRow], **kwargs: Any) -> QuarterdeckApp:
     """The app over a fixed fleet, frozen in time."""
-    port = FakePort(rows=rows, risks=kwargs.pop("risks", {}))
+    port = FakePort(
+        rows=rows,
+        risks=kwargs.pop("risks", {}),
+        diffs=kwargs.pop("diffs", {}),
+        check_results=kwargs.pop("checks", {}),
+        merge_outcomes=kwargs.pop("outcomes", {}),
+    )
     return QuarterdeckApp(port, clock=lambda: NOW, preview_interval=3600, **kwargs)
 
 
@@ -228,4 +245,95 @@ def test_correct_screen(snap_compare: SnapCompare) -> None:
         dashboard(twelve_rows()),
         terminal_size=SIZE,
         run_before=press_then_settle("c", *"stop: wrong file", screen=MessageScreen),
+    )
+
+
+def review_loaded(*keys: str) -> Callable[[Pilot[None]], Any]:
+    """A ``run_before`` that opens the review of the selected agent, waits for its diff and
+    its check, then presses ``keys``."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await preview_settled(pilot)
+        await pilot.press("v")
+        app = pilot.app
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.loaded)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        port = screen.port
+        assert isinstance(port, FakePort)
+        expected = port.check_results.get(screen.agent)
+        await wait_until(pilot, lambda: screen.check_result == expected)
+        await pilot.press(*keys)
+        await pilot.pause()
+
+    return run_before
+
+
+REVIEWED = {"fix-login-bug": sample_diff()}
+
+
+def test_review_screen(snap_compare: SnapCompare) -> None:
+    """v: the files, the first file's hunks highlighted, the cursor in the second hunk; the
+    check passed."""
+    checks = {
+        "fix-login-bug": CheckResult(
+            "make check", CheckState.PASSED, NOW - 20, 12.4, 0, "14 passed", "abc"
+        )
+    }
+    assert snap_compare(
+        dashboard(twelve_rows(), diffs=REVIEWED, checks=checks),
+        terminal_size=SIZE,
+        run_before=review_loaded("right_square_bracket", "j", "j", "j", "j", "j"),
+    )
+
+
+def test_review_screen_failed_check_output(snap_compare: SnapCompare) -> None:
+    """o on a failed check: its output's tail in the bottom panel; a binary file selected."""
+    tail = "\n".join(
+        [
+            "tests/test_login.py::test_login PASSED",
+            "tests/test_login.py::test_wrong_password FAILED",
+            "E   assert True is False",
+            "1 failed, 13 passed in 0.41s",
+        ]
+    )
+    checks = {"fix-login-bug": CheckResult("make check", CheckState.FAILED, NOW - 20, 3.2, 1, tail)}
+    assert snap_compare(
+        dashboard(twelve_rows(), diffs=REVIEWED, checks=checks),
+        terminal_size=SIZE,
+        run_before=review_loaded("n", "n", "o"),
+    )
+
+
+def test_review_screen_light_theme(snap_compare: SnapCompare) -> None:
+    """The review in the light theme."""
+    assert snap_compare(
+        dashboard(twelve_rows(), diffs=REVIEWED, theme_name="quarterdeck-light"),
+        terminal_size=SIZE,
+        run_before=review_loaded("j", "j", "j"),
+    )
+
+
+def test_land_dialog(snap_compare: SnapCompare) -> None:
+    """g: the strategies, merge chosen."""
+    assert snap_compare(
+        dashboard(twelve_rows()),
+        terminal_size=SIZE,
+        run_before=press_then_settle("g", screen=LandScreen),
+    )
+
+
+def test_conflict_dialog(snap_compare: SnapCompare) -> None:
+    """A merge that conflicts: the files, and s to send it to the agent."""
+    outcome = MergeOutcome(
+        MergeStrategy.SQUASH,
+        "main",
+        False,
+        conflicts=("src/login.py", "tests/test_login.py"),
+        message="CONFLICT (content): Merge conflict in src/login.py",
+    )
+    assert snap_compare(
+        dashboard(twelve_rows(), outcomes={"fix-login-bug": outcome}),
+        terminal_size=SIZE,
+        run_before=press_then_settle("g", "2", "enter", screen=ConflictScreen),
     )

@@ -19,6 +19,19 @@ def clock_time(at: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(at)) + f".{int(at * 1000) % 1000:03d}"
 
 
+def review_lines(row: AgentRow) -> list[str]:
+    """What the row says about the agent's work: its changes, its check, its overlaps."""
+    lines = []
+    if row.files or row.added or row.removed:
+        s = "s" if row.files != 1 else ""
+        lines.append(f"Changes: {row.files} file{s}, +{row.added} −{row.removed}")
+    if row.check:
+        lines.append(f"Check: {row.check}")
+    if row.overlap:
+        lines.append(f"⚠ Touches the same files as: {', '.join(row.overlap)}")
+    return lines
+
+
 class EvidenceScreen(ModalScreen[None]):
     """The agent's status, the evidence that set it, and its trail: every status change and
     every signal (hook events, actions) with its time, newest first."""
@@ -45,6 +58,9 @@ class EvidenceScreen(ModalScreen[None]):
                 id="evidence-now",
                 markup=False,
             )
+            review = review_lines(self.row)
+            if review:
+                yield Static("\n".join(review), id="evidence-review", markup=False)
             table: DataTable[str] = DataTable(id="evidence-trail", cursor_type="row")
             table.add_columns("Time", "Status", "Evidence")
             for at, status, evidence in reversed(self.trail):

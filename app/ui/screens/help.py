@@ -11,7 +11,14 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from app.ui.keys import CLI_HELP, DASHBOARD_HELP, DIALOG_HELP, INBOX_HELP, KeyHelp
+from app.ui.keys import (
+    CLI_HELP,
+    DASHBOARD_HELP,
+    DIALOG_HELP,
+    INBOX_HELP,
+    REVIEW_HELP,
+    KeyHelp,
+)
 
 HOSTED_NOTE = (
     "The dashboard lives in window 0 of the fleet's tmux session: agents keep running when you "
@@ -24,6 +31,7 @@ def help_sections(return_key: str) -> list[tuple[str, tuple[KeyHelp, ...]]]:
     return [
         ("Dashboard", DASHBOARD_HELP),
         ("Inbox (i)", INBOX_HELP),
+        ("Review (v)", REVIEW_HELP),
         ("Attached to an agent", (KeyHelp(return_key, "Return here from an agent's pane"),)),
         ("Dialogs", DIALOG_HELP),
         ("Command line", CLI_HELP),
@@ -41,16 +49,18 @@ class HelpScreen(ModalScreen[None]):
         Binding("question_mark", "close", "Close", show=False, key_display="?"),
     ]
 
-    def __init__(self, return_key: str, *, hosted: bool = False) -> None:
+    def __init__(self, return_key: str, *, hosted: bool = False, section: str = "") -> None:
         super().__init__()
         self.return_key = return_key
         self.hosted = hosted
+        #: The section shown at the top when the help opens (the review's, from the review).
+        self.section = section
 
     def compose(self) -> ComposeResult:
         """One titled block per section, one row per key, in a scrollable box."""
         with VerticalScroll(id="help-box"):
             for title, entries in help_sections(self.return_key):
-                yield Static(title, classes="section", markup=False)
+                yield Static(title, classes="section", markup=False, name=title)
                 yield from self._entries(entries)
                 if title.startswith("Attached") and self.hosted:
                     yield Static(HOSTED_NOTE, classes="note", markup=False)
@@ -66,6 +76,9 @@ class HelpScreen(ModalScreen[None]):
         box = self.query_one("#help-box")
         box.border_title = "Quarterdeck keys"
         box.border_subtitle = "esc closes"
+        for title in self.query(".section"):
+            if self.section and title.name == self.section:
+                self.call_after_refresh(box.scroll_to_widget, title, top=True, animate=False)
 
     @property
     def text(self) -> str:

@@ -50,7 +50,8 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("status", "Status", 24, 15),
     ColumnSpec("time", "Time", 6, 6),
     ColumnSpec("branch", "Branch", 22, 10),
-    ColumnSpec("diff", "+/-", 11, 9),
+    ColumnSpec("diff", "+/-", 14, 9),
+    ColumnSpec("check", "Chk", 3, 3),
     ColumnSpec("summary", "Last output", 40, 12),
 )
 
@@ -65,6 +66,18 @@ CELL_PADDING = 1
 MARK_GLYPH = "▌"
 #: Lines above the first row: the column labels.
 HEADER_HEIGHT = 1
+
+#: The check column's glyph and theme variable (empty: dim) for each check state (the first
+#: word of `AgentRow.check`); any other non-empty state shows `UNKNOWN_CHECK`, dim.
+CHECK_GLYPHS: dict[str, tuple[str, str]] = {
+    "passed": ("✓", "success"),
+    "failed": ("✗", "error"),
+    "running": ("⋯", "warning"),
+    "cancelled": ("⊘", ""),
+}
+UNKNOWN_CHECK = "?"
+#: Shown in the check column when other agents' changes touch the same files.
+OVERLAP_GLYPH = "⚠"
 
 
 def _cell(*parts: tuple[str, Style | None]) -> Text:
@@ -89,15 +102,43 @@ def status_cell(row: AgentRow, palette: Palette, width: int = 0) -> Text:
     return _cell((text, style))
 
 
-def diff_cell(row: AgentRow, palette: Palette) -> Text:
-    """Lines added and removed: ``+12 −3`` in the success and error colours."""
-    if not row.added and not row.removed:
+def diff_cell(row: AgentRow, palette: Palette, width: int = 0) -> Text:
+    """Lines added and removed and files changed: ``+12 −3 2f``, the counts in the success and
+    error colours. The files are left out when the column is narrower than all of it."""
+    if not row.added and not row.removed and not row.files:
         return _cell(("·", Style(dim=True)))
-    return _cell(
+    parts: list[tuple[str, Style | None]] = [
         (f"+{row.added}", palette("success")),
         (" ", None),
         (f"−{row.removed}", palette("error")),
-    )
+    ]
+    files = f" {row.files}f" if row.files else ""
+    if files and (not width or len(f"+{row.added} −{row.removed}{files}") <= width):
+        parts.append((files, Style(dim=True)))
+    return _cell(*parts)
+
+
+def check_glyph(check: str) -> tuple[str, str]:
+    """The glyph and theme variable (empty: dim) for a row's check text (``passed 12s``);
+    ``("", "")`` for none."""
+    if not check.strip():
+        return "", ""
+    state = check.split()[0].lower()
+    return CHECK_GLYPHS.get(state, (UNKNOWN_CHECK, ""))
+
+
+def check_cell(row: AgentRow, palette: Palette) -> Text:
+    """The latest check (``✓`` passed, ``✗`` failed, ``⋯`` running, ``⊘`` cancelled) and
+    `OVERLAP_GLYPH` when other agents touch the same files: ``✓ ⚠``."""
+    glyph, variable = check_glyph(row.check)
+    style = palette(variable) if variable else Style(dim=True)
+    parts: list[tuple[str, Style | None]] = [(glyph or " ", style)]
+    if row.overlap:
+        parts.append((" ", None))
+        parts.append((OVERLAP_GLYPH, palette("warning") + Style(bold=True)))
+    elif not glyph:
+        return _cell(("", None))
+    return _cell(*parts)
 
 
 def time_cell(row: AgentRow, now: float) -> Text:
@@ -106,16 +147,19 @@ def time_cell(row: AgentRow, now: float) -> Text:
 
 
 def row_cells(
-    row: AgentRow, now: float, palette: Palette, status_width: int = 0
+    row: AgentRow, now: float, palette: Palette, widths: dict[str, int] | None = None
 ) -> dict[str, Text]:
-    """Every cell of one row, by column key."""
+    """Every cell of one row, by column key; ``widths`` (by column key) fits the cells whose
+    content depends on the width (status, diff)."""
+    widths = widths or {}
     return {
         "name": _cell((row.name, Style(bold=True))),
         "kind": _cell((row.kind, None)),
-        "status": status_cell(row, palette, status_width),
+        "status": status_cell(row, palette, widths.get("status", 0)),
         "time": time_cell(row, now),
         "branch": _cell((row.branch, None)),
-        "diff": diff_cell(row, palette),
+        "diff": diff_cell(row, palette, widths.get("diff", 0)),
+        "check": check_cell(row, palette),
         "summary": _cell((" ".join(row.summary.split()), None)),
     }
 
@@ -362,14 +406,13 @@ class AgentTable(ScrollView, can_focus=True):
         """
         self._now = now
         previous = self.selected_name
-        status_width = self._widths["status"]
         changed: list[str] = []
         for row in rows:
             name = row.name
             if self._rows.get(name) == row:
                 continue  # unchanged (its time cell is kept current by `tick`)
             self._rows[name] = row
-            cells = row_cells(row, now, self._palette, status_width)
+            cells = row_cells(row, now, self._palette, self._widths)
             if cells != self._cells.get(name):
                 self._cells[name] = cells
                 changed.append(name)
@@ -410,11 +453,11 @@ class AgentTable(ScrollView, can_focus=True):
                 self._row_changed(name)
 
     def restyle(self) -> None:
-        """Re-make every cell after a theme change (colours) or a resize (status labels)."""
+        """Re-make every cell after a theme change (colours) or a resize (status and diff
+        cells)."""
         self._palette_styles.clear()
-        status_width = self._widths["status"]
         for name, row in self._rows.items():
-            self._cells[name] = row_cells(row, self._now, self._palette, status_width)
+            self._cells[name] = row_cells(row, self._now, self._palette, self._widths)
         self._clear_render_cache()
         self.refresh()
 
@@ -506,11 +549,12 @@ class AgentTable(ScrollView, can_focus=True):
         # One column is kept free for the vertical scrollbar, which comes and goes with the rows.
         widths = fit_widths(self.size.width - 1, CELL_PADDING)
         if widths != self._widths:
-            status_changed = widths["status"] != self._widths["status"]
+            fitted = ("status", "diff")
+            refit = any(widths[key] != self._widths[key] for key in fitted)
             self._widths = widths
             self._update_virtual_size()
-            if status_changed:
-                self.restyle()  # the status labels depend on the column's width
+            if refit:
+                self.restyle()  # the status and diff cells depend on their column's width
             else:
                 self._clear_render_cache()
                 self.refresh()

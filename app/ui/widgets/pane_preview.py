@@ -40,6 +40,19 @@ def question_content(row: AgentRow) -> Content:
     return content
 
 
+def details_content(row: AgentRow) -> Content:
+    """Kind and branch, the latest check and the agents whose changes touch the same files:
+    ``claude · qd/api · check passed 12s · ⚠ overlaps web-ui``."""
+    content = Content.from_markup("$kind · $branch", kind=row.kind, branch=row.branch)
+    if row.check:
+        content += Content.from_markup(" · check $check", check=row.check)
+    if row.overlap:
+        content += Content.from_markup(
+            " · [b $warning]⚠ overlaps $names[/]", names=", ".join(row.overlap)
+        )
+    return content
+
+
 class PaneScreen(Widget):
     """The captured pane itself, cut to the widget's height from the bottom."""
 
@@ -127,7 +140,17 @@ class PanePreview(Vertical):
             self.set_class(False, "-waiting")
             return
         waiting = row.status is Status.NEEDS_INPUT
-        shown = (row.name, row.evidence, waiting, row.question, row.options, row.kind, row.branch)
+        shown = (
+            row.name,
+            row.evidence,
+            waiting,
+            row.question,
+            row.options,
+            row.kind,
+            row.branch,
+            row.check,
+            row.overlap,
+        )
         if shown == self._shown_row:
             return  # nothing in the titles changed: no repaint
         self._shown_row = shown
@@ -139,9 +162,7 @@ class PanePreview(Vertical):
         if waiting:
             self.border_subtitle = question_content(row)
         else:
-            self.border_subtitle = Content.from_markup(
-                "$kind · $branch", kind=row.kind, branch=row.branch
-            )
+            self.border_subtitle = details_content(row)
 
     def show_capture(self, name: str, capture: str, text: Text | None, error: str = "") -> None:
         """Show a capture of ``name``'s pane (ignored if another agent is selected by now)."""

@@ -1,0 +1,596 @@
+"""The review screen: what an agent changed against its base, file by file and hunk by hunk,
+with its check, comments on lines, landing and pushing.
+
+The diff is loaded in a thread worker (the screen says "loading…" meanwhile); the file list
+is on the left, the selected file's hunks on the right in a `DiffView` (Line API, highlighted
+lazily), the check on the second title line with its output's tail in a panel that ``o``
+toggles. While the screen is open and the check runs, the port is asked for it every
+``check_interval`` seconds, in a worker.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Button, Footer, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+from textual.worker import WorkerState
+
+from app.core.ports import FleetPort
+from app.core.review import (
+    AgentDiff,
+    CheckResult,
+    CheckState,
+    Comment,
+    FileChange,
+    FileDiff,
+    Hunk,
+)
+from app.core.views import AgentRow, format_duration
+from app.ui.messages import describe_error
+from app.ui.review_actions import ReviewActions
+from app.ui.widgets.diff_view import DiffView, lexer_for
+
+#: Seconds between looks at a running check while the screen is open.
+CHECK_INTERVAL = 0.5
+#: Lines of the check's output shown in the output panel.
+CHECK_TAIL_LINES = 14
+
+#: The letter and theme variable of each kind of change in the file list.
+CHANGE_MARKS: dict[FileChange, tuple[str, str]] = {
+    FileChange.ADDED: ("A", "success"),
+    FileChange.MODIFIED: ("M", "warning"),
+    FileChange.DELETED: ("D", "error"),
+    FileChange.RENAMED: ("R", "accent"),
+    FileChange.UNTRACKED: ("U", "success"),
+}
+
+
+def file_entry(file: FileDiff) -> Content:
+    """One line of the file list: ``M src/app.py +12 −3`` (binary and large files say so)."""
+    letter, variable = CHANGE_MARKS.get(file.change, ("?", "foreground"))
+    entry = Content.from_markup(f"[b ${variable}]$letter[/] $path", letter=letter, path=file.path)
+    if file.binary:
+        entry += Content.from_markup(" [dim]binary[/dim]")
+    else:
+        entry += Content.from_markup(
+            " [$success]+$added[/] [$error]−$removed[/]",
+            added=str(file.added),
+            removed=str(file.removed),
+        )
+        if file.summary:
+            entry += Content.from_markup(" [dim]large[/dim]")
+    return entry
+
+
+def file_title(file: FileDiff) -> Content:
+    """The diff view's title: the path (and where it was renamed from), the change, the
+    counts."""
+    path = file.path
+    if file.old_path and file.old_path != file.path:
+        path = f"{file.old_path} → {file.path}"
+    title = Content.from_markup("[b]$path[/b] [dim]$change[/dim]", path=path, change=file.change)
+    if not file.binary:
+        title += Content.from_markup(
+            " [$success]+$added[/] [$error]−$removed[/]",
+            added=str(file.added),
+            removed=str(file.removed),
+        )
+    return title
+
+
+def check_duration(result: CheckResult, now: float) -> str:
+    """How long the check ran (or has been running): ``12.3s``, ``4m``."""
+    seconds = result.duration
+    if result.state is CheckState.RUNNING or seconds <= 0:
+        seconds = max(0.0, now - result.started_at)
+    return f"{seconds:.1f}s" if seconds < 60 else format_duration(seconds)
+
+
+def check_content(result: CheckResult | None, now: float) -> Content:
+    """The check's line of the title: state, duration, command, and what the keys do."""
+    if result is None:
+        return Content.from_markup("[dim]no check yet · C runs it[/dim]")
+    took = check_duration(result, now)
+    command = result.command or "the check"
+    if result.state is CheckState.RUNNING:
+        return Content.from_markup(
+            "[b $warning]⋯ check running[/] $took · $command [dim]· C cancels · o output[/dim]",
+            took=took,
+            command=command,
+        )
+    if result.state is CheckState.PASSED:
+        return Content.from_markup(
+            "[b $success]✓ check passed[/] in $took · $command [dim]· C runs it again[/dim]",
+            took=took,
+            command=command,
+        )
+    if result.state is CheckState.FAILED:
+        code = f" (exit {result.exit_code})" if result.exit_code is not None else ""
+        return Content.from_markup(
+            "[b $error]✗ check failed[/]$code in $took · $command [dim]· o output[/dim]",
+            code=code,
+            took=took,
+            command=command,
+        )
+    return Content.from_markup(
+        "[b]⊘ check cancelled[/] after $took · $command [dim]· C runs it[/dim]",
+        took=took,
+        command=command,
+    )
+
+
+def diff_summary(name: str, branch: str, diff: AgentDiff | None) -> Content:
+    """The first title line: the agent, its branch, its commits and the totals."""
+    line = Content.from_markup("[b]Review $name[/b] [dim]· $branch[/dim]", name=name, branch=branch)
+    if diff is None:
+        return line
+    s = "s" if diff.commits != 1 else ""
+    files = len(diff.files)
+    fs = "s" if files != 1 else ""
+    return line + Content.from_markup(
+        " [dim]· $commits commit$s on base $base ·[/dim] $files file$fs "
+        "[$success]+$added[/] [$error]−$removed[/]",
+        commits=str(diff.commits),
+        s=s,
+        base=diff.base_commit[:8],
+        files=str(files),
+        fs=fs,
+        added=str(diff.added),
+        removed=str(diff.removed),
+    )
+
+
+class FileList(OptionList, can_focus=False):
+    """The diff's files; a click picks one (the keys stay with the diff view)."""
+
+    DEFAULT_CSS = """
+    FileList {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
+
+
+class CommentScreen(ModalScreen[None]):
+    """A remark on one line of a hunk. Sends nothing itself: ``send(form, text)`` is called,
+    and the caller answers with `finished` (an error keeps the form open with the text)."""
+
+    CSS_PATH = "review.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "send", "Send"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    AUTO_FOCUS = "#comment-text"
+
+    def __init__(
+        self,
+        name: str,
+        path: str,
+        line: int,
+        quoted: str,
+        send: Callable[[CommentScreen, str], None],
+    ) -> None:
+        super().__init__()
+        self.agent = name
+        self.path = path
+        self.line = line
+        self.quoted = quoted
+        self.send = send
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        """Where, the line quoted, the text, an error line and the buttons."""
+        with Vertical(id="comment-box"):
+            yield Static(f"{self.path} line {self.line}", id="comment-where", markup=False)
+            yield Static(self.quoted, id="comment-quote", markup=False)
+            yield TextArea(id="comment-text", soft_wrap=True, show_line_numbers=False)
+            yield Static("", id="comment-error", markup=False)
+            with Horizontal(id="comment-buttons"):
+                yield Static("ctrl+s sends · enter is a new line · esc cancels", id="comment-hint")
+                yield Button("Send", id="comment-send", variant="primary")
+                yield Button("Cancel", id="comment-cancel")
+
+    def on_mount(self) -> None:
+        """Title the box."""
+        self.query_one("#comment-box").border_title = f"Comment to {self.agent}"
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed before the text area got focus go to it."""
+        area = self.query_one("#comment-text", TextArea)
+        if self.focused in (None, area) and event.is_printable and event.character:
+            area.focus()
+            area.insert(event.character)
+            event.stop()
+
+    @property
+    def text(self) -> str:
+        """The remark as typed (surrounding blank space dropped)."""
+        return self.query_one("#comment-text", TextArea).text.strip()
+
+    def action_send(self) -> None:
+        """Send the comment (once; the form waits for the answer)."""
+        if self.busy:
+            return
+        if not self.text:
+            self.show_error("The comment is empty: write something first (esc cancels)")
+            return
+        self.busy = True
+        self.query_one("#comment-send", Button).disabled = True
+        self.query_one("#comment-error", Static).display = False
+        self.send(self, self.text)
+
+    def finished(self, error: str) -> None:
+        """The send is over: close, or say why it failed and keep the text."""
+        if not error:
+            self.dismiss(None)
+            return
+        self.show_error(f"Not sent: {error}")
+
+    def show_error(self, message: str) -> None:
+        """Show why nothing was sent."""
+        self.busy = False
+        self.query_one("#comment-send", Button).disabled = False
+        error = self.query_one("#comment-error", Static)
+        error.update(message)
+        error.display = True
+
+    def action_cancel(self) -> None:
+        """Close without sending."""
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#comment-send")
+    def _send_pressed(self) -> None:
+        self.action_send()
+
+    @on(Button.Pressed, "#comment-cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+
+class ReviewScreen(ModalScreen[None]):
+    """One agent's changes against its base, with its check; see the module's docstring.
+
+    Modal (the dashboard's keys do not reach through), drawn over the whole terminal.
+    """
+
+    CSS_PATH = "review.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n,tab", "next_file", "Next file", key_display="n"),
+        Binding("p,shift+tab", "previous_file", "Prev file", key_display="p"),
+        Binding("right_square_bracket,J,shift+j", "next_hunk", "Next hunk", key_display="]"),
+        Binding("left_square_bracket,K,shift+k", "previous_hunk", "Prev hunk", key_display="["),
+        Binding("c", "comment", "Comment"),
+        Binding("C,shift+c", "check", "Check", key_display="C"),
+        Binding("o", "toggle_output", "Output"),
+        Binding("g", "land", "Land"),
+        Binding("P,shift+p", "push", "Push", key_display="P"),
+        Binding("r", "reload", "Reload", show=False),
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("escape,q", "close", "Back", key_display="esc"),
+    ]
+
+    AUTO_FOCUS = "#diff"
+
+    class DiffLoaded(Message):
+        """The diff arrived (``diff`` None and ``error`` set when it could not be read)."""
+
+        def __init__(self, diff: AgentDiff | None, error: str = "") -> None:
+            super().__init__()
+            self.diff = diff
+            self.error = error
+
+    class CheckLoaded(Message):
+        """The latest check, as the port has it."""
+
+        def __init__(self, result: CheckResult | None, error: str = "") -> None:
+            super().__init__()
+            self.result = result
+            self.error = error
+
+    def __init__(
+        self,
+        port: FleetPort,
+        row: AgentRow,
+        actions: ReviewActions,
+        *,
+        clock: Callable[[], float] = time.time,
+        check_interval: float = CHECK_INTERVAL,
+    ) -> None:
+        super().__init__()
+        self.port = port
+        self.row = row
+        self.agent = row.name
+        self.actions = actions
+        self.clock = clock
+        self.check_interval = check_interval
+        self.diff: AgentDiff | None = None
+        self.file_index = 0
+        self.check_result: CheckResult | None = None
+        self._check_timer: Timer | None = None
+        #: True while the running check is followed (the port asked every `check_interval`).
+        self.polling = False
+        self._title = Static(diff_summary(row.name, row.branch, None), id="review-title")
+        self._check_line = Static(check_content(None, 0), id="review-check")
+        self._loading = Static(f"loading the diff of {row.name}…", id="review-loading")
+        self._files = FileList(id="review-files")
+        self._view = DiffView(id="diff")
+        self._output = Static("", id="check-output", markup=False)
+
+    def compose(self) -> ComposeResult:
+        """Title and check lines, the files and the diff (or "loading…"), the check's output
+        and the keys."""
+        with Vertical(id="review-box"):
+            yield self._title
+            yield self._check_line
+            yield self._loading
+            with Horizontal(id="review-body"):
+                yield self._files
+                yield self._view
+            yield self._output
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        """Load the diff and the check."""
+        self.set_class(True, "-loading")
+        self._output.border_title = "check output"
+        self._check_timer = self.set_interval(self.check_interval, self._poll_check, pause=True)
+        self.action_reload()
+        self._load_check()
+
+    # -- the diff ---------------------------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        """True once the diff is shown (or it is known that there is none)."""
+        return not self.has_class("-loading")
+
+    @property
+    def view(self) -> DiffView:
+        """The diff view."""
+        return self._view
+
+    @property
+    def file_list(self) -> FileList:
+        """The file list."""
+        return self._files
+
+    @property
+    def current_file(self) -> FileDiff | None:
+        """The file shown."""
+        if self.diff is None or not self.diff.files:
+            return None
+        return self.diff.files[self.file_index]
+
+    def action_reload(self) -> None:
+        """Read the diff again (the agent may have changed more since)."""
+        if not self.is_attached:
+            return  # closed meanwhile (a landing finished after the screen was left)
+        self.run_worker(
+            self._load_diff, thread=True, exclusive=True, group="diff", exit_on_error=False
+        )
+
+    def _load_diff(self) -> None:
+        """In a thread: ask the port for the diff; warm the first file's lexer up."""
+        try:
+            diff = self.port.diff(self.agent)
+            for file in diff.files[:1]:
+                lexer_for(file.path)
+        except Exception as error:
+            self.post_message(self.DiffLoaded(None, describe_error(error)))
+        else:
+            self.post_message(self.DiffLoaded(diff))
+
+    @on(DiffLoaded)
+    def _diff_loaded(self, message: DiffLoaded) -> None:
+        self.set_class(False, "-loading")
+        diff = message.diff
+        if diff is None:
+            self._loading.update(f"Could not read {self.agent}'s diff: {message.error}")
+            self.set_class(True, "-empty")
+            return
+        previous = self.current_file.path if self.current_file is not None else None
+        self.diff = diff
+        self._title.update(diff_summary(self.agent, self.row.branch, diff))
+        if not diff.files:
+            self._loading.update(f"{self.agent} has not changed anything against its base yet.")
+            self.set_class(True, "-empty")
+            self._files.clear_options()
+            self._view.show_file(None, -1)
+            return
+        self.set_class(False, "-empty")
+        self._files.set_options(
+            Option(file_entry(file), id=str(index)) for index, file in enumerate(diff.files)
+        )
+        paths = [file.path for file in diff.files]
+        self._show(paths.index(previous) if previous in paths else 0)
+
+    def _show(self, index: int, *, line: int = 0) -> None:
+        """Show file ``index`` with the cursor on ``line``."""
+        if self.diff is None or not self.diff.files:
+            return
+        self.file_index = index
+        file = self.diff.files[index]
+        self._files.highlighted = index
+        self._view.border_title = file_title(file)
+        self._view.show_file(file, index, line=line)
+
+    @on(DiffView.CursorMoved)
+    def _cursor_moved(self) -> None:
+        view = self._view
+        where = view.position()
+        if self.diff is None or not self.diff.files:
+            view.border_subtitle = ""
+            return
+        files = f"file {self.file_index + 1}/{len(self.diff.files)}"
+        if where.hunk is None:
+            view.border_subtitle = files
+            return
+        hunks = f"hunk {where.hunk + 1}/{len(view.hunk_starts)}"
+        view.border_subtitle = f"{files} · {hunks} · line {self._line_number(where.hunk)}"
+
+    def _line_number(self, h: int) -> int:
+        file = self.current_file
+        assert file is not None
+        hunk = file.hunks[h]
+        where = self._view.position()
+        return hunk.new_start if where.line is None else hunk.new_line_of(where.line)
+
+    @on(OptionList.OptionSelected, "#review-files")
+    def _file_clicked(self, event: OptionList.OptionSelected) -> None:
+        if event.option_index != self.file_index:
+            self._show(event.option_index)
+        self._view.focus()
+
+    # -- files and hunks --------------------------------------------------------------------
+
+    def action_next_file(self) -> None:
+        """Show the next file."""
+        if self.diff is not None and self.file_index + 1 < len(self.diff.files):
+            self._show(self.file_index + 1)
+
+    def action_previous_file(self) -> None:
+        """Show the previous file."""
+        if self.diff is not None and self.file_index > 0:
+            self._show(self.file_index - 1)
+
+    def action_next_hunk(self) -> None:
+        """The next hunk's header (after the file's last hunk: the next file's first)."""
+        view = self._view
+        index = bisect.bisect_right(view.hunk_starts, view.cursor)
+        if index < len(view.hunk_starts):
+            view.move_to_hunk(index)
+            return
+        diff = self.diff
+        if diff is None:
+            return
+        for next_index in range(self.file_index + 1, len(diff.files)):
+            if diff.files[next_index].hunks:
+                self._show(next_index)
+                self._view.move_to_hunk(0)
+                return
+
+    def action_previous_hunk(self) -> None:
+        """The previous hunk's header (before the file's first: the previous file's last)."""
+        view = self._view
+        index = bisect.bisect_left(view.hunk_starts, view.cursor) - 1
+        if index >= 0:
+            view.move_to_hunk(index)
+            return
+        diff = self.diff
+        if diff is None:
+            return
+        for previous in range(self.file_index - 1, -1, -1):
+            if diff.files[previous].hunks:
+                self._show(previous)
+                self._view.move_to_hunk(len(self._view.hunk_starts) - 1)
+                return
+
+    # -- comments ---------------------------------------------------------------------------
+
+    def action_comment(self) -> None:
+        """Comment on the line under the cursor (a hunk's header: on the whole hunk)."""
+        file = self.current_file
+        where = self._view.position()
+        if file is None or where.hunk is None:
+            self.notify("Put the cursor on a hunk's line to comment on it", severity="warning")
+            return
+        hunk = file.hunks[where.hunk]
+        line = self._line_number(where.hunk)
+        quoted = self._view.line_text(self._view.cursor)
+        self.app.push_screen(
+            CommentScreen(
+                self.agent,
+                file.path,
+                line,
+                quoted,
+                lambda form, text: self._send_comment(form, file.path, line, hunk, text),
+            )
+        )
+
+    def _send_comment(
+        self, form: CommentScreen, path: str, line: int, hunk: Hunk, text: str
+    ) -> None:
+        self.actions.comment(self.agent, Comment(path, line, hunk, text), form.finished)
+
+    # -- the check --------------------------------------------------------------------------
+
+    def action_check(self) -> None:
+        """Run the check; while it runs, offer to cancel it."""
+        result = self.check_result
+        running = result is not None and result.state is CheckState.RUNNING
+        self.actions.toggle_check(self.agent, running=running, started=self._load_check)
+
+    def action_toggle_output(self) -> None:
+        """Show or hide the check's output."""
+        self.set_class(not self.has_class("-output"), "-output")
+
+    def _poll_check(self) -> None:
+        busy = any(
+            w.group == "check" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for w in self.workers
+        )
+        if not busy:
+            self._load_check()
+
+    def _load_check(self) -> None:
+        """Ask the port for the latest check, in a worker."""
+        self.run_worker(self._read_check, thread=True, group="check", exit_on_error=False)
+
+    def _read_check(self) -> None:
+        try:
+            result = self.port.check(self.agent)
+        except Exception as error:
+            self.post_message(self.CheckLoaded(None, describe_error(error)))
+        else:
+            self.post_message(self.CheckLoaded(result))
+
+    @on(CheckLoaded)
+    def _check_loaded(self, message: CheckLoaded) -> None:
+        if message.error:
+            self._check_line.update(Content(f"check: {message.error}"))
+            return
+        previous, result = self.check_result, message.result
+        self.check_result = result
+        self._check_line.update(check_content(result, self.clock()))
+        tail = result.tail.rstrip() if result is not None else ""
+        lines = tail.splitlines()[-CHECK_TAIL_LINES:]
+        self._output.update("\n".join(lines) if lines else "no output")
+        running = result is not None and result.state is CheckState.RUNNING
+        if self._check_timer is not None and running != self.polling:
+            if running:
+                self._check_timer.resume()
+            else:
+                self._check_timer.pause()
+        self.polling = running
+        was_running = previous is not None and previous.state is CheckState.RUNNING
+        if was_running and result is not None and result.state is CheckState.FAILED:
+            self.set_class(True, "-output")
+
+    # -- landing, pushing, leaving ----------------------------------------------------------
+
+    def action_land(self) -> None:
+        """Land the agent's branch (the strategy is asked first)."""
+        self.actions.land(self.agent, self.row.branch, landed=self.action_reload)
+
+    def action_push(self) -> None:
+        """Push the agent's branch (and open a pull request when possible)."""
+        self.actions.push(self.agent)
+
+    def action_close(self) -> None:
+        """Back to the dashboard."""
+        self.dismiss(None)
