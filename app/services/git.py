@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import tempfile
 import time
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +14,28 @@ import git
 
 from app.core.errors import NotARepositoryError, UsageError
 from app.core.naming import archive_ref
+
+#: For commands that only look: git skips the opportunistic index refresh that `status` and
+#: `diff` otherwise write back, so looking never changes a worktree's index.
+READ_ONLY = {"GIT_OPTIONAL_LOCKS": "0"}
+
+#: Inherited variables that would point git somewhere other than the directory it runs in.
+_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
+
+
+@dataclass(frozen=True)
+class GitResult:
+    """One finished git command: its exit status, output (bytes) and error text."""
+
+    status: int
+    out: bytes
+    err: str
+
+    @property
+    def text(self) -> str:
+        """The output as text, without its final newline (undecodable bytes kept as escapes)."""
+        text = self.out.decode("utf-8", "surrogateescape")
+        return text[:-1] if text.endswith("\n") else text
 
 
 @dataclass(frozen=True)
@@ -27,7 +52,6 @@ class Repository:
     def __init__(self, root: Path, common_dir: Path) -> None:
         self.root = root
         self.common_dir = common_dir
-        self._git = git.Git(str(root))
 
     @classmethod
     def discover(cls, path: Path) -> Repository:
@@ -54,10 +78,49 @@ class Repository:
             )
         return repo
 
-    def run(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
-        """Run a git command in the main tree (or ``cwd``) and return its output."""
-        g = self._git if cwd is None else git.Git(str(cwd))
-        return str(g.execute(["git", *args], env=env))
+    def call(
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        input: bytes | None = None,
+        timeout: float | None = None,
+    ) -> GitResult:
+        """Run one git command in the main tree (or ``cwd``), whatever its exit status. Every
+        git command Quarterdeck runs goes through here."""
+        full = {k: v for k, v in os.environ.items() if k not in _LOCATION_VARS}
+        full.update({"LANGUAGE": "C", "LC_ALL": "C"})
+        full.update(env or {})
+        try:
+            done = subprocess.run(
+                ["git", *args],
+                cwd=str(cwd or self.root),
+                env=full,
+                input=input,
+                stdin=subprocess.DEVNULL if input is None else None,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise git.GitCommandError(["git", *args], -1, f"timed out after {timeout}s") from exc
+        return GitResult(done.returncode, done.stdout, done.stderr.decode("utf-8", "replace"))
+
+    def run(
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        ok: Container[int] = (0,),
+        input: bytes | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        """Run a git command in the main tree (or ``cwd``) and return its output; a
+        `git.GitCommandError` unless it exits with a status in ``ok``."""
+        result = self.call(*args, cwd=cwd, env=env, input=input, timeout=timeout)
+        if result.status not in ok:
+            raise git.GitCommandError(["git", *args], result.status, result.err, result.text)
+        return result.text
 
     def has_commits(self) -> bool:
         """True when HEAD points at a commit."""
@@ -127,22 +190,52 @@ class Repository:
         if self.branch_exists(branch):
             self.run("branch", "-D", "-q", branch)
 
-    def unmerged_commits(self, branch: str, base: str) -> int:
-        """How many commits ``branch`` has that ``base`` does not."""
+    def unmerged_commits(self, branch: str, base: str, landed: Sequence[str] = ()) -> int:
+        """How many commits ``branch`` has that ``base`` does not (nor any of the ``landed``
+        commits: branch tips whose work is already in the base, squashed or rebased)."""
         if not self.branch_exists(branch):
             return 0
+        also = [f"^{commit}" for commit in landed]
         try:
-            return int(self.run("rev-list", "--count", f"{base}..refs/heads/{branch}"))
+            return int(self.run("rev-list", "--count", f"{base}..refs/heads/{branch}", *also))
         except git.GitCommandError:
             # The base is gone: every commit of the branch counts as unmerged.
-            return int(self.run("rev-list", "--count", f"refs/heads/{branch}"))
+            return int(self.run("rev-list", "--count", f"refs/heads/{branch}", *also))
 
     def changed_files(self, worktree: Path) -> tuple[str, ...]:
-        """Uncommitted and untracked files in a worktree (ignored files excluded)."""
+        """Uncommitted and untracked files in a worktree (ignored files excluded). Only looks:
+        the worktree's index is not refreshed."""
         if not worktree.is_dir():
             return ()
-        out = self.run("status", "--porcelain", "-z", "--untracked-files=all", cwd=worktree)
-        return tuple(entry[3:] for entry in out.split("\0") if len(entry) > 3)
+        out = self.run(
+            "status", "--porcelain", "-z", "--untracked-files=all", cwd=worktree, env=READ_ONLY
+        )
+        entries = out.split("\0")
+        files = []
+        skip = False
+        for entry in entries:
+            if skip:  # the old name of a rename
+                skip = False
+                continue
+            if len(entry) > 3:
+                files.append(entry[3:])
+                skip = entry[0] in "RC"
+        return tuple(files)
+
+    def is_ancestor(self, commit: str, of: str) -> bool:
+        """True when ``commit`` is ``of`` or one of its ancestors."""
+        return self.call("merge-base", "--is-ancestor", commit, of).status == 0
+
+    def worktrees_on(self, branch: str) -> list[Path]:
+        """The worktrees (the main one included) that have ``branch`` checked out."""
+        out = self.run("worktree", "list", "--porcelain", "-z")
+        found, path = [], ""
+        for field in out.split("\0"):
+            if field.startswith("worktree "):
+                path = field.removeprefix("worktree ")
+            elif field == f"branch refs/heads/{branch}":
+                found.append(Path(path))
+        return found
 
     def archive(self, name: str, branch: str, worktree: Path) -> list[str]:
         """Keep a branch's tip, and a snapshot of uncommitted work, under ``refs/quarterdeck``.
