@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from app.core.agent import PromptState, SpawnRequest
@@ -197,7 +197,59 @@ def build_parser() -> argparse.ArgumentParser:
         "(the options above override it)",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_review_commands(command)
     return parser
+
+
+def _add_review_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """``diff``, ``check``, ``merge`` and ``push``."""
+    p = command(
+        "diff", "show what an agent changed against its base (committed, uncommitted and untracked)"
+    )
+    p.add_argument("name")
+    p.add_argument("--stat", action="store_true", help="one line per file, no hunks")
+
+    p = command(
+        "check",
+        "show an agent's latest check (the `check` command of .quarterdeck.toml, run in its "
+        "worktree); exit status 0 passed or running, 1 failed, cancelled or none",
+    )
+    p.add_argument("name")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--run", action="store_true", help="run the check now and wait for it")
+    group.add_argument("--wait", action="store_true", help="wait for a running check to end")
+    group.add_argument("--cancel", action="store_true", help="stop the running check")
+    p.add_argument("--timeout", type=float, default=None, help="seconds --wait waits")
+
+    p = command(
+        "merge",
+        "land an agent's branch in its base without touching any working tree (refused when "
+        "the base is checked out, the agent has uncommitted changes, or its latest check did "
+        "not pass on its branch's tip); exit status 0 merged, 1 refused or conflict. To throw "
+        "an agent's work away instead, use `quarterdeck rm`",
+    )
+    p.add_argument("name")
+    p.add_argument(
+        "--strategy",
+        choices=["merge", "squash", "rebase"],
+        default=None,
+        help="default: merge_strategy of .quarterdeck.toml, else merge",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="merge even if the check failed or did not run"
+    )
+    p.add_argument(
+        "--send-conflict",
+        action="store_true",
+        help="send the agent its last merge conflict to resolve, instead of merging",
+    )
+
+    p = command(
+        "push",
+        "push an agent's branch to the remote and open a pull request with gh (when installed "
+        "and logged in; otherwise print the command)",
+    )
+    p.add_argument("name")
 
 
 def _self_command() -> str:
@@ -624,6 +676,74 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    """``quarterdeck diff NAME [--stat]``."""
+    from app.services.review import format_diff
+
+    fleet = _open_fleet(args.path)
+    print(format_diff(fleet.diff(args.name), stat=args.stat))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``quarterdeck check NAME [--run | --wait | --cancel]``."""
+    from app.core.review import CheckState
+
+    fleet = _open_fleet(args.path)
+    if args.cancel:
+        fleet.cancel_check(args.name)
+        print(f"cancelled {args.name}'s check")
+        return 0
+    if args.run:
+        fleet.run_check(args.name)
+        try:
+            result = fleet.review.wait_check(args.name)
+        except KeyboardInterrupt:
+            fleet.cancel_check(args.name)
+            raise
+    elif args.wait:
+        result = fleet.review.wait_check(args.name, args.timeout)
+    else:
+        result = fleet.check(args.name)
+    if result is None:
+        print(f"no check has run for {args.name}", file=sys.stderr)
+        return ERROR_EXIT
+    code = f", exit code {result.exit_code}" if result.exit_code is not None else ""
+    print(f"{args.name}: {result.label}{code} — {result.command} on {result.ran_on}")
+    if result.tail:
+        print(result.tail)
+    return 0 if result.state in (CheckState.PASSED, CheckState.RUNNING) else ERROR_EXIT
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    """``quarterdeck merge NAME [--strategy S] [--force] [--send-conflict]``."""
+    from app.core.review import MergeStrategy
+
+    fleet = _open_fleet(args.path)
+    if args.send_conflict:
+        message = fleet.send_conflict(args.name)
+        print(f"queued message {message.id} for {args.name}: the conflict to resolve")
+        return 0
+    strategy = MergeStrategy(args.strategy) if args.strategy else None
+    outcome = fleet.merge(args.name, strategy, force=args.force)
+    if outcome.merged:
+        print(outcome.message)
+        return 0
+    print(outcome.message, file=sys.stderr)
+    print(
+        f"send it to the agent: {_self_command()} merge {args.name} --send-conflict",
+        file=sys.stderr,
+    )
+    return ERROR_EXIT
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    """``quarterdeck push NAME``."""
+    fleet = _open_fleet(args.path)
+    print(fleet.push_branch(args.name))
+    return 0
+
+
 COMMANDS = {
     "new": cmd_new,
     "ls": cmd_ls,
@@ -641,6 +761,7 @@ COMMANDS = {
     "wait": cmd_wait,
     None: cmd_open,
 }
+COMMANDS.update({"diff": cmd_diff, "check": cmd_check, "merge": cmd_merge, "push": cmd_push})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,6 +30,7 @@ from app.core.messages import Message, MessageMode
 from app.core.naming import branch_name, repo_key, slugify, unique_names, validate_name
 from app.core.ports import RemovalRisk
 from app.core.profiles import AgentProfile, PromptDelivery
+from app.core.review import AgentDiff, CheckResult, Comment, MergeOutcome, MergeStrategy
 from app.core.status import STATUS_GLYPH, Evidence, InputKind, Reading, Status, TrackedStatus
 from app.core.views import FleetView
 from app.services.config import Settings, data_home, load_settings, tmux_socket_name
@@ -39,6 +40,7 @@ from app.services.hooks import HookInstaller
 from app.services.lock import EngineLock
 from app.services.notify import Notifier
 from app.services.procs import end_process_tree
+from app.services.review import Review
 from app.services.steering import Steering
 from app.services.store import Store
 from app.services.tmux import PaneFacts, TmuxServer
@@ -49,7 +51,8 @@ from app.services.trust import set_trust
 PROMPT_VERIFY_SECONDS = 4.0
 #: Pause between typing text and pressing Enter (some CLIs swallow an Enter that follows a paste).
 ENTER_DELAY = 0.15
-#: Diff stats are refreshed at most this often per agent, and only after activity.
+#: Without a watcher (no engine in this process), diff stats are refreshed at most this often
+#: per agent, and only after activity.
 DIFF_INTERVAL = 5.0
 
 
@@ -117,6 +120,8 @@ class Fleet:
         self.notifier = Notifier(settings.notify, tmux, self.session)
         self.steering = Steering(self)
         self.steering.on_change = self.refresh_view
+        #: Diffs, checks, merges and pushes (`app/services/review.py`).
+        self.review = Review(self)
 
     @classmethod
     def open(cls, path: Path) -> Fleet:
@@ -197,6 +202,24 @@ class Fleet:
         with self._mutex:
             self._publish()
         self.wake()
+
+    def update_fields(self, agent_id: str, **changes: object) -> Agent | None:
+        """Change some fields of an agent's record (from any thread): only those fields are
+        written, so a concurrent sweep's status never gets undone. Publishes the view."""
+        with self._mutex:
+            current = next((a for a in self.store.agents() if a.id == agent_id), None)
+            if current is None:
+                return None
+            updated = replace(current, **changes)  # type: ignore[arg-type]
+            if updated != current:
+                self.store.update(updated, before=current)
+                mine = {a.id: a for a in self._agents}
+                if agent_id in mine:
+                    fields = {k: getattr(updated, k) for k in changes}
+                    mine[agent_id] = replace(mine[agent_id], **fields)
+                    self._agents = list(mine.values())
+                self._publish()
+            return updated
 
     def set_notice(self, notice: str) -> None:
         """Say something about the engine itself in the view (empty to clear it)."""
@@ -518,17 +541,19 @@ class Fleet:
     def _observe(
         self, agent: Agent, pane: PaneFacts | None, now: float, dirty: set[str] | None
     ) -> Agent:
-        """The agent with its status after this look, and its diff stats when due."""
+        """The agent with its status after this look. Its diff stats come from the review
+        watcher when this process runs one; otherwise they are refreshed here when due."""
         tracked = self.tracking.observe(agent, pane, now, dirty)
         updated = agent if tracked is None else self._with_status(agent, tracked)
+        if self.review.watching:
+            return updated
         last_diff = self._diffed_at.get(agent.id)
         if pane is not None and (
             last_diff is None
             or (pane.activity >= int(last_diff) and now - last_diff >= DIFF_INTERVAL)
         ):
             self._diffed_at[agent.id] = now
-            stat = self.repo.diff_stat(Path(agent.worktree), agent.base_commit)
-            updated = replace(updated, lines_added=stat.added, lines_removed=stat.removed)
+            updated = self.review.with_stats(updated)
         return updated
 
     def _update_status_line(self) -> None:
@@ -666,7 +691,9 @@ class Fleet:
             name=name,
             branch=agent.branch,
             base=agent.base,
-            unmerged_commits=self.repo.unmerged_commits(agent.branch, agent.base),
+            unmerged_commits=self.repo.unmerged_commits(
+                agent.branch, agent.base, self.review.landed(agent)
+            ),
             changed_files=self.repo.changed_files(Path(agent.worktree)),
         )
 
@@ -689,6 +716,7 @@ class Fleet:
                 f"{' '.join(missing)}"
             )
         agent = self.get(name)
+        self.review.forget(agent)  # ends its check: not under the mutex its thread needs
         with self._mutex:
             facts = self.pane_of(agent)
             if facts is not None and not facts.dead:
@@ -706,6 +734,40 @@ class Fleet:
         if kept:
             return f"removed {name}; kept {', '.join(kept)}"
         return f"removed {name}; nothing needed keeping"
+
+    # ----------------------------------------------------------------- review
+
+    def diff(self, name: str) -> AgentDiff:
+        """What the agent changed against its base (cached while nothing changes)."""
+        return self.review.diff(name)
+
+    def comment(self, name: str, comment: Comment) -> Message:
+        """Queue a review remark for the agent."""
+        return self.review.comment(name, comment)
+
+    def run_check(self, name: str) -> None:
+        """Start the check command in the agent's worktree, in the background."""
+        self.review.run_check(name)
+
+    def cancel_check(self, name: str) -> None:
+        """Stop the agent's running check (its whole process group)."""
+        self.review.cancel_check(name)
+
+    def check(self, name: str) -> CheckResult | None:
+        """The agent's latest check."""
+        return self.review.check(name)
+
+    def merge(self, name: str, strategy: MergeStrategy | None, *, force: bool) -> MergeOutcome:
+        """Land the agent's branch in its base without touching any working tree."""
+        return self.review.merge(name, strategy, force=force)
+
+    def send_conflict(self, name: str) -> Message:
+        """Send the agent its last merge conflict to resolve."""
+        return self.review.send_conflict(name)
+
+    def push_branch(self, name: str) -> str:
+        """Push the agent's branch and open a pull request (or say how)."""
+        return self.review.push_branch(name)
 
     # ----------------------------------------------------------------- panes
 

@@ -38,14 +38,6 @@ class GitResult:
         return text[:-1] if text.endswith("\n") else text
 
 
-@dataclass(frozen=True)
-class DiffStat:
-    """Lines added and removed in a worktree against a commit (committed and uncommitted)."""
-
-    added: int = 0
-    removed: int = 0
-
-
 class Repository:
     """One git repository, seen from its main working tree."""
 
@@ -284,19 +276,3 @@ class Repository:
             cwd=worktree,
             env=ident,
         )
-
-    def diff_stat(self, worktree: Path, base_commit: str) -> DiffStat:
-        """Lines added/removed in the worktree (committed + uncommitted) against ``base_commit``."""
-        if not worktree.is_dir():
-            return DiffStat()
-        try:
-            out = self.run("diff", "--numstat", base_commit, cwd=worktree)
-        except git.GitCommandError:
-            return DiffStat()
-        added = removed = 0
-        for line in out.splitlines():
-            a, r, _ = line.split("\t", 2)
-            if a != "-":
-                added += int(a)
-                removed += int(r)
-        return DiffStat(added, removed)

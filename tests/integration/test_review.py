@@ -1,0 +1,525 @@
+"""Review and merge against real git repositories, worktrees and a real tmux server: diffs,
+the watcher, overlaps, checks, merges, conflicts, pushes and the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.core.agent import SpawnRequest
+from app.core.errors import QuarterdeckError, UsageError
+from app.core.messages import MessageState
+from app.core.review import CheckResult, CheckState, Comment, FileChange, MergeStrategy, parse_hunks
+from app.services.engine import Engine
+from app.services.fleet import Fleet
+from app.services.git import Repository
+from tests.helpers import git, wait_for
+
+# --------------------------------------------------------------------------- helpers
+
+
+def spawn(fleet: Fleet, name: str, base: str | None = None, prompt: str = "") -> Path:
+    """A shell agent (it does nothing by itself) with its own worktree and branch."""
+    fleet.spawn(SpawnRequest(prompt=prompt, kind="shell", name=name, base=base))
+    return Path(fleet.get(name).worktree)
+
+
+def commit(worktree: Path, path: str, text: str, message: str) -> str:
+    """Write a file and commit it; the new commit."""
+    target = worktree / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    git(worktree, "add", "--", path)
+    git(worktree, "commit", "-q", "-m", message)
+    return git(worktree, "rev-parse", "HEAD")
+
+
+def look(worktree: Path) -> dict[str, object]:
+    """Everything looking must not change in a worktree: its status, index (bytes and
+    modification time), HEAD, and every file's bytes."""
+    gitdir = Path(git(worktree, "rev-parse", "--absolute-git-dir"))
+    index = gitdir / "index"
+    files = {
+        str(p.relative_to(worktree)): p.read_bytes()
+        for p in sorted(worktree.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(worktree).parts
+    }
+    return {
+        "status": git(worktree, "--no-optional-locks", "status", "--porcelain", "-uall"),
+        "index": index.read_bytes() if index.exists() else b"",
+        "index_mtime": index.stat().st_mtime_ns if index.exists() else 0,
+        "head": git(worktree, "rev-parse", "HEAD"),
+        "files": files,
+    }
+
+
+def advance(repo: Path, branch: str, path: str, text: str, message: str, where: Path) -> str:
+    """Commit on ``branch`` in a throw-away worktree (the main one is never touched)."""
+    git(repo, "worktree", "add", "-q", str(where), branch)
+    try:
+        return commit(where, path, text, message)
+    finally:
+        git(repo, "worktree", "remove", "--force", str(where))
+
+
+def settled(calls: list[tuple[str, ...]], window: float = 0.5) -> None:
+    """Wait until no git command has started for ``window`` seconds (the last edit's events
+    have been looked at)."""
+    seen = [len(calls), time.monotonic()]
+
+    def still() -> bool:
+        if len(calls) != seen[0]:
+            seen[:] = [len(calls), time.monotonic()]
+        return time.monotonic() - seen[1] >= window
+
+    wait_for(still, timeout=10, what="git to go quiet")
+
+
+def set_check(repo: Path, command: str) -> None:
+    (repo / ".quarterdeck.toml").write_text(f"check = {json.dumps(command)}\n")
+
+
+def latest(fleet: Fleet, name: str) -> CheckResult:
+    result = fleet.check(name)
+    assert result is not None, f"no check for {name}"
+    return result
+
+
+def run_check(fleet: Fleet, name: str) -> CheckState:
+    fleet.run_check(name)
+    wait_for(lambda: latest(fleet, name).final, what="the check to end")
+    return latest(fleet, name).state
+
+
+@pytest.fixture
+def user_repo(repo: Path) -> Iterator[Path]:
+    """The repository with a ``develop`` branch for agents to land in, and the user's main
+    worktree (on ``main``) dirty: a modified file, a staged file, an untracked file."""
+    git(repo, "branch", "develop")
+    (repo / "README.md").write_text("# test repo\nthe user's unsaved edit\n")
+    (repo / "staged.txt").write_text("staged by the user\n")
+    git(repo, "add", "staged.txt")
+    (repo / "scratch.txt").write_text("untracked notes\n")
+    yield repo
+
+
+# --------------------------------------------------------------------------- diffs
+
+
+def test_diff_has_committed_uncommitted_and_untracked_changes_and_writes_nothing(
+    repo: Path,
+) -> None:
+    commit(repo, "src/app.py", "a = 1\nb = 2\nc = 3\n", "app")
+    commit(repo, "old name.txt", "kept\ncontent\nhere\n", "to rename")
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "one")
+    base = fleet.get("one").base_commit
+    commit(wt, "src/app.py", "a = 1\nb = 20\nc = 3\n", "change b")
+    git(wt, "mv", "old name.txt", "new näme.txt")
+    git(wt, "commit", "-q", "-m", "rename")
+    (wt / "src" / "app.py").write_text("a = 1\nb = 20\nc = 3\nd = 4\n")  # uncommitted
+    (wt / "notes with spaces ü.md").write_text("one\ntwo\nthree\n")  # untracked
+    (wt / "README.md").unlink()  # deleted, uncommitted
+    before = look(wt)
+
+    diff = fleet.diff("one")
+
+    by_path = {f.path: f for f in diff.files}
+    assert sorted(by_path) == [
+        "README.md",
+        "new näme.txt",
+        "notes with spaces ü.md",
+        "src/app.py",
+    ]
+    app = by_path["src/app.py"]
+    assert (app.change, app.added, app.removed) == (FileChange.MODIFIED, 2, 1)
+    assert [line for h in app.hunks for line in h.lines if line[0] in "+-"] == [
+        "-b = 2",
+        "+b = 20",
+        "+d = 4",
+    ]
+    renamed = by_path["new näme.txt"]
+    assert (renamed.change, renamed.old_path) == (FileChange.RENAMED, "old name.txt")
+    untracked = by_path["notes with spaces ü.md"]
+    assert (untracked.change, untracked.added, untracked.removed) == (FileChange.UNTRACKED, 3, 0)
+    assert untracked.hunks[0].lines == ("+one", "+two", "+three")
+    assert by_path["README.md"].change is FileChange.DELETED
+    assert diff.commits == 2 and diff.base_commit == base
+    assert diff.head == git(wt, "rev-parse", "HEAD")
+    assert (diff.added, diff.removed) == (5, 2)
+    assert "old name.txt" in diff.paths and "new näme.txt" in diff.paths
+    # Looking changed nothing: index bytes and time, status, files, HEAD, refs.
+    assert look(wt) == before
+    assert git(wt, "ls-files", "--", "notes with spaces ü.md") == ""
+
+
+def test_binary_and_large_files_are_summarised_quickly(repo: Path) -> None:
+    blob = bytes(range(256)) * 48  # 12 KiB with NUL bytes
+    (repo / "logo.bin").write_bytes(blob)
+    git(repo, "add", "logo.bin")
+    git(repo, "commit", "-q", "-m", "logo")
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "big")
+    (wt / "logo.bin").write_bytes(blob + blob[: 2 * 1024])  # 14 KiB
+    (wt / "new.bin").write_bytes(b"\0" * 3000)  # untracked binary
+    (wt / "huge.txt").write_text("".join(f"line {i}\n" for i in range(10_000)))
+    commit(wt, "big.py", "".join(f"x{i} = {i}\n" for i in range(4_000)), "4000 lines")
+
+    started = time.perf_counter()
+    diff = fleet.diff("big")
+    elapsed = time.perf_counter() - started
+
+    files = {f.path: f for f in diff.files}
+    logo = files["logo.bin"]
+    assert logo.binary and not logo.hunks and logo.summary == "binary, 12 KiB → 14 KiB"
+    assert files["new.bin"].binary and files["new.bin"].summary.startswith("binary, new")
+    huge = files["huge.txt"]
+    assert huge.added == 10_000 and not huge.hunks and "over 5000" in huge.summary
+    parsed = files["big.py"]
+    assert parsed.added == 4_000 and sum(h.added for h in parsed.hunks) == 4_000
+    print(f"diff with a 10,000-line and a 4,000-line file: {elapsed * 1000:.0f} ms")
+    assert elapsed < 2.0
+    # A 10,000-line hunk parses in well under a second too, were it ever shown.
+    text = "@@ -0,0 +1,10000 @@\n" + "".join(f"+line {i}\n" for i in range(10_000))
+    started = time.perf_counter()
+    assert parse_hunks(text)[0].added == 10_000
+    assert time.perf_counter() - started < 0.5
+
+
+def test_the_watcher_updates_stats_at_once_and_git_stays_idle_while_nothing_changes(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, ...]] = []
+    call = Repository.call
+
+    def counting(self: Repository, *args: str, **kwargs: object) -> object:
+        calls.append(args)
+        return call(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Repository, "call", counting)
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "w")
+    engine = Engine(fleet, interval=0.05)  # fast ticks: ticks alone must not run git
+    engine.start()
+    try:
+        wait_for(lambda: fleet.review.watcher.covers(fleet.get("w")), what="the watch")
+        started = time.monotonic()
+        (wt / "a.txt").write_text("one\ntwo\n")
+        wait_for(lambda: fleet.get("w").files_changed == 1, timeout=5, what="the first edit")
+        first = time.monotonic() - started
+        assert fleet.get("w").lines_added == 2
+        row = next(r for r in fleet.view().rows if r.name == "w")
+        assert (row.files, row.added) == (1, 2)
+
+        # Nothing changes: no git command at all, however often the engine ticks.
+        settled(calls)
+        quiet_from = len(calls)
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            assert calls[quiet_from:] == [], "git ran while nothing changed"
+            time.sleep(0.1)
+
+        started = time.monotonic()
+        (wt / "b.txt").write_text("three\n")
+        wait_for(lambda: fleet.get("w").files_changed == 2, timeout=5, what="the second edit")
+        second = time.monotonic() - started
+        print(f"edit to row: {first * 1000:.0f} ms, then {second * 1000:.0f} ms")
+        assert second < 1.5
+
+        # A commit (it changes no file in the worktree) makes the cached diff stale at once.
+        assert fleet.diff("w").commits == 0
+        assert fleet.diff("w").commits == 0  # served from the cache
+        git(wt, "add", "a.txt")
+        git(wt, "commit", "-q", "-m", "a")
+        wait_for(lambda: fleet.diff("w").commits == 1, timeout=3, what="the commit")
+    finally:
+        engine.stop()
+
+
+def test_overlapping_agents_are_flagged_on_both_rows(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    one, two, three = spawn(fleet, "one"), spawn(fleet, "two"), spawn(fleet, "three")
+    engine = Engine(fleet, interval=0.05)
+    engine.start()
+    try:
+        (one / "README.md").write_text("one's readme\n")
+        (two / "README.md").write_text("two's readme\n")
+        (three / "other.txt").write_text("elsewhere\n")
+
+        def flagged() -> bool:
+            rows = {r.name: r.overlap for r in fleet.view().rows}
+            return rows == {"one": ("two",), "two": ("one",), "three": ()}
+
+        wait_for(flagged, timeout=5, what="the overlap on both rows")
+        (two / "README.md").write_text("# test repo\n")  # back as it was: no overlap
+        wait_for(lambda: all(r.overlap == () for r in fleet.view().rows), timeout=5, what="cleared")
+    finally:
+        engine.stop()
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def test_a_check_passes_or_fails_with_its_output_duration_and_commit(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "c")
+    with pytest.raises(UsageError, match=r'no check command: set check = "\.\.\."'):
+        fleet.run_check("c")
+    set_check(repo, 'for i in $(seq 1 60); do echo "line $i"; done; echo "on $QUARTERDECK_CHECK"')
+    assert run_check(fleet, "c") is CheckState.PASSED
+    result = fleet.check("c")
+    assert result is not None and result.exit_code == 0 and result.duration >= 0
+    lines = result.tail.splitlines()
+    assert len(lines) == 40 and lines[0] == "line 22" and lines[-1] == "on 1"
+    assert result.commit == git(wt, "rev-parse", "HEAD") and not result.dirty
+    assert fleet.get("c").check.startswith("passed ")
+
+    (wt / "wip.txt").write_text("uncommitted\n")
+    set_check(repo, "echo checking; echo broken >&2; exit 3")
+    assert run_check(fleet, "c") is CheckState.FAILED
+    result = fleet.check("c")
+    assert result is not None and result.exit_code == 3 and result.dirty
+    assert result.tail == "checking\nbroken" and result.ran_on.endswith("+dirty")
+    assert fleet.get("c").check.startswith("failed ")
+    # Another process sees it (the store), and so does the command line.
+    assert Fleet.open(repo).check("c") == result
+    assert main(["-C", str(repo), "check", "c"]) == 1
+
+
+def test_cancelling_a_check_ends_its_whole_process_group(repo: Path, tmp_path: Path) -> None:
+    fleet = Fleet.open(repo)
+    spawn(fleet, "slow")
+    pids = tmp_path / "pids"
+    set_check(repo, f"sleep 60 & echo $! > {pids}; echo started; wait")
+    fleet.run_check("slow")
+    wait_for(lambda: fleet.get("slow").check == "running")
+    wait_for(lambda: "started" in latest(fleet, "slow").tail, what="output")
+    child = int(pids.read_text())
+    # Seen as running from another process too, with its output so far.
+    other = Fleet.open(repo)
+    wait_for(lambda: "started" in latest(other, "slow").tail, what="the tail saved")
+    assert latest(other, "slow").state is CheckState.RUNNING
+    with pytest.raises(UsageError, match="already running"):
+        other.run_check("slow")
+    other.cancel_check("slow")  # from the other process: the running one records it
+    result = fleet.check("slow")
+    assert result is not None and result.state is CheckState.CANCELLED
+    assert fleet.get("slow").check == "cancelled"
+    wait_for(lambda: not Path(f"/proc/{child}").exists(), what="the check's child to end")
+    with pytest.raises(UsageError, match="no check is running"):
+        fleet.cancel_check("slow")
+
+
+# --------------------------------------------------------------------------- merging
+
+
+@pytest.mark.parametrize("strategy", list(MergeStrategy))
+def test_merge_lands_the_branch_and_no_working_tree_is_touched(
+    user_repo: Path, tmp_path: Path, strategy: MergeStrategy
+) -> None:
+    repo = user_repo
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "feat", base="develop", prompt="Add the feature\nwith details")
+    first = commit(wt, "feature.py", "def feature():\n    return 1\n", "add feature")
+    second = commit(wt, "feature.py", "def feature():\n    return 2\n", "improve feature")
+    # The base moved on meanwhile (in a throw-away worktree).
+    old = advance(repo, "develop", "other.txt", "other work\n", "other", tmp_path / "side")
+    set_check(repo, "true")
+    assert run_check(fleet, "feat") is CheckState.PASSED
+    user, agent = look(repo), look(wt)
+
+    outcome = fleet.merge("feat", strategy, force=False)
+
+    assert outcome.merged and outcome.strategy is strategy and outcome.base == "develop"
+    new = git(repo, "rev-parse", "develop")
+    assert outcome.commit == new != old
+    assert git(repo, "show", "develop:feature.py") == "def feature():\n    return 2"
+    assert git(repo, "show", "develop:other.txt") == "other work"
+    if strategy is MergeStrategy.MERGE:
+        assert git(repo, "rev-parse", "develop^1", "develop^2").split() == [old, second]
+    elif strategy is MergeStrategy.SQUASH:
+        assert git(repo, "rev-parse", "develop^") == old
+        assert git(repo, "rev-list", "--count", "--parents", "develop^!") == "1"
+        body = git(repo, "log", "-1", "--format=%B", "develop")
+        assert body.startswith("Add the feature\n")
+        assert f"- {first[:7]} add feature" in body and f"- {second[:7]} improve feature" in body
+    else:
+        assert git(repo, "rev-parse", "develop~2") == old
+        assert git(repo, "log", "--format=%s", "-2", "develop").split("\n") == [
+            "improve feature",
+            "add feature",
+        ]
+        assert git(repo, "log", "-1", "--format=%an", "develop") == "Test"
+    # The user's dirty main worktree and the agent's worktree are exactly as they were.
+    assert look(repo) == user
+    assert look(wt) == agent
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    # Its commits are in the base now: removing it needs no --discard-unmerged ...
+    assert fleet.removal_risk("feat").safe
+    again = fleet.merge("feat", strategy, force=False)
+    assert again.merged and "nothing to merge" in again.message
+    assert git(repo, "rev-parse", "develop") == new
+    # ... until it commits more.
+    commit(wt, "late.txt", "late\n", "late")
+    assert fleet.removal_risk("feat").unmerged_commits == 1
+
+
+def test_a_base_checked_out_anywhere_is_refused_with_the_commands_to_run(
+    user_repo: Path,
+) -> None:
+    repo = user_repo
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "onmain", base="main")
+    commit(wt, "f.txt", "f\n", "f")
+    user, main_ref = look(repo), git(repo, "rev-parse", "main")
+    with pytest.raises(QuarterdeckError, match="main is checked out in") as refused:
+        fleet.merge("onmain", MergeStrategy.SQUASH, force=True)
+    assert f"cd {repo} && git merge --squash qd/onmain && git commit" in str(refused.value)
+    assert look(repo) == user and git(repo, "rev-parse", "main") == main_ref
+
+
+def test_merge_is_refused_without_a_passing_check_on_the_tip_or_with_uncommitted_work(
+    user_repo: Path,
+) -> None:
+    repo = user_repo
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "careful", base="develop")
+    commit(wt, "a.txt", "a\n", "a")
+    develop = git(repo, "rev-parse", "develop")
+
+    def refused(match: str) -> None:
+        with pytest.raises(QuarterdeckError, match=match):
+            fleet.merge("careful", None, force=False)
+        assert git(repo, "rev-parse", "develop") == develop
+
+    refused("not merging careful: no check has run on it.*--force")
+    set_check(repo, "exit 1")
+    assert run_check(fleet, "careful") is CheckState.FAILED
+    refused("its latest check failed with exit code 1")
+    set_check(repo, "true")
+    assert run_check(fleet, "careful") is CheckState.PASSED
+    tip = commit(wt, "b.txt", "b\n", "b")
+    refused(f"passed on .*, but the branch is now at {tip[:7]}")
+    (wt / "wip.txt").write_text("not committed\n")
+    refused("1 uncommitted or untracked file .*wip.txt.*would not be merged")
+    (wt / "wip.txt").unlink()
+    assert main(["-C", str(repo), "merge", "careful"]) == 1
+    assert main(["-C", str(repo), "merge", "careful", "--force"]) == 0
+    assert git(repo, "rev-parse", "develop") == tip  # a fast-forward
+
+
+@pytest.mark.parametrize("strategy", [MergeStrategy.MERGE, MergeStrategy.REBASE])
+def test_a_conflict_changes_nothing_and_goes_to_the_agent(
+    user_repo: Path, tmp_path: Path, strategy: MergeStrategy
+) -> None:
+    repo = user_repo
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "clash", base="develop")
+    commit(wt, "notes.txt", "fine\n", "unrelated")
+    commit(wt, "README.md", "# the agent's title\n", "retitle")
+    old = advance(repo, "develop", "README.md", "# the base's title\n", "base", tmp_path / "x")
+    user, agent = look(repo), look(wt)
+    objects_before = git(repo, "for-each-ref")
+
+    outcome = fleet.merge("clash", strategy, force=True)
+
+    assert not outcome.merged and outcome.conflicts == ("README.md",)
+    assert "Nothing was changed" in outcome.message
+    assert git(repo, "rev-parse", "develop") == old
+    assert git(repo, "for-each-ref") == objects_before
+    assert look(repo) == user and look(wt) == agent
+    message = fleet.send_conflict("clash")
+    assert message.state is MessageState.PENDING and message.agent_name == "clash"
+    assert "README.md" in message.text and old[:7] in message.text
+    todo = "git merge develop" if strategy is MergeStrategy.MERGE else "git rebase develop"
+    assert todo in message.text
+    assert fleet.messages("clash")[-1].id == message.id
+
+
+def test_comment_is_queued_for_the_agent(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "talk")
+    (wt / "README.md").write_text("# test repo\nnew line\n")
+    hunk = fleet.diff("talk").files[0].hunks[0]
+    message = fleet.comment("talk", Comment("README.md", 2, hunk, "Say why."))
+    assert message.text.startswith("Review comment on README.md line 2:")
+    assert message.text.endswith("Say why.") and "+new line" in message.text
+
+
+# --------------------------------------------------------------------------- pushing
+
+
+def _path_without_gh() -> str:
+    keep = [d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "gh").exists()]
+    return os.pathsep.join(keep)
+
+
+def test_push_to_a_bare_remote_then_pr_command_or_gh(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "pub", prompt="Fix the login bug")
+    tip = commit(wt, "fix.py", "fixed = True\n", "fix")
+    with pytest.raises(QuarterdeckError, match="has no remote to push qd/pub to"):
+        fleet.push_branch("pub")
+    assert main(["-C", str(repo), "push", "pub"]) == 1
+
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(repo, "remote", "add", "origin", str(remote))
+    monkeypatch.setenv("PATH", _path_without_gh())
+    assert shutil.which("gh") is None
+    said = fleet.push_branch("pub")
+    assert git(remote, "rev-parse", "refs/heads/qd/pub") == tip
+    assert git(repo, "config", "branch.qd/pub.remote") == "origin"
+    assert "gh is not installed" in said
+    assert "gh pr create --base main --head qd/pub --title 'Fix the login bug' --body" in said
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "gh.log"
+    (bin_dir / "gh").write_text(
+        "#!/bin/sh\n"
+        f'printf "%s\\n" "$*" >> {log}\n'
+        'case "$1" in pr) echo "https://github.com/acme/repo/pull/7";; esac\n'
+    )
+    (bin_dir / "gh").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{_path_without_gh()}")
+    commit(wt, "more.py", "more = 1\n", "more")
+    assert fleet.push_branch("pub") == "https://github.com/acme/repo/pull/7"
+    calls = log.read_text().splitlines()
+    assert calls[0] == "auth status"
+    assert calls[1].startswith("pr create --base main --head qd/pub --title Fix the login bug")
+    assert git(remote, "rev-parse", "refs/heads/qd/pub") == git(wt, "rev-parse", "HEAD")
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_diff_on_the_command_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "cli")
+    (wt / "README.md").write_text("# test repo\nmore\n")
+    (wt / "new.txt").write_text("x\n")
+    assert main(["-C", str(repo), "diff", "cli", "--stat"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "modified  README.md  +1 −0",
+        "untracked new.txt  +1 −0",
+        "2 files changed, +2 −0 (0 commits since " + fleet.get("cli").base_commit[:7] + ")",
+    ]
+    assert main(["-C", str(repo), "diff", "cli"]) == 0
+    assert "+more" in capsys.readouterr().out
+    assert main(["-C", str(repo), "diff", "nobody"]) == 1
+    assert main(["-C", str(repo), "check", "cli", "--run"]) == 2  # no check command
+    set_check(repo, "echo fine")
+    assert main(["-C", str(repo), "check", "cli", "--run"]) == 0
+    assert "cli: passed" in capsys.readouterr().out
