@@ -608,13 +608,16 @@ class FleetWatcher:
         owners: list[tuple[str, str]] = []
         refs: dict[str, str] = {}
         roots: set[str] = set()
+        admins: dict[tuple[str, str], str] = {}
         heads = os.path.join(self.common_dir, "refs", "heads")
+        with self._lock:
+            known = dict(self._admin)
         for agent in agents:
             worktree = os.path.realpath(agent.worktree)
             key = (agent.id, worktree)
-            admin = self._admin.get(key) or _admin_dir(worktree)
+            admin = known.get(key) or _admin_dir(worktree)
             if admin:
-                self._admin[key] = admin
+                admins[key] = admin
                 owners.append((admin + os.sep, agent.id))
                 if os.path.isdir(os.path.dirname(admin)):
                     roots.add(os.path.dirname(admin))
@@ -628,7 +631,7 @@ class FleetWatcher:
             if os.path.isdir(folder):
                 roots.add(folder)
         with self._lock:
-            self._owners, self._refs = owners, refs
+            self._owners, self._refs, self._admin = owners, refs, admins
             if frozenset(roots) != self._roots:
                 self._roots = frozenset(roots)
                 self._changed_at = time.monotonic()
