@@ -8,6 +8,7 @@ screen it started from is closed; results come back to the event loop through
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
@@ -21,7 +22,7 @@ from app.core.ports import FleetPort
 from app.core.review import Comment, MergeOutcome, MergeStrategy
 from app.ui.messages import describe_error
 from app.ui.screens.confirm import ConfirmScreen
-from app.ui.screens.land import ConflictScreen, LandScreen, PushedScreen
+from app.ui.screens.land import ConflictScreen, LandScreen, TextScreen
 
 #: Seconds a notification about a push, a landing or a failure of either stays up.
 LONG_NOTICE = 20.0
@@ -29,10 +30,13 @@ LONG_NOTICE = 20.0
 NOTICE = 8.0
 
 
+_CHECK_WORD = re.compile(r"\bcheck\b", re.IGNORECASE)
+
+
 def refused_by_check(error: BaseException) -> bool:
     """True when a merge was refused because of the check (failed, or missing for the current
-    commit): the one refusal a human may override."""
-    return isinstance(error, QuarterdeckError) and "check" in str(error).lower()
+    commit): the one refusal a human may override. (The word: "checked out" is another one.)"""
+    return isinstance(error, QuarterdeckError) and bool(_CHECK_WORD.search(str(error)))
 
 
 class ReviewActions:
@@ -133,9 +137,9 @@ class ReviewActions:
             if not force and refused_by_check(error):
                 self._later(self._offer_force, name, strategy, describe_error(error), landed)
             else:
-                self._notify(
-                    f"{name} not landed: {describe_error(error)}", "error", timeout=LONG_NOTICE
-                )
+                # Often a way to do it by hand follows: shown where it can be copied.
+                screen = TextScreen(f"{name} not landed", describe_error(error), danger=True)
+                self._later(self.app.push_screen, screen)
             return
         self._later(self._merged, name, outcome, landed)
 
@@ -224,7 +228,7 @@ class ReviewActions:
                 f"{name} not pushed: {describe_error(error)}", "error", timeout=LONG_NOTICE
             )
         else:
-            self._later(self.app.push_screen, PushedScreen(name, text))
+            self._later(self.app.push_screen, TextScreen(f"Pushed {name}", text))
 
     # -- comments ---------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from app.ui.app import QuarterdeckApp
 from app.ui.screens.confirm import ConfirmScreen
 from app.ui.screens.evidence import EvidenceScreen
 from app.ui.screens.help import HelpScreen
-from app.ui.screens.land import ConflictScreen, LandScreen, PushedScreen
+from app.ui.screens.land import ConflictScreen, LandScreen, TextScreen
 from app.ui.screens.review import CommentScreen, ReviewScreen
 from app.ui.widgets.agent_table import OVERLAP_GLYPH, diff_cell
 from tests.ui.fakes import (
@@ -422,6 +422,22 @@ async def test_the_review_shows_the_check_and_follows_it_while_it_runs() -> None
         assert not screen.has_class("-output")
 
 
+async def test_a_passed_check_on_another_commit_says_landing_needs_a_new_one() -> None:
+    port = review_port()
+    port.diffs[AGENT] = replace(sample_diff(), head="b" * 40)
+    port.check_results[AGENT] = replace(
+        check(CheckState.PASSED, duration=12.4), commit="a" * 40, exit_code=0
+    )
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        line = screen.query_one("#review-check")
+        await wait_until(pilot, lambda: "check passed" in str(line.render()))
+        text = str(line.render())
+        assert "in 12.4s · make check on aaaaaaa" in text
+        assert "⚠ its latest check passed on aaaaaaa, but the branch is now at bbbbbbb" in text
+
+
 async def test_shift_c_in_the_review_cancels_a_running_check() -> None:
     port = review_port()
     port.check_results[AGENT] = check(CheckState.RUNNING)
@@ -527,21 +543,26 @@ async def test_a_merge_refused_by_the_check_can_be_forced_after_asking() -> None
         await wait_until(pilot, lambda: port.merged == [(AGENT, MergeStrategy.MERGE, True)])
 
 
-async def test_a_merge_refused_for_another_reason_is_only_reported(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_a_merge_refused_for_another_reason_is_explained_not_forced() -> None:
     port = review_port()
-    port.steer_error = QuarterdeckError("main moved on: its worktree has a merge in progress")
+    refusal = (
+        "main is checked out in /src/acme: moving it would leave that worktree's files and "
+        "index behind. Merge there yourself: cd /src/acme && git merge qd/fix-login-bug"
+    )
+    port.steer_error = QuarterdeckError(refusal)
     app = make_app(port)
-    notes = record_notifications(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("g")
         await wait_for_screen(pilot, LandScreen)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: any("not landed" in n for n in notes))
-        assert f"error: {AGENT} not landed: main moved on" in notes[-1]
-        assert not isinstance(app.screen, ConfirmScreen)
+        await wait_for_screen(pilot, TextScreen)
+        area = app.screen.query_one("#text-body", TextArea)
+        assert area.text == refusal  # to read, and to copy the command from
+        assert str(app.screen.query_one("#land-box").border_title) == f"{AGENT} not landed"
+        assert port.merged == []
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: len(app.screen_stack) == 1)
 
 
 async def test_a_conflict_lists_the_files_and_s_sends_it_to_the_agent() -> None:
@@ -581,15 +602,15 @@ async def test_shift_p_pushes_and_shows_what_the_port_said(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("P")
-        await wait_for_screen(pilot, PushedScreen)
+        await wait_for_screen(pilot, TextScreen)
         assert port.pushed == [AGENT]
-        area = app.screen.query_one("#pushed-text", TextArea)
+        area = app.screen.query_one("#text-body", TextArea)
         assert area.text == f"pushed qd/{AGENT}"
         assert area.read_only
         await pilot.press("c")
         assert copied == [f"pushed qd/{AGENT}"]
         await pilot.press("escape")
-        await wait_until(pilot, lambda: not isinstance(app.screen, PushedScreen))
+        await wait_until(pilot, lambda: not isinstance(app.screen, TextScreen))
 
 
 async def test_a_failed_push_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -162,9 +162,9 @@ class ConflictScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class PushedScreen(ModalScreen[None]):
-    """What pushing an agent's branch said (a pull request's address, or the command to run),
-    selectable; ``c`` copies it to the clipboard."""
+class TextScreen(ModalScreen[None]):
+    """A text to read and perhaps copy: what pushing a branch said (a pull request's address,
+    or the command to run), or why a branch was not landed. Selectable; ``c`` copies it."""
 
     CSS_PATH = "land.tcss"
 
@@ -175,18 +175,19 @@ class PushedScreen(ModalScreen[None]):
         Binding("enter", "close", "Close", show=False),
     ]
 
-    AUTO_FOCUS = "#pushed-text"
+    AUTO_FOCUS = "#text-body"
 
-    def __init__(self, name: str, text: str) -> None:
+    def __init__(self, title: str, text: str, *, danger: bool = False) -> None:
         super().__init__()
-        self.agent = name
+        self.title_text = title
         self.text = text
+        self.danger = danger
 
     def compose(self) -> ComposeResult:
         """The text, read-only, and the buttons."""
-        with Vertical(id="land-box"):
+        with Vertical(id="land-box", classes="-danger" if self.danger else ""):
             yield TextArea(
-                self.text, id="pushed-text", read_only=True, soft_wrap=True, show_cursor=False
+                self.text, id="text-body", read_only=True, soft_wrap=True, show_cursor=False
             )
             with Horizontal(classes="buttons"):
                 yield Static("c copies · esc closes", classes="hint")
@@ -194,8 +195,8 @@ class PushedScreen(ModalScreen[None]):
                 yield Button("Close", id="close", variant="primary")
 
     def on_mount(self) -> None:
-        """Title the box after the agent."""
-        self.query_one("#land-box").border_title = f"Pushed {self.agent}"
+        """Title the box."""
+        self.query_one("#land-box").border_title = self.title_text
 
     def action_copy(self) -> None:
         """Copy the text to the clipboard (the terminal's, through OSC 52)."""

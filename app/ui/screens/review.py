@@ -36,6 +36,7 @@ from app.core.review import (
     FileChange,
     FileDiff,
     Hunk,
+    check_refusal,
 )
 from app.core.views import AgentRow, format_duration
 from app.ui.messages import describe_error
@@ -98,12 +99,16 @@ def check_duration(result: CheckResult, now: float) -> str:
     return f"{seconds:.1f}s" if seconds < 60 else format_duration(seconds)
 
 
-def check_content(result: CheckResult | None, now: float) -> Content:
-    """The check's line of the title: state, duration, command, and what the keys do."""
+def check_content(result: CheckResult | None, now: float, head: str = "") -> Content:
+    """The check's line of the title: state, duration, the commit it ran on, command, and what
+    the keys do; a passed check that would not allow landing ``head`` (another commit, or
+    uncommitted changes) says why."""
     if result is None:
         return Content.from_markup("[dim]no check yet · C runs it[/dim]")
     took = check_duration(result, now)
     command = result.command or "the check"
+    if result.commit:
+        command = f"{command} on {result.ran_on}"
     if result.state is CheckState.RUNNING:
         return Content.from_markup(
             "[b $warning]⋯ check running[/] $took · $command [dim]· C cancels · o output[/dim]",
@@ -111,6 +116,15 @@ def check_content(result: CheckResult | None, now: float) -> Content:
             command=command,
         )
     if result.state is CheckState.PASSED:
+        stale = check_refusal(result, head) if head else ""
+        if stale:
+            return Content.from_markup(
+                "[b $success]✓ check passed[/] in $took · $command · [b $warning]⚠ $stale[/] "
+                "[dim]· C runs it again[/dim]",
+                took=took,
+                command=command,
+                stale=stale,
+            )
         return Content.from_markup(
             "[b $success]✓ check passed[/] in $took · $command [dim]· C runs it again[/dim]",
             took=took,
@@ -370,6 +384,11 @@ class ReviewScreen(ModalScreen[None]):
         return self._files
 
     @property
+    def _head(self) -> str:
+        """The commit the diff was taken at ('' when unknown)."""
+        return self.diff.head if self.diff is not None else ""
+
+    @property
     def current_file(self) -> FileDiff | None:
         """The file shown."""
         if self.diff is None or not self.diff.files:
@@ -406,6 +425,8 @@ class ReviewScreen(ModalScreen[None]):
         previous = self.current_file.path if self.current_file is not None else None
         self.diff = diff
         self._title.update(diff_summary(self.agent, self.row.branch, diff))
+        if self.check_result is not None:
+            self._check_line.update(check_content(self.check_result, self.clock(), diff.head))
         if not diff.files:
             self._loading.update(f"{self.agent} has not changed anything against its base yet.")
             self.set_class(True, "-empty")
@@ -566,7 +587,7 @@ class ReviewScreen(ModalScreen[None]):
             return
         previous, result = self.check_result, message.result
         self.check_result = result
-        self._check_line.update(check_content(result, self.clock()))
+        self._check_line.update(check_content(result, self.clock(), self._head))
         tail = result.tail.rstrip() if result is not None else ""
         lines = tail.splitlines()[-CHECK_TAIL_LINES:]
         self._output.update("\n".join(lines) if lines else "no output")
