@@ -493,10 +493,7 @@ class QuarterdeckApp(App[None]):
             self._assess_removal(name)
 
     def remove_agent(self, name: str) -> None:
-        """Start removing agent ``name`` (after landing it): its review screen closes, then the
-        removal asks as `d` does."""
-        if isinstance(self.screen, ReviewScreen) and self.screen.agent == name:
-            self.screen.dismiss(None)
+        """Offer to remove agent ``name`` (after landing it): the removal asks as `d` does."""
         self._assess_removal(name)
 
     @work(thread=True, exit_on_error=False, group="fleet")
@@ -525,6 +522,9 @@ class QuarterdeckApp(App[None]):
 
     def _remove_answered(self, risk: RemovalRisk, discard: bool, yes: bool | None) -> None:
         if yes:
+            # A review of the agent (asked from there after landing it) has nothing left to show.
+            if isinstance(self.screen, ReviewScreen) and self.screen.agent == risk.name:
+                self.screen.dismiss(None)
             self._remove(risk.name, discard)
 
     @work(thread=True, exit_on_error=False, group="fleet")
@@ -774,6 +774,19 @@ class QuarterdeckApp(App[None]):
         """Show every key (from the review: its keys at the top)."""
         section = "Review (v)" if isinstance(self.screen, ReviewScreen) else ""
         self.push_screen(HelpScreen(self.return_key, hosted=self.hosted, section=section))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Show a notification, always as plain text: what we show comes from git, agents and
+        settings (``[checks]``), where square brackets are text, not markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_operation_reported(self, message: OperationReported) -> None:
         """Tell the human how a background operation went."""

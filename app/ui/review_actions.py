@@ -115,7 +115,7 @@ class ReviewActions:
 
     def land(self, name: str, branch: str, landed: Callable[[], None] | None = None) -> None:
         """Ask for the strategy, then land the agent's branch; ``landed`` is called (on the
-        event loop) after a merge that went in."""
+        event loop) after a merge that went in, and then removing the agent is offered."""
         self.app.push_screen(LandScreen(name, branch), partial(self._strategy_chosen, name, landed))
 
     def _strategy_chosen(
@@ -152,7 +152,8 @@ class ReviewActions:
     ) -> None:
         question = (
             f"{name} was not landed: {reason}\n\n"
-            f"Land it anyway with {strategy.value}, without a passing check?"
+            f"Land it anyway with {strategy.value}, without a passing check? "
+            "(n keeps it; C runs the check)"
         )
         self.app.push_screen(
             ConfirmScreen(question, yes_label="Land anyway"),
@@ -182,23 +183,16 @@ class ReviewActions:
                 )
             return
         commit = f", {outcome.commit[:8]}" if outcome.commit else ""
+        said = f" — {outcome.message}" if outcome.message else ""
         self.app.notify(
-            f"Landed {name} in {outcome.base} ({outcome.strategy.value}{commit})",
+            f"Landed {name} in {outcome.base} ({outcome.strategy.value}{commit}){said}",
             timeout=LONG_NOTICE,
         )
         if landed is not None:
             landed()
-        question = (
-            f"{name} is landed in {outcome.base}. Remove it now? Its worktree, window and "
-            "branch go (anything that would be lost is named first)."
-        )
-        self.app.push_screen(
-            ConfirmScreen(question, yes_label="Remove"), partial(self._remove_answered, name)
-        )
-
-    def _remove_answered(self, name: str, yes: bool | None) -> None:
-        if yes:
-            self.remove(name)
+        # The offer to remove it is the removal's own question (No is the default), which
+        # names anything that would still be lost.
+        self.remove(name)
 
     def _conflict_answered(self, name: str, send: bool | None) -> None:
         if send:

@@ -395,6 +395,27 @@ async def test_shift_c_on_the_dashboard_runs_the_check_and_again_cancels_it(
         assert port.checks_run == ["api"]
 
 
+async def test_notifications_show_square_brackets_as_they_are() -> None:
+    port = review_port()
+    port.rows = [make_row("api")]
+    app = make_app(port)
+
+    def refuse(name: str) -> None:
+        raise QuarterdeckError('no check command: set [checks] api = "..." or [/bold]')
+
+    port.run_check = refuse  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("C")
+        await wait_until(pilot, lambda: bool(app._notifications))
+        [note] = list(app._notifications)
+        assert (
+            note.message
+            == 'api: check not started: no check command: set [checks] api = "..." or [/bold]'
+        )
+        assert not note.markup
+
+
 async def test_the_review_shows_the_check_and_follows_it_while_it_runs() -> None:
     port = review_port()
     app = make_app(port, check_interval=0.02)
@@ -463,9 +484,12 @@ def chosen(screen: LandScreen) -> MergeStrategy:
     return screen.strategy
 
 
-async def test_g_lands_with_the_chosen_strategy_then_offers_removal() -> None:
+async def test_g_lands_with_the_chosen_strategy_then_offers_removal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     port = review_port()
     app = make_app(port)
+    notes = record_notifications(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("g")
@@ -477,10 +501,11 @@ async def test_g_lands_with_the_chosen_strategy_then_offers_removal() -> None:
         assert chosen(land) is MergeStrategy.SQUASH
         await pilot.press("enter")
         await wait_until(pilot, lambda: port.merged == [(AGENT, MergeStrategy.SQUASH, False)])
-        await wait_for_screen(pilot, ConfirmScreen)
-        assert "is landed in main. Remove it now?" in app.screen.question  # type: ignore[attr-defined]
-        await pilot.press("y")
-        # The app's removal flow: nothing would be lost, so a plain question.
+        await wait_until(
+            pilot, lambda: f"information: Landed {AGENT} in main (squash, ffffffff)" in notes
+        )
+        # Removing it is offered at once, by the app's removal flow: nothing would be lost, so
+        # a plain question.
         await wait_until(
             pilot,
             lambda: (
@@ -492,11 +517,11 @@ async def test_g_lands_with_the_chosen_strategy_then_offers_removal() -> None:
         await wait_until(pilot, lambda: port.removed == [(AGENT, False, False)])
 
 
-async def test_landing_from_the_review_closes_it_for_the_removal() -> None:
+async def test_landing_from_the_review_then_removing_closes_it() -> None:
     port = review_port()
     app = make_app(port)
     async with app.run_test(size=SIZE) as pilot:
-        await open_review(pilot)
+        review = await open_review(pilot)
         await pilot.press("g")
         await wait_for_screen(pilot, LandScreen)
         await pilot.press("escape")  # cancelled: nothing merged
@@ -506,8 +531,6 @@ async def test_landing_from_the_review_closes_it_for_the_removal() -> None:
         await wait_for_screen(pilot, LandScreen)
         await pilot.press("3", "enter")
         await wait_until(pilot, lambda: port.merged == [(AGENT, MergeStrategy.REBASE, False)])
-        await wait_for_screen(pilot, ConfirmScreen)
-        await pilot.press("y")
         await wait_until(
             pilot,
             lambda: (
@@ -515,6 +538,16 @@ async def test_landing_from_the_review_closes_it_for_the_removal() -> None:
                 and app.screen.question.startswith(f"Remove {AGENT}?")
             ),
         )
+        await pilot.press("n")  # kept: back to the review
+        await wait_until(pilot, lambda: app.screen is review)
+        assert port.removed == []
+        await pilot.press("g")
+        await wait_for_screen(pilot, LandScreen)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(port.merged) == 2)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: port.removed == [(AGENT, False, False)])
         assert not any(isinstance(s, ReviewScreen) for s in app.screen_stack)
 
 
