@@ -130,25 +130,30 @@ def test_refused_messages_queue_nothing(fleet: Fleet, tmp_path: Path) -> None:
 def test_an_agent_dying_during_delivery_fails_visibly_and_nothing_goes_elsewhere(
     fleet: Fleet, tmp_path: Path
 ) -> None:
+    # It freezes while it works: it takes no keys, so a message to it is still being typed
+    # and verified when it dies.
     doomed = demo(
-        fleet, tmp_path, "doomed", prompt="slow work", flags="--behaviour busy --speed 0.2"
+        fleet, tmp_path, "doomed", prompt="slow work", flags="--behaviour busy --hang-after 1"
     )
     other = demo(fleet, tmp_path, "bystander")
     wait_for(lambda: status(fleet, "doomed") is Status.WORKING, timeout=15, what="working")
     wait_for(lambda: status(fleet, "bystander") is Status.IDLE, timeout=15, what="idle")
     messages = fleet.send(["doomed"], "message one", MessageMode.QUEUE)
     messages += fleet.send(["doomed"], "message two", MessageMode.INTERRUPT)
-    messages += fleet.send(["doomed"], "message three", MessageMode.QUEUE)
+    first = messages[0]
+    wait_for(
+        lambda: (
+            (m := fleet.store.message(first.id)) is not None and m.state is MessageState.SENDING
+        ),
+        what="the first message being typed",
+    )
     os.kill(fleet.get("doomed").pane_pid, signal.SIGKILL)
     final = fleet.steering.wait(messages, timeout=30)
-    assert all(m.final for m in final), final
-    assert any(m.state is MessageState.FAILED for m in final)
-    for m in final:
-        if m.state is MessageState.FAILED:
-            assert "doomed" in m.error
+    assert [m.state for m in final] == [MessageState.FAILED, MessageState.FAILED], final
+    # Before, while or after typing, depending on the instant: each says the agent exited.
+    assert all(m.error.startswith(("doomed exited", "doomed failed")) for m in final), final
     assert taken(other) == []  # nothing typed into another agent
-    delivered = {t for how, t in taken(doomed)}
-    assert delivered <= {"slow work", "message one", "message two", "message three"}
+    assert [t for _, t in taken(doomed)] == ["slow work"]
     row = next(r for r in fleet.view().rows if r.name == "doomed")
     assert row.summary.startswith("✗ message not delivered")
 
