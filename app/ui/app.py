@@ -61,6 +61,7 @@ from app.ui.themes import (
     status_variable_defaults,
 )
 from app.ui.widgets.agent_table import AgentTable
+from app.ui.widgets.diff_view import warm_up
 from app.ui.widgets.fleet_header import FleetHeader
 from app.ui.widgets.inbox_strip import InboxStrip
 from app.ui.widgets.pane_preview import PanePreview, pane_text
@@ -270,6 +271,8 @@ class QuarterdeckApp(App[None]):
         self._show_view(self.port.view())
         self.set_interval(self.tick_interval, self._tick)
         self.set_interval(self.preview_interval, self._poll_preview)
+        # The first review would otherwise wait for pygments to load.
+        self.run_worker(warm_up, thread=True, group="warm-up", exit_on_error=False)
 
     def on_resize(self) -> None:
         """Put the preview beside the table on wide terminals, below it otherwise."""

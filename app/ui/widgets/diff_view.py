@@ -64,6 +64,14 @@ def lexer_for(path: str) -> Lexer | None:
     return _LEXERS[key]
 
 
+def warm_up() -> None:
+    """Load what highlighting a first diff needs (pygments' lexer map, a common lexer, both
+    styles), so the first review opens as fast as the next ones. Blocking: run it in a thread."""
+    lexer_for("warm.py")
+    for name in (DARK_SYNTAX, LIGHT_SYNTAX):
+        get_style_by_name(name)
+
+
 class TokenStyles:
     """Rich styles for pygments token types from one pygments style, without backgrounds (the
     diff's own line backgrounds show through)."""
