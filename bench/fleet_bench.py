@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.core.agent import PromptState, SpawnRequest  # noqa: E402
 from app.core.status import Status  # noqa: E402
+from app.services.review import STATS_PER_SECOND  # noqa: E402
 
 
 def make_repo(path: Path, files: int) -> None:
@@ -78,9 +79,9 @@ def run(n: int, seconds: float, files: int) -> dict[str, float]:
         git_times: list[float] = []
         add = fleet.repo.add_worktree
 
-        def timed_add(path: Path, branch: str, base: str) -> None:
+        def timed_add(path: Path, branch: str, base_commit: str) -> None:
             t0 = time.perf_counter()
-            add(path, branch, base)
+            add(path, branch, base_commit)
             git_times.append(time.perf_counter() - t0)
 
         fleet.repo.add_worktree = timed_add  # type: ignore[method-assign]
@@ -117,6 +118,9 @@ def run(n: int, seconds: float, files: int) -> dict[str, float]:
 
         engine = Engine(fleet)
         engine.start()
+        # A new engine computes every agent's diff stats once, at most STATS_PER_SECOND agents
+        # a second: the idle window starts after that.
+        time.sleep(n / STATS_PER_SECOND + 2)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         time.sleep(seconds)
         cpu1, wall1 = time.process_time(), time.perf_counter()

@@ -69,6 +69,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.core.agent import SpawnRequest  # noqa: E402
 from app.services.hooks import CLAUDE_EVENTS, CLAUDE_TOOL_EVENTS, HookInstaller, hook_script  # noqa: E402
+from app.services.review import STATS_PER_SECOND  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TERMINAL_SIZE = (160, 50)
@@ -878,7 +879,9 @@ class SizeRun:
         for _, pane in self.busy:
             self.fleet_ctl.command("send-keys", "-t", pane, "Escape")
         self.wait_all("idle", 60)
-        time.sleep(3)  # diff stats of the last edits, hysteresis
+        # Hysteresis, and the diff stats of the last edits: the engine recomputes at most
+        # STATS_PER_SECOND agents' stats a second, so a whole fleet's take n / that.
+        time.sleep(3 + self.n / STATS_PER_SECOND)
         log(f"N={self.n}: idle: dashboard window ({self.seconds:g}s)")
         r["idle_dash"] = self.window(dash)
         log(f"N={self.n}: idle: baseline window")

@@ -207,7 +207,9 @@ class Fleet:
         """Change some fields of an agent's record (from any thread): only those fields are
         written, so a concurrent sweep's status never gets undone. Publishes the view."""
         with self._mutex:
-            current = next((a for a in self.store.agents() if a.id == agent_id), None)
+            current = next((a for a in self._agents if a.id == agent_id), None)
+            if current is None:
+                current = next((a for a in self.store.agents() if a.id == agent_id), None)
             if current is None:
                 return None
             updated = replace(current, **changes)  # type: ignore[arg-type]

@@ -78,6 +78,10 @@ LEFTOVER_GRACE = 1.0
 TAIL_SAVE_INTERVAL = 0.5
 #: Agents' paths are re-watched this long after the set of watched folders last changed.
 RESTART_DEBOUNCE = 0.2
+#: Diff stats are recomputed for at most this many agents a second (the longest-stale first),
+#: in batches of `STATS_BATCH`.
+STATS_PER_SECOND = 10
+STATS_BATCH = 2
 #: A tracked file bigger than this is never put in a patch (its counts still show).
 MAX_PATCH_FILE_BYTES = 16 * MAX_FILE_DIFF_BYTES
 #: Untracked files bigger than this are not read to count their lines.
@@ -926,27 +930,41 @@ class Review:
         self._work.set()
 
     def _work_loop(self, stop: threading.Event) -> None:
+        """Recompute the stats of agents the watcher reported, the longest-stale first, at
+        most `STATS_PER_SECOND` agents a second across the fleet: one edit shows within a
+        second, and a hundred busy agents cost what ten do (each is refreshed every few
+        seconds then)."""
+        last: dict[str, float] = {}
         while not stop.is_set() and not self._stop.is_set():
             self._work.wait(1.0)
             self._work.clear()
             with self._lock:
                 if not self._writer:
                     continue
-                dirty, self._dirty = self._dirty, set()
+                dirty = sorted(self._dirty, key=lambda i: last.get(i, 0.0))
+                batch, rest = dirty[:STATS_BATCH], dirty[STATS_BATCH:]
+                self._dirty = set(rest)
                 overlaps_due, self._overlaps_due = self._overlaps_due, False
             try:
                 changed = False
-                for agent_id in sorted(dirty):
+                for agent_id in batch:
+                    last[agent_id] = time.monotonic()
                     changed = self.refresh(agent_id) or changed
                 if changed or overlaps_due:
                     self._update_overlaps()
             except Exception as exc:  # keep watching; the next change retries
                 self.last_error = f"{type(exc).__name__}: {exc}"
+            if rest:
+                # More to do: pace the batches.
+                stop.wait(STATS_BATCH / STATS_PER_SECOND)
+                self._work.set()
 
     def refresh(self, agent_id: str) -> bool:
         """Recompute one agent's diff stats and write them to its record. True when the set
         of paths it touches changed (overlaps need recomputing)."""
-        agent = next((a for a in self.fleet.store.agents() if a.id == agent_id), None)
+        agent = next((a for a in self.fleet.agents() if a.id == agent_id), None)
+        if agent is None:
+            agent = next((a for a in self.fleet.store.agents() if a.id == agent_id), None)
         if agent is None or not Path(agent.worktree).is_dir():
             return False
         try:
