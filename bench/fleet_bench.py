@@ -119,8 +119,12 @@ def run(n: int, seconds: float, files: int) -> dict[str, float]:
         engine = Engine(fleet)
         engine.start()
         # A new engine computes every agent's diff stats once, at most STATS_PER_SECOND agents
-        # a second: the idle window starts after that.
-        time.sleep(n / STATS_PER_SECOND + 2)
+        # a second: the idle window starts once that is done.
+        time.sleep(n / STATS_PER_SECOND)
+        settle = time.monotonic() + 60
+        while fleet.review.pending_stats() and time.monotonic() < settle:
+            time.sleep(0.2)
+        time.sleep(2)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         time.sleep(seconds)
         cpu1, wall1 = time.process_time(), time.perf_counter()

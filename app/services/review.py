@@ -916,6 +916,11 @@ class Review:
         self.watcher.set_agents(agents, self.fleet.settings.branch_prefix)
         self._work.set()
 
+    def pending_stats(self) -> int:
+        """How many agents' diff stats wait to be recomputed."""
+        with self._lock:
+            return len(self._dirty)
+
     def _bump(self, agent_id: str) -> None:
         self._generation[agent_id] = self._generation.get(agent_id, 0) + 1
         self._diffs.pop(agent_id, None)
