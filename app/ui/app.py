@@ -404,18 +404,24 @@ class QuarterdeckApp(App[None]):
         else:
             self.post_message(SpawnFinished(form, agents))
 
-    def on_spawn_finished(self, message: SpawnFinished) -> None:
-        """Close the form and select the new agent, or show why it did not start."""
-        form = message.form
+    def _close_form(self, form: NewAgentScreen | MessageScreen, error: str, title: str) -> bool:
+        """After a form's request finished: show the error in the form (or, if the form was
+        closed meanwhile, as a notification) and return False; else close it, return True."""
         form_open = form in self.screen_stack
-        if message.error:
+        if error:
             if form_open:
-                form.show_error(message.error)
+                form.show_error(error)
             else:
-                self.notify(message.error, title="Agent not started", severity="error")
-            return
+                self.notify(error, title=title, severity="error")
+            return False
         if form_open:
             form.dismiss(None)
+        return True
+
+    def on_spawn_finished(self, message: SpawnFinished) -> None:
+        """Close the form and select the new agent, or show why it did not start."""
+        if not self._close_form(message.form, message.error, "Agent not started"):
+            return
         names = [agent.name for agent in message.agents]
         if names:
             self.notify(f"Started {', '.join(names)}")
@@ -634,15 +640,8 @@ class QuarterdeckApp(App[None]):
     def on_send_finished(self, message: SendFinished) -> None:
         """Close the form and say the message is on its way, or show why it is not."""
         form = message.form
-        form_open = form in self.screen_stack
-        if message.error:
-            if form_open:
-                form.show_error(message.error)
-            else:
-                self.notify(message.error, title="Message not sent", severity="error")
+        if not self._close_form(form, message.error, "Message not sent"):
             return
-        if form_open:
-            form.dismiss(None)
         n = len(message.messages)
         agents = f"{n} agent{'s' if n != 1 else ''}" if n != 1 else message.messages[0].agent_name
         if form.mode is MessageMode.INTERRUPT:
