@@ -731,7 +731,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
         return 0
     print(outcome.message, file=sys.stderr)
     print(
-        f"send it to the agent: {_self_command()} merge {args.name} --send-conflict",
+        f"send it to the agent: {_self_command()} -C {shlex.quote(str(fleet.repo.root))} "
+        f"merge {args.name} --send-conflict",
         file=sys.stderr,
     )
     return ERROR_EXIT

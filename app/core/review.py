@@ -12,7 +12,7 @@ from enum import StrEnum
 from app.core.views import format_duration
 
 #: A file with more changed lines than this is summarised, not rendered line by line.
-MAX_RENDERED_LINES = 5000
+MAX_RENDERED_LINES = 20_000
 #: Bytes of a file's diff kept for rendering (the rest is summarised).
 MAX_FILE_DIFF_BYTES = 1 << 20
 
@@ -144,11 +144,14 @@ class CheckResult:
         return f"{self.state.value} {format_duration(self.duration)}"
 
 
-def check_refusal(result: CheckResult | None, head: str) -> str:
+def check_refusal(result: CheckResult | None, head: str, command: str = "") -> str:
     """Why the latest check does not allow merging the commit ``head`` ('' when it does): it
-    must have passed, on exactly that commit, with nothing uncommitted."""
+    must have passed, on exactly that commit, with nothing uncommitted, and (when ``command``
+    is given) be a run of the check command as it is set now."""
     if result is None:
         return "no check has run on it"
+    if command and result.command != command:
+        return f"its latest check ran `{result.command}`, but the check is now `{command}`"
     if result.state is CheckState.RUNNING:
         return f"its check is still running (on {result.ran_on})"
     if result.state is CheckState.CANCELLED:

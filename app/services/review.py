@@ -1335,7 +1335,11 @@ class Review:
                 message=f"nothing to merge: every commit of {branch} is already in {base}",
             )
         if not force:
-            reason = check_refusal(self.check(name), tip)
+            try:
+                command = self.check_command(agent)
+            except UsageError:
+                command = ""  # none set now: the latest run is judged on its own
+            reason = check_refusal(self.check(name), tip, command)
             if reason:
                 raise QuarterdeckError(
                     f"not merging {name}: {reason}. Run the check first (quarterdeck check "

@@ -179,8 +179,8 @@ def test_binary_and_large_files_are_summarised_quickly(repo: Path) -> None:
     wt = spawn(fleet, "big")
     (wt / "logo.bin").write_bytes(blob + blob[: 2 * 1024])  # 14 KiB
     (wt / "new.bin").write_bytes(b"\0" * 3000)  # untracked binary
-    (wt / "huge.txt").write_text("".join(f"line {i}\n" for i in range(10_000)))
-    commit(wt, "big.py", "".join(f"x{i} = {i}\n" for i in range(4_000)), "4000 lines")
+    (wt / "huge.txt").write_text("".join(f"line {i}\n" for i in range(25_000)))
+    commit(wt, "big.py", "".join(f"x{i} = {i}\n" for i in range(10_000)), "10000 lines")
 
     started = time.perf_counter()
     diff = fleet.diff("big")
@@ -191,10 +191,10 @@ def test_binary_and_large_files_are_summarised_quickly(repo: Path) -> None:
     assert logo.binary and not logo.hunks and logo.summary == "binary, 12 KiB → 14 KiB"
     assert files["new.bin"].binary and files["new.bin"].summary.startswith("binary, new")
     huge = files["huge.txt"]
-    assert huge.added == 10_000 and not huge.hunks and "over 5000" in huge.summary
+    assert huge.added == 25_000 and not huge.hunks and "over 20000" in huge.summary
     parsed = files["big.py"]
-    assert parsed.added == 4_000 and sum(h.added for h in parsed.hunks) == 4_000
-    print(f"diff with a 10,000-line and a 4,000-line file: {elapsed * 1000:.0f} ms")
+    assert parsed.added == 10_000 and sum(h.added for h in parsed.hunks) == 10_000
+    print(f"diff with a 25,000-line and a 10,000-line file: {elapsed * 1000:.0f} ms")
     # A 10,000-line hunk parses too, were it ever shown.
     text = "@@ -0,0 +1,10000 @@\n" + "".join(f"+line {i}\n" for i in range(10_000))
     assert parse_hunks(text)[0].added == 10_000

@@ -121,7 +121,7 @@ def test_summaries() -> None:
     assert binary_summary(12 * 1024, 14 * 1024) == "binary, 12 KiB → 14 KiB"
     assert binary_summary(None, 2048) == "binary, new, 2.0 KiB"
     assert binary_summary(2048, None) == "binary, deleted, 2.0 KiB"
-    assert too_large_summary(9000, 1) == "+9000 −1: over 5000 changed lines; not shown"
+    assert too_large_summary(29000, 1) == "+29000 −1: over 20000 changed lines; not shown"
     assert "its diff is 2.0 MiB" in too_large_summary(3, 0, 2 * MAX_FILE_DIFF_BYTES)
 
 
@@ -144,6 +144,9 @@ def test_check_labels_and_what_they_allow() -> None:
     moved = check_refusal(result(CheckState.PASSED, "b" * 40), head)
     assert moved == "its latest check passed on bbbbbbb, but the branch is now at aaaaaaa"
     assert "uncommitted" in check_refusal(result(CheckState.PASSED, dirty=True), head)
+    assert check_refusal(result(CheckState.PASSED), head, "pytest -q") == ""
+    changed = check_refusal(result(CheckState.PASSED), head, "make test")
+    assert changed == "its latest check ran `pytest -q`, but the check is now `make test`"
 
 
 def test_merge_messages() -> None:
