@@ -1509,6 +1509,13 @@ class Review:
             self._pr_body(agent),
         ]
         pushed = f"pushed {agent.branch} to {remote}"
+        left = self.repo.changed_files(Path(agent.worktree))
+        if left:
+            n = len(left)
+            pushed += (
+                f" (its {n} uncommitted or untracked file{'s' if n != 1 else ''} in the worktree"
+                f" {'stay' if n != 1 else 'stays'} behind: only commits are pushed)"
+            )
         gh = shutil.which("gh")
         if gh is None:
             return f"{pushed}; gh is not installed: open a pull request with\n{shlex.join(pr)}"
@@ -1563,9 +1570,11 @@ class Review:
             parts.append("Task:\n\n" + "\n".join("> " + line for line in agent.prompt.splitlines()))
         if commits:
             parts.append("Commits:\n\n" + commits)
-        parts.append(
-            f"{agent.files_changed} files changed, +{agent.lines_added} −{agent.lines_removed}"
-        )
+        # What the pushed branch changes (uncommitted work in the worktree is not pushed).
+        stat = self.repo.call("diff", "--shortstat", f"{agent.base}...refs/heads/{agent.branch}")
+        shortstat = stat.out.decode("utf-8", "replace").strip()
+        if shortstat:
+            parts.append(shortstat)
         return "\n\n".join(parts) + "\n"
 
     # ------------------------------------------------------------------ agents leaving

@@ -488,6 +488,11 @@ def test_push_to_a_bare_remote_then_pr_command_or_gh(
     assert git(repo, "config", "branch.qd/pub.remote") == "origin"
     assert "gh is not installed" in said
     assert "gh pr create --base main --head qd/pub --title 'Fix the login bug' --body" in said
+    # The body speaks of what was pushed, not of work still uncommitted in the worktree.
+    (wt / "scratch.txt").write_text("not committed\n" * 50)
+    body = fleet.push_branch("pub")
+    assert "1 file changed, 1 insertion(+)" in body and "51 insertions" not in body
+    assert "its 1 uncommitted or untracked file in the worktree stays behind" in body
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
