@@ -19,6 +19,9 @@ from app.services.tmux import PaneFacts, TmuxError, TmuxServer
 
 #: A pane is captured at most this often, however much it writes (its output is coalesced).
 MIN_CAPTURE_INTERVAL = 0.1
+#: Hook events that announce a tool about to run (they may arrive after its permission
+#: request, whose subject they must not clear).
+_BEFORE_TOOL = frozenset({"PreToolUse", "BeforeTool"})
 #: Lines of history read with the screen of a pane whose process has exited.
 DEAD_PANE_HISTORY = 20
 
@@ -94,6 +97,10 @@ class StatusTracking:
             mem.signals["hook"] = Signal(reading, event.at)
             if reading.status is Status.NEEDS_INPUT:
                 mem.request = reading.detail
+            elif event.event not in _BEFORE_TOOL:
+                # The tool ran, the turn ended or a new one began: that request is over. (A
+                # tool's start can arrive after its own permission request.)
+                mem.request = ""
         return reading
 
     def _status_file(self, agent: Agent, pane: PaneFacts, profile: AgentProfile) -> None:
@@ -181,9 +188,7 @@ class StatusTracking:
         reading = fuse(screen_signal, list(mem.signals.values()))
         if reading is None:
             return None
-        if reading.status is not Status.NEEDS_INPUT:
-            mem.request = ""
-        elif not reading.detail and mem.request:
+        if reading.status is Status.NEEDS_INPUT and not reading.detail and mem.request:
             reading = replace(reading, detail=mem.request)
         stored = TrackedStatus(reading=_stored_reading(agent), since=agent.status_since)
         if mem.tracked is None and reading.status is not Status.UNKNOWN:
