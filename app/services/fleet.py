@@ -18,7 +18,6 @@ from pathlib import Path
 from app.core.agent import Agent, PromptState, SpawnRequest
 from app.core.alerts import Alert
 from app.core.classify import PaneView, classify
-from app.core.delivery import input_pending
 from app.core.errors import (
     AgentNotFoundError,
     QuarterdeckError,
@@ -47,10 +46,8 @@ from app.services.tmux import PaneFacts, TmuxServer
 from app.services.tracking import StatusTracking
 from app.services.trust import set_trust
 
-#: How long a typed prompt may take to be accepted before Enter is pressed again.
-PROMPT_VERIFY_SECONDS = 4.0
-#: Pause between typing text and pressing Enter (some CLIs swallow an Enter that follows a paste).
-ENTER_DELAY = 0.15
+#: How long an answered dialog may take to change before the answer is reported as not taken.
+ANSWER_VERIFY_SECONDS = 4.0
 #: Without a watcher (no engine in this process), diff stats are refreshed at most this often
 #: per agent, and only after activity.
 DIFF_INTERVAL = 5.0
@@ -607,32 +604,17 @@ class Fleet:
                 self.store.update(replace(current, prompt_state=state), before=current)
 
     def send_and_verify(self, agent: Agent, profile: AgentProfile, text: str) -> bool:
-        """Send ``text``, pause, press Enter, and verify the agent took it; retry Enter once.
-
-        Taken means the agent left its ready state, or the text no longer stands on its input
-        line (a fast command may be back at the prompt before we look).
-        """
+        """Type ``text`` into an agent at its prompt and verify it took it (the way messages
+        are typed: `Steering.type_and_verify`)."""
         pane = self.pane_of(agent)
         if pane is None or pane.dead:
             return False
-        if "\n" in text:
-            self.tmux.paste(pane.pane_id, text)
-        else:
-            self.tmux.send_text(pane.pane_id, text)
-        for _attempt in range(2):
-            time.sleep(ENTER_DELAY)
-            self.tmux.send_keys(pane.pane_id, "Enter")
-            deadline = time.monotonic() + PROMPT_VERIFY_SECONDS
-            while time.monotonic() < deadline:
-                facts = self.pane_of(agent)
-                if facts is None or facts.dead:
-                    return False
-                screen = self.tmux.capture(facts.pane_id)
-                reading = classify(profile, PaneView(screen, facts.title, facts.command))
-                if reading.status is not profile.ready_status or not input_pending(screen, text):
-                    return True
-                time.sleep(0.05)
-        return False
+        try:
+            before = self.tmux.capture(pane.pane_id)
+            self.steering.type_and_verify(agent, profile, text, ready=True, before=before)
+        except QuarterdeckError:
+            return False
+        return True
 
     def wait_for_prompts(self, names: list[str], timeout: float) -> dict[str, PromptState]:
         """Drive sweeps until the named agents' prompts are delivered (or failed, or time out).
@@ -801,7 +783,7 @@ class Fleet:
             self.tmux.send_keys(pane.pane_id, *press)
         label = agent.options[number - 1] if agent.options else str(number)
         self.store.log(agent.id, self.clock(), "-", f"{origin}: answered {number} ({label})")
-        deadline = time.monotonic() + PROMPT_VERIFY_SECONDS
+        deadline = time.monotonic() + ANSWER_VERIFY_SECONDS
         while time.monotonic() < deadline:
             facts = self.pane_of(agent)
             if facts is None or facts.dead:

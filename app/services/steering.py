@@ -210,11 +210,19 @@ class Steering:
         ready = look.status is profile.ready_status
         if not ready and (look.status is not Status.WORKING or profile.busy_input != "queue"):
             raise _NotNow  # a dialog (never typed into), starting, or busy and not queueing
-        seen = look.screen.count(typed_tail(message.text, QUEUED_TAIL))
+        self.type_and_verify(agent, profile, message.text, ready=ready, before=look.screen)
+
+    def type_and_verify(
+        self, agent: Agent, profile: AgentProfile, text: str, *, ready: bool, before: str
+    ) -> None:
+        """Type ``text`` into the agent (one paste when it has several lines), pause, press
+        Enter once no dialog would take it, and verify the agent took it; one more Enter if
+        not, never the text again. ``ready``: the agent was at its prompt (``before`` is its
+        screen then). Raises `QuarterdeckError` when the agent exited or showed no sign."""
+        seen = before.count(typed_tail(text, QUEUED_TAIL))
         pane = self.fleet.pane_of(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"{agent.name} exited before the message was typed")
-        text = message.text
         if "\n" in text:
             self.fleet.tmux.paste(pane.pane_id, text)
         else:
@@ -259,10 +267,10 @@ class Steering:
         or its input line is empty again; a busy one shows the message queued (its end is on
         the screen once more than before it was typed). Keys that reach a CLI just as it opens
         a dialog go to the dialog: such a message never shows as queued, and fails."""
+        if was_ready:
+            return look.status is not profile.ready_status or not input_pending(look.screen, text)
         if input_pending(look.screen, text):
             return False
-        if was_ready:
-            return True
         tail = typed_tail(text, QUEUED_TAIL)
         return look.screen.count(tail) > seen
 
