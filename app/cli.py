@@ -224,9 +224,10 @@ def _add_review_commands(command: Callable[[str, str], argparse.ArgumentParser])
     p = command(
         "merge",
         "land an agent's branch in its base without touching any working tree (refused when "
-        "the base is checked out, the agent has uncommitted changes, or its latest check did "
-        "not pass on its branch's tip); exit status 0 merged, 1 refused or conflict. To throw "
-        "an agent's work away instead, use `quarterdeck rm`",
+        "the agent has uncommitted changes, when its latest check did not pass on its "
+        "branch's tip, or when the base is checked out, unless --update-worktree); exit "
+        "status 0 merged, 1 refused or conflict. To throw an agent's work away instead, use "
+        "`quarterdeck rm`",
     )
     p.add_argument("name")
     p.add_argument(
@@ -237,6 +238,13 @@ def _add_review_commands(command: Callable[[str, str], argparse.ArgumentParser])
     )
     p.add_argument(
         "--force", action="store_true", help="merge even if the check failed or did not run"
+    )
+    p.add_argument(
+        "--update-worktree",
+        action="store_true",
+        help="when the base is checked out in a worktree (often your main one), bring that "
+        "worktree forward with it, as `git merge --ff-only` would: your uncommitted changes "
+        "there are kept, and nothing is done if one would be overwritten",
     )
     p.add_argument(
         "--send-conflict",
@@ -716,7 +724,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    """``quarterdeck merge NAME [--strategy S] [--force] [--send-conflict]``."""
+    """``quarterdeck merge NAME [--strategy S] [--force] [--update-worktree] [--send-conflict]``."""
     from app.core.review import MergeStrategy
 
     fleet = _open_fleet(args.path)
@@ -725,7 +733,9 @@ def cmd_merge(args: argparse.Namespace) -> int:
         print(f"queued message {message.id} for {args.name}: the conflict to resolve")
         return 0
     strategy = MergeStrategy(args.strategy) if args.strategy else None
-    outcome = fleet.merge(args.name, strategy, force=args.force)
+    outcome = fleet.merge(
+        args.name, strategy, force=args.force, update_worktree=args.update_worktree
+    )
     if outcome.merged:
         print(outcome.message)
         return 0

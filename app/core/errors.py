@@ -29,3 +29,18 @@ class UnsafeRemovalError(QuarterdeckError):
 
 class EngineBusyError(QuarterdeckError):
     """Another Quarterdeck engine already drives this repository."""
+
+
+class CheckRefusalError(QuarterdeckError):
+    """A merge was refused because the agent's check failed or did not run on its tip: the one
+    refusal a human may override (``force``)."""
+
+
+class BaseCheckedOutError(QuarterdeckError):
+    """A merge would move a base branch that is checked out in a worktree; landing may also
+    bring that worktree forward when the human asks for it (``update_worktree``)."""
+
+    def __init__(self, message: str, worktree: str) -> None:
+        super().__init__(message)
+        #: The worktree that has the base checked out.
+        self.worktree = worktree

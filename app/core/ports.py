@@ -125,11 +125,21 @@ class FleetPort(Protocol):
         """The agent's latest check: running or done, with its output's tail."""
         ...
 
-    def merge(self, name: str, strategy: MergeStrategy | None, *, force: bool) -> MergeOutcome:
+    def merge(
+        self,
+        name: str,
+        strategy: MergeStrategy | None,
+        *,
+        force: bool,
+        update_worktree: bool = False,
+    ) -> MergeOutcome:
         """Land the agent's branch in its base (default strategy from the settings) without
         touching the user's working tree or index. Refused when the latest check failed or is
-        missing for the current commit, unless ``force``. A conflict changes nothing and
-        returns the conflicting files (blocking)."""
+        missing for the current commit, unless ``force`` (`CheckRefusalError`); refused when
+        the base is checked out in a worktree (`BaseCheckedOutError`), unless
+        ``update_worktree``: then that worktree is brought forward with the base, its own
+        changes kept. A conflict changes nothing and returns the conflicting files
+        (blocking)."""
         ...
 
     def send_conflict(self, name: str) -> Message:

@@ -187,6 +187,8 @@ class MergeOutcome:
     commit: str = ""
     conflicts: tuple[str, ...] = ()
     message: str = ""
+    #: The worktree brought forward with the base (it had the base checked out), if any.
+    worktree: str = ""
 
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")

@@ -741,9 +741,17 @@ class Fleet:
         """The agent's latest check."""
         return self.review.check(name)
 
-    def merge(self, name: str, strategy: MergeStrategy | None, *, force: bool) -> MergeOutcome:
-        """Land the agent's branch in its base without touching any working tree."""
-        return self.review.merge(name, strategy, force=force)
+    def merge(
+        self,
+        name: str,
+        strategy: MergeStrategy | None,
+        *,
+        force: bool,
+        update_worktree: bool = False,
+    ) -> MergeOutcome:
+        """Land the agent's branch in its base without touching any working tree (but the
+        one that has the base checked out, when ``update_worktree``)."""
+        return self.review.merge(name, strategy, force=force, update_worktree=update_worktree)
 
     def send_conflict(self, name: str) -> Message:
         """Send the agent its last merge conflict to resolve."""

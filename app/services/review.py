@@ -31,7 +31,12 @@ import git
 import watchfiles
 
 from app.core.agent import Agent
-from app.core.errors import QuarterdeckError, UsageError
+from app.core.errors import (
+    BaseCheckedOutError,
+    CheckRefusalError,
+    QuarterdeckError,
+    UsageError,
+)
 from app.core.messages import Message, MessageMode
 from app.core.review import (
     MAX_FILE_DIFF_BYTES,
@@ -836,6 +841,24 @@ def _killpg(pgid: int, sig: signal.Signals) -> None:
 # ============================================================================ review
 
 
+#: Operations a worktree can be in the middle of (a file in its git dir), and their names.
+_IN_PROGRESS = (
+    ("MERGE_HEAD", "a merge"),
+    ("CHERRY_PICK_HEAD", "a cherry-pick"),
+    ("REVERT_HEAD", "a revert"),
+    ("rebase-merge", "a rebase"),
+    ("rebase-apply", "a rebase or am"),
+)
+_BLOCKED = re.compile(
+    r"^error: (?:Entry|Untracked working tree file) '(.+)' (?:not uptodate|would be)"
+)
+
+
+def _overwritten(err: str) -> list[str]:
+    """The files git's read-tree says it would overwrite (changed or untracked)."""
+    return [m.group(1) for line in err.splitlines() if (m := _BLOCKED.match(line))]
+
+
 class Review:
     """The fleet's review services: `Fleet` delegates the port's review calls here."""
 
@@ -1293,16 +1316,28 @@ class Review:
         except git.GitCommandError as exc:
             raise QuarterdeckError(f"git commit-tree failed: {str(exc.stderr).strip()}") from None
 
-    def merge(self, name: str, strategy: MergeStrategy | None, *, force: bool) -> MergeOutcome:
+    def merge(
+        self,
+        name: str,
+        strategy: MergeStrategy | None,
+        *,
+        force: bool,
+        update_worktree: bool = False,
+    ) -> MergeOutcome:
         """Land the agent's branch in its base by writing objects and moving the base ref
-        (compare-and-swap). No working tree or index is touched: a base checked out in any
-        worktree is refused with the command to run there."""
+        (compare-and-swap). No working tree or index is touched — except, when
+        ``update_worktree`` is given, the one worktree that has the base checked out, which
+        is brought forward with the base as `git merge --ff-only` would (its uncommitted
+        changes kept; nothing done if one would be overwritten). Without it, a checked-out
+        base is refused (`BaseCheckedOutError`) with the command to run there."""
         agent = self.fleet.get(name)
         chosen = strategy or self.settings().merge_strategy
         with self._merge_lock:
-            return self._merge(agent, chosen, force)
+            return self._merge(agent, chosen, force, update_worktree)
 
-    def _merge(self, agent: Agent, strategy: MergeStrategy, force: bool) -> MergeOutcome:
+    def _merge(
+        self, agent: Agent, strategy: MergeStrategy, force: bool, update_worktree: bool
+    ) -> MergeOutcome:
         name, base, branch = agent.name, agent.base, agent.branch
         if not self.repo.branch_exists(base):
             raise UsageError(
@@ -1311,9 +1346,6 @@ class Review:
             )
         if not self.repo.branch_exists(branch):
             raise QuarterdeckError(f"{name}'s branch {branch} is gone")
-        holders = self.repo.worktrees_on(base)
-        if holders:
-            raise QuarterdeckError(self._checked_out(agent, strategy, holders[0]))
         worktree = Path(agent.worktree)
         changed = self.repo.changed_files(worktree) if worktree.is_dir() else ()
         if changed:
@@ -1341,7 +1373,7 @@ class Review:
                 command = ""  # none set now: the latest run is judged on its own
             reason = check_refusal(self.check(name), tip, command)
             if reason:
-                raise QuarterdeckError(
+                raise CheckRefusalError(
                     f"not merging {name}: {reason}. Run the check first (quarterdeck check "
                     f"{name} --run), or merge anyway with --force"
                 )
@@ -1384,6 +1416,18 @@ class Review:
                     f"to {name} to resolve, or resolve it by hand"
                 ),
             )
+        holders = self.repo.worktrees_on(base)
+        if len(holders) > 1:
+            listed = ", ".join(map(str, holders))
+            raise QuarterdeckError(
+                f"{base} is checked out in {len(holders)} worktrees ({listed}); nothing was "
+                f"changed: switch all but one of them to another branch, then land {name} again"
+            )
+        holder = holders[0] if holders else None
+        if holder is not None:
+            if not update_worktree:
+                raise BaseCheckedOutError(self._checked_out(agent, strategy, holder), str(holder))
+            self._bring_forward(holder, old, new, dry_run=True)
         try:
             self.repo.run(
                 "update-ref",
@@ -1397,22 +1441,79 @@ class Review:
             raise QuarterdeckError(
                 f"{base} moved while {name} was being merged; nothing was changed: merge again"
             ) from None
+        if holder is not None:
+            try:
+                self._bring_forward(holder, old, new, dry_run=False)
+            except QuarterdeckError as error:
+                self._undo_ref(base, new, old, error)
         self.db.add_merge(agent, strategy, base, tip, new)
         how = {
             MergeStrategy.MERGE: "fast-forward" if new == tip else "merge commit",
             MergeStrategy.SQUASH: "one squashed commit",
             MergeStrategy.REBASE: "rebased",
         }[strategy]
+        moved = f"; {holder}, where {base} is checked out, moved with it" if holder else ""
         return MergeOutcome(
             strategy,
             base,
             True,
             new,
             message=(
-                f"merged {branch} into {base} ({how}): {base} is now at {new[:7]}. {name} "
-                f"stays; remove it when done (quarterdeck rm {name})"
+                f"merged {branch} into {base} ({how}): {base} is now at {new[:7]}{moved}. "
+                f"{name} stays; remove it when done (quarterdeck rm {name})"
             ),
+            worktree=str(holder or ""),
         )
+
+    def _bring_forward(self, holder: Path, old: str, new: str, *, dry_run: bool) -> None:
+        """Move the index and files of ``holder`` (which has the base checked out) from the
+        tree of ``old`` to that of ``new``, as `git merge --ff-only` does: changes of the
+        user's own that the move does not touch are kept, and nothing is done if one would be
+        overwritten. ``dry_run`` only says whether it can."""
+        for busy, what in _IN_PROGRESS:
+            marker = self.repo.run("rev-parse", "--git-path", busy, cwd=holder)
+            if (holder / marker).exists():
+                raise QuarterdeckError(
+                    f"{holder} is in the middle of {what}; nothing was changed: finish or abort "
+                    "it there, then land again"
+                )
+        args = ["read-tree", "-m", "-u", *(["-n"] if dry_run else []), old, new]
+        result = self.repo.call(*args, cwd=holder)
+        blocked = _overwritten(result.err)
+        if blocked and dry_run and not self._really_changed(holder, result.err, blocked):
+            # Only stale stat information (files touched, not changed): refresh it, as
+            # `git status` would, and ask again.
+            self.repo.call("update-index", "-q", "--refresh", cwd=holder)
+            result = self.repo.call(*args, cwd=holder)
+            blocked = _overwritten(result.err)
+        if result.status == 0:
+            return
+        if blocked:
+            listed = ", ".join(blocked[:8]) + (", …" if len(blocked) > 8 else "")
+            raise QuarterdeckError(
+                f"landing would overwrite uncommitted changes in {holder} ({listed}); nothing "
+                "was changed: commit or stash them there, then land again"
+            )
+        raise QuarterdeckError(f"could not bring {holder} forward: {result.err.strip()}")
+
+    def _really_changed(self, holder: Path, err: str, paths: list[str]) -> bool:
+        """Some of the ``paths`` read-tree refused are untracked, or differ from the index in
+        ``holder`` by content (compared without writing the index)."""
+        if "Untracked working tree file" in err:
+            return True
+        result = self.repo.call("diff", "--quiet", "--", *paths, cwd=holder, env=READ_ONLY)
+        return result.status != 0
+
+    def _undo_ref(self, base: str, new: str, old: str, error: QuarterdeckError) -> None:
+        """Put ``base`` back where it was after its worktree could not follow it."""
+        try:
+            self.repo.run("update-ref", "-m", "quarterdeck: undo", f"refs/heads/{base}", old, new)
+        except git.GitCommandError:
+            raise QuarterdeckError(
+                f"{error}. {base} had already moved to {new[:7]} and moved again since, so it "
+                f"was left there (it was at {old[:7]})"
+            ) from None
+        raise error
 
     def _replay(self, old: str, tip: str) -> tuple[str, tuple[str, ...], str]:
         """Replay the branch's commits (merges left out, as `git rebase` does) onto ``old``,
@@ -1458,10 +1559,11 @@ class Review:
             ),
         }[strategy]
         return (
-            f"{agent.base} is checked out in {holder}: moving it would leave that worktree's "
-            "files and index behind, and Quarterdeck never touches a working tree. Merge "
-            f"there yourself: cd {where} && {by_hand} — or switch that worktree to another "
-            "branch and merge again"
+            f"{agent.base} is checked out in {holder}: landing moves {agent.base}, so that "
+            "worktree's files would have to move with it, and Quarterdeck changes a working "
+            "tree only when asked. Land again with --update-worktree to bring it forward too "
+            "(changes of yours there are kept; nothing is done if one would be overwritten), "
+            f"or merge there yourself: cd {where} && {by_hand}"
         )
 
     def send_conflict(self, name: str) -> Message:

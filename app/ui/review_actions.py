@@ -8,16 +8,16 @@ screen it started from is closed; results come back to the event loop through
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 from textual.app import App
 from textual.notifications import SeverityLevel
 
-from app.core.errors import QuarterdeckError
+from app.core.errors import BaseCheckedOutError, CheckRefusalError
 from app.core.ports import FleetPort
 from app.core.review import Comment, MergeOutcome, MergeStrategy
 from app.ui.messages import describe_error
@@ -30,13 +30,15 @@ LONG_NOTICE = 20.0
 NOTICE = 8.0
 
 
-_CHECK_WORD = re.compile(r"\bcheck\b", re.IGNORECASE)
+@dataclass(frozen=True)
+class _Landing:
+    """One landing asked for: what, how, and what the human has allowed so far."""
 
-
-def refused_by_check(error: BaseException) -> bool:
-    """True when a merge was refused because of the check (failed, or missing for the current
-    commit): the one refusal a human may override. (The word: "checked out" is another one.)"""
-    return isinstance(error, QuarterdeckError) and bool(_CHECK_WORD.search(str(error)))
+    name: str
+    strategy: MergeStrategy
+    landed: Callable[[], None] | None
+    force: bool = False
+    update_worktree: bool = False
 
 
 class ReviewActions:
@@ -122,53 +124,57 @@ class ReviewActions:
         self, name: str, landed: Callable[[], None] | None, strategy: MergeStrategy | None
     ) -> None:
         if strategy is not None:
-            self._run(partial(self._merge, name, strategy, False, landed), "merge")
+            self._start_merge(_Landing(name, strategy, landed))
 
-    def _merge(
-        self,
-        name: str,
-        strategy: MergeStrategy,
-        force: bool,
-        landed: Callable[[], None] | None,
-    ) -> None:
+    def _start_merge(self, landing: _Landing) -> None:
+        self._run(partial(self._merge, landing), "merge")
+
+    def _merge(self, landing: _Landing) -> None:
+        name = landing.name
         try:
-            outcome = self.port.merge(name, strategy, force=force)
+            outcome = self.port.merge(
+                name,
+                landing.strategy,
+                force=landing.force,
+                update_worktree=landing.update_worktree,
+            )
+        except CheckRefusalError as error:
+            self._later(self._offer_force, landing, describe_error(error))
+        except BaseCheckedOutError as error:
+            self._later(self._offer_update, landing, error.worktree)
         except Exception as error:
-            if not force and refused_by_check(error):
-                self._later(self._offer_force, name, strategy, describe_error(error), landed)
-            else:
-                # Often a way to do it by hand follows: shown where it can be copied.
-                screen = TextScreen(f"{name} not landed", describe_error(error), danger=True)
-                self._later(self.app.push_screen, screen)
-            return
-        self._later(self._merged, name, outcome, landed)
+            # Often a way to do it by hand follows: shown where it can be copied.
+            screen = TextScreen(f"{name} not landed", describe_error(error), danger=True)
+            self._later(self.app.push_screen, screen)
+        else:
+            self._later(self._merged, name, outcome, landing.landed)
 
-    def _offer_force(
-        self,
-        name: str,
-        strategy: MergeStrategy,
-        reason: str,
-        landed: Callable[[], None] | None,
-    ) -> None:
+    def _offer_force(self, landing: _Landing, reason: str) -> None:
         question = (
-            f"{name} was not landed: {reason}\n\n"
-            f"Land it anyway with {strategy.value}, without a passing check? "
+            f"{landing.name} was not landed: {reason}\n\n"
+            f"Land it anyway with {landing.strategy.value}, without a passing check? "
             "(n keeps it; C runs the check)"
         )
         self.app.push_screen(
             ConfirmScreen(question, yes_label="Land anyway"),
-            partial(self._force_answered, name, strategy, landed),
+            partial(self._answered, replace(landing, force=True)),
         )
 
-    def _force_answered(
-        self,
-        name: str,
-        strategy: MergeStrategy,
-        landed: Callable[[], None] | None,
-        yes: bool | None,
-    ) -> None:
+    def _offer_update(self, landing: _Landing, worktree: str) -> None:
+        question = (
+            f"{landing.name}'s base is checked out in {worktree}.\n\n"
+            "Land it and bring that worktree forward too? Its files and index move with the "
+            "base, as `git merge --ff-only` would; changes of yours there are kept, and "
+            "nothing is done if one would be overwritten. (n keeps everything as it is)"
+        )
+        self.app.push_screen(
+            ConfirmScreen(question, yes_label="Land and update it"),
+            partial(self._answered, replace(landing, update_worktree=True)),
+        )
+
+    def _answered(self, landing: _Landing, yes: bool | None) -> None:
         if yes:
-            self._run(partial(self._merge, name, strategy, True, landed), "merge")
+            self._start_merge(landing)
 
     def _merged(self, name: str, outcome: MergeOutcome, landed: Callable[[], None] | None) -> None:
         if not outcome.merged:

@@ -15,7 +15,7 @@ import pytest
 
 from app.cli import main
 from app.core.agent import SpawnRequest
-from app.core.errors import QuarterdeckError, UsageError
+from app.core.errors import BaseCheckedOutError, QuarterdeckError, UsageError
 from app.core.messages import MessageState
 from app.core.review import CheckResult, CheckState, Comment, FileChange, MergeStrategy, parse_hunks
 from app.services.engine import Engine
@@ -383,7 +383,7 @@ def test_merge_lands_the_branch_and_no_working_tree_is_touched(
     assert fleet.removal_risk("feat").unmerged_commits == 1
 
 
-def test_a_base_checked_out_anywhere_is_refused_with_the_commands_to_run(
+def test_a_base_checked_out_is_refused_unless_its_worktree_may_move_too(
     user_repo: Path,
 ) -> None:
     repo = user_repo
@@ -391,10 +391,85 @@ def test_a_base_checked_out_anywhere_is_refused_with_the_commands_to_run(
     wt = spawn(fleet, "onmain", base="main")
     commit(wt, "f.txt", "f\n", "f")
     user, main_ref = look(repo), git(repo, "rev-parse", "main")
-    with pytest.raises(QuarterdeckError, match="main is checked out in") as refused:
+    with pytest.raises(BaseCheckedOutError, match="main is checked out in") as refused:
         fleet.merge("onmain", MergeStrategy.SQUASH, force=True)
+    assert refused.value.worktree == str(repo)
+    assert "--update-worktree" in str(refused.value)
     assert f"cd {repo} && git merge --squash qd/onmain && git commit" in str(refused.value)
+    assert main(["-C", str(repo), "merge", "onmain", "--force"]) == 1
     assert look(repo) == user and git(repo, "rev-parse", "main") == main_ref
+
+
+@pytest.mark.parametrize("strategy", list(MergeStrategy))
+def test_landing_with_update_worktree_brings_it_forward_and_keeps_the_users_changes(
+    user_repo: Path, tmp_path: Path, strategy: MergeStrategy
+) -> None:
+    repo = user_repo
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "onmain", base="main")
+    commit(wt, "src/new.py", "print('new')\n", "add new")
+    commit(wt, "hello.txt", "added by the agent\n", "add hello")
+    if strategy is not MergeStrategy.MERGE:  # a base that moved on: no fast-forward
+        first = git(repo, "rev-parse", "main")
+        git(repo, "worktree", "add", "-q", "-f", str(tmp_path / "side"), "main")
+        commit(tmp_path / "side", "other.txt", "other\n", "other")
+        git(repo, "worktree", "remove", str(tmp_path / "side"))
+        git(repo, "read-tree", "-m", "-u", first, "main")  # as if the user had pulled it
+    user_status = git(repo, "status", "--porcelain", "-uall")
+    before = git(repo, "rev-parse", "main")
+
+    outcome = fleet.merge("onmain", strategy, force=True, update_worktree=True)
+
+    assert outcome.merged and outcome.worktree == str(repo)
+    assert f"{repo}, where main is checked out, moved with it" in outcome.message
+    new = git(repo, "rev-parse", "main")
+    assert new == outcome.commit != before
+    assert git(repo, "rev-parse", "HEAD") == new
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    # The agent's work is in the user's files; the user's own changes are exactly as they were.
+    assert (repo / "src/new.py").read_text() == "print('new')\n"
+    assert (repo / "hello.txt").read_text() == "added by the agent\n"
+    assert git(repo, "status", "--porcelain", "-uall") == user_status
+    assert (repo / "README.md").read_text() == "# test repo\nthe user's unsaved edit\n"
+    assert git(repo, "diff", "--cached", "--name-only") == "staged.txt"
+    assert (repo / "scratch.txt").read_text() == "untracked notes\n"
+    assert fleet.removal_risk("onmain").safe
+
+
+@pytest.mark.parametrize("in_the_way", ["modified", "untracked"])
+def test_update_worktree_changes_nothing_when_it_would_overwrite_the_users_work(
+    user_repo: Path, in_the_way: str
+) -> None:
+    repo = user_repo
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "onmain", base="main")
+    commit(wt, "notes/todo.md", "agent's todo\n", "add todo")
+    if in_the_way == "modified":
+        commit(wt, "README.md", "# retitled by the agent\n", "retitle")
+        culprit = "README.md"  # the user's unsaved edit (see user_repo)
+    else:
+        (repo / "notes").mkdir()
+        (repo / "notes/todo.md").write_text("the user's own todo\n")
+        culprit = "notes/todo.md"
+    user, main_ref = look(repo), git(repo, "rev-parse", "main")
+
+    with pytest.raises(QuarterdeckError, match=f"would overwrite uncommitted changes .*{culprit}"):
+        fleet.merge("onmain", MergeStrategy.MERGE, force=True, update_worktree=True)
+
+    assert git(repo, "rev-parse", "main") == main_ref
+    assert look(repo) == user
+    command = ["-C", str(repo), "merge", "onmain", "--force", "--update-worktree"]
+    assert main(command) == 1
+    if in_the_way == "untracked":
+        (repo / culprit).unlink()
+    else:
+        git(repo, "checkout", culprit)
+        # Touched, not changed: stale stat information in the index is not taken for a change.
+        later = (repo / culprit).stat().st_mtime_ns + 5 * 10**9
+        os.utime(repo / culprit, ns=(later, later))
+    assert main(command) == 0
+    assert git(repo, "rev-parse", "HEAD") == git(repo, "rev-parse", "qd/onmain")
+    assert (repo / "notes/todo.md").read_text() == "agent's todo\n"
 
 
 def test_merge_is_refused_without_a_passing_check_on_the_tip_or_with_uncommitted_work(

@@ -247,7 +247,10 @@ class FakePort:
     comments: list[tuple[str, Comment]] = field(default_factory=list)
     checks_run: list[str] = field(default_factory=list)
     checks_cancelled: list[str] = field(default_factory=list)
-    merged: list[tuple[str, MergeStrategy | None, bool]] = field(default_factory=list)
+    #: Each merge asked for: (name, strategy, force, update_worktree).
+    merged: list[tuple[str, MergeStrategy | None, bool, bool]] = field(default_factory=list)
+    #: Raised by the next merges, one each, before anything is recorded (a refusal).
+    merge_refusals: list[QuarterdeckError] = field(default_factory=list)
     conflicts_sent: list[str] = field(default_factory=list)
     pushed: list[str] = field(default_factory=list)
     #: Raised by `send`, `answer`, `reply` and `interrupt` when set (the next call only).
@@ -397,9 +400,18 @@ class FakePort:
     def check(self, name: str) -> CheckResult | None:
         return self.check_results.get(name)
 
-    def merge(self, name: str, strategy: MergeStrategy | None, *, force: bool) -> MergeOutcome:
+    def merge(
+        self,
+        name: str,
+        strategy: MergeStrategy | None,
+        *,
+        force: bool,
+        update_worktree: bool = False,
+    ) -> MergeOutcome:
         self._steer_error()
-        self.merged.append((name, strategy, force))
+        if self.merge_refusals:
+            raise self.merge_refusals.pop(0)
+        self.merged.append((name, strategy, force, update_worktree))
         outcome = self.merge_outcomes.get(name)
         return outcome or MergeOutcome(strategy or MergeStrategy.MERGE, "main", True, "f" * 40)
 

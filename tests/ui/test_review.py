@@ -14,7 +14,7 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
-from app.core.errors import QuarterdeckError
+from app.core.errors import BaseCheckedOutError, CheckRefusalError, QuarterdeckError
 from app.core.review import AgentDiff, CheckResult, CheckState, MergeOutcome, MergeStrategy
 from app.core.status import Status
 from app.ui.app import QuarterdeckApp
@@ -497,7 +497,9 @@ async def test_g_lands_with_the_chosen_strategy_then_offers_removal(
         await pilot.press("2")
         assert chosen(land) is MergeStrategy.SQUASH
         await pilot.press("enter")
-        await wait_until(pilot, lambda: port.merged == [(AGENT, MergeStrategy.SQUASH, False)])
+        await wait_until(
+            pilot, lambda: port.merged == [(AGENT, MergeStrategy.SQUASH, False, False)]
+        )
         await wait_until(
             pilot, lambda: f"information: Landed {AGENT} in main (squash, ffffffff)" in notes
         )
@@ -527,7 +529,9 @@ async def test_landing_from_the_review_then_removing_closes_it() -> None:
         await pilot.press("g")
         await wait_for_screen(pilot, LandScreen)
         await pilot.press("3", "enter")
-        await wait_until(pilot, lambda: port.merged == [(AGENT, MergeStrategy.REBASE, False)])
+        await wait_until(
+            pilot, lambda: port.merged == [(AGENT, MergeStrategy.REBASE, False, False)]
+        )
         await wait_until(
             pilot,
             lambda: (
@@ -550,7 +554,7 @@ async def test_landing_from_the_review_then_removing_closes_it() -> None:
 
 async def test_a_merge_refused_by_the_check_can_be_forced_after_asking() -> None:
     port = review_port()
-    port.steer_error = QuarterdeckError(
+    port.steer_error = CheckRefusalError(
         "fix-login-bug's check failed on its current commit: fix it, or land it anyway"
     )
     app = make_app(port)
@@ -570,14 +574,62 @@ async def test_a_merge_refused_by_the_check_can_be_forced_after_asking() -> None
         assert "check failed on its current commit" in question
         assert port.merged == []
         await pilot.press("y")
-        await wait_until(pilot, lambda: port.merged == [(AGENT, MergeStrategy.MERGE, True)])
+        await wait_until(pilot, lambda: port.merged == [(AGENT, MergeStrategy.MERGE, True, False)])
+
+
+async def test_a_checked_out_base_is_landed_only_when_its_worktree_may_move_too() -> None:
+    port = review_port()
+    checked_out = BaseCheckedOutError("main is checked out in /src/acme: …", "/src/acme")
+    port.merge_refusals = [checked_out, checked_out]
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for answer in ("n", "y"):
+            await pilot.press("g")
+            await wait_for_screen(pilot, LandScreen)
+            await pilot.press("enter")
+            await wait_until(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, ConfirmScreen) and "/src/acme" in app.screen.question
+                ),
+            )
+            assert "bring that worktree forward" in app.screen.question  # type: ignore[attr-defined]
+            await pilot.press(answer)
+        # No: nothing merged. Yes: merged with leave to move the worktree (and only that).
+        await wait_until(pilot, lambda: port.merged == [(AGENT, MergeStrategy.MERGE, False, True)])
+
+
+async def test_leave_to_move_the_worktree_is_kept_when_the_check_is_overridden_too() -> None:
+    port = review_port()
+    port.merge_refusals = [
+        BaseCheckedOutError("main is checked out in /src/acme: …", "/src/acme"),
+        CheckRefusalError("fix-login-bug's check failed on its current commit"),
+    ]
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("g")
+        await wait_for_screen(pilot, LandScreen)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ConfirmScreen)
+                and "without a passing check" in app.screen.question
+            ),
+        )
+        await pilot.press("y")
+        await wait_until(pilot, lambda: port.merged == [(AGENT, MergeStrategy.MERGE, True, True)])
 
 
 async def test_a_merge_refused_for_another_reason_is_explained_not_forced() -> None:
     port = review_port()
     refusal = (
-        "main is checked out in /src/acme: moving it would leave that worktree's files and "
-        "index behind. Merge there yourself: cd /src/acme && git merge qd/fix-login-bug"
+        "fix-login-bug has 1 uncommitted or untracked file (wip.txt): a merge takes only "
+        "commits, so they would not be merged. Commit them in /wt/fix-login-bug first"
     )
     port.steer_error = QuarterdeckError(refusal)
     app = make_app(port)
@@ -588,7 +640,7 @@ async def test_a_merge_refused_for_another_reason_is_explained_not_forced() -> N
         await pilot.press("enter")
         await wait_for_screen(pilot, TextScreen)
         area = app.screen.query_one("#text-body", TextArea)
-        assert area.text == refusal  # to read, and to copy the command from
+        assert area.text == refusal  # to read, and to copy from
         assert str(app.screen.query_one("#land-box").border_title) == f"{AGENT} not landed"
         assert port.merged == []
         await pilot.press("escape")
