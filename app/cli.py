@@ -340,6 +340,10 @@ def cmd_ls(args: argparse.Namespace) -> int:
                         "context": list(a.context),
                         "added": a.lines_added,
                         "removed": a.lines_removed,
+                        "files": a.files_changed,
+                        "check": a.check,
+                        "check_line": a.check_line,
+                        "overlap": list(a.overlap),
                     }
                     for a in agents
                 ],

@@ -51,6 +51,8 @@ class Agent:
     files_changed: int = 0
     #: The latest check: ``passed 12s``, ``failed 3s``, ``running``, ``cancelled`` ('' = none).
     check: str = ""
+    #: The last line of the latest check's output, once it ended ('' = none).
+    check_line: str = ""
     #: Other agents whose changes touch the same files.
     overlap: tuple[str, ...] = field(default_factory=tuple)
     stopped: bool = False

@@ -51,11 +51,16 @@ class Hunk:
     def new_line_of(self, index: int) -> int:
         """The line number in the new file of ``lines[index]`` (the nearest new-side line for a
         removed line)."""
-        number = self.new_start
-        for line in self.lines[:index]:
-            if not line.startswith("-"):
-                number += 1
-        return number
+        return self.new_start + sum(1 for line in self.lines[:index] if line[:1] in ("+", " "))
+
+    def old_line_of(self, index: int) -> int:
+        """The line number in the old file of ``lines[index]`` (the nearest old-side line for an
+        added line)."""
+        return self.old_start + sum(1 for line in self.lines[:index] if line[:1] in ("-", " "))
+
+    def removed_at(self, index: int | None) -> bool:
+        """``lines[index]`` is a removed line (it has a number in the old file only)."""
+        return index is not None and 0 <= index < len(self.lines) and self.lines[index][:1] == "-"
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,14 @@ class CheckResult:
     def ran_on(self) -> str:
         """The commit it ran on, short, marked when the worktree was dirty: ``1a2b3c4+dirty``."""
         return self.commit[:7] + ("+dirty" if self.dirty else "")
+
+    @property
+    def last_line(self) -> str:
+        """The last non-blank line of its output ('' while it runs: the output is not over)."""
+        if not self.final:
+            return ""
+        lines = [line.strip() for line in self.tail.splitlines() if line.strip()]
+        return lines[-1] if lines else ""
 
     @property
     def label(self) -> str:
@@ -234,16 +247,33 @@ def overlaps(diffs: Mapping[str, Iterable[str]]) -> dict[str, dict[str, tuple[st
 
 @dataclass(frozen=True)
 class Comment:
-    """A remark on a hunk or a line, to be sent to the agent as a steering message."""
+    """A remark on a hunk or a line, to be sent to the agent as a steering message.
+
+    ``line`` is the line's number in the new file (for a removed line, the nearest one);
+    ``index`` is the remarked line's index in the hunk's lines (None: the whole hunk).
+    """
 
     path: str
     line: int
     hunk: Hunk
     text: str
+    index: int | None = None
     context_lines: int = field(default=6)
 
+    @property
+    def where(self) -> str:
+        """Where the remark is: ``src/app.py line 12``, ``src/app.py removed line 9 (old
+        numbering)``, ``src/app.py line 12 (the whole hunk)``."""
+        if self.hunk.removed_at(self.index):
+            assert self.index is not None
+            return f"{self.path} removed line {self.hunk.old_line_of(self.index)} (old numbering)"
+        if self.index is None:
+            return f"{self.path} line {self.line} (the whole hunk)"
+        return f"{self.path} line {self.line}"
+
     def message(self) -> str:
-        """The message the agent gets: where, the hunk's lines around it, and the remark."""
+        """The message the agent gets: where, the hunk's lines around it, the remarked line
+        itself, and the remark."""
         body = list(self.hunk.lines)
         if len(body) > self.context_lines * 2:
             # Keep the lines nearest the remarked line.
@@ -251,12 +281,17 @@ class Comment:
             start = max(0, index - self.context_lines)
             body = body[start : start + self.context_lines * 2]
         quoted = "\n".join(body)
+        on = ""
+        if self.index is not None and 0 <= self.index < len(self.hunk.lines):
+            on = f"The remark is about this line:\n{self.hunk.lines[self.index]}\n\n"
         return (
-            f"Review comment on {self.path} line {self.line}:\n"
-            f"{self.hunk.header}\n{quoted}\n\n{self.text.strip()}"
+            f"Review comment on {self.where}:\n"
+            f"{self.hunk.header}\n{quoted}\n\n{on}{self.text.strip()}"
         )
 
     def _index_of_line(self) -> int:
+        if self.index is not None:
+            return self.index
         for i in range(len(self.hunk.lines)):
             if self.hunk.new_line_of(i) >= self.line:
                 return i

@@ -36,6 +36,8 @@ class AgentRow:
     files: int = 0
     #: The latest check (``passed 12s``, ``failed 3s``, ``running``), empty if none.
     check: str = ""
+    #: The last line of the check's output, once it ended.
+    check_line: str = ""
     #: Other agents whose changes touch the same files.
     overlap: tuple[str, ...] = ()
 
@@ -75,6 +77,7 @@ class AgentRow:
             message=message.describe() if message is not None else "",
             files=agent.files_changed,
             check=agent.check,
+            check_line=agent.check_line,
             overlap=agent.overlap,
         )
 

@@ -1120,7 +1120,7 @@ class Review:
             self._runs[agent.id] = run
             result = run.result()
             self.db.save_check(agent, result, proc.pid, _start_time(proc.pid), os.getpid())
-        self.fleet.update_fields(agent.id, check=result.label)
+        self.fleet.update_fields(agent.id, check=result.label, check_line=result.last_line)
         threading.Thread(
             target=self._follow, args=(run,), name=f"quarterdeck-check-{name}", daemon=True
         ).start()
@@ -1173,7 +1173,7 @@ class Review:
             run.dirty,
         )
         # The record first: whoever sees the check ended (`check`) sees the row say so.
-        self.fleet.update_fields(run.agent.id, check=result.label)
+        self.fleet.update_fields(run.agent.id, check=result.label, check_line=result.last_line)
         self.db.finish_check(run.agent.id, result, run.started_at)
         with self._checks_lock:
             self._runs.pop(run.agent.id, None)
@@ -1234,7 +1234,7 @@ class Review:
             row.result.dirty,
         )
         self.db.finish_check(agent.id, result, row.result.started_at)
-        self.fleet.update_fields(agent.id, check=result.label)
+        self.fleet.update_fields(agent.id, check=result.label, check_line=result.last_line)
         return result
 
     def check(self, name: str) -> CheckResult | None:

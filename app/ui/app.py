@@ -127,16 +127,16 @@ class QuarterdeckApp(App[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("i", "inbox", "Inbox"),
-        Binding("w", "next_waiting", "Next waiting"),
+        Binding("w", "next_waiting", "Next waiting", show=False),  # the inbox strip says it
         Binding("m", "message", "Message"),
         Binding("n", "new_agent", "New"),
-        Binding("x", "stop_agent", "Stop"),
         Binding("v", "review", "Review"),
-        Binding("d", "remove_agent", "Remove"),
-        Binding("e", "evidence", "Why?"),
-        Binding("C,shift+c", "run_check", "Check", show=False, key_display="C"),
-        Binding("g", "land", "Land", show=False),
+        Binding("C,shift+c", "run_check", "Check", key_display="C"),
+        Binding("g", "land", "Land"),
         Binding("P,shift+p", "push", "Push", show=False, key_display="P"),
+        Binding("x", "stop_agent", "Stop"),
+        Binding("d", "remove_agent", "Remove"),
+        Binding("e", "evidence", "Why?", show=False),
         Binding("space", "toggle_mark", "Mark", show=False),
         Binding("escape", "clear_marks", "Clear marks", show=False),
         Binding("M", "broadcast", "Message all", show=False),
@@ -144,7 +144,7 @@ class QuarterdeckApp(App[None]):
         Binding("c", "correct", "Correct", show=False),
         Binding("exclamation_mark", "interrupt", "Interrupt", show=False, key_display="!"),
         *[Binding(str(n), f"answer({n})", f"Answer {n}", show=False) for n in range(1, 10)],
-        Binding("t", "cycle_theme", "Theme"),
+        Binding("t", "cycle_theme", "Theme", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
@@ -169,7 +169,7 @@ class QuarterdeckApp(App[None]):
         self.tick_interval = tick_interval
         self.check_interval = check_interval
         self.return_key = tmux_key_display(port.return_key)
-        self.sub_title = f"{self.return_key} returns here from an agent"
+        self.sub_title = f"{self.return_key}: back from an agent"
         self.theme_names = self._install_themes(themes_dir, theme_name)
         self._select_when_shown: str | None = None
         self._pending_view: FleetView | None = None

@@ -243,5 +243,5 @@ class ReviewActions:
         except Exception as error:
             self._later(done, describe_error(error))
         else:
-            self._notify(f"Comment on {comment.path}:{comment.line} queued for {name}")
+            self._notify(f"Comment on {comment.where} queued for {name}")
             self._later(done, "")

@@ -292,6 +292,7 @@ def test_a_check_passes_or_fails_with_its_output_duration_and_commit(repo: Path)
     assert len(lines) == 40 and lines[0] == "line 22" and lines[-1] == "on 1"
     assert result.commit == git(wt, "rev-parse", "HEAD") and not result.dirty
     assert fleet.get("c").check.startswith("passed ")
+    assert fleet.get("c").check_line == "on 1"
 
     (wt / "wip.txt").write_text("uncommitted\n")
     set_check(repo, "echo checking; echo broken >&2; exit 3")
@@ -300,6 +301,7 @@ def test_a_check_passes_or_fails_with_its_output_duration_and_commit(repo: Path)
     assert result is not None and result.exit_code == 3 and result.dirty
     assert result.tail == "checking\nbroken" and result.ran_on.endswith("+dirty")
     assert fleet.get("c").check.startswith("failed ")
+    assert fleet.get("c").check_line == "broken"
     # Another process sees it (the store), and so does the command line.
     assert Fleet.open(repo).check("c") == result
     assert main(["-C", str(repo), "check", "c"]) == 1
@@ -535,7 +537,7 @@ def test_comment_is_queued_for_the_agent(repo: Path) -> None:
     wt = spawn(fleet, "talk")
     (wt / "README.md").write_text("# test repo\nnew line\n")
     hunk = fleet.diff("talk").files[0].hunks[0]
-    message = fleet.comment("talk", Comment("README.md", 2, hunk, "Say why."))
+    message = fleet.comment("talk", Comment("README.md", 2, hunk, "Say why.", index=1))
     assert message.text.startswith("Review comment on README.md line 2:")
     assert message.text.endswith("Say why.") and "+new line" in message.text
 

@@ -668,7 +668,7 @@ async def test_return_key_is_shown_beside_the_footer() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         hint = str(app.query_one("#return-hint", Static).render())
-        assert hint == "Alt-F12 returns here from an agent"
+        assert hint == "Alt-F12: back from an agent"
 
 
 @pytest.mark.parametrize(

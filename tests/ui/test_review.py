@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import pytest
 from rich.style import Style
+from textual.content import Content
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import TextArea
@@ -23,7 +24,7 @@ from app.ui.screens.evidence import EvidenceScreen
 from app.ui.screens.help import HelpScreen
 from app.ui.screens.land import ConflictScreen, LandScreen, TextScreen
 from app.ui.screens.review import CommentScreen, ReviewScreen
-from app.ui.widgets.agent_table import OVERLAP_GLYPH, diff_cell
+from app.ui.widgets.agent_table import OVERLAP_GLYPH, check_cell, diff_cell
 from tests.ui.fakes import (
     NOW,
     FakePort,
@@ -83,8 +84,8 @@ async def test_the_table_shows_files_checks_and_overlaps() -> None:
         assert cell(app, "fix-login-bug", "diff") == "+12 −3 1f"
         assert cell(app, "bump-deps", "diff") == "·"
         assert cell(app, "fix-login-bug", "check") == "⋯"
-        assert cell(app, "docs-api", "check") == "✓"
-        assert cell(app, "refactor-db-layer", "check") == f"✗ {OVERLAP_GLYPH}"
+        assert cell(app, "docs-api", "check") == "✓ 12s"
+        assert cell(app, "refactor-db-layer", "check") == f"✗ 41s {OVERLAP_GLYPH}"
         assert cell(app, "type-hints", "check") == f"  {OVERLAP_GLYPH}"
         assert cell(app, "bump-deps", "check") == ""
         # The preview says which agents overlap, and the check.
@@ -123,7 +124,35 @@ async def test_a_new_check_state_repaints_the_row() -> None:
             replace(r, check="passed 3s", overlap=()) if r.name == "refactor-db-layer" else r
             for r in port.rows
         )
-        await wait_until(pilot, lambda: cell(app, "refactor-db-layer", "check") == "✓")
+        await wait_until(pilot, lambda: cell(app, "refactor-db-layer", "check") == "✓ 3s")
+        # A failure's last line of output is in the preview's subtitle.
+        port.push_from_thread(
+            replace(r, check="failed 2m", check_line="FAILED test_x - assert 1 == 2")
+            if r.name == "refactor-db-layer"
+            else r
+            for r in port.rows
+        )
+        await wait_until(pilot, lambda: cell(app, "refactor-db-layer", "check") == "✗ 2m")
+        app.table.select_name("refactor-db-layer")
+        await wait_until(
+            pilot,
+            lambda: (
+                "check failed 2m: FAILED test_x - assert 1 == 2"
+                in Content.from_markup(str(app.preview.border_subtitle)).plain
+            ),
+        )
+
+
+def test_a_narrow_check_column_keeps_the_glyphs_and_drops_the_duration() -> None:
+    row = make_row("a", check="failed 2h10m", overlap=("b",))
+
+    def plain(_variable: str) -> Style:
+        return Style()
+
+    assert str(check_cell(row, plain)) == f"✗ 2h10m {OVERLAP_GLYPH}"
+    assert str(check_cell(row, plain, 8)) == f"✗ {OVERLAP_GLYPH}"
+    assert str(check_cell(replace(row, overlap=()), plain, 8)) == "✗ 2h10m"
+    assert str(check_cell(replace(row, check="cancelled"), plain, 8)) == f"⊘ {OVERLAP_GLYPH}"
 
 
 # -- the diff screen -----------------------------------------------------------------------
@@ -178,7 +207,7 @@ async def test_keys_move_through_lines_hunks_and_files() -> None:
         view = screen.view
         await pilot.press("j", "j", "j")
         assert cursor_text(screen) == "-import os"
-        assert str(view.border_subtitle) == "file 1/5 · hunk 1/2 · line 3"
+        assert str(view.border_subtitle) == "file 1/5 · hunk 1/2 · old line 3"
         await pilot.press("k")
         assert view.cursor == 2
         await pilot.press("right_square_bracket")
@@ -326,7 +355,7 @@ async def test_c_comments_on_the_line_under_the_cursor() -> None:
         await wait_for_screen(pilot, CommentScreen)
         form = app.screen
         assert isinstance(form, CommentScreen)
-        assert (form.path, form.line) == ("src/login.py", 25)
+        assert form.where == "src/login.py line 25"
         assert "Compare in constant time" in form.quoted
         await pilot.press(*"use hmac for the digest too", "ctrl+s")
         await wait_until(pilot, lambda: bool(port.comments))
@@ -341,6 +370,26 @@ async def test_c_comments_on_the_line_under_the_cursor() -> None:
         assert comment.hunk == sample_diff().files[0].hunks[1]
 
 
+async def test_a_comment_on_a_removed_line_names_it_by_its_old_number() -> None:
+    port = review_port()
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        await pilot.press("right_square_bracket", "j", "j", "j", "j")
+        assert cursor_text(screen).startswith("-    return record.password == password")
+        assert str(screen.view.border_subtitle).endswith("· old line 23")
+        await pilot.press("c")
+        await wait_for_screen(pilot, CommentScreen)
+        form = app.screen
+        assert isinstance(form, CommentScreen)
+        assert form.where == "src/login.py removed line 23 (old numbering)"
+        await pilot.press(*"keep a fallback", "ctrl+s")
+        await wait_until(pilot, lambda: bool(port.comments))
+        [(_, comment)] = port.comments
+        assert comment.index == 3 and comment.hunk.removed_at(3)
+        assert "removed line 23" in comment.message()
+
+
 async def test_a_comment_on_a_hunk_header_and_a_failed_send() -> None:
     port = review_port()
     app = make_app(port)
@@ -350,7 +399,7 @@ async def test_a_comment_on_a_hunk_header_and_a_failed_send() -> None:
         await wait_for_screen(pilot, CommentScreen)
         form = app.screen
         assert isinstance(form, CommentScreen)
-        assert form.line == 1
+        assert form.where == "src/login.py line 1 (the whole hunk)"
         await pilot.press("ctrl+s")  # empty: refused in the form
         assert "empty" in str(form.query_one("#comment-error").render())
         port.steer_error = QuarterdeckError("fix-login-bug has exited")

@@ -12,6 +12,7 @@ from app.core.review import (
     MAX_FILE_DIFF_BYTES,
     CheckResult,
     CheckState,
+    Comment,
     FileChange,
     MergeStrategy,
     binary_summary,
@@ -147,6 +148,41 @@ def test_check_labels_and_what_they_allow() -> None:
     assert check_refusal(result(CheckState.PASSED), head, "pytest -q") == ""
     changed = check_refusal(result(CheckState.PASSED), head, "make test")
     assert changed == "its latest check ran `pytest -q`, but the check is now `make test`"
+
+
+def test_a_checks_last_line_is_its_last_non_blank_line_once_it_ended() -> None:
+    def result(state: CheckState, tail: str) -> CheckResult:
+        return CheckResult("pytest -q", state, 0.0, 1.0, 1, tail)
+
+    assert result(CheckState.FAILED, "a\n  1 failed, 3 passed  \n\n").last_line == (
+        "1 failed, 3 passed"
+    )
+    assert result(CheckState.PASSED, "").last_line == ""
+    assert result(CheckState.RUNNING, "collecting").last_line == ""
+
+
+def test_comments_say_which_line_on_which_side() -> None:
+    [hunk] = parse_hunks(
+        "@@ -10,4 +10,4 @@ def f():\n"
+        "     a = 1\n"
+        "-    b = 2\n"
+        "+    b = 3\n"
+        "     return a + b\n"
+        "\\ No newline at end of file\n"
+    )
+    assert [hunk.old_line_of(i) for i in range(4)] == [10, 11, 12, 12]
+    assert [hunk.new_line_of(i) for i in range(4)] == [10, 11, 11, 12]
+    removed = Comment("f.py", hunk.new_line_of(1), hunk, "Keep 2.", index=1)
+    assert removed.where == "f.py removed line 11 (old numbering)"
+    text = removed.message()
+    assert text.startswith("Review comment on f.py removed line 11 (old numbering):\n@@ -10,4")
+    assert "The remark is about this line:\n-    b = 2\n\nKeep 2." in text
+    added = Comment("f.py", hunk.new_line_of(2), hunk, "Why 3?", index=2)
+    assert added.where == "f.py line 11"
+    assert "about this line:\n+    b = 3" in added.message()
+    whole = Comment("f.py", hunk.new_start, hunk, "Split this.")
+    assert whole.where == "f.py line 10 (the whole hunk)"
+    assert "about this line" not in whole.message()
 
 
 def test_merge_messages() -> None:

@@ -26,7 +26,8 @@ def review_lines(row: AgentRow) -> list[str]:
         s = "s" if row.files != 1 else ""
         lines.append(f"Changes: {row.files} file{s}, +{row.added} −{row.removed}")
     if row.check:
-        lines.append(f"Check: {row.check}")
+        said = f" — {row.check_line}" if row.check_line else ""
+        lines.append(f"Check: {row.check}{said}")
     if row.overlap:
         lines.append(f"⚠ Touches the same files as: {', '.join(row.overlap)}")
     return lines

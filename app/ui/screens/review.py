@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import ClassVar
 
 from textual import events, on
@@ -35,7 +36,6 @@ from app.core.review import (
     Comment,
     FileChange,
     FileDiff,
-    Hunk,
     check_refusal,
 )
 from app.core.views import AgentRow, format_duration
@@ -193,15 +193,13 @@ class CommentScreen(ModalScreen[None]):
     def __init__(
         self,
         name: str,
-        path: str,
-        line: int,
+        where: str,
         quoted: str,
         send: Callable[[CommentScreen, str], None],
     ) -> None:
         super().__init__()
         self.agent = name
-        self.path = path
-        self.line = line
+        self.where = where
         self.quoted = quoted
         self.send = send
         self.busy = False
@@ -209,7 +207,7 @@ class CommentScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """Where, the line quoted, the text, an error line and the buttons."""
         with Vertical(id="comment-box"):
-            yield Static(f"{self.path} line {self.line}", id="comment-where", markup=False)
+            yield Static(self.where, id="comment-where", markup=False)
             yield Static(self.quoted, id="comment-quote", markup=False)
             yield TextArea(id="comment-text", soft_wrap=True, show_line_numbers=False)
             yield Static("", id="comment-error", markup=False)
@@ -462,7 +460,13 @@ class ReviewScreen(ModalScreen[None]):
             view.border_subtitle = files
             return
         hunks = f"hunk {where.hunk + 1}/{len(view.hunk_starts)}"
-        view.border_subtitle = f"{files} · {hunks} · line {self._line_number(where.hunk)}"
+        hunk = self.current_file.hunks[where.hunk] if self.current_file else None
+        if hunk is not None and hunk.removed_at(where.line):
+            assert where.line is not None
+            line = f"old line {hunk.old_line_of(where.line)}"
+        else:
+            line = f"line {self._line_number(where.hunk)}"
+        view.border_subtitle = f"{files} · {hunks} · {line}"
 
     def _line_number(self, h: int) -> int:
         file = self.current_file
@@ -531,22 +535,19 @@ class ReviewScreen(ModalScreen[None]):
             self.notify("Put the cursor on a hunk's line to comment on it", severity="warning")
             return
         hunk = file.hunks[where.hunk]
-        line = self._line_number(where.hunk)
+        blank = Comment(file.path, self._line_number(where.hunk), hunk, "", where.line)
         quoted = self._view.line_text(self._view.cursor)
         self.app.push_screen(
             CommentScreen(
                 self.agent,
-                file.path,
-                line,
+                blank.where,
                 quoted,
-                lambda form, text: self._send_comment(form, file.path, line, hunk, text),
+                lambda form, text: self._send_comment(form, replace(blank, text=text)),
             )
         )
 
-    def _send_comment(
-        self, form: CommentScreen, path: str, line: int, hunk: Hunk, text: str
-    ) -> None:
-        self.actions.comment(self.agent, Comment(path, line, hunk, text), form.finished)
+    def _send_comment(self, form: CommentScreen, comment: Comment) -> None:
+        self.actions.comment(self.agent, comment, form.finished)
 
     # -- the check --------------------------------------------------------------------------
 

@@ -51,12 +51,12 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("time", "Time", 6, 6),
     ColumnSpec("branch", "Branch", 22, 10),
     ColumnSpec("diff", "+/-", 14, 9),
-    ColumnSpec("check", "Chk", 3, 3),
+    ColumnSpec("check", "Check", 8, 3),
     ColumnSpec("summary", "Last output", 40, 12),
 )
 
 #: Columns that give up width, in this order, when the table is narrow (the name goes last).
-_SHRINK_ORDER = ("branch", "kind", "diff", "status", "name")
+_SHRINK_ORDER = ("branch", "check", "kind", "diff", "status", "name")
 #: The last-output column gets at least this much before others shrink.
 _SUMMARY_COMFORT = 24
 
@@ -127,11 +127,16 @@ def check_glyph(check: str) -> tuple[str, str]:
     return CHECK_GLYPHS.get(state, (UNKNOWN_CHECK, ""))
 
 
-def check_cell(row: AgentRow, palette: Palette) -> Text:
-    """The latest check (``✓`` passed, ``✗`` failed, ``⋯`` running, ``⊘`` cancelled) and
-    `OVERLAP_GLYPH` when other agents touch the same files: ``✓ ⚠``."""
+def check_cell(row: AgentRow, palette: Palette, width: int = 0) -> Text:
+    """The latest check (``✓`` passed, ``✗`` failed, ``⋯`` running, ``⊘`` cancelled) with how
+    long it ran, and `OVERLAP_GLYPH` when other agents touch the same files: ``✗ 41s ⚠``.
+    The duration is left out when the column is narrower than all of it."""
     glyph, variable = check_glyph(row.check)
     style = palette(variable) if variable else Style(dim=True)
+    took = row.check.split()[1] if glyph and len(row.check.split()) > 1 else ""
+    whole = len(glyph) + len(took) + 1 + (2 if row.overlap else 0)
+    if took and (not width or whole <= width):
+        glyph = f"{glyph} {took}"
     parts: list[tuple[str, Style | None]] = [(glyph or " ", style)]
     if row.overlap:
         parts.append((" ", None))
@@ -150,7 +155,7 @@ def row_cells(
     row: AgentRow, now: float, palette: Palette, widths: dict[str, int] | None = None
 ) -> dict[str, Text]:
     """Every cell of one row, by column key; ``widths`` (by column key) fits the cells whose
-    content depends on the width (status, diff)."""
+    content depends on the width (status, diff, check)."""
     widths = widths or {}
     return {
         "name": _cell((row.name, Style(bold=True))),
@@ -159,7 +164,7 @@ def row_cells(
         "time": time_cell(row, now),
         "branch": _cell((row.branch, None)),
         "diff": diff_cell(row, palette, widths.get("diff", 0)),
-        "check": check_cell(row, palette),
+        "check": check_cell(row, palette, widths.get("check", 0)),
         "summary": _cell((" ".join(row.summary.split()), None)),
     }
 

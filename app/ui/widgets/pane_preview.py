@@ -42,10 +42,12 @@ def question_content(row: AgentRow) -> Content:
 
 def details_content(row: AgentRow) -> Content:
     """Kind and branch, the latest check and the agents whose changes touch the same files:
-    ``claude · qd/api · check passed 12s · ⚠ overlaps web-ui``."""
+    ``claude · qd/api · check failed 3s: 1 failed, 4 passed · ⚠ overlaps web-ui``."""
     content = Content.from_markup("$kind · $branch", kind=row.kind, branch=row.branch)
     if row.check:
         content += Content.from_markup(" · check $check", check=row.check)
+        if row.check_line:
+            content += Content.from_markup(": [dim]$line[/dim]", line=row.check_line)
     if row.overlap:
         content += Content.from_markup(
             " · [b $warning]⚠ overlaps $names[/]", names=", ".join(row.overlap)
@@ -149,6 +151,7 @@ class PanePreview(Vertical):
             row.kind,
             row.branch,
             row.check,
+            row.check_line,
             row.overlap,
         )
         if shown == self._shown_row:
