@@ -40,7 +40,8 @@ class BaseCheckedOutError(QuarterdeckError):
     """A merge would move a base branch that is checked out in a worktree; landing may also
     bring that worktree forward when the human asks for it (``update_worktree``)."""
 
-    def __init__(self, message: str, worktree: str) -> None:
+    def __init__(self, message: str, base: str, worktree: str) -> None:
         super().__init__(message)
-        #: The worktree that has the base checked out.
+        #: The base branch, and the worktree that has it checked out.
+        self.base = base
         self.worktree = worktree

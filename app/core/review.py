@@ -202,6 +202,8 @@ class MergeOutcome:
     message: str = ""
     #: The worktree brought forward with the base (it had the base checked out), if any.
     worktree: str = ""
+    #: How it landed: ``fast-forward``, ``merge commit``, ``one squashed commit``, ``rebased``.
+    how: str = ""
 
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -28,10 +31,17 @@ _FILES = {
     "src/shop/signup.py": "def signup(email: str, password: str) -> dict:\n"
     "    return {'email': email}\n",
     "src/shop/payments.py": "def charge(amount: int, card: str) -> bool:\n    return amount > 0\n",
-    "tests/test_signup.py": "from shop.signup import signup\n\n\ndef test_signup():\n"
-    "    assert signup('a@b.c', 'pw')['email'] == 'a@b.c'\n",
+    "tests/test_signup.py": "import unittest\n\nfrom shop.signup import signup\n\n\n"
+    "class SignupTest(unittest.TestCase):\n"
+    "    def test_signup(self) -> None:\n"
+    "        self.assertEqual(signup('a@b.c', 'pw')['email'], 'a@b.c')\n",
     "CHANGELOG.md": "# Changelog\n\n## 2.3\n- Faster checkout\n",
+    ".gitignore": "__pycache__/\n",
 }
+
+#: The demo repository's check (`C` in the dashboard): its tests, with the Python running the
+#: demo (nothing else need be installed), writing no files into the agent's worktree.
+DEMO_CHECK = "PYTHONPATH=src {python} -B -m unittest discover -s tests"
 
 
 def _git(root: Path, *args: str) -> None:
@@ -50,7 +60,9 @@ def create_demo_repository(parent: Path | None = None) -> Path:
     if parent is not None:
         parent.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="quarterdeck-demo-", dir=parent))
-    for rel, text in _FILES.items():
+    check = DEMO_CHECK.format(python=shlex.quote(sys.executable))
+    files = {**_FILES, ".quarterdeck.toml": f"check = {json.dumps(check)}\n"}
+    for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)

@@ -1426,7 +1426,9 @@ class Review:
         holder = holders[0] if holders else None
         if holder is not None:
             if not update_worktree:
-                raise BaseCheckedOutError(self._checked_out(agent, strategy, holder), str(holder))
+                raise BaseCheckedOutError(
+                    self._checked_out(agent, strategy, holder), base, str(holder)
+                )
             self._bring_forward(holder, old, new, dry_run=True)
         try:
             self.repo.run(
@@ -1463,6 +1465,7 @@ class Review:
                 f"{name} stays; remove it when done (quarterdeck rm {name})"
             ),
             worktree=str(holder or ""),
+            how=how,
         )
 
     def _bring_forward(self, holder: Path, old: str, new: str, *, dry_run: bool) -> None:

@@ -141,7 +141,7 @@ class ReviewActions:
         except CheckRefusalError as error:
             self._later(self._offer_force, landing, describe_error(error))
         except BaseCheckedOutError as error:
-            self._later(self._offer_update, landing, error.worktree)
+            self._later(self._offer_update, landing, error.base, error.worktree)
         except Exception as error:
             # Often a way to do it by hand follows: shown where it can be copied.
             screen = TextScreen(f"{name} not landed", describe_error(error), danger=True)
@@ -160,11 +160,11 @@ class ReviewActions:
             partial(self._answered, replace(landing, force=True)),
         )
 
-    def _offer_update(self, landing: _Landing, worktree: str) -> None:
+    def _offer_update(self, landing: _Landing, base: str, worktree: str) -> None:
         question = (
-            f"{landing.name}'s base is checked out in {worktree}.\n\n"
-            "Land it and bring that worktree forward too? Its files and index move with the "
-            "base, as `git merge --ff-only` would; changes of yours there are kept, and "
+            f"{landing.name}'s base, {base}, is checked out in {worktree}.\n\n"
+            f"Land it and bring that worktree forward too? Its files and index move with "
+            f"{base}, as `git merge --ff-only` would; changes of yours there are kept, and "
             "nothing is done if one would be overwritten. (n keeps everything as it is)"
         )
         self.app.push_screen(
@@ -188,12 +188,15 @@ class ReviewActions:
                     f"{name} not landed: {why}", severity="warning", timeout=LONG_NOTICE
                 )
             return
-        commit = f", {outcome.commit[:8]}" if outcome.commit else ""
-        said = f" — {outcome.message}" if outcome.message else ""
-        self.app.notify(
-            f"Landed {name} in {outcome.base} ({outcome.strategy.value}{commit}){said}",
-            timeout=LONG_NOTICE,
-        )
+        if outcome.how:
+            moved = f"; {outcome.worktree} moved with it" if outcome.worktree else ""
+            said = (
+                f"Landed {name} in {outcome.base} ({outcome.how}), now at "
+                f"{outcome.commit[:7]}{moved}"
+            )
+        else:
+            said = f"{name}: {outcome.message}"  # nothing to land: it is all there already
+        self.app.notify(said, timeout=LONG_NOTICE)
         if landed is not None:
             landed()
         # The offer to remove it is the removal's own question (No is the default), which

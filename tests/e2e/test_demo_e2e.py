@@ -182,3 +182,50 @@ def test_demo_spawn_attach_return_stop_and_survive_kill(
             ).strip()
         )
         os.kill(pid, 0)  # still running
+
+
+def test_demo_check_then_land_moves_main_and_the_checkout_only_when_allowed(
+    tmp_path: Path, terminal: str, tmux_socket: str
+) -> None:
+    run_in_terminal(terminal, f"{QD} demo --agents 1 --speed 2 --dir {tmp_path / 'demos'}")
+    wait_for(lambda: "signup-validation" in screen(terminal), timeout=30, what="the dashboard")
+    repo = next((tmp_path / "demos").iterdir())
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+        return done.stdout.strip()
+
+    wait_for(
+        lambda: agents(repo)[0]["status"] == "idle" and agents(repo)[0]["files"] == 1,
+        timeout=20,
+        what="the agent's committed work",
+    )
+    main_before, tip = git("rev-parse", "main"), git("rev-parse", "qd/signup-validation")
+    assert main_before != tip
+
+    # C runs the demo repository's check; the row shows it passed and how long it took.
+    keys(terminal, "C")
+    wait_for(lambda: str(agents(repo)[0]["check"]).startswith("passed"), what="the check to pass")
+    assert agents(repo)[0]["check_line"] == "OK"
+    wait_for(lambda: "✓ " in screen(terminal), what="the check on the row")
+
+    # g, Enter (merge): main is checked out in the demo repository, so the dashboard asks
+    # whether that checkout may move too. No changes nothing ...
+    for answer in ("n", "y"):
+        keys(terminal, "g")
+        wait_for(lambda: "Land qd/signup-validation" in screen(terminal), what="the land dialog")
+        keys(terminal, "Enter")
+        wait_for(lambda: "is checked out in" in screen(terminal), what="the question")
+        keys(terminal, answer)
+        if answer == "n":
+            wait_for(lambda: "is checked out in" not in screen(terminal))
+            assert git("rev-parse", "main") == main_before
+            assert git("status", "--porcelain") == ""
+    # ... yes lands it, the checkout follows, and removing the agent is offered.
+    wait_for(lambda: "Remove signup-validation?" in screen(terminal), what="the removal offer")
+    assert git("rev-parse", "main") == tip == git("rev-parse", "HEAD")
+    assert git("status", "--porcelain") == ""
+    assert (repo / "notes").is_dir()
+    keys(terminal, "n")
+    wait_for(lambda: "Remove signup-validation?" not in screen(terminal))
+    assert [a["name"] for a in agents(repo)] == ["signup-validation"]

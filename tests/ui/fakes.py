@@ -413,7 +413,10 @@ class FakePort:
             raise self.merge_refusals.pop(0)
         self.merged.append((name, strategy, force, update_worktree))
         outcome = self.merge_outcomes.get(name)
-        return outcome or MergeOutcome(strategy or MergeStrategy.MERGE, "main", True, "f" * 40)
+        chosen = strategy or MergeStrategy.MERGE
+        how = {MergeStrategy.SQUASH: "one squashed commit"}.get(chosen, "merge commit")
+        moved = "/src/acme" if update_worktree else ""
+        return outcome or MergeOutcome(chosen, "main", True, "f" * 40, worktree=moved, how=how)
 
     def send_conflict(self, name: str) -> Message:
         self.conflicts_sent.append(name)

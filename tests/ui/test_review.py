@@ -550,7 +550,11 @@ async def test_g_lands_with_the_chosen_strategy_then_offers_removal(
             pilot, lambda: port.merged == [(AGENT, MergeStrategy.SQUASH, False, False)]
         )
         await wait_until(
-            pilot, lambda: f"information: Landed {AGENT} in main (squash, ffffffff)" in notes
+            pilot,
+            lambda: (
+                f"information: Landed {AGENT} in main (one squashed commit), now at fffffff"
+                in notes
+            ),
         )
         # Removing it is offered at once, by the app's removal flow: nothing would be lost, so
         # a plain question.
@@ -626,11 +630,14 @@ async def test_a_merge_refused_by_the_check_can_be_forced_after_asking() -> None
         await wait_until(pilot, lambda: port.merged == [(AGENT, MergeStrategy.MERGE, True, False)])
 
 
-async def test_a_checked_out_base_is_landed_only_when_its_worktree_may_move_too() -> None:
+async def test_a_checked_out_base_is_landed_only_when_its_worktree_may_move_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     port = review_port()
-    checked_out = BaseCheckedOutError("main is checked out in /src/acme: …", "/src/acme")
+    checked_out = BaseCheckedOutError("main is checked out in /src/acme: …", "main", "/src/acme")
     port.merge_refusals = [checked_out, checked_out]
     app = make_app(port)
+    notes = record_notifications(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         for answer in ("n", "y"):
@@ -643,16 +650,19 @@ async def test_a_checked_out_base_is_landed_only_when_its_worktree_may_move_too(
                     isinstance(app.screen, ConfirmScreen) and "/src/acme" in app.screen.question
                 ),
             )
-            assert "bring that worktree forward" in app.screen.question  # type: ignore[attr-defined]
+            question = app.screen.question  # type: ignore[attr-defined]
+            assert "base, main, is checked out in /src/acme" in question
+            assert "bring that worktree forward" in question
             await pilot.press(answer)
         # No: nothing merged. Yes: merged with leave to move the worktree (and only that).
         await wait_until(pilot, lambda: port.merged == [(AGENT, MergeStrategy.MERGE, False, True)])
+        await wait_until(pilot, lambda: any("/src/acme moved with it" in n for n in notes))
 
 
 async def test_leave_to_move_the_worktree_is_kept_when_the_check_is_overridden_too() -> None:
     port = review_port()
     port.merge_refusals = [
-        BaseCheckedOutError("main is checked out in /src/acme: …", "/src/acme"),
+        BaseCheckedOutError("main is checked out in /src/acme: …", "main", "/src/acme"),
         CheckRefusalError("fix-login-bug's check failed on its current commit"),
     ]
     app = make_app(port)

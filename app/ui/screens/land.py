@@ -49,7 +49,8 @@ class LandScreen(ModalScreen[MergeStrategy | None]):
         """The question, the strategies and the buttons."""
         with Vertical(id="land-box"):
             yield Static(
-                f"Land {self.branch} in its base branch? Your working tree is not touched.",
+                f"Land {self.branch} in its base branch? It is done with git objects: no "
+                "working tree changes unless you allow it.",
                 id="land-question",
                 markup=False,
             )
