@@ -368,6 +368,18 @@ class DiffReader:
         out = self._look(worktree, "ls-files", "--others", "--exclude-standard", "-z")
         return [p for p in out.split("\0") if p]
 
+    def base_of(self, worktree: Path, base: str, started_from: str) -> str:
+        """The commit an agent's changes are counted from: where its worktree's HEAD and its
+        base ``base`` (a branch or any revision) meet now, so that work of the base it merged
+        in, or work of its own that landed, is not counted; ``started_from`` (the commit it
+        was spawned on) when git cannot tell."""
+        ref = f"refs/heads/{base}"
+        for rev in (ref, base):
+            result = self.repo.call("merge-base", rev, "HEAD", cwd=worktree, env=READ_ONLY)
+            if result.status == 0 and result.text.strip():
+                return result.text.strip()
+        return started_from
+
     def files(self, worktree: Path, base: str) -> list[FileDiff]:
         """Every changed file with its counts, no hunks (two git commands)."""
         self._require(worktree)
@@ -587,7 +599,8 @@ def _admin_dir(worktree: str) -> str:
 class FleetWatcher:
     """One watchfiles thread for the whole fleet. It watches the folders that hold the agents'
     worktrees, the common dir's ``worktrees/`` (each worktree's HEAD, reflog and index: they
-    change on every commit) and the folder of the agents' branch refs, and reports which agents
+    change on every commit) and the folders of the agents' branch refs and of their base
+    branches (a landing moves where their changes are counted from), and reports which agents
     changed. The watch restarts only when that set of folders changes (debounced), not when
     an agent comes or goes inside them."""
 
@@ -596,7 +609,7 @@ class FleetWatcher:
         self._on_change = on_change
         self._lock = threading.Lock()
         self._owners: list[tuple[str, str]] = []
-        self._refs: dict[str, str] = {}
+        self._refs: dict[str, set[str]] = {}
         self._admin: dict[tuple[str, str], str] = {}
         self._roots: frozenset[str] = frozenset()
         self._active: frozenset[str] = frozenset()
@@ -615,7 +628,7 @@ class FleetWatcher:
     def set_agents(self, agents: Sequence[Agent], branch_prefix: str) -> None:
         """Watch these agents (cheap when nothing changed: no git, a few stat calls)."""
         owners: list[tuple[str, str]] = []
-        refs: dict[str, str] = {}
+        refs: dict[str, set[str]] = {}
         roots: set[str] = set()
         admins: dict[tuple[str, str], str] = {}
         heads = os.path.join(self.common_dir, "refs", "heads")
@@ -634,11 +647,15 @@ class FleetWatcher:
             parent = os.path.dirname(worktree)
             if os.path.isdir(parent):
                 roots.add(parent)
-            ref = os.path.join(heads, agent.branch)
-            refs[ref] = refs[ref + ".lock"] = agent.id
-            folder = os.path.dirname(ref)
-            if os.path.isdir(folder):
-                roots.add(folder)
+            # Its branch (a commit of its own) and its base (a landing moves where its
+            # changes are counted from).
+            for branch in (agent.branch, agent.base):
+                ref = os.path.join(heads, branch)
+                for path in (ref, ref + ".lock"):
+                    refs.setdefault(path, set()).add(agent.id)
+                folder = os.path.dirname(ref)
+                if os.path.isdir(folder):
+                    roots.add(folder)
         with self._lock:
             self._owners, self._refs, self._admin = owners, refs, admins
             if frozenset(roots) != self._roots:
@@ -736,7 +753,7 @@ class FleetWatcher:
         found: set[str] = set()
         for path in paths:
             if path in refs:
-                found.add(refs[path])
+                found |= refs[path]
                 continue
             for prefix, aid in owners:
                 if path.startswith(prefix) or path == prefix[:-1]:
@@ -996,7 +1013,7 @@ class Review:
         if agent is None or not Path(agent.worktree).is_dir():
             return False
         try:
-            files = self.reader.files(Path(agent.worktree), agent.base_commit)
+            files = self.reader.files(Path(agent.worktree), self._diff_base(agent))
         except QuarterdeckError as exc:
             self.last_error = str(exc)
             return False
@@ -1025,7 +1042,7 @@ class Review:
     def with_stats(self, agent: Agent) -> Agent:
         """The agent with fresh diff stats and overlap (for processes without a watcher)."""
         try:
-            files = self.reader.files(Path(agent.worktree), agent.base_commit)
+            files = self.reader.files(Path(agent.worktree), self._diff_base(agent))
         except QuarterdeckError:
             return agent
         with self._lock:
@@ -1043,6 +1060,13 @@ class Review:
 
     # ------------------------------------------------------------------ diffs
 
+    def _diff_base(self, agent: Agent) -> str:
+        """Where the agent's changes are counted from (see `DiffReader.base_of`)."""
+        worktree = Path(agent.worktree)
+        if not worktree.is_dir():
+            return agent.base_commit
+        return self.reader.base_of(worktree, agent.base, agent.base_commit)
+
     def diff(self, name: str) -> AgentDiff:
         """The agent's diff against its base; served from the cache while the watcher has
         seen no change in its worktree."""
@@ -1057,7 +1081,7 @@ class Review:
                 and cached[:3] == (generation, agent.worktree, agent.base_commit)
             ):
                 return cached[3]
-        diff = self.reader.diff(Path(agent.worktree), agent.base_commit)
+        diff = self.reader.diff(Path(agent.worktree), self._diff_base(agent))
         with self._lock:
             if covered and self._generation.get(agent.id, 0) == generation:
                 self._diffs[agent.id] = (generation, agent.worktree, agent.base_commit, diff)

@@ -255,6 +255,32 @@ def test_the_watcher_updates_stats_at_once_and_git_stays_idle_while_nothing_chan
         engine.stop()
 
 
+def test_changes_are_counted_from_where_the_branch_meets_its_base_now(user_repo: Path) -> None:
+    repo = user_repo
+    fleet = Fleet.open(repo)
+    mine, theirs = spawn(fleet, "mine", base="develop"), spawn(fleet, "theirs", base="develop")
+    engine = Engine(fleet, interval=0.05)
+    engine.start()
+    try:
+        wait_for(lambda: fleet.review.watcher.covers(fleet.get("mine")), what="the watch")
+        commit(mine, "mine.txt", "mine\n", "mine")
+        commit(theirs, "theirs.txt", "theirs\n", "theirs")
+        wait_for(lambda: fleet.get("mine").files_changed == 1, what="mine's change")
+        assert fleet.merge("theirs", MergeStrategy.MERGE, force=True).merged
+        # Their work landed: their row counts nothing left to land.
+        wait_for(lambda: fleet.get("theirs").files_changed == 0, what="theirs landed")
+        # Mine merges the base in: the base's work is not counted as mine.
+        git(mine, "merge", "-q", "--no-edit", "develop")
+        wait_for(lambda: fleet.diff("mine").commits == 2, what="the merge")
+        assert [f.path for f in fleet.diff("mine").files] == ["mine.txt"]
+        assert fleet.get("mine").files_changed == 1
+        assert fleet.merge("mine", MergeStrategy.MERGE, force=True).merged
+        wait_for(lambda: fleet.get("mine").files_changed == 0, what="mine landed")
+        assert fleet.diff("mine").files == () and fleet.diff("mine").commits == 0
+    finally:
+        engine.stop()
+
+
 def test_overlapping_agents_are_flagged_on_both_rows(repo: Path) -> None:
     fleet = Fleet.open(repo)
     one, two, three = spawn(fleet, "one"), spawn(fleet, "two"), spawn(fleet, "three")
