@@ -120,7 +120,8 @@ CREATE TABLE IF NOT EXISTS checks (
     pid INTEGER NOT NULL DEFAULT 0,
     pid_start TEXT NOT NULL DEFAULT '',
     owner INTEGER NOT NULL DEFAULT 0,
-    cancel INTEGER NOT NULL DEFAULT 0
+    cancel INTEGER NOT NULL DEFAULT 0,
+    owner_start TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS merges (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -155,6 +156,15 @@ class _CheckRow:
     pid_start: str
     owner: int
     cancel: bool
+    owner_start: str = ""
+
+    @property
+    def owner_alive(self) -> bool:
+        """The Quarterdeck process that runs the check is still that process (not a new one
+        that got its pid)."""
+        if not _alive(self.owner):
+            return False
+        return not self.owner_start or _start_time(self.owner) == self.owner_start
 
 
 @dataclass(frozen=True)
@@ -178,6 +188,8 @@ class ReviewDB:
             str(path), timeout=10, check_same_thread=False, isolation_level=None
         )
         self._db.executescript(_SCHEMA)
+        with contextlib.suppress(sqlite3.OperationalError):  # a table of an older version
+            self._db.execute("ALTER TABLE checks ADD COLUMN owner_start TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         """Close the connection."""
@@ -190,14 +202,14 @@ class ReviewDB:
 
     # -- checks
 
-    def save_check(
-        self, agent: Agent, result: CheckResult, pid: int, pid_start: str, owner: int
-    ) -> None:
-        """Record a check that starts (replacing the agent's previous one)."""
+    def save_check(self, agent: Agent, result: CheckResult, pid: int, pid_start: str) -> None:
+        """Record a check that starts (replacing the agent's previous one), run by this
+        process."""
+        owner = os.getpid()
         self._do(
             "INSERT OR REPLACE INTO checks (agent_id, agent_name, command, state, started_at,"
-            " duration, exit_code, tail, head, dirty, pid, pid_start, owner, cancel)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
+            " duration, exit_code, tail, head, dirty, pid, pid_start, owner, cancel, owner_start)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0,?)",
             (
                 agent.id,
                 agent.name,
@@ -212,6 +224,7 @@ class ReviewDB:
                 pid,
                 pid_start,
                 owner,
+                _start_time(owner),
             ),
         )
 
@@ -245,7 +258,7 @@ class ReviewDB:
         """The agent's latest check."""
         rows = self._do(
             "SELECT command, state, started_at, duration, exit_code, tail, head, dirty, pid,"
-            " pid_start, owner, cancel FROM checks WHERE agent_id = ?",
+            " pid_start, owner, cancel, owner_start FROM checks WHERE agent_id = ?",
             (agent_id,),
         )
         if not rows:
@@ -261,7 +274,7 @@ class ReviewDB:
             commit=r[6],
             dirty=bool(r[7]),
         )
-        return _CheckRow(result, int(r[8]), r[9], int(r[10]), bool(r[11]))
+        return _CheckRow(result, int(r[8]), r[9], int(r[10]), bool(r[11]), r[12])
 
     def running_checks(self) -> list[str]:
         """Agents whose latest check is recorded as running."""
@@ -1124,7 +1137,7 @@ class Review:
             if agent.id in self._runs:
                 raise UsageError(f"{name}'s check is already running; cancel it first")
             row = self.db.check(agent.id)
-            if row is not None and row.result.state is CheckState.RUNNING and _alive(row.owner):
+            if row is not None and row.result.state is CheckState.RUNNING and row.owner_alive:
                 raise UsageError(
                     f"{name}'s check is already running (in Quarterdeck process {row.owner})"
                 )
@@ -1143,7 +1156,7 @@ class Review:
             run = _Run(agent, command, proc, time.monotonic(), time.time(), head, dirty)
             self._runs[agent.id] = run
             result = run.result()
-            self.db.save_check(agent, result, proc.pid, _start_time(proc.pid), os.getpid())
+            self.db.save_check(agent, result, proc.pid, _start_time(proc.pid))
         self.fleet.update_fields(agent.id, check=result.label, check_line=result.last_line)
         threading.Thread(
             target=self._follow, args=(run,), name=f"quarterdeck-check-{name}", daemon=True
@@ -1168,8 +1181,15 @@ class Review:
                 if exited_at is None and _exited(run.proc.pid):
                     exited_at = now
                 if exited_at is not None and now - exited_at > LEFTOVER_GRACE:
-                    # Something the check started still holds its output open.
+                    # Something the check started still holds its output open: its process
+                    # group is killed; something that left the group is no longer waited for.
                     _killpg(run.proc.pid, signal.SIGKILL)
+                    if now - exited_at > 2 * LEFTOVER_GRACE:
+                        run.tail.feed(
+                            b"\n(a process the check started outside its process group still "
+                            b"holds its output: no longer read)\n"
+                        )
+                        break
                 if now - saved > TAIL_SAVE_INTERVAL:
                     saved = now
                     self.db.save_tail(run.agent.id, run.tail.text(), run.started_at)
@@ -1215,7 +1235,8 @@ class Review:
             _killpg(run.proc.pid, signal.SIGTERM)
             if not run.done.wait(CHECK_GRACE):
                 _killpg(run.proc.pid, signal.SIGKILL)
-                run.done.wait(5.0)
+                if not run.done.wait(5.0):
+                    raise QuarterdeckError(f"{name}'s check did not end after SIGKILL")
             return
         row = self.db.check(agent.id)
         if row is None or row.result.state is not CheckState.RUNNING:
@@ -1224,7 +1245,7 @@ class Review:
         ours = row.pid > 0 and _start_time(row.pid) == row.pid_start
         if ours:
             _killpg(row.pid, signal.SIGTERM)
-        if _alive(row.owner):  # the process that runs it records it cancelled
+        if row.owner_alive:  # the process that runs it records it cancelled
             deadline = time.monotonic() + CHECK_GRACE
             while time.monotonic() < deadline:
                 if self._final(agent.id):
@@ -1235,6 +1256,10 @@ class Review:
             deadline = time.monotonic() + 5.0
             while time.monotonic() < deadline and not self._final(agent.id):
                 time.sleep(0.05)
+            if not self._final(agent.id):
+                raise QuarterdeckError(
+                    f"{name}'s check did not end: Quarterdeck process {row.owner} runs it"
+                )
             return
         if ours:
             _killpg(row.pid, signal.SIGKILL)
@@ -1271,7 +1296,7 @@ class Review:
         row = self.db.check(agent.id)
         if row is None:
             return None
-        if row.result.state is CheckState.RUNNING and not _alive(row.owner):
+        if row.result.state is CheckState.RUNNING and not row.owner_alive:
             return self._abandon(
                 agent, row, f"the Quarterdeck process that ran it (pid {row.owner}) has ended"
             )

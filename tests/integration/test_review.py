@@ -3,9 +3,12 @@ the watcher, overlaps, checks, merges, conflicts, pushes and the command line.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -355,6 +358,48 @@ def test_cancelling_a_check_ends_its_whole_process_group(repo: Path, tmp_path: P
     wait_for(lambda: ended(child), what="the check's child to end")
     with pytest.raises(UsageError, match="no check is running"):
         fleet.cancel_check("slow")
+
+
+def test_a_check_ends_even_when_something_it_started_left_with_its_output(
+    repo: Path, tmp_path: Path
+) -> None:
+    fleet = Fleet.open(repo)
+    spawn(fleet, "stray")
+    pid = tmp_path / "pid"
+    # A daemon of its own session keeps the check's output open after the shell exits.
+    set_check(repo, f"setsid sh -c 'echo $$ > {pid}; exec sleep 60' & echo started")
+    fleet.run_check("stray")
+    try:
+        wait_for(lambda: latest(fleet, "stray").final, timeout=10, what="the check to end")
+        result = latest(fleet, "stray")
+        assert result.state is CheckState.PASSED and result.tail.startswith("started")
+        assert "no longer read" in result.tail
+        fleet.run_check("stray")  # not "already running"
+        wait_for(lambda: latest(fleet, "stray").final, timeout=10, what="the second run")
+    finally:
+        wait_for(pid.exists, what="the daemon's pid")
+        for line in pid.read_text().split():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(line), signal.SIGKILL)
+
+
+def test_a_check_whose_owner_pid_was_reused_is_not_taken_for_running(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    spawn(fleet, "orphan")
+    set_check(repo, "true")
+    assert run_check(fleet, "orphan") is CheckState.PASSED
+    agent = fleet.get("orphan")
+    # As if a Quarterdeck process had died while its check ran, and its pid now belonged to
+    # another process (here: this one, which did not start it).
+    with sqlite3.connect(fleet.store.path) as db:
+        db.execute(
+            "UPDATE checks SET state = 'running', owner = ?, owner_start = 'another' "
+            "WHERE agent_id = ?",
+            (os.getpid(), agent.id),
+        )
+    other = Fleet.open(repo)
+    assert latest(other, "orphan").state is CheckState.CANCELLED
+    assert run_check(other, "orphan") is CheckState.PASSED
 
 
 # --------------------------------------------------------------------------- merging
