@@ -215,7 +215,8 @@ def parse_hunks(text: str) -> tuple[Hunk, ...]:
     header = ""
     numbers = (0, 0, 0, 0)
     lines: list[str] = []
-    for line in text.splitlines():
+    # Only "\n" ends a line in a diff: form feeds, \x1c-\x1e, U+2028 and lone "\r" are content.
+    for line in text.split("\n"):
         match = _HUNK.match(line)
         if match:
             if header:
@@ -224,6 +225,10 @@ def parse_hunks(text: str) -> tuple[Hunk, ...]:
             a, b, c, d = match.groups()
             numbers = (int(a), int(b or 1), int(c), int(d or 1))
             lines = []
+        elif line.startswith("diff --git "):  # a second section of the same path
+            if header:
+                hunks.append(Hunk(header, *numbers, tuple(lines)))
+            header, lines = "", []
         elif header and line[:1] in ("+", "-", " ", "\\"):
             lines.append(line)
     if header:
@@ -418,7 +423,10 @@ def split_patch(text: str) -> dict[str, str]:
             else:
                 half = (len(head) - 1) // 2
                 key = head[:half].removeprefix("a/")
-        sections[key] = "\n".join(lines)
+        text = "\n".join(lines)
+        # A file that became a symlink (or back) comes as two sections: a deletion and an
+        # addition of the same path. Both are kept.
+        sections[key] = f"{sections[key]}\n{text}" if key in sections else text
 
     for line in text.split("\n"):
         if line.startswith("diff --git "):
@@ -444,7 +452,9 @@ def looks_binary(head: bytes) -> bool:
 
 def new_file_hunk(text: str) -> tuple[Hunk, ...]:
     """The hunk of a file that is entirely new (an untracked file)."""
-    lines = text.splitlines()
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
     if not lines:
         return ()
     header = f"@@ -0,0 +1,{len(lines)} @@" if len(lines) != 1 else "@@ -0,0 +1 @@"
@@ -477,11 +487,14 @@ def binary_summary(old_size: int | None, new_size: int | None) -> str:
     return f"binary, {format_size(old_size)} → {format_size(new_size)}"
 
 
-def too_large_summary(added: int, removed: int, diff_bytes: int = 0) -> str:
-    """Why a text file's hunks were left out."""
+def too_large_summary(
+    added: int, removed: int, diff_bytes: int = 0, *, what: str = "its diff"
+) -> str:
+    """Why a text file's hunks were left out: too many changed lines, or ``what`` (its diff,
+    or the file itself) is ``diff_bytes`` long."""
     if diff_bytes > MAX_FILE_DIFF_BYTES:
         return (
-            f"+{added} −{removed}: its diff is {format_size(diff_bytes)}, over "
+            f"+{added} −{removed}: {what} is {format_size(diff_bytes)}, over "
             f"{format_size(MAX_FILE_DIFF_BYTES)}; not shown"
         )
     return f"+{added} −{removed}: over {MAX_RENDERED_LINES} changed lines; not shown"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -79,24 +81,33 @@ class Repository:
         timeout: float | None = None,
     ) -> GitResult:
         """Run one git command in the main tree (or ``cwd``), whatever its exit status. Every
-        git command Quarterdeck runs goes through here."""
+        git command Quarterdeck runs goes through here.
+
+        It runs in a session of its own: without a controlling terminal nothing it starts
+        (ssh asking for a passphrase or about a host key) can read the dashboard's keys, and
+        on a timeout its whole process group is killed, ssh included."""
         full = {k: v for k, v in os.environ.items() if k not in _LOCATION_VARS}
         full.update({"LANGUAGE": "C", "LC_ALL": "C"})
         full.update(env or {})
-        try:
-            done = subprocess.run(
-                ["git", *args],
-                cwd=str(cwd or self.root),
-                env=full,
-                input=input,
-                stdin=subprocess.DEVNULL if input is None else None,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise git.GitCommandError(["git", *args], -1, f"timed out after {timeout}s") from exc
-        return GitResult(done.returncode, done.stdout, done.stderr.decode("utf-8", "replace"))
+        with subprocess.Popen(
+            ["git", *args],
+            cwd=str(cwd or self.root),
+            env=full,
+            stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        ) as proc:
+            try:
+                out, err = proc.communicate(input, timeout=timeout)
+            except subprocess.TimeoutExpired as exc:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                raise git.GitCommandError(
+                    ["git", *args], -1, f"timed out after {timeout}s"
+                ) from exc
+        return GitResult(proc.returncode, out, err.decode("utf-8", "replace"))
 
     def run(
         self,
@@ -219,15 +230,37 @@ class Repository:
         return self.call("merge-base", "--is-ancestor", commit, of).status == 0
 
     def worktrees_on(self, branch: str) -> list[Path]:
-        """The worktrees (the main one included) that have ``branch`` checked out."""
+        """The worktrees (the main one included) that have ``branch`` checked out, or are in
+        the middle of rebasing or bisecting it (detached meanwhile; git moves the branch when
+        that ends)."""
         out = self.run("worktree", "list", "--porcelain", "-z")
         found, path = [], ""
+        ref = f"refs/heads/{branch}"
         for field in out.split("\0"):
             if field.startswith("worktree "):
                 path = field.removeprefix("worktree ")
-            elif field == f"branch refs/heads/{branch}":
+            elif field == f"branch {ref}" or (
+                field == "detached" and self._busy_with(Path(path), ref)
+            ):
                 found.append(Path(path))
         return found
+
+    def _busy_with(self, worktree: Path, ref: str) -> bool:
+        """The detached worktree is rebasing or bisecting ``ref``."""
+        if not worktree.is_dir():
+            return False
+        result = self.call("rev-parse", "--absolute-git-dir", cwd=worktree, env=READ_ONLY)
+        if result.status != 0:
+            return False
+        gitdir = Path(result.text.strip())
+        for name in ("rebase-merge/head-name", "rebase-apply/head-name", "BISECT_START"):
+            try:
+                named = (gitdir / name).read_text().strip()
+            except OSError:
+                continue
+            if named in (ref, ref.removeprefix("refs/heads/")):
+                return True
+        return False
 
     def archive(self, name: str, branch: str, worktree: Path) -> list[str]:
         """Keep a branch's tip, and a snapshot of uncommitted work, under ``refs/quarterdeck``.

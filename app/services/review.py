@@ -89,6 +89,8 @@ STATS_PER_SECOND = 10
 STATS_BATCH = 2
 #: A tracked file bigger than this is never put in a patch (its counts still show).
 MAX_PATCH_FILE_BYTES = 16 * MAX_FILE_DIFF_BYTES
+#: Paths named on one git command line at most (the rest in further commands).
+PATHSPEC_BATCH = 500
 #: Untracked files bigger than this are not read to count their lines.
 MAX_COUNTED_BYTES = 256 << 20
 #: `git push` and `gh` give up after this long (a credential prompt nobody can answer).
@@ -355,11 +357,19 @@ class DiffReader:
         self._counted: dict[str, dict[str, _UntrackedCount]] = {}
 
     def _look(self, worktree: Path, *args: str) -> str:
+        # The user's configuration must not change what is parsed: no blank context lines
+        # left empty, no submodule logs inside another file's hunks, paths unquoted.
+        config = ("core.quotepath=off", "diff.suppressBlankEmpty=false", "diff.submodule=short")
+        command = next((a for a in args if not a.startswith("-")), args[0])
         try:
-            return self.repo.run("-c", "core.quotepath=off", *args, cwd=worktree, env=READ_ONLY)
+            return self.repo.run(
+                *(x for c in config for x in ("-c", c)), *args, cwd=worktree, env=READ_ONLY
+            )
         except git.GitCommandError as exc:
             detail = str(exc.stderr).strip() or str(exc)
-            raise QuarterdeckError(f"git {args[0]} failed in {worktree}: {detail}") from None
+            raise QuarterdeckError(f"git {command} failed in {worktree}: {detail}") from None
+        except OSError as exc:
+            raise QuarterdeckError(f"git {command} could not run in {worktree}: {exc}") from None
 
     def _tracked(self, worktree: Path, base: str) -> list[ChangeEntry]:
         out = self._look(
@@ -427,31 +437,20 @@ class DiffReader:
             if e.added + e.removed > MAX_RENDERED_LINES:
                 summaries[e.path] = too_large_summary(e.added, e.removed)
             elif _size(worktree / e.path) > MAX_PATCH_FILE_BYTES:
-                summaries[e.path] = too_large_summary(e.added, e.removed, _size(worktree / e.path))
+                size = _size(worktree / e.path)
+                summaries[e.path] = too_large_summary(e.added, e.removed, size, what="the file")
         shown = [e for e in entries if not e.binary and e.path not in summaries]
         sections: dict[str, str] = {}
-        if shown:
-            left_out = [e for e in entries if e.binary or e.path in summaries]
-            excludes = [
-                f":(top,exclude,literal){p}" for e in left_out for p in (e.path, e.old_path) if p
-            ]
-            patch = self._look(
-                worktree,
-                "diff",
-                "-M",
-                "-p",
-                "--no-color",
-                "--no-relative",
-                "--no-ext-diff",
-                "--no-textconv",
-                "--src-prefix=a/",
-                "--dst-prefix=b/",
-                base,
-                "--",
-                ":(top)",
-                *excludes,
-            )
-            sections = split_patch(patch)
+        if shown and not summaries:
+            # Binary files cost nothing in a patch ("Binary files differ"): one command.
+            sections = split_patch(self._patch(worktree, base, [":(top)"]))
+        else:
+            # Only the files shown, named (in batches: a command line has a limit), so that a
+            # huge file is never read.
+            specs = [f":(top,literal){p}" for e in shown for p in (e.path, e.old_path) if p]
+            for start in range(0, len(specs), PATHSPEC_BATCH):
+                patch = self._patch(worktree, base, specs[start : start + PATHSPEC_BATCH])
+                sections.update(split_patch(patch))
         old_sizes = self._blob_sizes(
             worktree, base, [e.old_path or e.path for e in entries if e.binary]
         )
@@ -483,16 +482,35 @@ class DiffReader:
         files.sort(key=lambda f: f.path)
         return AgentDiff(base_commit=base, files=tuple(files), commits=commits, head=head)
 
+    def _patch(self, worktree: Path, base: str, pathspecs: list[str]) -> str:
+        return self._look(
+            worktree,
+            "diff",
+            "-M",
+            "-p",
+            "--no-color",
+            "--no-relative",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            base,
+            "--",
+            *pathspecs,
+        )
+
     def _blob_sizes(self, worktree: Path, base: str, paths: list[str]) -> dict[str, int]:
-        if not paths:
-            return {}
-        out = self._look(worktree, "--literal-pathspecs", "ls-tree", "-z", "-l", base, "--", *paths)
         sizes: dict[str, int] = {}
-        for entry in out.split("\0"):
-            meta, _, path = entry.partition("\t")
-            parts = meta.split()
-            if path and len(parts) == 4 and parts[3].isdigit():
-                sizes[path] = int(parts[3])
+        for start in range(0, len(paths), PATHSPEC_BATCH):
+            batch = paths[start : start + PATHSPEC_BATCH]
+            out = self._look(
+                worktree, "--literal-pathspecs", "ls-tree", "-z", "-l", base, "--", *batch
+            )
+            for entry in out.split("\0"):
+                meta, _, path = entry.partition("\t")
+                parts = meta.split()
+                if path and len(parts) == 4 and parts[3].isdigit():
+                    sizes[path] = int(parts[3])
         return sizes
 
     def _untracked(self, worktree: Path, rel: str, *, text: bool) -> FileDiff | None:
@@ -1415,11 +1433,11 @@ class Review:
                 old,
                 message=f"nothing to merge: every commit of {branch} is already in {base}",
             )
-        if not force:
-            try:
-                command = self.check_command(agent)
-            except UsageError:
-                command = ""  # none set now: the latest run is judged on its own
+        try:
+            command = self.check_command(agent)
+        except UsageError:
+            command = ""  # none set: nothing can have failed, nothing is required
+        if command and not force:
             reason = check_refusal(self.check(name), tip, command)
             if reason:
                 raise CheckRefusalError(
@@ -1437,7 +1455,9 @@ class Review:
             else:
                 tree, conflicts = self._merge_tree(old, tip)
             new = ""
-            if not conflicts:
+            if not conflicts and tree == self._tree(old):
+                new = old  # its changes are all in the base already: no empty commit
+            elif not conflicts:
                 log = self.repo.run(
                     "log", "--reverse", "--no-merges", "--format=%H %s", f"{old}..{tip}"
                 )
@@ -1465,6 +1485,15 @@ class Review:
                     f"to {name} to resolve, or resolve it by hand"
                 ),
             )
+        if new == old:  # squashed or replayed to nothing: every change is in the base
+            self.db.add_merge(agent, strategy, base, tip, old)
+            return MergeOutcome(
+                strategy,
+                base,
+                True,
+                old,
+                message=f"nothing to merge: every change of {branch} is already in {base}",
+            )
         holders = self.repo.worktrees_on(base)
         if len(holders) > 1:
             listed = ", ".join(map(str, holders))
@@ -1473,6 +1502,12 @@ class Review:
                 f"changed: switch all but one of them to another branch, then land {name} again"
             )
         holder = holders[0] if holders else None
+        if holder is not None and not holder.is_dir():
+            raise QuarterdeckError(
+                f"{base} is checked out in {holder}, which no longer exists; nothing was "
+                f"changed: run `git -C {shlex.quote(str(self.repo.root))} worktree prune`, "
+                f"then land {name} again"
+            )
         if holder is not None:
             if not update_worktree:
                 raise BaseCheckedOutError(
@@ -1504,6 +1539,8 @@ class Review:
             MergeStrategy.REBASE: "rebased",
         }[strategy]
         moved = f"; {holder}, where {base} is checked out, moved with it" if holder else ""
+        if not command:
+            moved += " (no check is set for this repository, so none was required)"
         return MergeOutcome(
             strategy,
             base,
@@ -1529,6 +1566,14 @@ class Review:
                     f"{holder} is in the middle of {what}; nothing was changed: finish or abort "
                     "it there, then land again"
                 )
+        if dry_run:
+            ignored = self._ignored_in_the_way(holder, old, new)
+            if ignored:
+                listed = ", ".join(ignored[:8]) + (", …" if len(ignored) > 8 else "")
+                raise QuarterdeckError(
+                    f"landing would overwrite files git ignores in {holder} ({listed}); "
+                    "nothing was changed: move them away there, then land again"
+                )
         args = ["read-tree", "-m", "-u", *(["-n"] if dry_run else []), old, new]
         result = self.repo.call(*args, cwd=holder)
         blocked = _overwritten(result.err)
@@ -1547,6 +1592,28 @@ class Review:
                 "was changed: commit or stash them there, then land again"
             )
         raise QuarterdeckError(f"could not bring {holder} forward: {result.err.strip()}")
+
+    def _ignored_in_the_way(self, holder: Path, old: str, new: str) -> list[str]:
+        """Files the move from ``old`` to ``new`` would write in ``holder`` that are there now
+        as ignored files (git would replace them without a word)."""
+        out = self.repo.run("diff", "--name-only", "--no-renames", "-z", old, new)
+        written = [p for p in out.split("\0") if p]
+        found: list[str] = []
+        for start in range(0, len(written), PATHSPEC_BATCH):
+            listed = self.repo.run(
+                "--literal-pathspecs",
+                "ls-files",
+                "-z",
+                "--others",
+                "--ignored",
+                "--exclude-standard",
+                "--",
+                *written[start : start + PATHSPEC_BATCH],
+                cwd=holder,
+                env=READ_ONLY,
+            )
+            found += [p for p in listed.split("\0") if p]
+        return found
 
     def _really_changed(self, holder: Path, err: str, paths: list[str]) -> bool:
         """Some of the ``paths`` read-tree refused are untracked, or differ from the index in
@@ -1684,6 +1751,7 @@ class Review:
                 stdin=subprocess.DEVNULL,
                 timeout=NETWORK_TIMEOUT,
                 check=False,
+                start_new_session=True,  # no terminal to prompt on
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return f"{pushed}; gh pr create failed ({exc}): run\n{shlex.join(pr)}"
@@ -1753,7 +1821,13 @@ class Review:
 def _runs_ok(argv: list[str], cwd: Path) -> bool:
     try:
         done = subprocess.run(
-            argv, cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, timeout=30, check=False
+            argv,
+            cwd=cwd,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=30,
+            check=False,
+            start_new_session=True,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False

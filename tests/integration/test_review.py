@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import git as git_errors
 import pytest
 
 from app.cli import main
@@ -21,6 +22,7 @@ from app.core.agent import SpawnRequest
 from app.core.errors import BaseCheckedOutError, QuarterdeckError, UsageError
 from app.core.messages import MessageState
 from app.core.review import CheckResult, CheckState, Comment, FileChange, MergeStrategy, parse_hunks
+from app.services import review as review_service
 from app.services.engine import Engine
 from app.services.fleet import Fleet
 from app.services.git import Repository
@@ -201,6 +203,35 @@ def test_binary_and_large_files_are_summarised_quickly(repo: Path) -> None:
     # A 10,000-line hunk parses too, were it ever shown.
     text = "@@ -0,0 +1,10000 @@\n" + "".join(f"+line {i}\n" for i in range(10_000))
     assert parse_hunks(text)[0].added == 10_000
+
+
+def test_what_is_shown_depends_neither_on_git_config_nor_on_how_many_files_changed(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git(repo, "config", "diff.suppressBlankEmpty", "true")
+    commit(repo, "a.txt", "one\n\nthree\n", "a")
+    commit(repo, "link", "plain text\n", "a file that becomes a symlink")
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "many")
+    commit(wt, "a.txt", "one\n\nthree!\n", "change a")
+    for i in range(3):
+        commit(wt, f"f{i}.txt", f"file {i}\n", f"f{i}")
+    commit(wt, "huge.txt", "".join(f"line {i}\n" for i in range(25_000)), "huge")
+    (wt / "link").unlink()
+    (wt / "link").symlink_to("a.txt")
+    git(wt, "add", "link")
+    git(wt, "commit", "-q", "-m", "link")
+    monkeypatch.setattr(review_service, "PATHSPEC_BATCH", 2)  # several commands
+
+    files = {f.path: f for f in fleet.diff("many").files}
+
+    assert files["a.txt"].hunks[0].lines == (" one", " ", "-three", "+three!")
+    assert [files[f"f{i}.txt"].hunks[0].lines for i in range(3)] == [
+        (f"+file {i}",) for i in range(3)
+    ]
+    assert not files["huge.txt"].hunks and "over 20000" in files["huge.txt"].summary
+    link = [line for h in files["link"].hunks for line in h.lines]
+    assert link[:2] == ["-plain text", "+a.txt"]
 
 
 def test_the_watcher_updates_stats_at_once_and_git_stays_idle_while_nothing_changes(
@@ -456,6 +487,21 @@ def test_merge_lands_the_branch_and_no_working_tree_is_touched(
     assert fleet.removal_risk("feat").unmerged_commits == 1
 
 
+@pytest.mark.parametrize("strategy", [MergeStrategy.SQUASH, MergeStrategy.REBASE])
+def test_changes_already_in_the_base_land_as_nothing_not_as_an_empty_commit(
+    user_repo: Path, tmp_path: Path, strategy: MergeStrategy
+) -> None:
+    repo = user_repo
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "same", base="develop")
+    commit(wt, "x.txt", "x\n", "x, by the agent")
+    before = advance(repo, "develop", "x.txt", "x\n", "x, by someone else", tmp_path / "side")
+    outcome = fleet.merge("same", strategy, force=True)
+    assert outcome.merged and "nothing to merge" in outcome.message
+    assert git(repo, "rev-parse", "develop") == before
+    assert fleet.removal_risk("same").safe
+
+
 def test_a_base_checked_out_is_refused_unless_its_worktree_may_move_too(
     user_repo: Path,
 ) -> None:
@@ -545,6 +591,54 @@ def test_update_worktree_changes_nothing_when_it_would_overwrite_the_users_work(
     assert (repo / "notes/todo.md").read_text() == "agent's todo\n"
 
 
+def test_a_base_being_rebased_counts_as_checked_out(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "agent", base="main")
+    commit(wt, "g.txt", "agent's\n", "g")
+    # The user rebases main on a branch of theirs and stops at a conflict: main's worktree is
+    # detached meanwhile, and git moves main when the rebase ends.
+    git(repo, "checkout", "-q", "-b", "side")
+    commit(repo, "f.txt", "side\n", "side")
+    git(repo, "checkout", "-q", "main")
+    commit(repo, "f.txt", "main\n", "main")
+    main_ref = git(repo, "rev-parse", "main")
+    subprocess.run(["git", "-C", str(repo), "rebase", "side"], capture_output=True, check=False)
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "HEAD"  # detached, mid-rebase
+    with pytest.raises(BaseCheckedOutError):
+        fleet.merge("agent", MergeStrategy.MERGE, force=True)
+    with pytest.raises(QuarterdeckError, match="in the middle of a rebase"):
+        fleet.merge("agent", MergeStrategy.MERGE, force=True, update_worktree=True)
+    assert git(repo, "rev-parse", "main") == main_ref
+
+
+def test_update_worktree_never_overwrites_ignored_files_or_a_vanished_checkout(
+    user_repo: Path, tmp_path: Path
+) -> None:
+    repo = user_repo
+    commit(repo, ".gitignore", "*.log\n", "ignore logs")
+    (repo / "build.log").write_text("the user's own log\n")
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "logger", base="main")
+    (wt / "build.log").write_text("the agent's log\n")
+    git(wt, "add", "-f", "build.log")
+    git(wt, "commit", "-q", "-m", "log")
+    main_ref = git(repo, "rev-parse", "main")
+    with pytest.raises(QuarterdeckError, match=r"overwrite files git ignores .*\(build.log\)"):
+        fleet.merge("logger", MergeStrategy.MERGE, force=True, update_worktree=True)
+    assert (repo / "build.log").read_text() == "the user's own log\n"
+    assert git(repo, "rev-parse", "main") == main_ref
+
+    # A checkout of the base whose folder was deleted by hand: git still counts it.
+    spawn(fleet, "dev", base="develop")
+    commit(Path(fleet.get("dev").worktree), "d.txt", "d\n", "d")
+    git(repo, "worktree", "add", "-q", str(tmp_path / "gone"), "develop")
+    shutil.rmtree(tmp_path / "gone")
+    with pytest.raises(QuarterdeckError, match=r"no longer exists.*worktree prune"):
+        fleet.merge("dev", MergeStrategy.MERGE, force=True, update_worktree=True)
+    git(repo, "worktree", "prune")
+    assert fleet.merge("dev", MergeStrategy.MERGE, force=True).merged
+
+
 def test_merge_is_refused_without_a_passing_check_on_the_tip_or_with_uncommitted_work(
     user_repo: Path,
 ) -> None:
@@ -559,8 +653,8 @@ def test_merge_is_refused_without_a_passing_check_on_the_tip_or_with_uncommitted
             fleet.merge("careful", None, force=False)
         assert git(repo, "rev-parse", "develop") == develop
 
-    refused("not merging careful: no check has run on it.*--force")
     set_check(repo, "exit 1")
+    refused("not merging careful: no check has run on it.*--force")
     assert run_check(fleet, "careful") is CheckState.FAILED
     refused("its latest check failed with exit code 1")
     set_check(repo, "true")
@@ -573,6 +667,15 @@ def test_merge_is_refused_without_a_passing_check_on_the_tip_or_with_uncommitted
     assert main(["-C", str(repo), "merge", "careful"]) == 1
     assert main(["-C", str(repo), "merge", "careful", "--force"]) == 0
     assert git(repo, "rev-parse", "develop") == tip  # a fast-forward
+
+
+def test_with_no_check_set_none_is_required(user_repo: Path) -> None:
+    fleet = Fleet.open(user_repo)
+    wt = spawn(fleet, "free", base="develop")
+    tip = commit(wt, "a.txt", "a\n", "a")
+    outcome = fleet.merge("free", None, force=False)
+    assert outcome.merged and git(user_repo, "rev-parse", "develop") == tip
+    assert "no check is set for this repository, so none was required" in outcome.message
 
 
 @pytest.mark.parametrize("strategy", [MergeStrategy.MERGE, MergeStrategy.REBASE])
@@ -614,6 +717,21 @@ def test_comment_is_queued_for_the_agent(repo: Path) -> None:
 
 
 # --------------------------------------------------------------------------- pushing
+
+
+def test_git_runs_without_a_terminal_and_a_timeout_ends_all_it_started(
+    repo: Path, tmp_path: Path
+) -> None:
+    repository = Repository.discover(repo)
+    # What a command git starts (ssh, a credential helper) sees: another session, so no
+    # controlling terminal to prompt on.
+    sid = repository.run("-c", "alias.sid=!ps -o sid= -p $$", "sid")
+    assert int(sid) != os.getsid(0)
+    pid = tmp_path / "pid"
+    hang = f"alias.hang=!sh -c 'echo $$ > {pid}; exec sleep 60'"
+    with pytest.raises(git_errors.GitCommandError, match="timed out"):
+        repository.run("-c", hang, "hang", timeout=1.0)
+    wait_for(lambda: ended(int(pid.read_text())), what="the hung child to be killed")
 
 
 def _path_without_gh() -> str:

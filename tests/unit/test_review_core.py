@@ -96,6 +96,31 @@ def test_a_patch_splits_per_file_by_its_headers() -> None:
     assert parse_hunks(sections["g.txt"]) == ()
 
 
+def test_only_newlines_end_lines_in_a_diff() -> None:
+    odd = "a\x0cb", "c\x1cd", "e\u2028f", "g\rh", "i\x85j"
+    patch = "@@ -1,5 +1,5 @@\n" + "".join(f"-{x}\n+{x}!\n" for x in odd)
+    (hunk,) = parse_hunks(patch)
+    assert hunk.lines == tuple(line for x in odd for line in (f"-{x}", f"+{x}!"))
+    assert [hunk.new_line_of(i) for i in (1, 3, 9)] == [1, 2, 5]
+    (new,) = new_file_hunk("x\x0cy\nz\n")
+    assert new.lines == ("+x\x0cy", "+z") and new.new_count == 2
+
+
+def test_a_file_that_became_a_symlink_keeps_both_halves() -> None:
+    patch = (
+        "diff --git a/link b/link\ndeleted file mode 100644\n--- a/link\n+++ /dev/null\n"
+        "@@ -1 +0,0 @@\n-plain text\n"
+        "diff --git a/link b/link\nnew file mode 120000\n--- /dev/null\n+++ b/link\n"
+        "@@ -0,0 +1 @@\n+target.txt\n\\ No newline at end of file\n"
+    )
+    (only,) = split_patch(patch).items()
+    assert only[0] == "link"
+    assert [h.lines for h in parse_hunks(only[1])] == [
+        ("-plain text",),
+        ("+target.txt", "\\ No newline at end of file"),
+    ]
+
+
 def test_quoted_paths() -> None:
     assert unquote_path('"a/we\\"ird"') == 'a/we"ird'
     assert unquote_path('"\\303\\274n\\303\\257"') == "ünï"
@@ -124,6 +149,8 @@ def test_summaries() -> None:
     assert binary_summary(2048, None) == "binary, deleted, 2.0 KiB"
     assert too_large_summary(29000, 1) == "+29000 −1: over 20000 changed lines; not shown"
     assert "its diff is 2.0 MiB" in too_large_summary(3, 0, 2 * MAX_FILE_DIFF_BYTES)
+    big = too_large_summary(3, 0, 2 * MAX_FILE_DIFF_BYTES, what="the file")
+    assert big == "+3 −0: the file is 2.0 MiB, over 1.0 MiB; not shown"
 
 
 def test_check_labels_and_what_they_allow() -> None:
