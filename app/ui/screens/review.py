@@ -1,7 +1,9 @@
 """The review screen: what an agent changed against its base, file by file and hunk by hunk,
 with its check, comments on lines, landing and pushing.
 
-The diff is loaded in a thread worker (the screen says "loading…" meanwhile); the file list
+The diff is loaded in a thread worker (the screen says "loading…" meanwhile); each load is
+numbered, and only the latest one's diff is shown (a thread cannot be stopped, so a superseded
+load may still answer, late: it is dropped). The file list
 is on the left, the selected file's hunks on the right in a `DiffView` (Line API, highlighted
 lazily), the check on the second title line with its output's tail in a panel that ``o``
 toggles. While the screen is open and the check runs, the port is asked for it every
@@ -14,6 +16,7 @@ import bisect
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import ClassVar
 
 from textual import events, on
@@ -299,12 +302,14 @@ class ReviewScreen(ModalScreen[None]):
     AUTO_FOCUS = "#diff"
 
     class DiffLoaded(Message):
-        """The diff arrived (``diff`` None and ``error`` set when it could not be read)."""
+        """The diff arrived (``diff`` None and ``error`` set when it could not be read);
+        ``load`` is the number of the load that read it."""
 
-        def __init__(self, diff: AgentDiff | None, error: str = "") -> None:
+        def __init__(self, diff: AgentDiff | None, error: str = "", *, load: int = 0) -> None:
             super().__init__()
             self.diff = diff
             self.error = error
+            self.load = load
 
     class CheckLoaded(Message):
         """The latest check, as the port has it."""
@@ -331,6 +336,8 @@ class ReviewScreen(ModalScreen[None]):
         self.clock = clock
         self.check_interval = check_interval
         self.diff: AgentDiff | None = None
+        #: The number of the latest load of the diff (only its answer is shown).
+        self._diff_load = 0
         self.file_index = 0
         self.check_result: CheckResult | None = None
         self._check_timer: Timer | None = None
@@ -397,23 +404,31 @@ class ReviewScreen(ModalScreen[None]):
         """Read the diff again (the agent may have changed more since)."""
         if not self.is_attached:
             return  # closed meanwhile (a landing finished after the screen was left)
+        self._diff_load += 1
         self.run_worker(
-            self._load_diff, thread=True, exclusive=True, group="diff", exit_on_error=False
+            partial(self._load_diff, self._diff_load),
+            thread=True,
+            exclusive=True,
+            group="diff",
+            exit_on_error=False,
         )
 
-    def _load_diff(self) -> None:
-        """In a thread: ask the port for the diff; warm the first file's lexer up."""
+    def _load_diff(self, load: int) -> None:
+        """In a thread: ask the port for the diff; warm the first file's lexer up. ``load``
+        numbers this load (see `_diff_loaded`)."""
         try:
             diff = self.port.diff(self.agent)
             for file in diff.files[:1]:
                 lexer_for(file.path)
         except Exception as error:
-            self.post_message(self.DiffLoaded(None, describe_error(error)))
+            self.post_message(self.DiffLoaded(None, describe_error(error), load=load))
         else:
-            self.post_message(self.DiffLoaded(diff))
+            self.post_message(self.DiffLoaded(diff, load=load))
 
     @on(DiffLoaded)
     def _diff_loaded(self, message: DiffLoaded) -> None:
+        if message.load != self._diff_load:
+            return  # a superseded load answering late: a newer diff is (or will be) shown
         self.set_class(False, "-loading")
         diff = message.diff
         if diff is None:

@@ -3,9 +3,14 @@
 Nothing is rendered ahead of time. The file's lines are found by position (a bisect over the
 hunks' first lines), highlighted in chunks of `CHUNK_LINES` when a line of the chunk is first
 drawn (the old and the new side each as one text, so a string or comment spanning lines keeps
-its colours), and each drawn line is kept as a `Strip`. Both caches are keyed by file and
-bounded, so returning to a file is instant and a 10,000-line diff costs only what is on screen.
+its colours), and each drawn line is kept as a `Strip`. Both caches are keyed by the file's
+index in the diff and bounded, so returning to a file is instant and a 10,000-line diff costs
+only what is on screen. Another file shown under an index (a reloaded diff) drops both caches.
 A change of width, theme or focus drops the strips; a theme change drops the highlighting too.
+
+A line longer than `MAX_LINE_CHARS` (minified code) is cut for display, with a marker saying how
+much is not shown; only the cut text is highlighted and drawn. `DiffView.line_text` (what a
+comment quotes) and the comment sent to the agent keep the whole line.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ MAX_CHUNKS = 400
 MAX_STRIPS = 4000
 #: Tabs are shown this wide.
 TAB_SIZE = 4
+#: Characters of a line's code highlighted and drawn; the rest is counted by a marker.
+MAX_LINE_CHARS = 2_000
 #: The pygments styles used for code on dark and light themes.
 DARK_SYNTAX = "monokai"
 LIGHT_SYNTAX = "default"
@@ -107,6 +114,19 @@ def clean_code(line: str) -> str:
     if not line.isprintable():
         line = "".join(c for c in line if c.isprintable())
     return line
+
+
+def display_code(code: str) -> tuple[str, int]:
+    """A line's code as drawn (`clean_code`), cut to its first `MAX_LINE_CHARS` characters,
+    and how many characters were cut off."""
+    if len(code) <= MAX_LINE_CHARS:
+        return clean_code(code), 0
+    return clean_code(code[:MAX_LINE_CHARS]), len(code) - MAX_LINE_CHARS
+
+
+def cut_marker(hidden: int) -> str:
+    """What follows a cut line: how many characters are not shown."""
+    return f" … ({hidden:,} more characters)"
 
 
 def highlight_lines(lexer: Lexer | None, lines: Sequence[str], styles: TokenStyles) -> list[Text]:
@@ -179,9 +199,11 @@ def advance(lines: Sequence[str], old: int, new: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Chunk:
-    """`CHUNK_LINES` lines of a hunk as drawn: highlighted code and line numbers."""
+    """`CHUNK_LINES` lines of a hunk as drawn: highlighted code (cut, see `display_code`),
+    the characters cut off each line, and line numbers."""
 
     texts: list[Text]
+    hidden: list[int]
     numbers: list[tuple[int | None, int | None]]
 
 
@@ -273,6 +295,9 @@ class DiffView(ScrollView, can_focus=True):
         self._digits = 3
         #: Per hunk: the old and new line numbers at the start of each chunk found so far.
         self._chunk_starts: dict[int, list[tuple[int, int]]] = {}
+        #: The file shown under each key since the caches were last dropped (by identity: a
+        #: reloaded diff brings new objects, and its file at a key may have other lines).
+        self._shown: dict[int, FileDiff | None] = {}
         # Caches: chunks by (file key, hunk, chunk); drawn lines by (file key, y).
         self._chunks: LRUCache[tuple[int, int, int], Chunk] = LRUCache(MAX_CHUNKS)
         self._strips: LRUCache[tuple[int, int], tuple[Strip, Style]] = LRUCache(MAX_STRIPS)
@@ -290,7 +315,15 @@ class DiffView(ScrollView, can_focus=True):
 
     def show_file(self, file: FileDiff | None, key: int, *, line: int = 0) -> None:
         """Show ``file`` (``key`` tells files apart in the caches: its index in the diff) with
-        the cursor on ``line``. Costs O(hunks); lines are drawn when they come into view."""
+        the cursor on ``line``. Costs O(hunks); lines are drawn when they come into view.
+
+        When ``key`` was used by another file (a diff read again), everything cached is dropped:
+        it was drawn from the old diff."""
+        if key in self._shown and self._shown[key] is not file:
+            self._chunks.clear()
+            self._clear_strips()
+            self._shown.clear()
+        self._shown[key] = file
         self.file = file
         self._key = key
         self._chunk_starts = {}
@@ -352,7 +385,8 @@ class DiffView(ScrollView, can_focus=True):
         return Position(h, offset - 1 if offset else None)
 
     def line_text(self, y: int) -> str:
-        """The plain text of line ``y`` (for tests and the comment form)."""
+        """The plain text of line ``y`` (for tests and the comment form), whole: a line cut
+        for display (see `MAX_LINE_CHARS`) is not cut here."""
         where = self.position(y)
         if self.file is None or not 0 <= y < self._total:
             return ""
@@ -460,6 +494,13 @@ class DiffView(ScrollView, can_focus=True):
         longest = 0
         for hunk in file.hunks:
             longest = max(longest, len(hunk.header), *(len(line) for line in hunk.lines))
+        if longest > MAX_LINE_CHARS + 1:
+            # A cut line: the sign, its first characters and the marker (as wide as the
+            # longest line's, the widest marker).
+            longest = max(
+                1 + MAX_LINE_CHARS + len(cut_marker(longest - 1 - MAX_LINE_CHARS)),
+                *(len(hunk.header) for hunk in file.hunks),
+            )
         return longest + 1
 
     def _style(self, name: str) -> Style:
@@ -554,6 +595,9 @@ class DiffView(ScrollView, can_focus=True):
         else:
             code = chunk.texts[index].copy()
             code.stylize_before(fill)
+            hidden = chunk.hidden[index]
+            if hidden:
+                code.append(cut_marker(hidden), fill + self._style("diff-view--note"))
             segments.extend(code.render(self.app.console))
         return Strip(segments), fill
 
@@ -565,7 +609,12 @@ class DiffView(ScrollView, can_focus=True):
             assert self.file is not None
             lines = self.file.hunks[h].lines[c * CHUNK_LINES : (c + 1) * CHUNK_LINES]
             old, new = self._chunk_start(h, c)
-            chunk = Chunk(self._highlight_chunk(lines), line_numbers(lines, old, new))
+            codes = [display_code(line[1:]) for line in lines]
+            chunk = Chunk(
+                self._highlight_chunk(lines, [code for code, _ in codes]),
+                [hidden for _, hidden in codes],
+                line_numbers(lines, old, new),
+            )
             self._chunks[key] = chunk
         return chunk
 
@@ -580,9 +629,10 @@ class DiffView(ScrollView, can_focus=True):
             starts.append(advance(lines, *starts[k]))
         return starts[c]
 
-    def _highlight_chunk(self, lines: Sequence[str]) -> list[Text]:
+    def _highlight_chunk(self, lines: Sequence[str], codes: Sequence[str]) -> list[Text]:
         """Each side (old: context and removed; new: context and added) highlighted as one
-        text; context lines take the new side's colours."""
+        text; context lines take the new side's colours. ``codes`` are the lines' code as
+        drawn (see `display_code`), ``lines`` tell their signs."""
         if self._syntax is None:
             self._syntax = TokenStyles(DARK_SYNTAX if self.app.current_theme.dark else LIGHT_SYNTAX)
         old_index: list[int] = []
@@ -595,7 +645,7 @@ class DiffView(ScrollView, can_focus=True):
                 new_index.append(n)
         result = [Text(end="") for _ in lines]
         for index in (old_index, new_index):
-            code = [clean_code(lines[n][1:]) for n in index]
+            code = [codes[n] for n in index]
             for n, text in zip(
                 index, highlight_lines(self._lexer, code, self._syntax), strict=True
             ):
