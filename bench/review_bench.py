@@ -1,0 +1,209 @@
+"""Review benchmark: how fast diff stats follow edits, what looking costs while nothing changes,
+and how the review screen copes with a 10,000-line diff.
+
+Usage: .venv/bin/python bench/review_bench.py [--agents 10 50] [--edits 40] [--idle 10]
+       [--lines 10000]
+
+For each fleet size it creates a throwaway repository on a private tmux server, spawns that
+many shell agents (each in its own worktree), starts the engine (with its one watcher for the
+fleet) and measures:
+
+- edit → row: a file written in one agent's worktree, until that agent's record shows the new
+  file count (what the dashboard's row shows); ``--edits`` edits, spread over the agents;
+- idle: for ``--idle`` seconds with nothing changing, the git commands run (0 is the target) and
+  the CPU the process uses, as a percentage of one core (the engine's own tmux work included);
+- the 10,000-line diff (``--lines``), once, on the largest fleet: `Fleet.diff` cold (git and
+  parsing) and warm (from the cache); then the dashboard itself (headless, real fleet): `v`
+  until the review screen shows the diff, and each of 100 `PgDn` / `]` / `j` keypresses
+  (press to processed), while the engine runs.
+
+Everything is torn down afterwards (tmux server killed, temporary folders removed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fleet_bench import make_repo, p95  # noqa: E402
+
+from app.core.agent import SpawnRequest  # noqa: E402
+from app.services.engine import Engine  # noqa: E402
+from app.services.fleet import Fleet  # noqa: E402
+from app.services.git import Repository  # noqa: E402
+
+
+def wait(condition: Callable[[], object], timeout: float, what: str, step: float = 0.002) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(step)
+
+
+def git(cwd: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b"}
+    env.update(GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@b")
+    subprocess.run(["git", *args], cwd=cwd, check=True, env=env, capture_output=True)
+
+
+class GitCounter:
+    """Counts every git command Quarterdeck runs (they all go through `Repository.call`)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        original = Repository.call
+
+        def counting(repo: Repository, *args: str, **kwargs: Any) -> Any:
+            self.calls += 1
+            return original(repo, *args, **kwargs)
+
+        Repository.call = counting  # type: ignore[method-assign]
+
+
+def fleet_of(n: int, work: Path) -> tuple[Fleet, list[str]]:
+    repo = work / f"repo{n}"
+    make_repo(repo, 300)
+    fleet = Fleet.open(repo)
+    names = [f"agent{i:03d}" for i in range(n)]
+    for name in names:
+        fleet.spawn(SpawnRequest(prompt="", kind="shell", name=name))
+    return fleet, names
+
+
+def measure_fleet(n: int, work: Path, edits: int, idle: float, counter: GitCounter) -> Fleet:
+    fleet, names = fleet_of(n, work)
+    engine = Engine(fleet)
+    engine.start()
+    try:
+        wait(
+            lambda: all(fleet.review.watcher.covers(fleet.get(x)) for x in names),
+            30,
+            "the watcher to cover every agent",
+            0.05,
+        )
+        wait(lambda: fleet.review.pending_stats() == 0, 60, "first stats", 0.05)
+        latencies = []
+        for k in range(edits):
+            name = names[(k * 7) % n]
+            before = fleet.get(name).files_changed
+            worktree = Path(fleet.get(name).worktree)
+            started = time.monotonic()
+            (worktree / f"edit{k}.txt").write_text("".join(f"line {i}\n" for i in range(k + 1)))
+            wait(lambda: fleet.get(name).files_changed == before + 1, 10, "the row")  # noqa: B023
+            latencies.append(time.monotonic() - started)
+            time.sleep(0.25)  # let the watcher's debounce pass: edits are separate events
+        wait(lambda: fleet.review.pending_stats() == 0, 30, "quiet", 0.05)
+        time.sleep(1.0)
+        calls, cpu, wall = counter.calls, time.process_time(), time.monotonic()
+        time.sleep(idle)
+        idle_calls = counter.calls - calls
+        idle_cpu = (time.process_time() - cpu) / (time.monotonic() - wall) * 100
+        ms = [x * 1000 for x in latencies]
+        print(
+            f"| {n} | {statistics.median(ms):.0f} | {p95(ms):.0f} | {max(ms):.0f} | "
+            f"{idle_calls} | {idle_cpu:.1f} % |",
+            flush=True,
+        )
+    finally:
+        engine.stop()
+    return fleet
+
+
+def big_diff(fleet: Fleet, lines: int) -> str:
+    name = fleet.agents()[0].name
+    worktree = Path(fleet.get(name).worktree)
+    text = "".join(f"value_{i} = compute({i}, 'row {i}')  # generated\n" for i in range(lines))
+    (worktree / "big_module.py").write_text(text)
+    git(worktree, "add", "big_module.py")
+    git(worktree, "commit", "-q", "-m", "big")
+    started = time.perf_counter()
+    diff = fleet.review.reader.diff(worktree, fleet.get(name).base_commit)
+    cold = (time.perf_counter() - started) * 1000
+    big = next(f for f in diff.files if f.path == "big_module.py")
+    assert big.added == lines and sum(h.added for h in big.hunks) == lines, "lines lost"
+    fleet.diff(name)
+    started = time.perf_counter()
+    fleet.diff(name)
+    warm = (time.perf_counter() - started) * 1000
+    print(f"\n{lines}-line diff: read and parsed {cold:.0f} ms (cold, no cache)", end="")
+    print(f"; {warm:.1f} ms the second time (cached only while a watcher covers the agent)")
+    return name
+
+
+async def review_keys(fleet: Fleet, name: str, lines: int) -> None:
+    from app.ui.app import QuarterdeckApp
+    from app.ui.screens.review import ReviewScreen
+
+    app = QuarterdeckApp(fleet)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        app.table.select_name(name)
+        await pilot.pause()
+        started = time.perf_counter()
+        await pilot.press("v")
+        while not (isinstance(app.screen, ReviewScreen) and app.screen.view.line_count >= lines):
+            await asyncio.sleep(0.001)
+        opened = (time.perf_counter() - started) * 1000
+        rows = []
+        for key in ["pagedown"] * 100 + ["right_square_bracket"] * 20 + ["j"] * 100:
+            started = time.perf_counter()
+            await pilot.press(key)
+            rows.append((time.perf_counter() - started) * 1000)
+        end = time.perf_counter()
+        await pilot.press("end")
+        to_end = (time.perf_counter() - end) * 1000
+    print(
+        f"review screen: opened with {lines} lines in {opened:.0f} ms; 220 keypresses "
+        f"(PgDn, ], j): median {statistics.median(rows):.1f} ms, p95 {p95(rows):.1f} ms, "
+        f"max {max(rows):.1f} ms; End {to_end:.1f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, nargs="+", default=[10, 50])
+    parser.add_argument("--edits", type=int, default=40)
+    parser.add_argument("--idle", type=float, default=10.0)
+    parser.add_argument("--lines", type=int, default=10_000)
+    args = parser.parse_args()
+    socket = f"qd-review-bench-{uuid.uuid4().hex[:8]}"
+    os.environ["QUARTERDECK_TMUX_SOCKET"] = socket
+    work = Path(tempfile.mkdtemp(prefix="qd-review-bench-"))
+    counter = GitCounter()
+    print(f"Review benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores\n")
+    print("| agents | edit → row median (ms) | p95 | max | git commands idle | CPU idle |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    try:
+        fleet = None
+        for n in args.agents:
+            fleet = measure_fleet(n, work, args.edits, args.idle, counter)
+        assert fleet is not None
+        name = big_diff(fleet, args.lines)
+        engine = Engine(fleet)
+        engine.start()
+        try:
+            asyncio.run(review_keys(fleet, name, args.lines))
+        finally:
+            engine.stop()
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
