@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shlex
@@ -539,6 +540,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     fleet.ensure_session()
     engine = Engine(fleet)
     engine.start()
+    # Everything loaded so far (modules, classes, the fleet) lives as long as the dashboard:
+    # kept out of the garbage collector's full passes, which otherwise stall the screen while
+    # a long diff scrolls (they scan every live object).
+    gc.freeze()
     try:
         QuarterdeckApp(fleet, theme_name=args.theme, hosted=args.hosted).run()
     finally:
