@@ -81,6 +81,9 @@ CHECK_GRACE = 3.0
 LEFTOVER_GRACE = 1.0
 #: How often a running check's output tail is written for other processes to see.
 TAIL_SAVE_INTERVAL = 0.5
+#: The watch answers at least this often (ms), with nothing when nothing changed; its first
+#: answer says it is set up.
+WATCH_READY_MS = 1000
 #: Agents' paths are re-watched this long after the set of watched folders last changed.
 RESTART_DEBOUNCE = 0.2
 #: Diff stats are recomputed for at most this many agents a second (the longest-stale first),
@@ -734,15 +737,14 @@ class FleetWatcher:
             with self._lock:
                 roots = sorted(r for r in self._roots if os.path.isdir(r))
                 generation = self._generation = threading.Event()
-                self._active = frozenset(roots)
+                self._active = frozenset()  # covered once the watch is really set up
                 owned = {aid for _, aid in self._owners}
             if not roots:
                 while not stopped.is_set() and not generation.wait(0.5):
                     pass
                 continue
             self.restarts += 1
-            # Whatever changed before this watch began is looked at once.
-            self._on_change(owned)
+            ready = False
             try:
                 for changes in watchfiles.watch(
                     *roots,
@@ -750,10 +752,18 @@ class FleetWatcher:
                     stop_event=_Either(stop, self._stop, generation),
                     debounce=200,
                     step=50,
-                    rust_timeout=5000,
-                    yield_on_timeout=False,
+                    rust_timeout=WATCH_READY_MS,
+                    yield_on_timeout=True,
                     raise_interrupt=False,
                 ):
+                    if not ready:
+                        # The first answer (changes, or a timeout) comes once the watch is
+                        # set up: from now on it sees every change. Whatever changed before
+                        # (while no watch ran, or while it was being set up) is looked at once.
+                        ready = True
+                        with self._lock:
+                            self._active = frozenset(roots)
+                        self._on_change(owned)
                     ids = self._owners_of(p for _, p in changes)
                     if ids:
                         self._on_change(ids)
