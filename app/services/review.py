@@ -94,6 +94,8 @@ STATS_BATCH = 2
 MAX_PATCH_FILE_BYTES = 16 * MAX_FILE_DIFF_BYTES
 #: Paths named on one git command line at most (the rest in further commands).
 PATHSPEC_BATCH = 500
+#: The last bytes of a counted untracked file kept, to recognise that it only grew since.
+_TAIL_BYTES = 64
 #: Untracked files bigger than this are not read to count their lines.
 MAX_COUNTED_BYTES = 256 << 20
 #: `git push` and `gh` give up after this long (a credential prompt nobody can answer).
@@ -344,9 +346,18 @@ class ReviewDB:
 
 @dataclass(frozen=True)
 class _UntrackedCount:
+    """What counting an untracked file found, for the file as it was then: (size, mtime,
+    inode), binary or not, its newlines and its last bytes (to recognise an append)."""
+
     key: tuple[int, int, int]
     binary: bool
-    lines: int
+    newlines: int = 0
+    tail: bytes = b""
+
+    @property
+    def lines(self) -> int:
+        """Lines (a last line without a newline counts)."""
+        return self.newlines + (1 if self.tail and not self.tail.endswith(b"\n") else 0)
 
 
 class DiffReader:
@@ -549,8 +560,7 @@ class DiffReader:
         with self._lock:
             known = self._counted.setdefault(str(worktree), {}).get(rel)
         if known is None or known.key != key:
-            binary, lines = _count_file(worktree / rel, st.st_size)
-            known = _UntrackedCount(key, binary, lines)
+            known = _count_file(worktree / rel, st, known)
             with self._lock:
                 self._counted.setdefault(str(worktree), {})[rel] = known
         change = FileChange.UNTRACKED
@@ -583,24 +593,35 @@ def _size_or_none(path: Path) -> int | None:
         return None
 
 
-def _count_file(path: Path, size: int) -> tuple[bool, int]:
-    """(binary, lines) of a file, read in chunks (not counted past `MAX_COUNTED_BYTES`)."""
-    lines = 0
-    last = b""
+def _count_file(path: Path, st: os.stat_result, before: _UntrackedCount | None) -> _UntrackedCount:
+    """Count a file's lines, read in chunks (not past `MAX_COUNTED_BYTES`). A file that only
+    grew since ``before`` (same inode, and the bytes that ended it are still there: a log being
+    written) is counted from where ``before`` stopped."""
+    key = (st.st_size, st.st_mtime_ns, st.st_ino)
+    if st.st_size > MAX_COUNTED_BYTES:
+        with path.open("rb") as fh:
+            return _UntrackedCount(key, looks_binary(fh.read(8000)))
     with path.open("rb") as fh:
-        head = fh.read(8000)
-        if looks_binary(head):
-            return True, 0
-        if size > MAX_COUNTED_BYTES:
-            return False, 0
-        chunk = head
-        while chunk:
-            lines += chunk.count(b"\n")
-            last = chunk
-            chunk = fh.read(1 << 20)
-    if last and not last.endswith(b"\n"):
-        lines += 1
-    return False, lines
+        start, newlines, tail = 0, 0, b""
+        if (
+            before is not None
+            and not before.binary
+            and before.tail
+            and before.key[2] == st.st_ino
+            and before.key[0] <= st.st_size
+        ):
+            fh.seek(before.key[0] - len(before.tail))
+            if fh.read(len(before.tail)) == before.tail:
+                start, newlines, tail = before.key[0], before.newlines, before.tail
+        if not start:
+            head = fh.read(8000)
+            if looks_binary(head):
+                return _UntrackedCount(key, True)
+            fh.seek(0)
+        while chunk := fh.read(1 << 20):
+            newlines += chunk.count(b"\n")
+            tail = (tail + chunk)[-_TAIL_BYTES:]
+    return _UntrackedCount(key, False, newlines, tail)
 
 
 # ============================================================================ the watcher

@@ -13,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import git as git_errors
 import pytest
@@ -232,6 +233,46 @@ def test_what_is_shown_depends_neither_on_git_config_nor_on_how_many_files_chang
     assert not files["huge.txt"].hunks and "over 20000" in files["huge.txt"].summary
     link = [line for h in files["link"].hunks for line in h.lines]
     assert link[:2] == ["-plain text", "+a.txt"]
+
+
+def test_a_growing_untracked_log_is_counted_from_where_it_was_counted_before(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "logger")
+    log = wt / "run.log"
+    log.write_text("".join(f"line {i}\n" for i in range(100_000)))
+    reader = fleet.review.reader
+    base = fleet.get("logger").base_commit
+
+    def lines() -> int:
+        return next(f.added for f in reader.files(wt, base) if f.path == "run.log")
+
+    assert lines() == 100_000
+    read: list[int] = []
+    opened = Path.open
+
+    def counting(self: Path, *args: Any, **kwargs: Any) -> Any:
+        handle = opened(self, *args, **kwargs)
+        if self.name == "run.log":
+            original = handle.read
+
+            def read_and_count(n: int = -1) -> bytes:
+                data: bytes = original(n)
+                read.append(len(data))
+                return data
+
+            handle.read = read_and_count
+        return handle
+
+    monkeypatch.setattr(Path, "open", counting)
+    with log.open("a") as fh:
+        fh.write("one more\nand a half")
+    assert lines() == 100_002
+    assert sum(read) < 1000  # the new bytes (and the old last ones), not the whole log
+    # Rewritten in place (same inode, other bytes where it ended): counted again, whole.
+    log.write_text("short\n" * 3 + "x" * 2_000_000)
+    assert lines() == 4
 
 
 def test_the_watcher_updates_stats_at_once_and_git_stays_idle_while_nothing_changes(
