@@ -569,6 +569,32 @@ async def test_g_lands_with_the_chosen_strategy_then_offers_removal(
         await wait_until(pilot, lambda: port.removed == [(AGENT, False, False)])
 
 
+async def test_keys_typed_at_once_land_with_the_strategy_they_chose() -> None:
+    port = review_port()
+    app = make_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("g")
+        await wait_for_screen(pilot, LandScreen)
+        land = app.screen
+        assert isinstance(land, LandScreen)
+        # "2", "3" and Enter in one read from the terminal: handled back to back, before the
+        # radio set has heard of either choice.
+        land.action_choose(2)
+        land.action_choose(3)
+        land.action_land()
+        await wait_until(
+            pilot, lambda: port.merged == [(AGENT, MergeStrategy.REBASE, False, False)]
+        )
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))  # removal
+        await pilot.press("n")
+        # On the radio set itself: arrows and space choose.
+        await pilot.press("g")
+        await wait_for_screen(pilot, LandScreen)
+        await pilot.press("down", "space", "enter")
+        await wait_until(pilot, lambda: port.merged[-1][1] is MergeStrategy.SQUASH)
+
+
 async def test_landing_from_the_review_then_removing_closes_it() -> None:
     port = review_port()
     app = make_app(port)

@@ -44,6 +44,11 @@ class LandScreen(ModalScreen[MergeStrategy | None]):
         super().__init__()
         self.agent = name
         self.branch = branch
+        # Kept here, not read back from the radio set: it learns of a choice by a message,
+        # and "2" then Enter typed at once must land with the second strategy.
+        self._chosen = MergeStrategy.MERGE
+        #: Changes of the radio set caused by `action_choose`, not yet reported by it.
+        self._choices_in_flight = 0
 
     def compose(self) -> ComposeResult:
         """The question, the strategies and the buttons."""
@@ -69,16 +74,23 @@ class LandScreen(ModalScreen[MergeStrategy | None]):
     @property
     def strategy(self) -> MergeStrategy:
         """The strategy chosen."""
-        pressed = self.query_one("#strategy", RadioSet).pressed_button
-        if pressed is None or pressed.id is None:
-            return MergeStrategy.MERGE
-        return MergeStrategy(pressed.id)
+        return self._chosen
 
     def action_choose(self, number: int) -> None:
         """Choose strategy ``number`` (1 merge, 2 squash, 3 rebase)."""
         buttons = list(self.query(RadioButton))
         if 1 <= number <= len(buttons):
-            buttons[number - 1].value = True
+            if not buttons[number - 1].value:
+                self._choices_in_flight += 1
+                buttons[number - 1].value = True
+            self._chosen = list(STRATEGY_LABELS)[number - 1]
+
+    @on(RadioSet.Changed, "#strategy")
+    def _changed(self, event: RadioSet.Changed) -> None:
+        if self._choices_in_flight:  # the echo of a choice by number: already taken
+            self._choices_in_flight -= 1
+        elif event.pressed.id is not None:  # chosen on the radio set itself
+            self._chosen = MergeStrategy(event.pressed.id)
 
     def action_land(self) -> None:
         """Land with the chosen strategy (Cancel focused: close instead)."""
