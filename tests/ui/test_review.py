@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import pytest
 from rich.style import Style
+from textual import events
 from textual.content import Content
 from textual.geometry import Region
 from textual.pilot import Pilot
@@ -578,11 +579,10 @@ async def test_keys_typed_at_once_land_with_the_strategy_they_chose() -> None:
         await wait_for_screen(pilot, LandScreen)
         land = app.screen
         assert isinstance(land, LandScreen)
-        # "2", "3" and Enter in one read from the terminal: handled back to back, before the
-        # radio set has heard of either choice.
-        land.action_choose(2)
-        land.action_choose(3)
-        land.action_land()
+        # "3" and Enter in one read from the terminal: both keys queued at once, as the
+        # terminal driver posts them.
+        app.post_message(events.Key("3", "3"))
+        app.post_message(events.Key("enter", "\r"))
         await wait_until(
             pilot, lambda: port.merged == [(AGENT, MergeStrategy.REBASE, False, False)]
         )

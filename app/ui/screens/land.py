@@ -35,7 +35,12 @@ class LandScreen(ModalScreen[MergeStrategy | None]):
         # A priority binding: Enter lands whatever is focused (the radio set would take it).
         Binding("enter", "land", "Land", priority=True),
         Binding("escape", "cancel", "Cancel"),
-        *[Binding(str(n), f"choose({n})", f"Strategy {n}", show=False) for n in (1, 2, 3)],
+        # Priority too: priority bindings run as the app reads the keys, others only once the
+        # focused widget has passed the key on; "2" then Enter typed at once must choose first.
+        *[
+            Binding(str(n), f"choose({n})", f"Strategy {n}", show=False, priority=True)
+            for n in (1, 2, 3)
+        ],
     ]
 
     AUTO_FOCUS = "#strategy"
