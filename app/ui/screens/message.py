@@ -4,17 +4,14 @@ after interrupting them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
 
-from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, RadioButton, RadioSet, Static, TextArea
 
 from app.core.messages import MessageMode
+from app.ui.screens.form import FormScreen
 
 #: What each mode means, in the words the screen offers them.
 MODE_LABELS: dict[MessageMode, str] = {
@@ -37,18 +34,11 @@ def recipients_line(names: Sequence[str], *, broadcast: bool = False) -> str:
     return f"To: {listed} ({count})"
 
 
-class MessageScreen(ModalScreen[None]):
+class MessageScreen(FormScreen):
     """The form. It sends nothing itself: it posts `Submitted`; the app sends in a worker and
     then either dismisses the form or calls `show_error`, which keeps the text."""
 
     CSS_PATH = "message.tcss"
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # Not a priority binding: it must wait behind the keys typed before it, which the
-        # text area has not handled yet.
-        Binding("ctrl+s", "send", "Send"),
-        Binding("escape", "cancel", "Cancel"),
-    ]
 
     AUTO_FOCUS = "#text"
 
@@ -75,7 +65,6 @@ class MessageScreen(ModalScreen[None]):
         self.names = tuple(names)
         self.initial_mode = mode
         self.broadcast = broadcast
-        self.busy = False
 
     def compose(self) -> ComposeResult:
         """Recipients, the text, the mode, an error line and the buttons."""
@@ -105,20 +94,6 @@ class MessageScreen(ModalScreen[None]):
             title = "Message"
         self.query_one("#form").border_title = title
 
-    def on_key(self, event: events.Key) -> None:
-        """Keys typed before the text area got focus (a fast typist right after `m`) go to it
-        instead of being lost."""
-        area = self.query_one("#text", TextArea)
-        if self.focused in (None, area) and event.is_printable and event.character:
-            area.focus()
-            area.insert(event.character)
-            event.stop()
-
-    @property
-    def text(self) -> str:
-        """The message as typed (surrounding blank space dropped)."""
-        return self.query_one("#text", TextArea).text.strip()
-
     @property
     def mode(self) -> MessageMode:
         """The mode chosen."""
@@ -127,41 +102,10 @@ class MessageScreen(ModalScreen[None]):
             return MessageMode.INTERRUPT
         return MessageMode.QUEUE
 
-    def action_send(self) -> None:
-        """Ask the app to send the message (once; the form waits for the answer)."""
-        if self.busy:
-            return
-        text = self.text
-        if not text:
-            self.show_error("The message is empty: write something first (esc cancels)")
-            self.query_one("#text", TextArea).focus()
-            return
-        self.set_busy(True)
-        self.query_one("#error", Static).display = False
-        self.post_message(self.Submitted(self, self.names, text, self.mode))
+    def problem(self) -> str:
+        """An empty message is not sent."""
+        return "" if self.text else "The message is empty: write something first (esc cancels)"
 
-    def action_cancel(self) -> None:
-        """Close the form without sending anything."""
-        self.dismiss(None)
-
-    def set_busy(self, busy: bool) -> None:
-        """While the app sends, the Send button is disabled."""
-        self.busy = busy
-        button = self.query_one("#send", Button)
-        button.disabled = busy
-        button.label = "Sending…" if busy else "Send"
-
-    def show_error(self, message: str) -> None:
-        """Say why the message was not sent; the text stays as typed."""
-        self.set_busy(False)
-        error = self.query_one("#error", Static)
-        error.update(message)
-        error.display = True
-
-    @on(Button.Pressed, "#send")
-    def _send_pressed(self) -> None:
-        self.action_send()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
+    def submit(self) -> None:
+        """Ask the app to send the message."""
+        self.post_message(self.Submitted(self, self.names, self.text, self.mode))

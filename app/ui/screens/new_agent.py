@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from app.core.agent import SpawnRequest
+from app.ui.screens.form import FormScreen
 
 #: The kind the form offers first when the fleet has it: it works offline, with no account.
 PREFERRED_KIND = "demo"
 
 
-class NewAgentScreen(ModalScreen[None]):
+class NewAgentScreen(FormScreen):
     """The form. It does not start anything itself: it posts `Submitted` with the request.
 
     The app starts the agent in a worker and then either dismisses the form or calls
@@ -28,11 +28,13 @@ class NewAgentScreen(ModalScreen[None]):
     CSS_PATH = "new_agent.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        # Not a priority binding: it must wait behind the keys typed before it, which the
-        # focused field has not handled yet.
-        Binding("ctrl+s", "submit", "Start"),
+        Binding("ctrl+s", "send", "Start"),
         Binding("escape", "cancel", "Cancel"),
     ]
+
+    TEXT_ID = "prompt"
+    SEND_ID = "start"
+    SEND_WORDS = ("Start", "Starting…")
 
     AUTO_FOCUS = "#prompt"
 
@@ -48,7 +50,6 @@ class NewAgentScreen(ModalScreen[None]):
         super().__init__()
         self.kinds = kinds
         self.default_base = default_base
-        self.busy = False
 
     def compose(self) -> ComposeResult:
         """The fields, an error line and the buttons."""
@@ -83,16 +84,6 @@ class NewAgentScreen(ModalScreen[None]):
         """Title the form."""
         self.query_one("#form").border_title = "New agent"
 
-    def on_key(self, event: events.Key) -> None:
-        """Keys typed before the prompt got focus (a fast typist right after `n`) go to the
-        prompt instead of being lost."""
-        prompt = self.query_one("#prompt", TextArea)
-        # Keys already queued for the screen when the prompt took focus arrive here as well.
-        if self.focused in (None, prompt) and event.is_printable and event.character:
-            prompt.focus()
-            prompt.insert(event.character)
-            event.stop()
-
     @property
     def request(self) -> SpawnRequest:
         """The request the fields describe now."""
@@ -101,45 +92,16 @@ class NewAgentScreen(ModalScreen[None]):
         name = self.query_one("#name", Input).value.strip()
         base = self.query_one("#base", Input).value.strip()
         return SpawnRequest(
-            prompt=self.query_one("#prompt", TextArea).text.strip(),
+            prompt=self.text,
             kind=kind,
             name=name or None,
             base=base or None,
         )
 
-    def action_submit(self) -> None:
-        """Ask the app to start the agent (once; the form waits for the answer)."""
-        if self.busy:
-            return
-        self.set_busy(True)
-        self.query_one("#error", Static).display = False
+    def submit(self) -> None:
+        """Ask the app to start the agent."""
         self.post_message(self.Submitted(self, self.request))
-
-    def action_cancel(self) -> None:
-        """Close the form without starting anything."""
-        self.dismiss(None)
-
-    def set_busy(self, busy: bool) -> None:
-        """While the app starts the agent, the Start button is disabled."""
-        self.busy = busy
-        self.query_one("#start", Button).disabled = busy
-        self.query_one("#start", Button).label = "Starting…" if busy else "Start"
-
-    def show_error(self, message: str) -> None:
-        """Show why the agent could not start; every field keeps its text."""
-        self.set_busy(False)
-        error = self.query_one("#error", Static)
-        error.update(message)
-        error.display = True
 
     @on(Input.Submitted, "#base")
     def _last_field_submitted(self) -> None:
-        self.action_submit()
-
-    @on(Button.Pressed, "#start")
-    def _start_pressed(self) -> None:
-        self.action_submit()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
+        self.action_send()

@@ -19,7 +19,7 @@ from dataclasses import replace
 from functools import partial
 from typing import ClassVar
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -44,6 +44,7 @@ from app.core.review import (
 from app.core.views import AgentRow, format_duration
 from app.ui.messages import describe_error
 from app.ui.review_actions import ReviewActions
+from app.ui.screens.form import FormScreen
 from app.ui.widgets.diff_view import DiffView, lexer_for
 
 #: Seconds between looks at a running check while the screen is open.
@@ -180,18 +181,17 @@ class FileList(OptionList, can_focus=False):
     """
 
 
-class CommentScreen(ModalScreen[None]):
+class CommentScreen(FormScreen):
     """A remark on one line of a hunk. Sends nothing itself: ``send(form, text)`` is called,
     and the caller answers with `finished` (an error keeps the form open with the text)."""
 
     CSS_PATH = "review.tcss"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "send", "Send"),
-        Binding("escape", "cancel", "Cancel"),
-    ]
-
     AUTO_FOCUS = "#comment-text"
+    TEXT_ID = "comment-text"
+    SEND_ID = "comment-send"
+    CANCEL_ID = "comment-cancel"
+    ERROR_ID = "comment-error"
 
     def __init__(
         self,
@@ -205,7 +205,6 @@ class CommentScreen(ModalScreen[None]):
         self.where = where
         self.quoted = quoted
         self.send = send
-        self.busy = False
 
     def compose(self) -> ComposeResult:
         """Where, the line quoted, the text, an error line and the buttons."""
@@ -223,57 +222,13 @@ class CommentScreen(ModalScreen[None]):
         """Title the box."""
         self.query_one("#comment-box").border_title = f"Comment to {self.agent}"
 
-    def on_key(self, event: events.Key) -> None:
-        """Keys typed before the text area got focus go to it."""
-        area = self.query_one("#comment-text", TextArea)
-        if self.focused in (None, area) and event.is_printable and event.character:
-            area.focus()
-            area.insert(event.character)
-            event.stop()
+    def problem(self) -> str:
+        """An empty comment is not sent."""
+        return "" if self.text else "The comment is empty: write something first (esc cancels)"
 
-    @property
-    def text(self) -> str:
-        """The remark as typed (surrounding blank space dropped)."""
-        return self.query_one("#comment-text", TextArea).text.strip()
-
-    def action_send(self) -> None:
-        """Send the comment (once; the form waits for the answer)."""
-        if self.busy:
-            return
-        if not self.text:
-            self.show_error("The comment is empty: write something first (esc cancels)")
-            return
-        self.busy = True
-        self.query_one("#comment-send", Button).disabled = True
-        self.query_one("#comment-error", Static).display = False
+    def submit(self) -> None:
+        """Hand the remark to the caller."""
         self.send(self, self.text)
-
-    def finished(self, error: str) -> None:
-        """The send is over: close, or say why it failed and keep the text."""
-        if not error:
-            self.dismiss(None)
-            return
-        self.show_error(f"Not sent: {error}")
-
-    def show_error(self, message: str) -> None:
-        """Show why nothing was sent."""
-        self.busy = False
-        self.query_one("#comment-send", Button).disabled = False
-        error = self.query_one("#comment-error", Static)
-        error.update(message)
-        error.display = True
-
-    def action_cancel(self) -> None:
-        """Close without sending."""
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#comment-send")
-    def _send_pressed(self) -> None:
-        self.action_send()
-
-    @on(Button.Pressed, "#comment-cancel")
-    def _cancel_pressed(self) -> None:
-        self.dismiss(None)
 
 
 class ReviewScreen(ModalScreen[None]):
