@@ -21,6 +21,15 @@ from app.core.naming import archive_ref
 #: `diff` otherwise write back, so looking never changes a worktree's index.
 READ_ONLY = {"GIT_OPTIONAL_LOCKS": "0"}
 
+#: What a worktree can be in the middle of (a file or folder in its git dir), in words.
+_IN_PROGRESS = (
+    ("MERGE_HEAD", "a merge"),
+    ("CHERRY_PICK_HEAD", "a cherry-pick"),
+    ("REVERT_HEAD", "a revert"),
+    ("rebase-merge", "a rebase"),
+    ("rebase-apply", "a rebase or am"),
+)
+
 #: Inherited variables that would point git somewhere other than the directory it runs in.
 _LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
 
@@ -245,14 +254,26 @@ class Repository:
                 found.append(Path(path))
         return found
 
+    def git_dir(self, worktree: Path) -> Path | None:
+        """The worktree's own git dir (``.git``, or ``.git/worktrees/<name>`` for a linked
+        one), where git keeps what the worktree is in the middle of; None if it is gone."""
+        if not worktree.is_dir():
+            return None
+        result = self.call("rev-parse", "--absolute-git-dir", cwd=worktree, env=READ_ONLY)
+        return Path(result.text.strip()) if result.status == 0 else None
+
+    def operation_in_progress(self, worktree: Path) -> str:
+        """What the worktree is in the middle of (``a merge``, ``a rebase``…), '' if nothing."""
+        gitdir = self.git_dir(worktree)
+        if gitdir is None:
+            return ""
+        return next((what for name, what in _IN_PROGRESS if (gitdir / name).exists()), "")
+
     def _busy_with(self, worktree: Path, ref: str) -> bool:
         """The detached worktree is rebasing or bisecting ``ref``."""
-        if not worktree.is_dir():
+        gitdir = self.git_dir(worktree)
+        if gitdir is None:
             return False
-        result = self.call("rev-parse", "--absolute-git-dir", cwd=worktree, env=READ_ONLY)
-        if result.status != 0:
-            return False
-        gitdir = Path(result.text.strip())
         for name in ("rebase-merge/head-name", "rebase-apply/head-name", "BISECT_START"):
             try:
                 named = (gitdir / name).read_text().strip()

@@ -920,14 +920,6 @@ def _killpg(pgid: int, sig: signal.Signals) -> None:
 # ============================================================================ review
 
 
-#: Operations a worktree can be in the middle of (a file in its git dir), and their names.
-_IN_PROGRESS = (
-    ("MERGE_HEAD", "a merge"),
-    ("CHERRY_PICK_HEAD", "a cherry-pick"),
-    ("REVERT_HEAD", "a revert"),
-    ("rebase-merge", "a rebase"),
-    ("rebase-apply", "a rebase or am"),
-)
 _BLOCKED = re.compile(
     r"^error: (?:Entry|Untracked working tree file) '(.+)' (?:not uptodate|would be)"
 )
@@ -1590,14 +1582,13 @@ class Review:
         tree of ``old`` to that of ``new``, as `git merge --ff-only` does: changes of the
         user's own that the move does not touch are kept, and nothing is done if one would be
         overwritten. ``dry_run`` only says whether it can."""
-        for busy, what in _IN_PROGRESS:
-            marker = self.repo.run("rev-parse", "--git-path", busy, cwd=holder)
-            if (holder / marker).exists():
+        if dry_run:
+            busy = self.repo.operation_in_progress(holder)
+            if busy:
                 raise QuarterdeckError(
-                    f"{holder} is in the middle of {what}; nothing was changed: finish or abort "
+                    f"{holder} is in the middle of {busy}; nothing was changed: finish or abort "
                     "it there, then land again"
                 )
-        if dry_run:
             ignored = self._ignored_in_the_way(holder, old, new)
             if ignored:
                 listed = ", ".join(ignored[:8]) + (", …" if len(ignored) > 8 else "")
