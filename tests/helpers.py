@@ -19,14 +19,19 @@ GIT_ENV = {
 
 
 def wait_for(
-    predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.05, what: str = ""
+    predicate: Callable[[], T],
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    what: str | Callable[[], str] = "",
 ) -> T:
-    """Poll ``predicate`` until it returns something truthy; fail with ``what`` at the deadline."""
+    """Poll ``predicate`` until it returns something truthy; fail with ``what`` at the deadline
+    (a callable is asked then, so it can say what the state was)."""
     deadline = time.monotonic() + timeout
     last: T = predicate()
     while not last:
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+            said = what() if callable(what) else what
+            raise AssertionError(f"timed out after {timeout}s waiting for {said or predicate}")
         time.sleep(interval)
         last = predicate()
     return last

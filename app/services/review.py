@@ -1044,15 +1044,26 @@ class Review:
                 batch, rest = dirty[:STATS_BATCH], dirty[STATS_BATCH:]
                 self._dirty = set(rest)
                 overlaps_due, self._overlaps_due = self._overlaps_due, False
-            try:
-                changed = False
-                for agent_id in batch:
-                    last[agent_id] = time.monotonic()
+            changed, failed = False, set()
+            for agent_id in batch:
+                last[agent_id] = time.monotonic()
+                try:
                     changed = self.refresh(agent_id) or changed
+                except Exception as exc:  # keep watching; it is tried again
+                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    failed.add(agent_id)
+            if failed:
+                # Again after the loop's next wait (a second at most), not at once: whatever
+                # failed (git, the store) gets time to recover.
+                with self._lock:
+                    self._dirty |= failed & set(self._tracked)
+            try:
                 if changed or overlaps_due:
                     self._update_overlaps()
-            except Exception as exc:  # keep watching; the next change retries
+            except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
+                with self._lock:
+                    self._overlaps_due = True
             if rest:
                 # More to do: pace the batches.
                 stop.wait(STATS_BATCH / STATS_PER_SECOND)
@@ -1066,11 +1077,7 @@ class Review:
             agent = next((a for a in self.fleet.store.agents() if a.id == agent_id), None)
         if agent is None or not Path(agent.worktree).is_dir():
             return False
-        try:
-            files = self.reader.files(Path(agent.worktree), self._diff_base(agent))
-        except QuarterdeckError as exc:
-            self.last_error = str(exc)
-            return False
+        files = self.reader.files(Path(agent.worktree), self._diff_base(agent))
         paths = frozenset(p for f in files for p in (f.path, f.old_path) if p)
         with self._lock:
             before = self._paths.get(agent_id)

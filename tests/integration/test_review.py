@@ -22,11 +22,20 @@ from app.cli import main
 from app.core.agent import SpawnRequest
 from app.core.errors import BaseCheckedOutError, QuarterdeckError, UsageError
 from app.core.messages import MessageState
-from app.core.review import CheckResult, CheckState, Comment, FileChange, MergeStrategy, parse_hunks
+from app.core.review import (
+    CheckResult,
+    CheckState,
+    Comment,
+    FileChange,
+    FileDiff,
+    MergeStrategy,
+    parse_hunks,
+)
 from app.services import review as review_service
 from app.services.engine import Engine
 from app.services.fleet import Fleet
 from app.services.git import Repository
+from app.services.review import DiffReader
 from tests.helpers import git, wait_for
 
 # --------------------------------------------------------------------------- helpers
@@ -316,7 +325,15 @@ def test_the_watcher_updates_stats_at_once_and_git_stays_idle_while_nothing_chan
 
         started = time.monotonic()
         (wt / "b.txt").write_text("three\n")
-        wait_for(lambda: fleet.get("w").files_changed == 2, timeout=5, what="the second edit")
+        review = fleet.review
+        wait_for(
+            lambda: fleet.get("w").files_changed == 2,
+            timeout=5,
+            what=lambda: (
+                f"the second edit (last error {review.last_error!r}, watcher error "
+                f"{review.watcher.error!r}, {review.watcher.restarts} watch starts)"
+            ),
+        )
         second = time.monotonic() - started
         print(f"edit to row: {first * 1000:.0f} ms, then {second * 1000:.0f} ms")
 
@@ -352,6 +369,33 @@ def test_changes_are_counted_from_where_the_branch_meets_its_base_now(user_repo:
         assert fleet.merge("mine", MergeStrategy.MERGE, force=True).merged
         wait_for(lambda: fleet.get("mine").files_changed == 0, what="mine landed")
         assert fleet.diff("mine").files == () and fleet.diff("mine").commits == 0
+    finally:
+        engine.stop()
+
+
+def test_stats_that_failed_to_compute_are_tried_again(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fleet = Fleet.open(repo)
+    wt = spawn(fleet, "flaky")
+    real = DiffReader.files
+    failures = [QuarterdeckError("git diff failed: index.lock exists")]
+
+    def failing_once(reader: DiffReader, worktree: Path, base: str) -> list[FileDiff]:
+        if failures and worktree == wt:
+            raise failures.pop()
+        return real(reader, worktree, base)
+
+    engine = Engine(fleet, interval=0.05)
+    engine.start()
+    try:
+        wait_for(lambda: fleet.review.watcher.covers(fleet.get("flaky")), what="the watch")
+        monkeypatch.setattr(DiffReader, "files", failing_once)
+        (wt / "a.txt").write_text("one\n")
+        wait_for(lambda: not failures, what="the failure")
+        # No other change comes: the stats arrive anyway.
+        wait_for(lambda: fleet.get("flaky").files_changed == 1, timeout=5, what="a retry")
+        assert "index.lock exists" in fleet.review.last_error
     finally:
         engine.stop()
 
