@@ -269,7 +269,7 @@ def _self_command() -> str:
 
 
 def _open_fleet(path: str):  # type: ignore[no-untyped-def]
-    from app.services.fleet import Fleet
+    from app.fleet.fleet import Fleet
 
     return Fleet.open(Path(path))
 
@@ -530,7 +530,7 @@ def cmd_wait(args: argparse.Namespace) -> int:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """``quarterdeck dashboard``: the Textual app, with the engine on a thread."""
-    from app.services.engine import Engine
+    from app.fleet.engine import Engine
     from app.ui.app import QuarterdeckApp
 
     # A stale COLUMNS/LINES would pin the dashboard to a size the terminal no longer has.
@@ -598,7 +598,7 @@ def cmd_open(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``quarterdeck demo``: a throwaway repository with a fleet of demo agents."""
-    from app.services.demo import create_demo_repository, demo_requests
+    from app.fleet.demo import create_demo_repository, demo_requests
 
     root = create_demo_repository(Path(args.dir) if args.dir else None)
     print(f"demo repository: {root}")
@@ -621,7 +621,7 @@ def _read_text(path: str, what: str) -> str:
 def cmd_classify(args: argparse.Namespace) -> int:
     """``quarterdeck classify``: what the classifier reads on a saved screen, and by which rule."""
     from app.core.classify import PaneView, classify, strip_ansi
-    from app.services.config import load_settings
+    from app.infra.settings import load_settings
 
     profiles = load_settings(Path(args.path)).profiles
     profile = profiles.get(args.kind)
@@ -695,7 +695,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     """``quarterdeck diff NAME [--stat]``."""
-    from app.services.review import format_diff
+    from app.fleet.review import format_diff
 
     fleet = _open_fleet(args.path)
     print(format_diff(fleet.diff(args.name), stat=args.stat))

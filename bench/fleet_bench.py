@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.core.agent import PromptState, SpawnRequest  # noqa: E402
 from app.core.status import Status  # noqa: E402
-from app.services.review import STATS_PER_SECOND  # noqa: E402
+from app.fleet.review import STATS_PER_SECOND  # noqa: E402
 
 
 def make_repo(path: Path, files: int) -> None:
@@ -70,8 +70,8 @@ def run(n: int, seconds: float, files: int) -> dict[str, float]:
         XDG_CONFIG_HOME=str(tmp / "config"),
         SHELL="/bin/sh",
     )
-    from app.services.engine import Engine
-    from app.services.fleet import Fleet
+    from app.fleet.engine import Engine
+    from app.fleet.fleet import Fleet
 
     try:
         make_repo(tmp / "repo", files)

@@ -43,9 +43,9 @@ sys.path.insert(0, str(ROOT))
 from fleet_bench import make_repo, p95  # noqa: E402
 
 from app.core.agent import SpawnRequest  # noqa: E402
-from app.services.engine import Engine  # noqa: E402
-from app.services.fleet import Fleet  # noqa: E402
-from app.services.git import Repository  # noqa: E402
+from app.fleet.engine import Engine  # noqa: E402
+from app.fleet.fleet import Fleet  # noqa: E402
+from app.infra.git import Repository  # noqa: E402
 
 
 def wait(condition: Callable[[], object], timeout: float, what: str, step: float = 0.002) -> None:

@@ -67,9 +67,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.agents.hooks import CLAUDE_EVENTS, CLAUDE_TOOL_EVENTS, HookInstaller, hook_script  # noqa: E402
 from app.core.agent import SpawnRequest  # noqa: E402
-from app.services.hooks import CLAUDE_EVENTS, CLAUDE_TOOL_EVENTS, HookInstaller, hook_script  # noqa: E402
-from app.services.review import STATS_PER_SECOND  # noqa: E402
+from app.fleet.review import STATS_PER_SECOND  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TERMINAL_SIZE = (160, 50)
@@ -520,7 +520,7 @@ class SizeRun:
         self.term_ctl = Control(self.term_socket, "term", self._term_output)
 
     def _spawn(self) -> None:
-        from app.services.fleet import Fleet
+        from app.fleet.fleet import Fleet
 
         fleet = Fleet.open(self.repo)
         # Quarterdeck would append its own --settings for a kind with hooks; the demo agent

@@ -1,6 +1,6 @@
 """Reviewing an agent's work: its diff against its base as files and hunks, the check run on
 it, merge strategies and their outcomes, and branches that touch the same files. Pure: git runs
-in `app/services`."""
+in `app/fleet`."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import pytest
 
 from app.core.agent import SpawnRequest
 from app.core.status import Status
-from app.services.fleet import Fleet
+from app.fleet.fleet import Fleet
 from tests.helpers import tmux, wait_for
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.services.control import ControlClient, ControlError
-from app.services.tmux import TmuxServer
+from app.infra.tmux import TmuxServer
+from app.infra.tmux_control import ControlClient, ControlError
 from tests.helpers import tmux, wait_for
 
 

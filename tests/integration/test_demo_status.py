@@ -9,7 +9,7 @@ import pytest
 from app.core.agent import PromptState, SpawnRequest
 from app.core.errors import UsageError
 from app.core.status import InputKind, Status
-from app.services.fleet import Fleet
+from app.fleet.fleet import Fleet
 from tests.helpers import git, wait_for
 
 

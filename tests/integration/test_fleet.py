@@ -17,8 +17,8 @@ from app.core.errors import (
     UsageError,
 )
 from app.core.status import Status
-from app.services.fleet import Fleet
-from app.services.procs import agent_processes
+from app.fleet.fleet import Fleet
+from app.infra.procs import agent_processes
 from tests.helpers import git, make_repo, tmux, wait_for
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from app.core.agent import SpawnRequest
 from app.core.status import InputKind, Status
-from app.services.engine import Engine
-from app.services.fleet import Fleet
+from app.fleet.engine import Engine
+from app.fleet.fleet import Fleet
 from tests.helpers import git, wait_for
 
 

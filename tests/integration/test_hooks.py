@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from app.services.events import EventSpool
-from app.services.hooks import HookInstaller, hook_script
+from app.agents.hooks import HookInstaller, hook_script
+from app.infra.spool import EventSpool
 
 AGENT = "0123456789ab"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from app.core.agent import SpawnRequest
 from app.core.status import Status
-from app.services.fleet import Fleet
-from app.services.procs import agent_processes
+from app.fleet.fleet import Fleet
+from app.infra.procs import agent_processes
 from tests.helpers import wait_for
 
 

@@ -31,11 +31,11 @@ from app.core.review import (
     MergeStrategy,
     parse_hunks,
 )
-from app.services import review as review_service
-from app.services.engine import Engine
-from app.services.fleet import Fleet
-from app.services.git import Repository
-from app.services.review import DiffReader
+from app.fleet import review as review_service
+from app.fleet.engine import Engine
+from app.fleet.fleet import Fleet
+from app.fleet.review import DiffReader
+from app.infra.git import Repository
 from tests.helpers import git, wait_for
 
 # --------------------------------------------------------------------------- helpers

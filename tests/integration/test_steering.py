@@ -16,8 +16,8 @@ from app.core.agent import SpawnRequest
 from app.core.errors import QuarterdeckError, UsageError
 from app.core.messages import MessageMode, MessageState
 from app.core.status import Status
-from app.services.engine import Engine
-from app.services.fleet import Fleet
+from app.fleet.engine import Engine
+from app.fleet.fleet import Fleet
 from tests.helpers import wait_for
 
 

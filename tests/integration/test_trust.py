@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from app.agents import trust
 from app.core.agent import SpawnRequest
-from app.services import trust
-from app.services.fleet import Fleet
+from app.fleet.fleet import Fleet
 
 
 @pytest.fixture

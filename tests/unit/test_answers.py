@@ -22,7 +22,7 @@ from app.core.answers import (
 from app.core.errors import UsageError
 from app.core.status import Evidence, InputKind, Reading, Status, StatusTracker
 from app.core.views import AgentRow, FleetView
-from app.services.config import load_settings
+from app.infra.settings import load_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "screens"
 LABELS = tomllib.loads((FIXTURES / "labels.toml").read_text(encoding="utf-8"))

@@ -29,7 +29,7 @@ from app.core.review import (
     too_large_summary,
     unquote_path,
 )
-from app.services.config import load_settings
+from app.infra.settings import load_settings
 
 RAW_NUMSTAT = (
     ":100644 100644 1111111 0000000 M\0src/app.py\0"

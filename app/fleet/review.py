@@ -64,11 +64,11 @@ from app.core.review import (
     squash_message,
     too_large_summary,
 )
-from app.services.config import Settings, load_settings
-from app.services.git import READ_ONLY, Repository
+from app.infra.git import READ_ONLY, Repository
+from app.infra.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from app.services.fleet import Fleet
+    from app.fleet.fleet import Fleet
 
 #: Lines of a check's output kept (stdout and stderr together).
 CHECK_TAIL_LINES = 40

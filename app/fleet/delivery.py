@@ -21,7 +21,7 @@ from app.core.status import InputKind, Status
 from app.core.views import AgentRow
 
 if TYPE_CHECKING:
-    from app.services.fleet import Fleet
+    from app.fleet.fleet import Fleet
 
 #: How long the agent has to show it took a message (after Enter) before Enter is pressed again.
 VERIFY_SECONDS = 4.0

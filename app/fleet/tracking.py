@@ -14,8 +14,8 @@ from app.core.classify import PaneView, classify
 from app.core.profiles import AgentProfile
 from app.core.signals import Signal, fuse, reading_from_hook, reading_from_status_file
 from app.core.status import Evidence, Reading, Status, StatusTracker, TrackedStatus
-from app.services.events import HookEvent
-from app.services.tmux import PaneFacts, TmuxError, TmuxServer
+from app.infra.spool import HookEvent
+from app.infra.tmux import PaneFacts, TmuxError, TmuxServer
 
 #: A pane is captured at most this often, however much it writes (its output is coalesced).
 MIN_CAPTURE_INTERVAL = 0.1

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from app.agents.hooks import HookInstaller
+from app.agents.trust import set_trust
 from app.core.agent import Agent, PromptState, SpawnRequest
 from app.core.alerts import Alert
 from app.core.classify import PaneView, classify
@@ -32,19 +34,17 @@ from app.core.profiles import AgentProfile, PromptDelivery
 from app.core.review import AgentDiff, CheckResult, Comment, MergeOutcome, MergeStrategy
 from app.core.status import STATUS_GLYPH, Evidence, InputKind, Reading, Status, TrackedStatus
 from app.core.views import FleetView
-from app.services.config import Settings, data_home, load_settings, tmux_socket_name
-from app.services.events import DOORBELL, EventSpool, HookEvent
-from app.services.git import Repository
-from app.services.hooks import HookInstaller
-from app.services.lock import EngineLock
-from app.services.notify import Notifier
-from app.services.procs import end_process_tree
-from app.services.review import Review
-from app.services.steering import Steering
-from app.services.store import Store
-from app.services.tmux import PaneFacts, TmuxServer
-from app.services.tracking import StatusTracking
-from app.services.trust import set_trust
+from app.fleet.delivery import Steering
+from app.fleet.review import Review
+from app.fleet.tracking import StatusTracking
+from app.infra.git import Repository
+from app.infra.lock import EngineLock
+from app.infra.notify import Notifier
+from app.infra.procs import end_process_tree
+from app.infra.settings import Settings, data_home, load_settings, tmux_socket_name
+from app.infra.spool import DOORBELL, EventSpool, HookEvent
+from app.infra.store import Store
+from app.infra.tmux import PaneFacts, TmuxServer
 
 #: How long an answered dialog may take to change before the answer is reported as not taken.
 ANSWER_VERIFY_SECONDS = 4.0
@@ -117,7 +117,7 @@ class Fleet:
         self.notifier = Notifier(settings.notify, tmux, self.session)
         self.steering = Steering(self)
         self.steering.on_change = self.refresh_view
-        #: Diffs, checks, merges and pushes (`app/services/review.py`).
+        #: Diffs, checks, merges and pushes (`app/fleet/review.py`).
         self.review = Review(self)
 
     @classmethod

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from app.core.alerts import Alert, AlertKind, alerts_between
 from app.core.views import FleetView
-from app.services.config import NotifySettings
-from app.services.tmux import TmuxServer
+from app.infra.settings import NotifySettings
+from app.infra.tmux import TmuxServer
 
 #: How long a tmux client shows the message (ms).
 DISPLAY_MS = 4000

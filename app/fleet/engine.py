@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from app.services.fleet import Fleet
-from app.services.tracking import MIN_CAPTURE_INTERVAL
+from app.fleet.fleet import Fleet
+from app.fleet.tracking import MIN_CAPTURE_INTERVAL
 
 SWEEP_INTERVAL = 0.25
 #: With the control connection open, output and hook events wake the engine at once; the tick

@@ -14,7 +14,7 @@ from importlib import resources
 import libtmux
 
 from app.core.errors import QuarterdeckError, ToolMissingError
-from app.services.control import ControlClient, ControlError
+from app.infra.tmux_control import ControlClient, ControlError
 
 _SEP = "\x1f"
 _FACTS_FORMAT = _SEP.join(

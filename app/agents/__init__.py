@@ -1,0 +1,1 @@
+"""What Quarterdeck knows about each agent CLI: one module per CLI."""

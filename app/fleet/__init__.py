@@ -1,0 +1,1 @@
+"""Use cases: the fleet of one repository and everything done to it."""

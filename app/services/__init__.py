@@ -1,1 +1,0 @@
-"""Effects: tmux, git, the state store, processes and configuration."""
