@@ -18,6 +18,7 @@ from app.core.agent import PromptState, SpawnRequest
 from app.core.answers import choose
 from app.core.errors import QuarterdeckError, UsageError
 from app.core.messages import MessageMode, MessageState
+from app.core.status import ENDED, Status, is_ended
 from app.core.views import format_duration
 
 USAGE_EXIT = 2
@@ -25,7 +26,6 @@ ERROR_EXIT = 1
 #: `quarterdeck wait`: the agent did not reach the status in time / ended before reaching it.
 WAIT_TIMEOUT_EXIT = 3
 WAIT_ENDED_EXIT = 4
-_ENDED = ("exited", "failed", "done")
 
 
 def _add_repo_option(parser: argparse.ArgumentParser, default: object) -> None:
@@ -463,7 +463,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     fleet = _open_fleet(args.path)
     text = sys.stdin.read() if args.text == "-" else args.text
     if args.names == "all":
-        names = [a.name for a in fleet.reload() if not a.stopped and a.status.value not in _ENDED]
+        names = [a.name for a in fleet.reload() if not is_ended(a.status, stopped=a.stopped)]
     else:
         names = [n.strip() for n in args.names.split(",") if n.strip()]
     mode = MessageMode.INTERRUPT if args.interrupt else MessageMode.QUEUE
@@ -509,13 +509,13 @@ def cmd_wait(args: argparse.Namespace) -> int:
     """``quarterdeck wait NAME --until STATUS``."""
     fleet = _open_fleet(args.path)
     fleet.get(args.name)  # a clear error for an unknown name
-    wanted = (args.until,) if args.until != "exited" else _ENDED
+    wanted = {Status(args.until)} if args.until != "exited" else set(ENDED)
     seen: list[str] = []
 
     def reached() -> bool:
-        status = fleet.get(args.name).status.value
-        seen[:] = [status]
-        return status in wanted or status in _ENDED
+        status = fleet.get(args.name).status
+        seen[:] = [status.value]
+        return status in wanted or is_ended(status)
 
     if not _tracking(fleet, reached, args.timeout):
         print(f"{args.name} is still {seen[0] if seen else 'unknown'}", file=sys.stderr)
@@ -525,7 +525,7 @@ def cmd_wait(args: argparse.Namespace) -> int:
     if agent.question:
         line += f": {agent.question}"
     print(line)
-    return 0 if agent.status.value in wanted else WAIT_ENDED_EXIT
+    return 0 if agent.status in wanted else WAIT_ENDED_EXIT
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:

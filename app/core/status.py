@@ -30,6 +30,17 @@ class InputKind(StrEnum):
     LOGIN = "login"
 
 
+#: Statuses after which an agent does nothing more on its own: its process has ended
+#: (exited, failed) or its task is finished (done). Such an agent takes no messages, a `wait`
+#: for another status ends, and "message every live agent" leaves it out.
+ENDED: frozenset[Status] = frozenset({Status.EXITED, Status.FAILED, Status.DONE})
+
+
+def is_ended(status: Status, *, stopped: bool = False) -> bool:
+    """Whether an agent in ``status`` (``stopped`` by the human or not) has ended."""
+    return stopped or status in ENDED
+
+
 #: Order in which statuses are listed: the ones that need the human first.
 ATTENTION_ORDER: tuple[Status, ...] = (
     Status.NEEDS_INPUT,

@@ -17,7 +17,7 @@ from app.core.delivery import input_pending, typed_tail
 from app.core.errors import QuarterdeckError, UsageError
 from app.core.messages import Message, MessageMode, MessageState
 from app.core.profiles import AgentProfile
-from app.core.status import InputKind, Status
+from app.core.status import InputKind, Status, is_ended
 from app.core.views import AgentRow
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ QUEUED_TAIL = 40
 #: The longest message Quarterdeck types (a message is typed, not attached).
 MAX_MESSAGE = 100_000
 
-_ENDED = (Status.EXITED, Status.FAILED, Status.DONE)
 #: An agent that does not queue typed input is typed to again only after a look at it that
 #: followed the last message, or after this long (its turn may have been too quick to see).
 RESEND_GAP = 1.5
@@ -89,7 +88,7 @@ class Steering:
         agents = []
         for name in dict.fromkeys(names):
             agent = self.fleet.get(name)
-            if agent.stopped or agent.status in _ENDED:
+            if is_ended(agent.status, stopped=agent.stopped):
                 raise UsageError(f"{name} has {agent.status.value}: a message cannot reach it")
             agents.append(agent)
         messages = self.fleet.store.add_messages([(a, text, mode, origin) for a in agents])
@@ -119,7 +118,7 @@ class Steering:
         for agent in agents:
             if agent.id not in waiting:
                 continue
-            if agent.stopped or agent.status in _ENDED:
+            if is_ended(agent.status, stopped=agent.stopped):
                 n = self.fleet.store.fail_messages(
                     MessageState.PENDING,
                     f"{agent.name} {agent.status.value} before it could take the message",

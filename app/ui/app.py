@@ -30,7 +30,7 @@ from app.core.alerts import Alert, AlertKind
 from app.core.errors import UsageError
 from app.core.messages import MessageMode
 from app.core.ports import FleetPort, RemovalRisk
-from app.core.status import Status
+from app.core.status import Status, is_ended
 from app.core.views import FleetView
 from app.ui.keys import tmux_key_display
 from app.ui.messages import (
@@ -101,7 +101,6 @@ _AGENT_ACTIONS = frozenset(
 ALERT_BATCH_SECONDS = 0.25
 
 #: Statuses of agents that can no longer take a message.
-_ENDED = (Status.EXITED, Status.FAILED)
 
 
 class QuarterdeckApp(App[None]):
@@ -616,7 +615,7 @@ class QuarterdeckApp(App[None]):
 
     def action_broadcast(self) -> None:
         """Write a message to every agent that has not ended."""
-        names = tuple(r.name for r in self._view.rows if r.status not in _ENDED)
+        names = tuple(r.name for r in self._view.rows if not is_ended(r.status))
         if not names:
             self.notify("No live agent to message", severity="warning", timeout=3)
             return
