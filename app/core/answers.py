@@ -1,5 +1,6 @@
-"""Answering dialogs: which option means yes, no or "let me type", which waiting requests are
-alike, and the rules that approve requests on the human's behalf."""
+"""Answering dialogs: which option means yes, no or "let me type", which answers can be given
+and when one was taken, which waiting requests are alike, and the rules that approve requests
+on the human's behalf."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from app.core.agent import Agent
+from app.core.delivery import input_pending
 from app.core.errors import UsageError
-from app.core.status import InputKind, Status
+from app.core.status import InputKind, Reading, Status
 from app.core.views import AgentRow
 
 _YES = re.compile(
@@ -137,3 +140,44 @@ def choose(options: Sequence[str], choice: str) -> int:
     if not matches:
         raise UsageError(f"no option starts with {choice!r} (options: {listed})")
     raise UsageError(f"{choice!r} could be several options (options: {listed})")
+
+
+def check_answer(agent: Agent, number: int) -> None:
+    """Refuse (`UsageError`) to pick option ``number`` unless the agent, as last seen, waits on
+    a dialog that has that option; a free-text question is answered in words instead."""
+    if agent.status is not Status.NEEDS_INPUT:
+        raise UsageError(f"{agent.name} is {agent.status.value}, not waiting on a dialog")
+    if agent.options and not 0 < number <= len(agent.options):
+        raise UsageError(f"{agent.name}'s dialog has options 1 to {len(agent.options)}")
+    if not agent.options and agent.input_kind is InputKind.QUESTION:
+        raise UsageError(f"{agent.name} asks a free-text question: attach to answer it")
+
+
+def answer_taken(before: Reading, after: Reading) -> bool:
+    """Whether an answered dialog took its keys: the screen now says something else (the dialog
+    changed or went). An agent that exited took them too, but has no screen to say so."""
+    return not after.same_state(before)
+
+
+def check_reply(agent: Agent, text: str) -> int | None:
+    """Refuse (`UsageError`) a reply in words unless the agent waits on a dialog that takes one;
+    returns the option to pick first ("type my own answer"), if the dialog has one."""
+    if agent.status is not Status.NEEDS_INPUT:
+        raise UsageError(f"{agent.name} is {agent.status.value}, not waiting on a dialog")
+    if not text.strip():
+        raise UsageError("the reply is empty")
+    option = free_text_option(agent.options)
+    if option is None and (agent.options or agent.input_kind is not InputKind.QUESTION):
+        listed = "; ".join(f"{i}. {o}" for i, o in enumerate(agent.options, 1))
+        raise UsageError(f"{agent.name}'s dialog takes no typed answer; pick an option ({listed})")
+    return option
+
+
+def reply_taken(
+    before: tuple[Status, str], after: tuple[Status, str], screen: str, text: str
+) -> bool:
+    """Whether a reply typed in words was taken. ``before`` and ``after`` are the status and
+    question shown before typing and now: an agent that was asking must have moved on (another
+    status or question), and the reply must have left its input line."""
+    moved_on = before[0] is not Status.NEEDS_INPUT or after != before
+    return moved_on and not input_pending(screen, text)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.core.agent import Agent
-from app.core.answers import auto_approval, free_text_option, yes_option
+from app.core.answers import auto_approval, check_reply, reply_taken, yes_option
 from app.core.classify import PaneView, classify
-from app.core.delivery import input_pending, typed_tail
+from app.core.delivery import QUEUED_TAIL, can_take, can_type, message_taken, typed_tail
 from app.core.errors import QuarterdeckError, UsageError
 from app.core.messages import Message, MessageMode, MessageState
 from app.core.profiles import AgentProfile
@@ -33,14 +33,8 @@ INTERRUPT_SECONDS = 10.0
 WORKERS = 8
 #: How long Enter waits for a dialog that opened as the message was typed to be answered.
 DIALOG_WAIT = 300.0
-#: How much of a message's end must show on screen to say a busy agent queued it.
-QUEUED_TAIL = 40
 #: The longest message Quarterdeck types (a message is typed, not attached).
 MAX_MESSAGE = 100_000
-
-#: An agent that does not queue typed input is typed to again only after a look at it that
-#: followed the last message, or after this long (its turn may have been too quick to see).
-RESEND_GAP = 1.5
 
 
 class _NotNow(Exception):
@@ -138,21 +132,9 @@ class Steering:
         message = self.fleet.store.next_message(agent.id)
         if message is None:
             return False
-        if message.mode is MessageMode.INTERRUPT:
-            return agent.status is not Status.STARTING
         profile = self.fleet.settings.profiles.get(agent.kind)
-        if profile is None:
-            return False
         sent_at = self._sent_at.get(agent.id, 0.0)
-        seen_since_sent = agent.status_since > sent_at
-        if agent.status is profile.ready_status:
-            return (
-                seen_since_sent
-                or profile.busy_input == "queue"
-                or self.fleet.clock() - sent_at > RESEND_GAP
-            )
-        # A dialog is never typed into (keys could answer it); a starting agent is not ready.
-        return agent.status is Status.WORKING and profile.busy_input == "queue"
+        return can_take(agent, message, profile, sent_at, self.fleet.clock())
 
     def _deliver_all(self, agent_id: str) -> None:
         try:
@@ -206,9 +188,9 @@ class Steering:
             raise QuarterdeckError(f"{agent.name} exited before the message was typed")
         if message.mode is MessageMode.INTERRUPT and look.status is not profile.ready_status:
             look = self._interrupt(agent, profile)
-        ready = look.status is profile.ready_status
-        if not ready and (look.status is not Status.WORKING or profile.busy_input != "queue"):
+        if not can_type(look.status, profile):
             raise _NotNow  # a dialog (never typed into), starting, or busy and not queueing
+        ready = look.status is profile.ready_status
         self.type_and_verify(agent, profile, message.text, ready=ready, before=look.screen)
 
     def type_and_verify(
@@ -235,7 +217,14 @@ class Steering:
                 now = self._look(agent, profile)
                 if now.dead:
                     raise QuarterdeckError(f"{agent.name} exited while the message was being typed")
-                if self._taken(now, text, ready, profile, seen):
+                if message_taken(
+                    now.screen,
+                    now.status,
+                    text,
+                    was_ready=ready,
+                    ready_status=profile.ready_status,
+                    seen=seen,
+                ):
                     return
                 time.sleep(0.05)
         raise QuarterdeckError(
@@ -259,19 +248,6 @@ class Steering:
                     "Enter; the text is in its input line: attach to finish it"
                 )
             self._closing.wait(0.1)
-
-    @staticmethod
-    def _taken(look: _Look, text: str, was_ready: bool, profile: AgentProfile, seen: int) -> bool:
-        """Whether the screen shows the agent took the message: a ready agent left its prompt
-        or its input line is empty again; a busy one shows the message queued (its end is on
-        the screen once more than before it was typed). Keys that reach a CLI just as it opens
-        a dialog go to the dialog: such a message never shows as queued, and fails."""
-        if was_ready:
-            return look.status is not profile.ready_status or not input_pending(look.screen, text)
-        if input_pending(look.screen, text):
-            return False
-        tail = typed_tail(text, QUEUED_TAIL)
-        return look.screen.count(tail) > seen
 
     def _interrupt(self, agent: Agent, profile: AgentProfile) -> _Look:
         """Press the kind's interrupt key until the agent is back at its prompt."""
@@ -310,14 +286,7 @@ class Steering:
         """Answer the agent's dialog in words: pick its "type my own answer" option if it has
         one, then type ``text`` and Enter; verified. Returns what was done."""
         agent = self.fleet.get(name)
-        if agent.status is not Status.NEEDS_INPUT:
-            raise UsageError(f"{name} is {agent.status.value}, not waiting on a dialog")
-        if not text.strip():
-            raise UsageError("the reply is empty")
-        option = free_text_option(agent.options)
-        if option is None and (agent.options or agent.input_kind is not InputKind.QUESTION):
-            listed = "; ".join(f"{i}. {o}" for i, o in enumerate(agent.options, 1))
-            raise UsageError(f"{name}'s dialog takes no typed answer; pick an option ({listed})")
+        option = check_reply(agent, text)
         profile = self.fleet.profile(agent.kind)
         if option is not None:
             self.fleet.answer(name, option)
@@ -325,7 +294,6 @@ class Steering:
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {name!r} is gone")
         before = self._look(agent, profile)
-        asking = before.status is Status.NEEDS_INPUT
         if "\n" in text:
             self.fleet.tmux.paste(pane.pane_id, text)
         else:
@@ -336,8 +304,8 @@ class Steering:
         deadline = time.monotonic() + VERIFY_SECONDS
         while time.monotonic() < deadline:
             now = self._look(agent, profile)
-            moved_on = not asking or (now.status, now.question) != (before.status, before.question)
-            if now.dead or (moved_on and not input_pending(now.screen, text)):
+            asked, shown = (before.status, before.question), (now.status, now.question)
+            if now.dead or reply_taken(asked, shown, now.screen, text):
                 return f"replied to {name}"
             time.sleep(0.05)
         raise QuarterdeckError(

@@ -19,7 +19,9 @@ from app.agents.hooks import HookInstaller
 from app.agents.trust import set_trust
 from app.core.agent import Agent, PromptState, SpawnRequest
 from app.core.alerts import Alert
+from app.core.answers import answer_taken, check_answer
 from app.core.classify import PaneView, classify
+from app.core.delivery import prompt_due
 from app.core.errors import (
     AgentNotFoundError,
     QuarterdeckError,
@@ -32,7 +34,7 @@ from app.core.naming import branch_name, repo_key, slugify, unique_names, valida
 from app.core.ports import RemovalRisk
 from app.core.profiles import AgentProfile, PromptDelivery
 from app.core.review import AgentDiff, CheckResult, Comment, MergeOutcome, MergeStrategy
-from app.core.status import STATUS_GLYPH, Evidence, InputKind, Reading, Status, TrackedStatus
+from app.core.status import STATUS_GLYPH, Evidence, Reading, Status, TrackedStatus
 from app.core.views import FleetView
 from app.fleet.delivery import Steering
 from app.fleet.review import Review
@@ -573,10 +575,8 @@ class Fleet:
                     self.store.update(failed, before=agent)
 
     def _maybe_deliver(self, agent: Agent) -> None:
-        if agent.prompt_state is not PromptState.PENDING or agent.id in self._delivering:
-            return
         profile = self.settings.profiles.get(agent.kind)
-        if profile is None or agent.status is not profile.ready_status:
+        if agent.id in self._delivering or profile is None or not prompt_due(agent, profile):
             return
         claimed = self.store.claim_prompt(agent.id)
         if claimed is None:
@@ -768,12 +768,7 @@ class Fleet:
         expects, and verify the dialog went away. Returns what was answered. ``origin`` says
         who answered, in the agent's trail."""
         agent = self.get(name)
-        if agent.status is not Status.NEEDS_INPUT:
-            raise UsageError(f"{name} is {agent.status.value}, not waiting on a dialog")
-        if agent.options and not 0 < number <= len(agent.options):
-            raise UsageError(f"{name}'s dialog has options 1 to {len(agent.options)}")
-        if not agent.options and agent.input_kind is InputKind.QUESTION:
-            raise UsageError(f"{name} asks a free-text question: attach to answer it")
+        check_answer(agent, number)
         profile = self.profile(agent.kind)
         pane = self.pane_of(agent)
         if pane is None or pane.dead:
@@ -799,7 +794,7 @@ class Fleet:
             now = classify(
                 profile, PaneView(self.tmux.capture(facts.pane_id), facts.title, facts.command)
             )
-            if not now.same_state(before):
+            if answer_taken(before, now):
                 return f"answered {name}: {label}"
             time.sleep(0.05)
         raise QuarterdeckError(

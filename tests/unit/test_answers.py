@@ -1,5 +1,6 @@
-"""Answering: which option means yes, no or "let me type", alike requests, auto-approve rules,
-the inbox order, alerts and the settings behind them."""
+"""Answering: which option means yes, no or "let me type", which answers can be given and when
+one was taken, alike requests, auto-approve rules, the inbox order, alerts and the settings
+behind them."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from pathlib import Path
 
 import pytest
 
+from app.core.agent import Agent
 from app.core.alerts import AlertKind, alerts_between
 from app.core.answers import (
     AutoApproveRule,
+    answer_taken,
     auto_approval,
+    check_answer,
+    check_reply,
     choose,
     free_text_option,
     no_option,
+    reply_taken,
     similar_requests,
     yes_option,
 )
@@ -193,3 +199,129 @@ def test_a_wait_told_better_keeps_its_time() -> None:
     assert told.reading.question == "Do you want to proceed?" and told.since == 10.0
     question = Reading(Status.NEEDS_INPUT, Evidence("screen", "q"), InputKind.QUESTION, "Which?")
     assert tracker.observe(told, question, 11.0).since == 11.0  # another kind of wait
+
+
+def waiting(
+    status: Status = Status.NEEDS_INPUT,
+    kind: InputKind | None = InputKind.PERMISSION,
+    options: tuple[str, ...] = ("Yes", "No"),
+) -> Agent:
+    return Agent(
+        id="a1",
+        name="a",
+        kind="demo",
+        command="",
+        branch="qd/a",
+        base="main",
+        base_commit="abc",
+        worktree="/w",
+        session="s",
+        window_id="@1",
+        pane_id="%1",
+        pane_pid=1,
+        created_at=0.0,
+        status=status,
+        input_kind=kind,
+        options=options,
+    )
+
+
+@pytest.mark.parametrize(
+    ("agent", "number", "refusal"),
+    [
+        (waiting(), 1, None),
+        (waiting(), 2, None),
+        (waiting(), 3, "a's dialog has options 1 to 2"),
+        (waiting(), 0, "a's dialog has options 1 to 2"),
+        (waiting(options=()), 7, None),  # options not read: the number is the CLI's to judge
+        (waiting(Status.WORKING, None), 1, "a is working, not waiting on a dialog"),
+        (waiting(Status.IDLE, None), 1, "a is idle, not waiting on a dialog"),
+        (
+            waiting(kind=InputKind.QUESTION, options=()),
+            1,
+            "a asks a free-text question: attach to answer it",
+        ),
+        (waiting(kind=InputKind.QUESTION, options=("Postgres", "SQLite")), 2, None),
+    ],
+)
+def test_which_answers_can_be_given(agent: Agent, number: int, refusal: str | None) -> None:
+    if refusal is None:
+        check_answer(agent, number)
+    else:
+        with pytest.raises(UsageError, match=re.escape(refusal)):
+            check_answer(agent, number)
+
+
+def _reading(status: Status, question: str = "", options: tuple[str, ...] = ()) -> Reading:
+    kind = InputKind.PERMISSION if status is Status.NEEDS_INPUT else None
+    return Reading(status, Evidence("screen", "test"), kind, question, options)
+
+
+DIALOG = _reading(Status.NEEDS_INPUT, "Run npm test?", ("Yes", "No"))
+
+
+@pytest.mark.parametrize(
+    ("after", "taken"),
+    [
+        (DIALOG, False),  # the same dialog is still open
+        (_reading(Status.WORKING), True),  # it went
+        (_reading(Status.IDLE), True),
+        (_reading(Status.NEEDS_INPUT, "Run npm build?", ("Yes", "No")), True),  # the next one
+        (_reading(Status.NEEDS_INPUT, "Run npm test?", ("Yes", "Always", "No")), True),
+    ],
+)
+def test_when_an_answer_counts_as_taken(after: Reading, taken: bool) -> None:
+    assert answer_taken(DIALOG, after) is taken
+
+
+@pytest.mark.parametrize(
+    ("agent", "text", "first", "refusal"),
+    [
+        (waiting(kind=InputKind.QUESTION, options=()), "Postgres", None, None),
+        (
+            waiting(kind=InputKind.QUESTION, options=("Postgres", "Type something.")),
+            "MySQL",
+            2,
+            None,
+        ),
+        (waiting(options=("Yes", "No, and tell Codex what to do")), "use make", 2, None),
+        (waiting(kind=InputKind.QUESTION, options=()), "  \n ", None, "the reply is empty"),
+        (waiting(Status.WORKING, None), "hi", None, "a is working, not waiting on a dialog"),
+        (
+            waiting(options=("Yes", "No")),
+            "hi",
+            None,
+            "a's dialog takes no typed answer; pick an option (1. Yes; 2. No)",
+        ),
+        (waiting(options=()), "hi", None, "a's dialog takes no typed answer"),
+    ],
+)
+def test_which_replies_in_words_can_be_given(
+    agent: Agent, text: str, first: int | None, refusal: str | None
+) -> None:
+    if refusal is None:
+        assert check_reply(agent, text) == first
+    else:
+        with pytest.raises(UsageError, match=re.escape(refusal)):
+            check_reply(agent, text)
+
+
+ASKING = (Status.NEEDS_INPUT, "Which database?")
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "screen", "taken"),
+    [
+        (ASKING, (Status.WORKING, ""), "> Postgres\n⠋ working", True),
+        (ASKING, (Status.NEEDS_INPUT, "Which port?"), "Which port?\n> ", True),
+        (ASKING, ASKING, "Which database?\n> ", False),  # the same question still asked
+        (ASKING, (Status.WORKING, ""), "Which database?\n> Postgres", False),  # not entered
+        # Not asking before (a free-text option picked first): only the input line counts.
+        ((Status.IDLE, ""), (Status.IDLE, ""), "> ", True),
+        ((Status.IDLE, ""), (Status.IDLE, ""), "> Postgres", False),
+    ],
+)
+def test_when_a_reply_counts_as_taken(
+    before: tuple[Status, str], after: tuple[Status, str], screen: str, taken: bool
+) -> None:
+    assert reply_taken(before, after, screen, "Postgres") is taken
