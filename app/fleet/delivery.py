@@ -1,30 +1,45 @@
-"""Steering: messages to agents, typed the way each CLI takes them and verified, one at a time
-per agent, in the order they were sent; and automatic answers by the repository's rules."""
+"""Delivery: text and keys that reach agents, typed the way each CLI takes them and verified —
+queued messages (one at a time per agent, in the order sent), first prompts, answers to
+dialogs (an option or words) and the interrupt key. The rules (when an agent can take text,
+when it took it) are in `app.core.delivery` and `app.core.answers`."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
 
-from app.core.agent import Agent
-from app.core.answers import auto_approval, check_reply, reply_taken, yes_option
+from app.core.agent import Agent, PromptState
+from app.core.answers import answer_taken, check_answer, check_reply, reply_taken
 from app.core.classify import PaneView, classify
-from app.core.delivery import QUEUED_TAIL, can_take, can_type, message_taken, typed_tail
+from app.core.delivery import (
+    QUEUED_TAIL,
+    can_take,
+    can_type,
+    message_taken,
+    prompt_due,
+    typed_tail,
+)
 from app.core.errors import QuarterdeckError, UsageError
 from app.core.messages import Message, MessageMode, MessageState
 from app.core.profiles import AgentProfile
-from app.core.status import InputKind, Status, is_ended
-from app.core.views import AgentRow
+from app.core.status import Reading, Status, is_ended
+from app.infra.store import Store
+from app.infra.tmux import PaneFacts, TmuxServer
 
-if TYPE_CHECKING:
-    from app.fleet.fleet import Fleet
+#: The agent's pane, found by the agent id tmux carries for it (None when it is gone).
+PaneLookup = Callable[[Agent], PaneFacts | None]
+#: The profile of an agent kind (a `UsageError` for a kind not configured).
+ProfileLookup = Callable[[str], AgentProfile]
+#: The stored agent of a name (an `AgentNotFoundError` for a name not there).
+AgentLookup = Callable[[str], Agent]
 
 #: How long the agent has to show it took a message (after Enter) before Enter is pressed again.
 VERIFY_SECONDS = 4.0
+#: How long an answered dialog may take to change before the answer is reported as not taken.
+ANSWER_VERIFY_SECONDS = 4.0
 #: Pause between typing and Enter (some CLIs swallow an Enter that follows a paste at once).
 ENTER_DELAY = 0.15
 #: How long an interrupted agent has to come back to its prompt.
@@ -49,172 +64,50 @@ class _Look:
     question: str = ""
 
 
-class Steering:
-    """Delivers queued messages for the fleet's engine (the one process that tracks the fleet),
-    and applies the repository's auto-approve rules."""
+class Keyboard:
+    """Typing into an agent's pane and looking at what it shows: the part every delivery
+    shares. ``closing`` set (Quarterdeck quits) ends any wait for a dialog at once."""
 
-    def __init__(self, fleet: Fleet) -> None:
-        self.fleet = fleet
-        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="qd-send")
-        self._active: set[str] = set()
-        self._lock = threading.Lock()
-        #: When each agent was last typed to, so that an agent that does not queue typed input
-        #: gets its next message only after a look that followed the last one.
-        self._sent_at: dict[str, float] = {}
-        self._auto_answered: set[tuple[str, float]] = set()
-        self._closing = threading.Event()
-        self.on_change: Callable[[], None] = lambda: None
+    def __init__(self, tmux: TmuxServer, pane_of: PaneLookup, closing: threading.Event) -> None:
+        self._tmux = tmux
+        self._pane_of = pane_of
+        self._closing = closing
 
-    # ------------------------------------------------------------ sending (any process)
-
-    def send(
-        self, names: Sequence[str], text: str, mode: MessageMode, origin: str = "human"
-    ) -> list[Message]:
-        """Queue ``text`` for each named agent (stored before anything is typed). Refused as a
-        whole, with nothing queued, when a name is unknown, an agent has ended, or the text is
-        empty or too long."""
-        if not text.strip():
-            raise UsageError("the message is empty")
-        if len(text) > MAX_MESSAGE:
-            raise UsageError(f"the message is {len(text)} characters; at most {MAX_MESSAGE}")
-        if not names:
-            raise UsageError("no agent to send the message to")
-        agents = []
-        for name in dict.fromkeys(names):
-            agent = self.fleet.get(name)
-            if is_ended(agent.status, stopped=agent.stopped):
-                raise UsageError(f"{name} has {agent.status.value}: a message cannot reach it")
-            agents.append(agent)
-        messages = self.fleet.store.add_messages([(a, text, mode, origin) for a in agents])
-        self.on_change()
-        self.fleet.spool.ring()  # the engine may run in another process
-        return messages
-
-    def wait(self, messages: Sequence[Message], timeout: float) -> list[Message]:
-        """The messages once each is delivered or failed, or as they are at the deadline."""
-        deadline = time.monotonic() + timeout
-        while True:
-            current = [self.fleet.store.message(m.id) or m for m in messages]
-            if all(m.final for m in current) or time.monotonic() > deadline:
-                return current
-            time.sleep(0.05)
-
-    # ------------------------------------------------------------ delivering (engine)
-
-    def pump(self, agents: Sequence[Agent]) -> None:
-        """Start delivering to every agent that has a message waiting and can take it now.
-        Called by the engine after each sweep; returns at once."""
-        if self._closing.is_set():
-            return
-        waiting = self.fleet.store.waiting_message_agents()
-        if not waiting:
-            return
-        for agent in agents:
-            if agent.id not in waiting:
-                continue
-            if is_ended(agent.status, stopped=agent.stopped):
-                n = self.fleet.store.fail_messages(
-                    MessageState.PENDING,
-                    f"{agent.name} {agent.status.value} before it could take the message",
-                    agent.id,
-                )
-                if n:
-                    self.on_change()
-                continue
-            with self._lock:
-                if agent.id in self._active or not self._can_take(agent):
-                    continue
-                self._active.add(agent.id)
-            self._pool.submit(self._deliver_all, agent.id)
-
-    def _can_take(self, agent: Agent) -> bool:
-        """Whether the agent can take its next message now, as last seen by the engine."""
-        message = self.fleet.store.next_message(agent.id)
-        if message is None:
-            return False
-        profile = self.fleet.settings.profiles.get(agent.kind)
-        sent_at = self._sent_at.get(agent.id, 0.0)
-        return can_take(agent, message, profile, sent_at, self.fleet.clock())
-
-    def _deliver_all(self, agent_id: str) -> None:
-        try:
-            while True:
-                agent = next((a for a in self.fleet.agents() if a.id == agent_id), None)
-                if agent is None or not self._can_take(agent):
-                    return
-                message = self.fleet.store.next_message(agent_id)
-                if message is None or not self.fleet.store.set_message_state(
-                    message.id, MessageState.SENDING, expect=MessageState.PENDING
-                ):
-                    return
-                self.on_change()
-                try:
-                    self._deliver(agent, message)
-                    state, error = MessageState.DELIVERED, ""
-                except _NotNow:
-                    self.fleet.store.set_message_state(
-                        message.id, MessageState.PENDING, expect=MessageState.SENDING
-                    )
-                    self.on_change()
-                    return
-                except QuarterdeckError as exc:
-                    state, error = MessageState.FAILED, str(exc)
-                except Exception as exc:  # a failure is shown on the message, never lost
-                    state, error = MessageState.FAILED, f"{type(exc).__name__}: {exc}"
-                self._sent_at[agent_id] = self.fleet.clock()
-                self.fleet.store.set_message_state(message.id, state, error)
-                what = "delivered" if state is MessageState.DELIVERED else f"failed: {error}"
-                self.fleet.store.log(
-                    agent_id, self.fleet.clock(), "-", f"user: message {message.id} {what}"
-                )
-                self.on_change()
-        finally:
-            with self._lock:
-                self._active.discard(agent_id)
-
-    def _look(self, agent: Agent, profile: AgentProfile) -> _Look:
-        facts = self.fleet.pane_of(agent)
+    def look(self, agent: Agent, profile: AgentProfile) -> _Look:
+        """The agent's screen now and what it says."""
+        facts = self._pane_of(agent)
         if facts is None or facts.dead:
             return _Look("", Status.EXITED, True)
-        screen = self.fleet.tmux.capture(facts.pane_id)
+        screen = self._tmux.capture(facts.pane_id)
         reading = classify(profile, PaneView(screen, facts.title, facts.command))
         return _Look(screen, reading.status, False, reading.question)
 
-    def _deliver(self, agent: Agent, message: Message) -> None:
-        """Type one message into the agent and verify it took it (raises on failure)."""
-        profile = self.fleet.profile(agent.kind)
-        look = self._look(agent, profile)
-        if look.dead:
-            raise QuarterdeckError(f"{agent.name} exited before the message was typed")
-        if message.mode is MessageMode.INTERRUPT and look.status is not profile.ready_status:
-            look = self._interrupt(agent, profile)
-        if not can_type(look.status, profile):
-            raise _NotNow  # a dialog (never typed into), starting, or busy and not queueing
-        ready = look.status is profile.ready_status
-        self.type_and_verify(agent, profile, message.text, ready=ready, before=look.screen)
+    def type(self, pane: PaneFacts, text: str) -> None:
+        """Type ``text`` literally: one bracketed paste when it has several lines."""
+        if "\n" in text:
+            self._tmux.paste(pane.pane_id, text)
+        else:
+            self._tmux.send_text(pane.pane_id, text)
 
     def type_and_verify(
         self, agent: Agent, profile: AgentProfile, text: str, *, ready: bool, before: str
     ) -> None:
-        """Type ``text`` into the agent (one paste when it has several lines), pause, press
-        Enter once no dialog would take it, and verify the agent took it; one more Enter if
-        not, never the text again. ``ready``: the agent was at its prompt (``before`` is its
-        screen then). Raises `QuarterdeckError` when the agent exited or showed no sign."""
+        """Type ``text`` into the agent, pause, press Enter once no dialog would take it, and
+        verify the agent took it; one more Enter if not, never the text again. ``ready``: the
+        agent was at its prompt (``before`` is its screen then). Raises `QuarterdeckError` when
+        the agent exited or showed no sign."""
         seen = before.count(typed_tail(text, QUEUED_TAIL))
-        pane = self.fleet.pane_of(agent)
+        pane = self._pane_of(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"{agent.name} exited before the message was typed")
-        if "\n" in text:
-            self.fleet.tmux.paste(pane.pane_id, text)
-        else:
-            self.fleet.tmux.send_text(pane.pane_id, text)
+        self.type(pane, text)
         for _attempt in range(2):
             time.sleep(ENTER_DELAY)
             self._wait_out_dialog(agent, profile)
-            self.fleet.tmux.send_keys(pane.pane_id, "Enter")
+            self._tmux.send_keys(pane.pane_id, "Enter")
             deadline = time.monotonic() + VERIFY_SECONDS
             while time.monotonic() < deadline:
-                now = self._look(agent, profile)
+                now = self.look(agent, profile)
                 if now.dead:
                     raise QuarterdeckError(f"{agent.name} exited while the message was being typed")
                 if message_taken(
@@ -236,7 +129,7 @@ class Steering:
         the Enter waits until the human has answered it (the typed text stays in the input)."""
         deadline = time.monotonic() + DIALOG_WAIT
         while True:
-            look = self._look(agent, profile)
+            look = self.look(agent, profile)
             if look.dead:
                 raise QuarterdeckError(f"{agent.name} exited while the message was being typed")
             if look.status is not Status.NEEDS_INPUT:
@@ -249,61 +142,86 @@ class Steering:
                 )
             self._closing.wait(0.1)
 
-    def _interrupt(self, agent: Agent, profile: AgentProfile) -> _Look:
-        """Press the kind's interrupt key until the agent is back at its prompt."""
-        deadline = time.monotonic() + INTERRUPT_SECONDS
-        pressed = 0.0
+
+class Answers:
+    """The human's direct keys to an agent: an option of its dialog, a reply in words, its
+    interrupt key — each checked before anything is pressed, the first two verified after."""
+
+    def __init__(
+        self,
+        keyboard: Keyboard,
+        tmux: TmuxServer,
+        store: Store,
+        *,
+        named: AgentLookup,
+        profile: ProfileLookup,
+        pane_of: PaneLookup,
+        clock: Callable[[], float],
+    ) -> None:
+        self._keyboard = keyboard
+        self._tmux = tmux
+        self._store = store
+        self._named = named
+        self._profile = profile
+        self._pane_of = pane_of
+        self._clock = clock
+
+    def _reading(self, profile: AgentProfile, pane: PaneFacts) -> Reading:
+        screen = self._tmux.capture(pane.pane_id)
+        return classify(profile, PaneView(screen, pane.title, pane.command))
+
+    def answer(self, name: str, number: int, origin: str = "user") -> str:
+        """Pick option ``number`` of the dialog the agent waits on, with the keys its CLI
+        expects, and verify the dialog changed or went. Returns what was answered. ``origin``
+        says who answered, in the agent's trail."""
+        agent = self._named(name)
+        check_answer(agent, number)
+        profile = self._profile(agent.kind)
+        pane = self._pane_of(agent)
+        if pane is None or pane.dead:
+            raise QuarterdeckError(f"the pane of {name!r} is gone")
+        keys = profile.answer_keys(number, agent.options)
+        if not keys:
+            raise UsageError(f"cannot tell which key picks option {number} of {name}'s dialog")
+        before = self._reading(profile, pane)
+        if before.status is not Status.NEEDS_INPUT:
+            # It moved on since it was last looked at: the keys would go to its input line.
+            raise QuarterdeckError(f"{name} no longer shows a dialog; nothing was pressed")
+        for press in keys:
+            self._tmux.send_keys(pane.pane_id, *press)
+        label = agent.options[number - 1] if agent.options else str(number)
+        self._store.log(agent.id, self._clock(), "-", f"{origin}: answered {number} ({label})")
+        deadline = time.monotonic() + ANSWER_VERIFY_SECONDS
         while time.monotonic() < deadline:
-            look = self._look(agent, profile)
-            if look.dead:
-                raise QuarterdeckError(f"{agent.name} exited when interrupted")
-            if look.status is profile.ready_status:
-                return look
-            if time.monotonic() - pressed > 2.0:
-                self.interrupt(agent)
-                pressed = time.monotonic()
+            facts = self._pane_of(agent)
+            if facts is None or facts.dead:
+                return f"answered {name}: {label} (the agent then exited)"
+            if answer_taken(before, self._reading(profile, facts)):
+                return f"answered {name}: {label}"
             time.sleep(0.05)
         raise QuarterdeckError(
-            f"{agent.name} did not come back to its prompt within {INTERRUPT_SECONDS:.0f}s of "
-            "being interrupted; the message was not typed"
-        )
-
-    def interrupt(self, agent: Agent) -> None:
-        """Press the agent kind's interrupt key(s) once."""
-        pane = self.fleet.pane_of(agent)
-        if pane is None or pane.dead:
-            raise QuarterdeckError(f"the pane of {agent.name!r} is gone")
-        profile = self.fleet.profile(agent.kind)
-        self.fleet.tmux.send_keys(pane.pane_id, *profile.interrupt_keys)
-        self.fleet.store.log(
-            agent.id,
-            self.fleet.clock(),
-            "-",
-            f"user: interrupt ({' '.join(profile.interrupt_keys)})",
+            f"answered {name} with {label!r}, but its dialog is still open: attach to check"
         )
 
     def reply(self, name: str, text: str) -> str:
         """Answer the agent's dialog in words: pick its "type my own answer" option if it has
         one, then type ``text`` and Enter; verified. Returns what was done."""
-        agent = self.fleet.get(name)
+        agent = self._named(name)
         option = check_reply(agent, text)
-        profile = self.fleet.profile(agent.kind)
+        profile = self._profile(agent.kind)
         if option is not None:
-            self.fleet.answer(name, option)
-        pane = self.fleet.pane_of(agent)
+            self.answer(name, option)
+        pane = self._pane_of(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {name!r} is gone")
-        before = self._look(agent, profile)
-        if "\n" in text:
-            self.fleet.tmux.paste(pane.pane_id, text)
-        else:
-            self.fleet.tmux.send_text(pane.pane_id, text)
+        before = self._keyboard.look(agent, profile)
+        self._keyboard.type(pane, text)
         time.sleep(ENTER_DELAY)
-        self.fleet.tmux.send_keys(pane.pane_id, "Enter")
-        self.fleet.store.log(agent.id, self.fleet.clock(), "-", "user: replied in words")
+        self._tmux.send_keys(pane.pane_id, "Enter")
+        self._store.log(agent.id, self._clock(), "-", "user: replied in words")
         deadline = time.monotonic() + VERIFY_SECONDS
         while time.monotonic() < deadline:
-            now = self._look(agent, profile)
+            now = self._keyboard.look(agent, profile)
             asked, shown = (before.status, before.question), (now.status, now.question)
             if now.dead or reply_taken(asked, shown, now.screen, text):
                 return f"replied to {name}"
@@ -312,47 +230,281 @@ class Steering:
             f"typed a reply into {name}, but it did not take it: attach to check"
         )
 
+    def interrupt(self, agent: Agent) -> None:
+        """Press the agent kind's interrupt key(s) once."""
+        pane = self._pane_of(agent)
+        if pane is None or pane.dead:
+            raise QuarterdeckError(f"the pane of {agent.name!r} is gone")
+        profile = self._profile(agent.kind)
+        self._tmux.send_keys(pane.pane_id, *profile.interrupt_keys)
+        self._store.log(
+            agent.id, self._clock(), "-", f"user: interrupt ({' '.join(profile.interrupt_keys)})"
+        )
+
+
+class Messages:
+    """Queued messages: stored before anything is typed (from any process), then delivered by
+    the fleet's engine (the one process that tracks the fleet) on a pool of `WORKERS` threads,
+    one at a time per agent, in the order sent."""
+
+    def __init__(
+        self,
+        store: Store,
+        keyboard: Keyboard,
+        *,
+        named: AgentLookup,
+        agents: Callable[[], list[Agent]],
+        profiles: Mapping[str, AgentProfile],
+        profile: ProfileLookup,
+        interrupt: Callable[[Agent], None],
+        ring: Callable[[], None],
+        clock: Callable[[], float],
+        on_change: Callable[[], None],
+        closing: threading.Event,
+    ) -> None:
+        self._store = store
+        self._keyboard = keyboard
+        self._named = named
+        self._agents = agents
+        self._profiles = profiles
+        self._profile = profile
+        self._press_interrupt = interrupt
+        self._ring = ring
+        self._clock = clock
+        self._on_change = on_change
+        self._closing = closing
+        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="qd-send")
+        #: Agents a pool thread delivers to now (guarded by ``_lock``).
+        self._active: set[str] = set()
+        self._lock = threading.Lock()
+        #: When each agent was last typed to, so that an agent that does not queue typed input
+        #: gets its next message only after a look that followed the last one.
+        self._sent_at: dict[str, float] = {}
+
+    # ------------------------------------------------------------ sending (any process)
+
+    def send(
+        self, names: Sequence[str], text: str, mode: MessageMode, origin: str = "human"
+    ) -> list[Message]:
+        """Queue ``text`` for each named agent (stored before anything is typed). Refused as a
+        whole, with nothing queued, when a name is unknown, an agent has ended, or the text is
+        empty or too long."""
+        if not text.strip():
+            raise UsageError("the message is empty")
+        if len(text) > MAX_MESSAGE:
+            raise UsageError(f"the message is {len(text)} characters; at most {MAX_MESSAGE}")
+        if not names:
+            raise UsageError("no agent to send the message to")
+        agents = []
+        for name in dict.fromkeys(names):
+            agent = self._named(name)
+            if is_ended(agent.status, stopped=agent.stopped):
+                raise UsageError(f"{name} has {agent.status.value}: a message cannot reach it")
+            agents.append(agent)
+        messages = self._store.add_messages([(a, text, mode, origin) for a in agents])
+        self._on_change()
+        self._ring()  # the engine may run in another process
+        return messages
+
+    def wait(self, messages: Sequence[Message], timeout: float) -> list[Message]:
+        """The messages once each is delivered or failed, or as they are at the deadline."""
+        deadline = time.monotonic() + timeout
+        while True:
+            current = [self._store.message(m.id) or m for m in messages]
+            if all(m.final for m in current) or time.monotonic() > deadline:
+                return current
+            time.sleep(0.05)
+
+    # ------------------------------------------------------------ delivering (engine)
+
+    def pump(self, agents: Sequence[Agent]) -> None:
+        """Start delivering to every agent that has a message waiting and can take it now.
+        Called by the engine after each sweep; returns at once."""
+        if self._closing.is_set():
+            return
+        waiting = self._store.waiting_message_agents()
+        if not waiting:
+            return
+        for agent in agents:
+            if agent.id not in waiting:
+                continue
+            if is_ended(agent.status, stopped=agent.stopped):
+                n = self._store.fail_messages(
+                    MessageState.PENDING,
+                    f"{agent.name} {agent.status.value} before it could take the message",
+                    agent.id,
+                )
+                if n:
+                    self._on_change()
+                continue
+            with self._lock:
+                if agent.id in self._active or not self._can_take(agent):
+                    continue
+                self._active.add(agent.id)
+            self._pool.submit(self._deliver_all, agent.id)
+
+    def _can_take(self, agent: Agent) -> bool:
+        """Whether the agent can take its next message now, as last seen by the engine."""
+        message = self._store.next_message(agent.id)
+        if message is None:
+            return False
+        profile = self._profiles.get(agent.kind)
+        sent_at = self._sent_at.get(agent.id, 0.0)
+        return can_take(agent, message, profile, sent_at, self._clock())
+
+    def _deliver_all(self, agent_id: str) -> None:
+        try:
+            while True:
+                agent = next((a for a in self._agents() if a.id == agent_id), None)
+                if agent is None or not self._can_take(agent):
+                    return
+                message = self._store.next_message(agent_id)
+                if message is None or not self._store.set_message_state(
+                    message.id, MessageState.SENDING, expect=MessageState.PENDING
+                ):
+                    return
+                self._on_change()
+                try:
+                    self._deliver(agent, message)
+                    state, error = MessageState.DELIVERED, ""
+                except _NotNow:
+                    self._store.set_message_state(
+                        message.id, MessageState.PENDING, expect=MessageState.SENDING
+                    )
+                    self._on_change()
+                    return
+                except QuarterdeckError as exc:
+                    state, error = MessageState.FAILED, str(exc)
+                except Exception as exc:  # a failure is shown on the message, never lost
+                    state, error = MessageState.FAILED, f"{type(exc).__name__}: {exc}"
+                self._sent_at[agent_id] = self._clock()
+                self._store.set_message_state(message.id, state, error)
+                what = "delivered" if state is MessageState.DELIVERED else f"failed: {error}"
+                self._store.log(agent_id, self._clock(), "-", f"user: message {message.id} {what}")
+                self._on_change()
+        finally:
+            with self._lock:
+                self._active.discard(agent_id)
+
+    def _deliver(self, agent: Agent, message: Message) -> None:
+        """Type one message into the agent and verify it took it (raises on failure)."""
+        profile = self._profile(agent.kind)
+        look = self._keyboard.look(agent, profile)
+        if look.dead:
+            raise QuarterdeckError(f"{agent.name} exited before the message was typed")
+        if message.mode is MessageMode.INTERRUPT and look.status is not profile.ready_status:
+            look = self._interrupt(agent, profile)
+        if not can_type(look.status, profile):
+            raise _NotNow  # a dialog (never typed into), starting, or busy and not queueing
+        ready = look.status is profile.ready_status
+        self._keyboard.type_and_verify(
+            agent, profile, message.text, ready=ready, before=look.screen
+        )
+
+    def _interrupt(self, agent: Agent, profile: AgentProfile) -> _Look:
+        """Press the kind's interrupt key until the agent is back at its prompt."""
+        deadline = time.monotonic() + INTERRUPT_SECONDS
+        pressed = 0.0
+        while time.monotonic() < deadline:
+            look = self._keyboard.look(agent, profile)
+            if look.dead:
+                raise QuarterdeckError(f"{agent.name} exited when interrupted")
+            if look.status is profile.ready_status:
+                return look
+            if time.monotonic() - pressed > 2.0:
+                self._press_interrupt(agent)
+                pressed = time.monotonic()
+            time.sleep(0.05)
+        raise QuarterdeckError(
+            f"{agent.name} did not come back to its prompt within {INTERRUPT_SECONDS:.0f}s of "
+            "being interrupted; the message was not typed"
+        )
+
     def recover(self) -> None:
         """Messages left half-typed by a process that died are failed, visibly, never retyped."""
-        self.fleet.store.fail_messages(
+        self._store.fail_messages(
             MessageState.SENDING,
             "Quarterdeck stopped while typing it; not typed again: attach to check",
         )
-
-    # ------------------------------------------------------------ automatic answers
-
-    def auto_approve(self, rows: Sequence[AgentRow]) -> None:
-        """Answer yes, on the repository's rules, to each permission request they cover, once
-        per request; every automatic answer goes to the agent's trail."""
-        rules = self.fleet.settings.auto_approve
-        if not rules:
-            return
-        for row in rows:
-            if row.status is not Status.NEEDS_INPUT or row.input_kind is not InputKind.PERMISSION:
-                continue
-            key = (row.name, row.since)
-            if key in self._auto_answered:
-                continue
-            rule = auto_approval(rules, row)
-            option = yes_option(row.options)
-            if rule is None or option is None:
-                continue
-            self._auto_answered.add(key)
-            if self._closing.is_set():
-                return
-            self._pool.submit(self._approve, row, option, rule.describe())
-
-    def _approve(self, row: AgentRow, option: int, rule: str) -> None:
-        try:
-            # The answer goes to the agent's trail with the rule and the request.
-            self.fleet.answer(row.name, option, origin=f"auto ({rule}; {row.detail})")
-        except QuarterdeckError as exc:
-            agent = self.fleet.store.get(row.name)
-            if agent is not None:
-                self.fleet.store.log(agent.id, self.fleet.clock(), "-", f"auto: failed: {exc}")
-        self.on_change()
 
     def close(self) -> None:
         """Stop taking work; messages being typed finish (a wait for a dialog ends at once)."""
         self._closing.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class FirstPrompts:
+    """An agent's first prompt, when its CLI takes it typed rather than on its command line:
+    typed once the agent is ready, on a thread of its own, and verified like a message."""
+
+    def __init__(
+        self,
+        store: Store,
+        keyboard: Keyboard,
+        tmux: TmuxServer,
+        *,
+        profiles: Mapping[str, AgentProfile],
+        pane_of: PaneLookup,
+        mutex: threading.RLock,
+    ) -> None:
+        self._store = store
+        self._keyboard = keyboard
+        self._tmux = tmux
+        self._profiles = profiles
+        self._pane_of = pane_of
+        self._mutex = mutex
+        #: Agents whose prompt a thread types now.
+        self._delivering: set[str] = set()
+
+    def recover(self) -> None:
+        """Prompts left half-sent by a process that died are marked failed, visibly, rather than
+        typed a second time."""
+        with self._mutex:
+            for agent in self._store.agents():
+                if agent.prompt_state is PromptState.SENDING:
+                    failed = replace(agent, prompt_state=PromptState.FAILED)
+                    self._store.update(failed, before=agent)
+
+    def maybe_deliver(self, agent: Agent) -> None:
+        """Start typing the agent's prompt when it is due (the agent became ready) and no other
+        process or thread claimed it."""
+        profile = self._profiles.get(agent.kind)
+        if agent.id in self._delivering or profile is None or not prompt_due(agent, profile):
+            return
+        claimed = self._store.claim_prompt(agent.id)
+        if claimed is None:
+            return
+        self._delivering.add(agent.id)
+        threading.Thread(
+            target=self._deliver,
+            args=(claimed, profile),
+            name=f"deliver-{agent.name}",
+            daemon=True,
+        ).start()
+
+    def _deliver(self, agent: Agent, profile: AgentProfile) -> None:
+        """Type the prompt, press Enter, and verify the agent left its ready state."""
+        try:
+            ok = self.send_and_verify(agent, profile, agent.prompt)
+        except QuarterdeckError:
+            ok = False
+        finally:
+            self._delivering.discard(agent.id)
+        state = PromptState.DELIVERED if ok else PromptState.FAILED
+        with self._mutex:
+            current = self._store.get(agent.name)
+            if current is not None and current.id == agent.id:
+                self._store.update(replace(current, prompt_state=state), before=current)
+
+    def send_and_verify(self, agent: Agent, profile: AgentProfile, text: str) -> bool:
+        """Type ``text`` into an agent at its prompt and verify it took it (the way messages
+        are typed: `Keyboard.type_and_verify`)."""
+        pane = self._pane_of(agent)
+        if pane is None or pane.dead:
+            return False
+        try:
+            before = self._tmux.capture(pane.pane_id)
+            self._keyboard.type_and_verify(agent, profile, text, ready=True, before=before)
+        except QuarterdeckError:
+            return False
+        return True

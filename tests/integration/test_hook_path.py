@@ -80,7 +80,7 @@ def test_a_hook_event_during_a_sweep_is_taken_before_the_sweep_ends(
     agents = {a.name: a for a in fleet.agents()}
     assert all(a.status is not Status.NEEDS_INPUT for a in agents.values())
 
-    observe = fleet._observe
+    observe = fleet.sweeper._observe
     fired: list[str] = []
 
     def observe_then_an_event_lands(*args: Any) -> Any:
@@ -100,7 +100,7 @@ def test_a_hook_event_during_a_sweep_is_taken_before_the_sweep_ends(
             fleet.hook_arrived.set()
         return observe(*args)
 
-    monkeypatch.setattr(fleet, "_observe", observe_then_an_event_lands)
+    monkeypatch.setattr(fleet.sweeper, "_observe", observe_then_an_event_lands)
     fleet.sweep()
     assert fired
     other = fleet.get(fired[0])

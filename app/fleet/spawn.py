@@ -1,0 +1,247 @@
+"""Spawning: a request validated completely before anything is made, then each agent started in
+its own worktree, branch and tmux window — all or nothing per agent — and the repository's
+tmux session that holds them."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from app.agents.hooks import HookInstaller
+from app.agents.trust import set_trust
+from app.core.agent import Agent, PromptState, SpawnRequest
+from app.core.errors import ToolMissingError, UsageError
+from app.core.naming import branch_name, repo_key, slugify, unique_names, validate_name
+from app.core.profiles import AgentProfile, PromptDelivery
+from app.core.status import STATUS_GLYPH, Status
+from app.fleet.roster import Roster
+from app.infra.git import Repository
+from app.infra.settings import Settings, data_home
+from app.infra.store import Store
+from app.infra.tmux import TmuxServer
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One agent of a spawn request, everything about it decided before anything is made."""
+
+    name: str
+    branch: str
+    worktree: Path
+    argv: list[str]
+    env: dict[str, str]
+    prompt: str
+    prompt_state: PromptState
+
+
+def user_shell() -> str:
+    """The user's shell (``$SHELL`` when installed), else bash, else ``/bin/sh``."""
+    shell = os.environ.get("SHELL", "")
+    return shell if shell and shutil.which(shell) else (shutil.which("bash") or "/bin/sh")
+
+
+def read_pretrust(state_dir: Path) -> bool:
+    """The repository's opt-in: write each CLI's trust record for new worktrees."""
+    try:
+        data = json.loads((state_dir / "settings.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("pretrust") is True
+
+
+def write_pretrust(state_dir: Path, on: bool) -> None:
+    """Opt the repository in (or out) of pre-trusting agent worktrees."""
+    path = state_dir / "settings.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    data["pretrust"] = on
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+class Spawner:
+    """Starts agents of one repository."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        settings: Settings,
+        store: Store,
+        tmux: TmuxServer,
+        hooks: HookInstaller,
+        roster: Roster,
+        *,
+        session: str,
+        profile: Callable[[str], AgentProfile],
+        pretrust: Callable[[], bool],
+        python: str,
+        clock: Callable[[], float],
+    ) -> None:
+        self._repo = repo
+        self._settings = settings
+        self._store = store
+        self._tmux = tmux
+        self._hooks = hooks
+        self._roster = roster
+        self._session = session
+        self._profile = profile
+        self._pretrust = pretrust
+        self._python = python
+        self._clock = clock
+
+    @property
+    def worktree_root(self) -> Path:
+        """Where this repository's agent worktrees live."""
+        base = self._settings.worktree_root or (data_home() / "worktrees")
+        return base / repo_key(str(self._repo.root))
+
+    def plan(self, request: SpawnRequest) -> tuple[list[Plan], str, str]:
+        """Validate a spawn request completely before anything is created: the plans, the base
+        branch and its commit."""
+        if request.count < 1:
+            raise UsageError("--count must be at least 1")
+        profile = self._profile(request.kind)
+        shell = user_shell()
+        if request.command:
+            try:
+                parts = shlex.split(request.command)
+            except ValueError as exc:
+                raise UsageError(f"cannot parse --command {request.command!r}: {exc}") from None
+            if not parts:
+                raise UsageError("--command is empty")
+            profile = replace(profile, command=tuple(parts), program=parts[0])
+        program = profile.program.replace("{python}", self._python).replace("{shell}", shell)
+        if shutil.which(program) is None:
+            raise ToolMissingError(
+                f"agent kind {request.kind!r} needs {program!r}, which is not installed "
+                "(not found on PATH); install it or choose another --agent"
+            )
+        base = request.base or self._repo.current_branch()
+        base_commit = self._repo.resolve(base)
+        explicit = request.name is not None
+        stem = validate_name(request.name) if request.name is not None else slugify(request.prompt)
+        names = unique_names(stem, request.count, self._store.names(), explicit)
+        plans = []
+        for name in names:
+            validate_name(name)
+            branch = branch_name(self._settings.branch_prefix, name)
+            self._repo.check_branch_name(branch)
+            if self._repo.branch_exists(branch):
+                raise UsageError(
+                    f"branch {branch!r} already exists; pick another --name or delete the branch"
+                )
+            worktree = self.worktree_root / name
+            if worktree.exists():
+                raise UsageError(
+                    f"worktree directory {worktree} already exists; "
+                    "remove it or pick another --name"
+                )
+            hook_args, hook_env = self._hooks.launch(profile.hooks)
+            argv = profile.argv(request.prompt, self._python, shell, extra=hook_args)
+            typed = profile.prompt is PromptDelivery.TYPE and bool(request.prompt)
+            plans.append(
+                Plan(
+                    name=name,
+                    branch=branch,
+                    worktree=worktree,
+                    argv=argv,
+                    env={**profile.env, **hook_env},
+                    prompt=request.prompt,
+                    prompt_state=PromptState.PENDING if typed else PromptState.NONE,
+                )
+            )
+        return plans, base, base_commit
+
+    def spawn(self, request: SpawnRequest) -> list[Agent]:
+        """Start ``request.count`` agents; all-or-nothing per agent, nothing left half-made."""
+        with self._roster.mutex:
+            plans, base, base_commit = self.plan(request)
+            self.ensure_session()
+            started: list[Agent] = []
+            for plan in plans:
+                started.append(self._start(plan, request.kind, base, base_commit))
+            self._roster.reload()
+            return started
+
+    def _start(self, plan: Plan, kind: str, base: str, base_commit: str) -> Agent:
+        agent_id = uuid.uuid4().hex[:12]
+        undo: list[Callable[[], object]] = []
+        try:
+            self._repo.add_worktree(plan.worktree, plan.branch, base_commit)
+            undo.append(lambda: self._repo.remove_worktree(plan.worktree))
+            undo.append(lambda: self._repo.delete_branch(plan.branch))
+            if self._pretrust() and set_trust(kind, plan.worktree, True):
+                undo.append(lambda: set_trust(kind, plan.worktree, False))
+            now = self._clock()
+            agent = Agent(
+                id=agent_id,
+                name=plan.name,
+                kind=kind,
+                command=shlex.join(plan.argv),
+                branch=plan.branch,
+                base=base,
+                base_commit=base_commit,
+                worktree=str(plan.worktree),
+                session=self._session,
+                window_id="",
+                pane_id="",
+                pane_pid=0,
+                created_at=now,
+                prompt=plan.prompt,
+                prompt_state=plan.prompt_state,
+                status=Status.STARTING,
+                status_since=now,
+                evidence="quarterdeck: spawned",
+            )
+            self._store.insert(agent)
+            undo.append(lambda: self._store.delete(agent_id))
+            env = {"QUARTERDECK_AGENT_ID": agent_id, "QUARTERDECK_AGENT_NAME": plan.name}
+            env.update(self._hooks.environment())
+            env.update(plan.env)
+            pane = self._tmux.new_agent_window(
+                self._session,
+                agent_id,
+                plan.name,
+                str(plan.worktree),
+                plan.argv,
+                env,
+                glyph=STATUS_GLYPH[agent.status],
+            )
+            agent = replace(
+                agent, window_id=pane.window_id, pane_id=pane.pane_id, pane_pid=pane.pid
+            )
+            self._store.update(agent)
+            return agent
+        except BaseException:
+            for step in reversed(undo):
+                with contextlib.suppress(Exception):
+                    step()
+            raise
+
+    def ensure_session(self) -> None:
+        """Create this repository's tmux session (window 0 waits for the dashboard)."""
+        placeholder = [
+            "sh",
+            "-c",
+            "printf '\\n  The Quarterdeck dashboard is not running here.\\n"
+            "  Run `quarterdeck` in the repository to start it.\\n'; exec tail -f /dev/null",
+        ]
+        if self._tmux.ensure_session(
+            self._session,
+            str(self._repo.root),
+            placeholder,
+            self._settings.return_key,
+            self._settings.next_waiting_key,
+        ):
+            self._tmux.mark_window0(self._session, "placeholder")
+            self._tmux.set_session_option(self._session, "@qd_repo", self._repo.root.name)

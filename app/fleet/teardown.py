@@ -1,0 +1,142 @@
+"""Teardown: stopping an agent (its whole process tree, verified) and removing it (window,
+worktree, branch and record), never losing work without the specific confirmation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol
+
+from app.agents.trust import set_trust
+from app.core.agent import Agent
+from app.core.errors import QuarterdeckError, UnsafeRemovalError
+from app.core.ports import RemovalRisk
+from app.core.status import STATUS_GLYPH, Evidence, Reading, Status
+from app.fleet.roster import Roster
+from app.fleet.tracking import StatusTracking
+from app.infra.git import Repository
+from app.infra.procs import end_process_tree
+from app.infra.store import Store
+from app.infra.tmux import PaneFacts, TmuxServer
+
+
+class Landings(Protocol):
+    """What teardown asks of review: where the agent's work landed, and to let it go."""
+
+    def landed(self, agent: Agent) -> list[str]:
+        """Tips of the agent's branch recorded as landed in its base."""
+        ...
+
+    def forget(self, agent: Agent) -> None:
+        """End the agent's check and drop what review keeps about it."""
+        ...
+
+
+class Teardown:
+    """Stops and removes the agents of one repository."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        store: Store,
+        tmux: TmuxServer,
+        tracking: StatusTracking,
+        review: Landings,
+        roster: Roster,
+        *,
+        pane_of: Callable[[Agent], PaneFacts | None],
+        clock: Callable[[], float],
+        on_removed: Callable[[], None],
+    ) -> None:
+        self._repo = repo
+        self._store = store
+        self._tmux = tmux
+        self._tracking = tracking
+        self.review = review
+        self._roster = roster
+        self._pane_of = pane_of
+        self._clock = clock
+        self._on_removed = on_removed
+
+    def stop(self, name: str) -> None:
+        """End the agent's whole process tree, verified; its window stays with the last screen."""
+        agent = self._roster.named(name)
+        facts = self._pane_of(agent)
+        pid = facts.pid if facts is not None else agent.pane_pid
+        left = end_process_tree(pid, agent.id)
+        self._tmux.reap()  # let tmux collect the pane's process and mark the pane dead
+        if left:
+            raise QuarterdeckError(
+                f"could not end every process of {name!r}: pids {sorted(left)} are still alive"
+            )
+        now = self._clock()
+        with self._roster.mutex:
+            stopped = replace(
+                agent,
+                stopped=True,
+                status=Status.EXITED,
+                input_kind=None,
+                status_since=now,
+                evidence="user: stopped",
+                question="",
+                options=(),
+            )
+            self._store.update(stopped, before=agent, transition=True)
+            self._tracking.set(agent.id, Reading(Status.EXITED, Evidence("user", "stopped")), now)
+            if agent.window_id:
+                self._tmux.set_window_option(
+                    agent.window_id, "@qd_glyph", STATUS_GLYPH[Status.EXITED]
+                )
+            self._roster.reload()
+
+    def removal_risk(self, name: str) -> RemovalRisk:
+        """What removing the agent would lose."""
+        agent = self._roster.named(name)
+        return RemovalRisk(
+            name=name,
+            branch=agent.branch,
+            base=agent.base,
+            unmerged_commits=self._repo.unmerged_commits(
+                agent.branch, agent.base, self.review.landed(agent)
+            ),
+            changed_files=self._repo.changed_files(Path(agent.worktree)),
+        )
+
+    def remove(self, name: str, *, discard_unmerged: bool, discard_changes: bool) -> str:
+        """Stop the agent and remove its window, worktree and branch, keeping archive refs.
+
+        Refused (`UnsafeRemovalError`) when commits or changes would be lost and the matching
+        flag does not confirm it.
+        """
+        risk = self.removal_risk(name)
+        missing = []
+        if risk.unmerged_commits and not discard_unmerged:
+            missing.append("--discard-unmerged")
+        if risk.changed_files and not discard_changes:
+            missing.append("--discard-changes")
+        if missing:
+            raise UnsafeRemovalError(
+                f"refusing to remove {name!r}: it has {risk.describe()}. "
+                f"To remove it anyway (an archive ref keeps the work), confirm with "
+                f"{' '.join(missing)}"
+            )
+        agent = self._roster.named(name)
+        self.review.forget(agent)  # ends its check: not under the mutex its thread needs
+        with self._roster.mutex:
+            facts = self._pane_of(agent)
+            if facts is not None and not facts.dead:
+                end_process_tree(facts.pid, agent.id)
+            kept = self._repo.archive(name, agent.branch, Path(agent.worktree))
+            set_trust(agent.kind, Path(agent.worktree), False)
+            if agent.window_id:
+                self._tmux.kill_window(agent.window_id)
+            self._repo.remove_worktree(Path(agent.worktree))
+            self._repo.delete_branch(agent.branch)
+            self._store.delete(agent.id)
+            self._tracking.forget(agent.id)
+            self._roster.reload()
+            self._on_removed()
+        if kept:
+            return f"removed {name}; kept {', '.join(kept)}"
+        return f"removed {name}; nothing needed keeping"
