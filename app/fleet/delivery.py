@@ -85,7 +85,7 @@ class Keyboard:
         reading = classify(profile, PaneView(screen, facts.title, facts.command))
         return _Look(screen, reading.status, False, reading.question)
 
-    def type(self, pane: PaneFacts, text: str) -> None:
+    def type_text(self, pane: PaneFacts, text: str) -> None:
         """Type ``text`` literally: one bracketed paste when it has several lines."""
         if "\n" in text:
             self._tmux.paste(pane.pane_id, text)
@@ -103,7 +103,7 @@ class Keyboard:
         pane = self._pane_of(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"{agent.name} exited before the message was typed")
-        self.type(pane, text)
+        self.type_text(pane, text)
         for _attempt in range(2):
             time.sleep(ENTER_DELAY)
             self._wait_out_dialog(agent, profile)
@@ -218,7 +218,7 @@ class Answers:
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {name!r} is gone")
         before = self._keyboard.look(agent, profile)
-        self._keyboard.type(pane, text)
+        self._keyboard.type_text(pane, text)
         time.sleep(ENTER_DELAY)
         self._tmux.send_keys(pane.pane_id, "Enter")
         self._store.log(agent.id, self._clock(), "-", "user: replied in words")
@@ -245,7 +245,7 @@ class Answers:
         )
 
 
-class Messages:
+class Outbox:
     """Queued messages: stored before anything is typed (from any process), then delivered by
     the fleet's engine (the one process that tracks the fleet) on a pool of `WORKERS` threads,
     one at a time per agent, in the order sent."""

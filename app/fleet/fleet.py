@@ -24,7 +24,7 @@ from app.core.profiles import AgentProfile
 from app.core.review import AgentDiff, CheckResult, Comment, MergeOutcome, MergeStrategy
 from app.core.views import AgentRow, FleetView
 from app.fleet.autoapprove import AutoApprove
-from app.fleet.delivery import Answers, FirstPrompts, Keyboard, Messages
+from app.fleet.delivery import Answers, FirstPrompts, Keyboard, Outbox
 from app.fleet.review import Review
 from app.fleet.roster import Roster
 from app.fleet.spawn import Spawner, read_pretrust, write_pretrust
@@ -44,7 +44,7 @@ class SteeringDuties:
     """What the engine does for steering around its sweeps: deliver queued messages, apply
     the auto-approve rules, recover what a dead process left half-typed, and close both."""
 
-    def __init__(self, messages: Messages, autoapprove: AutoApprove) -> None:
+    def __init__(self, messages: Outbox, autoapprove: AutoApprove) -> None:
         self._messages = messages
         self._autoapprove = autoapprove
 
@@ -116,7 +116,7 @@ class Fleet:
             pane_of=self.pane_of,
             clock=clock,
         )
-        self.messages_out = Messages(
+        self.outbox = Outbox(
             store,
             keyboard,
             named=self.roster.named,
@@ -144,7 +144,7 @@ class Fleet:
             clock=clock,
             on_change=self.refresh_view,
         )
-        self.steering = SteeringDuties(self.messages_out, self.autoapprove)
+        self.steering = SteeringDuties(self.outbox, self.autoapprove)
         #: Diffs, checks, merges and pushes (`app/fleet/review.py`).
         self.review = Review(self)
         self.spawner = Spawner(
@@ -399,7 +399,7 @@ class Fleet:
 
     def send(self, names: Sequence[str], text: str, mode: MessageMode) -> list[Message]:
         """Queue a message for each named agent; the engine types and verifies it."""
-        return self.messages_out.send(names, text, mode)
+        return self.outbox.send(names, text, mode)
 
     def interrupt(self, name: str) -> None:
         """Press the agent's interrupt key once."""
