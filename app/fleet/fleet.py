@@ -16,7 +16,7 @@ from pathlib import Path
 from app.agents.hooks import HookInstaller
 from app.core.agent import Agent, PromptState, SpawnRequest
 from app.core.alerts import Alert
-from app.core.errors import QuarterdeckError, UsageError
+from app.core.errors import UsageError
 from app.core.messages import Message, MessageMode
 from app.core.naming import repo_key
 from app.core.ports import RemovalRisk
@@ -25,6 +25,7 @@ from app.core.review import AgentDiff, CheckResult, Comment, MergeOutcome, Merge
 from app.core.views import AgentRow, FleetView
 from app.fleet.autoapprove import AutoApprove
 from app.fleet.delivery import Answers, FirstPrompts, Keyboard, Outbox
+from app.fleet.panes import Panes
 from app.fleet.review import Review
 from app.fleet.roster import Roster
 from app.fleet.spawn import Spawner, read_pretrust, write_pretrust
@@ -105,15 +106,16 @@ class Fleet:
         self.wake: Callable[[], None] = lambda: None
         self.notifier = Notifier(settings.notify, tmux, self.session)
         self.roster = Roster(self.repo_name, repo.root, store, self.notifier)
+        self.panes = Panes(tmux, self.session, hosted=self.hosted)
         closing = threading.Event()  # set when this process's engine stops delivering
-        keyboard = Keyboard(tmux, self.pane_of, closing)
+        keyboard = Keyboard(tmux, self.panes.of, closing)
         self.answers = Answers(
             keyboard,
             tmux,
             store,
             named=self.roster.named,
             profile=self.profile,
-            pane_of=self.pane_of,
+            pane_of=self.panes.of,
             clock=clock,
         )
         self.outbox = Outbox(
@@ -134,7 +136,7 @@ class Fleet:
             keyboard,
             tmux,
             profiles=settings.profiles,
-            pane_of=self.pane_of,
+            pane_of=self.panes.of,
             mutex=self.roster.mutex,
         )
         self.autoapprove = AutoApprove(
@@ -180,7 +182,7 @@ class Fleet:
             self.tracking,
             self.review,
             self.roster,
-            pane_of=self.pane_of,
+            pane_of=self.panes.of,
             clock=clock,
             on_removed=self.sweeper.update_status_line,
         )
@@ -280,7 +282,7 @@ class Fleet:
 
     def pane_of(self, agent: Agent) -> PaneFacts | None:
         """The agent's pane, found by the agent id tmux carries for it (never by a bare %id)."""
-        return self.tmux.agent_panes().get(agent.id)
+        return self.panes.of(agent)
 
     # ----------------------------------------------------------------- spawning
 
@@ -422,19 +424,8 @@ class Fleet:
 
     def capture(self, name: str) -> str:
         """The agent's screen with colours."""
-        pane = self.pane_of(self.get(name))
-        if pane is None:
-            raise QuarterdeckError(f"the tmux pane of {name!r} is gone")
-        return self.tmux.capture(pane.pane_id, ansi=True)
+        return self.panes.capture(self.get(name))
 
     def attach(self, name: str) -> list[str] | None:
         """Show the agent's pane: select its window when hosted, else give a command to run."""
-        agent = self.get(name)
-        pane = self.pane_of(agent)
-        if pane is None:
-            raise QuarterdeckError(f"the tmux window of {name!r} is gone")
-        if self.hosted:
-            self.tmux.select_window(pane.window_id)
-            return None
-        viewer = self.tmux.viewer_session(self.session, pane.window_id)
-        return self.tmux.attach_argv(viewer, viewer=True)
+        return self.panes.attach(self.get(name))
