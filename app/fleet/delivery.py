@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -29,13 +29,12 @@ from app.core.errors import QuarterdeckError, UsageError
 from app.core.messages import Message, MessageMode, MessageState
 from app.core.profiles import AgentProfile
 from app.core.status import Reading, Status, is_ended
+from app.fleet.profiles import Profiles
 from app.infra.store import Store
 from app.infra.tmux import PaneFacts, TmuxServer
 
 #: The agent's pane, found by the agent id tmux carries for it (None when it is gone).
 PaneLookup = Callable[[Agent], PaneFacts | None]
-#: The profile of an agent kind (a `UsageError` for a kind not configured).
-ProfileLookup = Callable[[str], AgentProfile]
 #: The stored agent of a name (an `AgentNotFoundError` for a name not there).
 AgentLookup = Callable[[str], Agent]
 
@@ -157,7 +156,7 @@ class Answers:
         store: Store,
         *,
         named: AgentLookup,
-        profile: ProfileLookup,
+        profiles: Profiles,
         pane_of: PaneLookup,
         clock: Callable[[], float],
     ) -> None:
@@ -165,7 +164,7 @@ class Answers:
         self._tmux = tmux
         self._store = store
         self._named = named
-        self._profile = profile
+        self._profiles = profiles
         self._pane_of = pane_of
         self._clock = clock
 
@@ -179,7 +178,7 @@ class Answers:
         says who answered, in the agent's trail."""
         agent = self._named(name)
         check_answer(agent, number)
-        profile = self._profile(agent.kind)
+        profile = self._profiles.get(agent.kind)
         pane = self._pane_of(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {name!r} is gone")
@@ -211,7 +210,7 @@ class Answers:
         one, then type ``text`` and Enter; verified. Returns what was done."""
         agent = self._named(name)
         option = check_reply(agent, text)
-        profile = self._profile(agent.kind)
+        profile = self._profiles.get(agent.kind)
         if option is not None:
             self.answer(name, option)
         pane = self._pane_of(agent)
@@ -238,7 +237,7 @@ class Answers:
         pane = self._pane_of(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {agent.name!r} is gone")
-        profile = self._profile(agent.kind)
+        profile = self._profiles.get(agent.kind)
         self._tmux.send_keys(pane.pane_id, *profile.interrupt_keys)
         self._store.log(
             agent.id, self._clock(), "-", f"user: interrupt ({' '.join(profile.interrupt_keys)})"
@@ -257,8 +256,7 @@ class Outbox:
         *,
         named: AgentLookup,
         agents: Callable[[], list[Agent]],
-        profiles: Mapping[str, AgentProfile],
-        profile: ProfileLookup,
+        profiles: Profiles,
         interrupt: Callable[[Agent], None],
         ring: Callable[[], None],
         clock: Callable[[], float],
@@ -270,7 +268,6 @@ class Outbox:
         self._named = named
         self._agents = agents
         self._profiles = profiles
-        self._profile = profile
         self._press_interrupt = interrupt
         self._ring = ring
         self._clock = clock
@@ -351,7 +348,7 @@ class Outbox:
         message = self._store.next_message(agent.id)
         if message is None:
             return False
-        profile = self._profiles.get(agent.kind)
+        profile = self._profiles.find(agent.kind)
         sent_at = self._sent_at.get(agent.id, 0.0)
         return can_take(agent, message, profile, sent_at, self._clock())
 
@@ -391,7 +388,7 @@ class Outbox:
 
     def _deliver(self, agent: Agent, message: Message) -> None:
         """Type one message into the agent and verify it took it (raises on failure)."""
-        profile = self._profile(agent.kind)
+        profile = self._profiles.get(agent.kind)
         look = self._keyboard.look(agent, profile)
         if look.dead:
             raise QuarterdeckError(f"{agent.name} exited before the message was typed")
@@ -446,7 +443,7 @@ class FirstPrompts:
         keyboard: Keyboard,
         tmux: TmuxServer,
         *,
-        profiles: Mapping[str, AgentProfile],
+        profiles: Profiles,
         pane_of: PaneLookup,
         mutex: threading.RLock,
     ) -> None:
@@ -471,7 +468,7 @@ class FirstPrompts:
     def maybe_deliver(self, agent: Agent) -> None:
         """Start typing the agent's prompt when it is due (the agent became ready) and no other
         process or thread claimed it."""
-        profile = self._profiles.get(agent.kind)
+        profile = self._profiles.find(agent.kind)
         if agent.id in self._delivering or profile is None or not prompt_due(agent, profile):
             return
         claimed = self._store.claim_prompt(agent.id)

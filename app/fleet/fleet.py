@@ -16,7 +16,6 @@ from pathlib import Path
 from app.agents.hooks import HookInstaller
 from app.core.agent import Agent, PromptState, SpawnRequest
 from app.core.alerts import Alert
-from app.core.errors import UsageError
 from app.core.messages import Message, MessageMode
 from app.core.naming import repo_key
 from app.core.ports import RemovalRisk
@@ -26,6 +25,7 @@ from app.core.views import AgentRow, FleetView
 from app.fleet.autoapprove import AutoApprove
 from app.fleet.delivery import Answers, FirstPrompts, Keyboard, Outbox
 from app.fleet.panes import Panes
+from app.fleet.profiles import Profiles
 from app.fleet.review import Review
 from app.fleet.roster import Roster
 from app.fleet.spawn import Spawner, read_pretrust, write_pretrust
@@ -106,6 +106,7 @@ class Fleet:
         self.wake: Callable[[], None] = lambda: None
         self.notifier = Notifier(settings.notify, tmux, self.session)
         self.roster = Roster(self.repo_name, repo.root, store, self.notifier)
+        self.profiles = Profiles(settings.profiles, settings.default_agent)
         self.panes = Panes(tmux, self.session, hosted=self.hosted)
         closing = threading.Event()  # set when this process's engine stops delivering
         keyboard = Keyboard(tmux, self.panes.of, closing)
@@ -114,7 +115,7 @@ class Fleet:
             tmux,
             store,
             named=self.roster.named,
-            profile=self.profile,
+            profiles=self.profiles,
             pane_of=self.panes.of,
             clock=clock,
         )
@@ -123,8 +124,7 @@ class Fleet:
             keyboard,
             named=self.roster.named,
             agents=self.roster.agents,
-            profiles=settings.profiles,
-            profile=self.profile,
+            profiles=self.profiles,
             interrupt=self.answers.interrupt,
             ring=self.spool.ring,
             clock=clock,
@@ -135,7 +135,7 @@ class Fleet:
             store,
             keyboard,
             tmux,
-            profiles=settings.profiles,
+            profiles=self.profiles,
             pane_of=self.panes.of,
             mutex=self.roster.mutex,
         )
@@ -157,7 +157,7 @@ class Fleet:
             self.hooks,
             self.roster,
             session=self.session,
-            profile=self.profile,
+            profiles=self.profiles,
             pretrust=lambda: read_pretrust(self.state_dir),
             python=python,
             clock=clock,
@@ -259,9 +259,7 @@ class Fleet:
 
     def kinds(self) -> list[str]:
         """Agent kinds, the default first."""
-        kinds = sorted(self.settings.profiles)
-        default = self.settings.default_agent
-        return [default, *[k for k in kinds if k != default]] if default in kinds else kinds
+        return self.profiles.kinds()
 
     def default_base(self) -> str:
         """The branch checked out in the main tree."""
@@ -274,11 +272,7 @@ class Fleet:
 
     def profile(self, kind: str) -> AgentProfile:
         """The profile of an agent kind, or a `UsageError` listing the known kinds."""
-        try:
-            return self.settings.profiles[kind]
-        except KeyError:
-            known = ", ".join(sorted(self.settings.profiles))
-            raise UsageError(f"unknown agent kind {kind!r}; known kinds: {known}") from None
+        return self.profiles.get(kind)
 
     def pane_of(self, agent: Agent) -> PaneFacts | None:
         """The agent's pane, found by the agent id tmux carries for it (never by a bare %id)."""

@@ -19,8 +19,9 @@ from app.agents.trust import set_trust
 from app.core.agent import Agent, PromptState, SpawnRequest
 from app.core.errors import ToolMissingError, UsageError
 from app.core.naming import branch_name, repo_key, slugify, unique_names, validate_name
-from app.core.profiles import AgentProfile, PromptDelivery
+from app.core.profiles import PromptDelivery
 from app.core.status import STATUS_GLYPH, Status
+from app.fleet.profiles import Profiles
 from app.fleet.roster import Roster
 from app.infra.git import Repository
 from app.infra.settings import Settings, data_home
@@ -82,7 +83,7 @@ class Spawner:
         roster: Roster,
         *,
         session: str,
-        profile: Callable[[str], AgentProfile],
+        profiles: Profiles,
         pretrust: Callable[[], bool],
         python: str,
         clock: Callable[[], float],
@@ -94,7 +95,7 @@ class Spawner:
         self._hooks = hooks
         self._roster = roster
         self._session = session
-        self._profile = profile
+        self._profiles = profiles
         self._pretrust = pretrust
         self._python = python
         self._clock = clock
@@ -110,7 +111,7 @@ class Spawner:
         branch and its commit."""
         if request.count < 1:
             raise UsageError("--count must be at least 1")
-        profile = self._profile(request.kind)
+        profile = self._profiles.get(request.kind)
         shell = user_shell()
         if request.command:
             try:
