@@ -75,6 +75,18 @@ class Keyboard:
         self._pane_of = pane_of
         self._closing = closing
 
+    def pane(self, agent: Agent) -> PaneFacts | None:
+        """The agent's pane, or None when it is gone."""
+        return self._pane_of(agent)
+
+    def screen(self, pane: PaneFacts) -> str:
+        """What the pane shows now."""
+        return self._tmux.capture(pane.pane_id)
+
+    def press(self, pane: PaneFacts, *keys: str) -> None:
+        """Press keys (tmux key names, or literal text after ``-l``) in the pane."""
+        self._tmux.send_keys(pane.pane_id, *keys)
+
     def look(self, agent: Agent, profile: AgentProfile) -> _Look:
         """The agent's screen now and what it says."""
         facts = self._pane_of(agent)
@@ -152,24 +164,20 @@ class Answers:
     def __init__(
         self,
         keyboard: Keyboard,
-        tmux: TmuxServer,
         store: Store,
         *,
         named: AgentLookup,
         profiles: Profiles,
-        pane_of: PaneLookup,
         clock: Callable[[], float],
     ) -> None:
         self._keyboard = keyboard
-        self._tmux = tmux
         self._store = store
         self._named = named
         self._profiles = profiles
-        self._pane_of = pane_of
         self._clock = clock
 
     def _reading(self, profile: AgentProfile, pane: PaneFacts) -> Reading:
-        screen = self._tmux.capture(pane.pane_id)
+        screen = self._keyboard.screen(pane)
         return classify(profile, PaneView(screen, pane.title, pane.command))
 
     def answer(self, name: str, number: int, origin: str = "user") -> str:
@@ -179,7 +187,7 @@ class Answers:
         agent = self._named(name)
         check_answer(agent, number)
         profile = self._profiles.get(agent.kind)
-        pane = self._pane_of(agent)
+        pane = self._keyboard.pane(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {name!r} is gone")
         keys = profile.answer_keys(number, agent.options)
@@ -190,12 +198,12 @@ class Answers:
             # It moved on since it was last looked at: the keys would go to its input line.
             raise QuarterdeckError(f"{name} no longer shows a dialog; nothing was pressed")
         for press in keys:
-            self._tmux.send_keys(pane.pane_id, *press)
+            self._keyboard.press(pane, *press)
         label = agent.options[number - 1] if agent.options else str(number)
         self._store.log(agent.id, self._clock(), "-", f"{origin}: answered {number} ({label})")
         deadline = time.monotonic() + ANSWER_VERIFY_SECONDS
         while time.monotonic() < deadline:
-            facts = self._pane_of(agent)
+            facts = self._keyboard.pane(agent)
             if facts is None or facts.dead:
                 return f"answered {name}: {label} (the agent then exited)"
             if answer_taken(before, self._reading(profile, facts)):
@@ -213,13 +221,13 @@ class Answers:
         profile = self._profiles.get(agent.kind)
         if option is not None:
             self.answer(name, option)
-        pane = self._pane_of(agent)
+        pane = self._keyboard.pane(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {name!r} is gone")
         before = self._keyboard.look(agent, profile)
         self._keyboard.type_text(pane, text)
         time.sleep(ENTER_DELAY)
-        self._tmux.send_keys(pane.pane_id, "Enter")
+        self._keyboard.press(pane, "Enter")
         self._store.log(agent.id, self._clock(), "-", "user: replied in words")
         deadline = time.monotonic() + VERIFY_SECONDS
         while time.monotonic() < deadline:
@@ -234,11 +242,11 @@ class Answers:
 
     def interrupt(self, agent: Agent) -> None:
         """Press the agent kind's interrupt key(s) once."""
-        pane = self._pane_of(agent)
+        pane = self._keyboard.pane(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {agent.name!r} is gone")
         profile = self._profiles.get(agent.kind)
-        self._tmux.send_keys(pane.pane_id, *profile.interrupt_keys)
+        self._keyboard.press(pane, *profile.interrupt_keys)
         self._store.log(
             agent.id, self._clock(), "-", f"user: interrupt ({' '.join(profile.interrupt_keys)})"
         )
@@ -441,17 +449,13 @@ class FirstPrompts:
         self,
         store: Store,
         keyboard: Keyboard,
-        tmux: TmuxServer,
         *,
         profiles: Profiles,
-        pane_of: PaneLookup,
         mutex: threading.RLock,
     ) -> None:
         self._store = store
         self._keyboard = keyboard
-        self._tmux = tmux
         self._profiles = profiles
-        self._pane_of = pane_of
         self._mutex = mutex
         #: Agents whose prompt a thread types now.
         self._delivering: set[str] = set()
@@ -499,11 +503,11 @@ class FirstPrompts:
     def send_and_verify(self, agent: Agent, profile: AgentProfile, text: str) -> bool:
         """Type ``text`` into an agent at its prompt and verify it took it (the way messages
         are typed: `Keyboard.type_and_verify`)."""
-        pane = self._pane_of(agent)
+        pane = self._keyboard.pane(agent)
         if pane is None or pane.dead:
             return False
         try:
-            before = self._tmux.capture(pane.pane_id)
+            before = self._keyboard.screen(pane)
             self._keyboard.type_and_verify(agent, profile, text, ready=True, before=before)
         except QuarterdeckError:
             return False

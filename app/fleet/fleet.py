@@ -2,7 +2,8 @@
 wires the use cases together — spawning (`spawn`), the sweep that keeps statuses true
 (`sweep`), delivery of messages, prompts and answers (`delivery`), auto-approve
 (`autoapprove`), review (`review`), stopping and removing (`teardown`) — each given exactly
-the collaborators it uses, and publishes the view (`roster`). Its methods delegate."""
+the collaborators it uses (agent kinds from `profiles`, panes from `panes`), and publishes the
+view (`roster`). Its methods delegate."""
 
 from __future__ import annotations
 
@@ -111,13 +112,7 @@ class Fleet:
         closing = threading.Event()  # set when this process's engine stops delivering
         keyboard = Keyboard(tmux, self.panes.of, closing)
         self.answers = Answers(
-            keyboard,
-            tmux,
-            store,
-            named=self.roster.named,
-            profiles=self.profiles,
-            pane_of=self.panes.of,
-            clock=clock,
+            keyboard, store, named=self.roster.named, profiles=self.profiles, clock=clock
         )
         self.outbox = Outbox(
             store,
@@ -132,12 +127,7 @@ class Fleet:
             closing=closing,
         )
         self.prompts = FirstPrompts(
-            store,
-            keyboard,
-            tmux,
-            profiles=self.profiles,
-            pane_of=self.panes.of,
-            mutex=self.roster.mutex,
+            store, keyboard, profiles=self.profiles, mutex=self.roster.mutex
         )
         self.autoapprove = AutoApprove(
             settings.auto_approve,
