@@ -46,13 +46,13 @@ class SteeringDuties:
     """What the engine does for steering around its sweeps: deliver queued messages, apply
     the auto-approve rules, recover what a dead process left half-typed, and close both."""
 
-    def __init__(self, messages: Outbox, autoapprove: AutoApprove) -> None:
-        self._messages = messages
+    def __init__(self, outbox: Outbox, autoapprove: AutoApprove) -> None:
+        self._outbox = outbox
         self._autoapprove = autoapprove
 
     def pump(self, agents: Sequence[Agent]) -> None:
         """Start delivering to every agent that can take its next message now."""
-        self._messages.pump(agents)
+        self._outbox.pump(agents)
 
     def auto_approve(self, rows: Sequence[AgentRow]) -> None:
         """Answer yes to each permission request the repository's rules cover."""
@@ -60,16 +60,16 @@ class SteeringDuties:
 
     def recover(self) -> None:
         """Fail, visibly, messages a process that died left half-typed."""
-        self._messages.recover()
+        self._outbox.recover()
 
     def wait(self, messages: Sequence[Message], timeout: float) -> list[Message]:
         """The messages once each is delivered or failed, or as they are at the deadline."""
-        return self._messages.wait(messages, timeout)
+        return self._outbox.wait(messages, timeout)
 
     def close(self) -> None:
         """Stop taking work; what is being typed or answered finishes."""
         self._autoapprove.close()
-        self._messages.close()
+        self._outbox.close()
 
 
 class Fleet:
