@@ -34,13 +34,19 @@ from app.core.profiles import AgentProfile, PromptDelivery
 from app.core.review import AgentDiff, CheckResult, Comment, MergeOutcome, MergeStrategy
 from app.core.status import STATUS_GLYPH, Evidence, InputKind, Reading, Status, TrackedStatus
 from app.core.views import FleetView
+from app.fleet.checks import CheckRunner
+from app.fleet.comments import Comments
 from app.fleet.delivery import Steering
-from app.fleet.review import Review
+from app.fleet.diff_reader import DiffReader
+from app.fleet.diffs import Diffs
+from app.fleet.landing import Landing
+from app.fleet.publish import Publisher
 from app.fleet.tracking import StatusTracking
 from app.infra.git import Repository
 from app.infra.lock import EngineLock
 from app.infra.notify import Notifier
 from app.infra.procs import end_process_tree
+from app.infra.review_tables import CheckTable, LandingTable
 from app.infra.settings import Settings, data_home, load_settings, tmux_socket_name
 from app.infra.spool import DOORBELL, EventSpool, HookEvent
 from app.infra.store import Store
@@ -48,9 +54,6 @@ from app.infra.tmux import PaneFacts, TmuxServer
 
 #: How long an answered dialog may take to change before the answer is reported as not taken.
 ANSWER_VERIFY_SECONDS = 4.0
-#: Without a watcher (no engine in this process), diff stats are refreshed at most this often
-#: per agent, and only after activity.
-DIFF_INTERVAL = 5.0
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,6 @@ class Fleet:
         self.tracking = StatusTracking(tmux, settings.profiles)
         self.spool = EventSpool(self.state_dir / "events")
         self.hooks = HookInstaller(self.state_dir, self.spool.directory)
-        self._diffed_at: dict[str, float] = {}
         self._last_facts: dict[str, PaneFacts] = {}
         self._early_events: list[HookEvent] = []
         #: Set (by the engine's event watcher) when hook events wait in the spool.
@@ -117,8 +119,34 @@ class Fleet:
         self.notifier = Notifier(settings.notify, tmux, self.session)
         self.steering = Steering(self)
         self.steering.on_change = self.refresh_view
-        #: Diffs, checks, merges and pushes (`app/fleet/review.py`).
-        self.review = Review(self)
+        # Review: diffs and their stats, checks, landing, publishing, comments.
+        self.diffs = Diffs(
+            DiffReader(repo),
+            repo.common_dir,
+            agents=self.agents,
+            stored=store.agents,
+            get=self.get,
+            update=self.update_fields,
+        )
+        self.checks = CheckRunner(
+            repo,
+            CheckTable(store),
+            get=self.get,
+            stored=store.agents,
+            update=self.update_fields,
+            settings=lambda: load_settings(repo.root),
+            defaults=settings,
+        )
+        self.landing = Landing(
+            repo,
+            LandingTable(store),
+            get=self.get,
+            checks=self.checks,
+            settings=lambda: load_settings(repo.root),
+            send=self.send,
+        )
+        self.publisher = Publisher(repo, get=self.get)
+        self.comments = Comments(self.send)
 
     @classmethod
     def open(cls, path: Path) -> Fleet:
@@ -540,20 +568,11 @@ class Fleet:
     def _observe(
         self, agent: Agent, pane: PaneFacts | None, now: float, dirty: set[str] | None
     ) -> Agent:
-        """The agent with its status after this look. Its diff stats come from the review
-        watcher when this process runs one; otherwise they are refreshed here when due."""
+        """The agent with its status after this look. Its diff stats come from the watcher
+        when this process runs one; otherwise they are refreshed here when due."""
         tracked = self.tracking.observe(agent, pane, now, dirty)
         updated = agent if tracked is None else self._with_status(agent, tracked)
-        if self.review.watching:
-            return updated
-        last_diff = self._diffed_at.get(agent.id)
-        if pane is not None and (
-            last_diff is None
-            or (pane.activity >= int(last_diff) and now - last_diff >= DIFF_INTERVAL)
-        ):
-            self._diffed_at[agent.id] = now
-            updated = self.review.with_stats(updated)
-        return updated
+        return self.diffs.after_look(updated, pane.activity if pane else None, now)
 
     def _update_status_line(self) -> None:
         summary = self._view.status_line()
@@ -676,7 +695,7 @@ class Fleet:
             branch=agent.branch,
             base=agent.base,
             unmerged_commits=self.repo.unmerged_commits(
-                agent.branch, agent.base, self.review.landed(agent)
+                agent.branch, agent.base, self.landing.landed(agent)
             ),
             changed_files=self.repo.changed_files(Path(agent.worktree)),
         )
@@ -700,7 +719,9 @@ class Fleet:
                 f"{' '.join(missing)}"
             )
         agent = self.get(name)
-        self.review.forget(agent)  # ends its check: not under the mutex its thread needs
+        self.checks.forget(agent)  # ends its check: not under the mutex its thread needs
+        self.landing.forget(agent)
+        self.diffs.forget(agent)
         with self._mutex:
             facts = self.pane_of(agent)
             if facts is not None and not facts.dead:
@@ -723,23 +744,23 @@ class Fleet:
 
     def diff(self, name: str) -> AgentDiff:
         """What the agent changed against its base (cached while nothing changes)."""
-        return self.review.diff(name)
+        return self.diffs.diff(name)
 
     def comment(self, name: str, comment: Comment) -> Message:
         """Queue a review remark for the agent."""
-        return self.review.comment(name, comment)
+        return self.comments.comment(name, comment)
 
     def run_check(self, name: str) -> None:
         """Start the check command in the agent's worktree, in the background."""
-        self.review.run_check(name)
+        self.checks.run_check(name)
 
     def cancel_check(self, name: str) -> None:
         """Stop the agent's running check (its whole process group)."""
-        self.review.cancel_check(name)
+        self.checks.cancel_check(name)
 
     def check(self, name: str) -> CheckResult | None:
         """The agent's latest check."""
-        return self.review.check(name)
+        return self.checks.check(name)
 
     def merge(
         self,
@@ -751,15 +772,15 @@ class Fleet:
     ) -> MergeOutcome:
         """Land the agent's branch in its base without touching any working tree (but the
         one that has the base checked out, when ``update_worktree``)."""
-        return self.review.merge(name, strategy, force=force, update_worktree=update_worktree)
+        return self.landing.merge(name, strategy, force=force, update_worktree=update_worktree)
 
     def send_conflict(self, name: str) -> Message:
         """Send the agent its last merge conflict to resolve."""
-        return self.review.send_conflict(name)
+        return self.landing.send_conflict(name)
 
     def push_branch(self, name: str) -> str:
         """Push the agent's branch and open a pull request (or say how)."""
-        return self.review.push_branch(name)
+        return self.publisher.push_branch(name)
 
     # ----------------------------------------------------------------- panes
 
