@@ -275,10 +275,10 @@ class Diffs:
             files = self.reader.files(Path(agent.worktree), self._diff_base(agent))
         except QuarterdeckError:
             return agent
+        names = {a.id: a.name for a in self._agents()}
+        names[agent.id] = agent.name
         with self._lock:
             self._paths[agent.id] = _paths(files)
-            names = {a.id: a.name for a in self._agents()}
-            names[agent.id] = agent.name
             paths = {names[i]: p for i, p in self._paths.items() if i in names}
         return replace(
             agent,
