@@ -130,9 +130,12 @@ def migrate(db: sqlite3.Connection) -> int:
 
     A database of a newer Quarterdeck (a higher version) is left as it is.
     """
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    if version >= len(MIGRATIONS):
+        return int(version)  # the usual case: no write lock taken
     db.execute("BEGIN IMMEDIATE")
     try:
-        (version,) = db.execute("PRAGMA user_version").fetchone()
+        (version,) = db.execute("PRAGMA user_version").fetchone()  # as of the lock
         for step in MIGRATIONS[version:]:
             step(db)
         if version < len(MIGRATIONS):

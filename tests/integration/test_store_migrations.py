@@ -153,3 +153,19 @@ def test_processes_opening_it_at_once_migrate_it_once(tmp_path: Path) -> None:
     assert errors == []
     assert version(path) == len(MIGRATIONS)
     assert columns(path, "checks").count("owner_start") == 1
+
+
+def test_opening_an_up_to_date_database_takes_no_write_lock(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    Store(path).close()
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+        store = Store(path)
+        try:
+            assert store.names() == []
+        finally:
+            store.close()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
