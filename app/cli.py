@@ -695,7 +695,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     """``quarterdeck diff NAME [--stat]``."""
-    from app.fleet.review import format_diff
+    from app.core.diff_text import format_diff
 
     fleet = _open_fleet(args.path)
     print(format_diff(fleet.diff(args.name), stat=args.stat))
@@ -714,12 +714,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.run:
         fleet.run_check(args.name)
         try:
-            result = fleet.review.wait_check(args.name)
+            result = fleet.checks.wait_check(args.name)
         except KeyboardInterrupt:
             fleet.cancel_check(args.name)
             raise
     elif args.wait:
-        result = fleet.review.wait_check(args.name, args.timeout)
+        result = fleet.checks.wait_check(args.name, args.timeout)
     else:
         result = fleet.check(args.name)
     if result is None:

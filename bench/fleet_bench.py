@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.core.agent import PromptState, SpawnRequest  # noqa: E402
+from app.core.diff_stats import STATS_PER_SECOND  # noqa: E402
 from app.core.status import Status  # noqa: E402
-from app.fleet.review import STATS_PER_SECOND  # noqa: E402
 
 
 def make_repo(path: Path, files: int) -> None:
@@ -122,7 +122,7 @@ def run(n: int, seconds: float, files: int) -> dict[str, float]:
         # a second: the idle window starts once that is done.
         time.sleep(n / STATS_PER_SECOND)
         settle = time.monotonic() + 60
-        while fleet.review.pending_stats() and time.monotonic() < settle:
+        while fleet.diffs.pending_stats() and time.monotonic() < settle:
             time.sleep(0.2)
         time.sleep(2)
         cpu0, wall0 = time.process_time(), time.perf_counter()

@@ -92,12 +92,12 @@ def measure_fleet(n: int, work: Path, edits: int, idle: float, counter: GitCount
     engine.start()
     try:
         wait(
-            lambda: all(fleet.review.watcher.covers(fleet.get(x)) for x in names),
+            lambda: all(fleet.diffs.covers(fleet.get(x)) for x in names),
             30,
             "the watcher to cover every agent",
             0.05,
         )
-        wait(lambda: fleet.review.pending_stats() == 0, 60, "first stats", 0.05)
+        wait(lambda: fleet.diffs.pending_stats() == 0, 60, "first stats", 0.05)
         latencies = []
         for k in range(edits):
             name = names[(k * 7) % n]
@@ -108,7 +108,7 @@ def measure_fleet(n: int, work: Path, edits: int, idle: float, counter: GitCount
             wait(lambda: fleet.get(name).files_changed == before + 1, 10, "the row")  # noqa: B023
             latencies.append(time.monotonic() - started)
             time.sleep(0.25)  # let the watcher's debounce pass: edits are separate events
-        wait(lambda: fleet.review.pending_stats() == 0, 30, "quiet", 0.05)
+        wait(lambda: fleet.diffs.pending_stats() == 0, 30, "quiet", 0.05)
         time.sleep(1.0)
         calls, cpu, wall = counter.calls, time.process_time(), time.monotonic()
         time.sleep(idle)
@@ -140,7 +140,7 @@ def big_diff(fleet: Fleet, lines: int) -> str:
     git(worktree, "add", "big_module.py")
     git(worktree, "commit", "-q", "-m", "big")
     started = time.perf_counter()
-    diff = fleet.review.reader.diff(worktree, fleet.get(name).base_commit)
+    diff = fleet.diffs.reader.diff(worktree, fleet.get(name).base_commit)
     cold = (time.perf_counter() - started) * 1000
     big = next(f for f in diff.files if f.path == "big_module.py")
     assert big.added == lines and sum(h.added for h in big.hunks) == lines, "lines lost"
@@ -165,7 +165,7 @@ async def review_keys(fleet: Fleet, name: str, lines: int) -> str:
             await asyncio.sleep(0.01)
         # The engine's start (every agent looked at, every diff counted once) is over, as it
         # long is when someone opens a review.
-        while fleet.review.pending_stats():
+        while fleet.diffs.pending_stats():
             await asyncio.sleep(0.05)
         await asyncio.sleep(2.0)
         started = time.perf_counter()

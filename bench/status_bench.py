@@ -69,7 +69,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.agents.hooks import CLAUDE_EVENTS, CLAUDE_TOOL_EVENTS, HookInstaller, hook_script  # noqa: E402
 from app.core.agent import SpawnRequest  # noqa: E402
-from app.fleet.review import STATS_PER_SECOND  # noqa: E402
+from app.core.diff_stats import STATS_PER_SECOND  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TERMINAL_SIZE = (160, 50)

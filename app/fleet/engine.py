@@ -11,7 +11,7 @@ from app.fleet.tracking import MIN_CAPTURE_INTERVAL
 SWEEP_INTERVAL = 0.25
 #: With the control connection open, output and hook events wake the engine at once; the tick
 #: is left to notice what makes no output (a process that exits, agents added by another
-#: process). Diff stats come from the review watcher, not from ticks.
+#: process). Diff stats come from the watcher (`Diffs`), not from ticks.
 CONNECTED_INTERVAL = 1.0
 RECONNECT_SECONDS = 2.0
 #: After a wake-up, wait this long so that a burst of output or events makes one sweep.
@@ -42,12 +42,12 @@ class Engine:
         if self.driving:
             self.fleet.recover_prompts()
             self.fleet.steering.recover()
-            self.fleet.review.recover_checks()
+            self.fleet.checks.recover_checks()
         self.fleet.notifier.outside = self.driving
         self.fleet.spool.watch(self._event_arrived, self._stop)
-        # Diff stats: one watcher for the fleet, no polling (see `Review`).
-        self.fleet.review.start(self._stop)
-        self.fleet.review.track(self.fleet.agents(), writer=self.driving)
+        # Diff stats: one watcher for the fleet, no polling (see `Diffs`).
+        self.fleet.diffs.start(self._stop)
+        self.fleet.diffs.track(self.fleet.agents(), writer=self.driving)
         self._thread = threading.Thread(target=self._run, name="quarterdeck-engine", daemon=True)
         self._thread.start()
 
@@ -77,8 +77,8 @@ class Engine:
                     if self.driving:
                         self.fleet.recover_prompts()
                         self.fleet.steering.recover()
-                        self.fleet.review.recover_checks()
-                self.fleet.review.track(self.fleet.agents(), writer=self.driving)
+                        self.fleet.checks.recover_checks()
+                self.fleet.diffs.track(self.fleet.agents(), writer=self.driving)
                 self.last_error = ""
             except Exception as exc:  # keep tracking; the view shows the error
                 self.last_error = f"{type(exc).__name__}: {exc}"
@@ -129,6 +129,7 @@ class Engine:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.fleet.steering.close()
-        self.fleet.review.close()
+        self.fleet.diffs.close()
+        self.fleet.checks.close()
         self.fleet.tmux.disconnect()
         self.fleet.lock.release()

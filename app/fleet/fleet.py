@@ -1,9 +1,9 @@
 """The fleet: the one object every command and the dashboard talk to for one repository. It
 wires the use cases together — spawning (`spawn`), the sweep that keeps statuses true
 (`sweep`), delivery of messages, prompts and answers (`delivery`), auto-approve
-(`autoapprove`), review (`review`), stopping and removing (`teardown`) — each given exactly
-the collaborators it uses (agent kinds from `profiles`, panes from `panes`), and publishes the
-view (`roster`). Its methods delegate."""
+(`autoapprove`), review (`diffs`, `checks`, `landing`, `publish`, `comments`), stopping and
+removing (`teardown`) — each given exactly the collaborators it uses (agent kinds from
+`profiles`, panes from `panes`), and publishes the view (`roster`). Its methods delegate."""
 
 from __future__ import annotations
 
@@ -24,10 +24,15 @@ from app.core.profiles import AgentProfile
 from app.core.review import AgentDiff, CheckResult, Comment, MergeOutcome, MergeStrategy
 from app.core.views import AgentRow, FleetView
 from app.fleet.autoapprove import AutoApprove
+from app.fleet.checks import CheckRunner
+from app.fleet.comments import Comments
 from app.fleet.delivery import Answers, FirstPrompts, Keyboard, Outbox
+from app.fleet.diff_reader import DiffReader
+from app.fleet.diffs import Diffs
+from app.fleet.landing import Landing
 from app.fleet.panes import Panes
 from app.fleet.profiles import Profiles
-from app.fleet.review import Review
+from app.fleet.publish import Publisher
 from app.fleet.roster import Roster
 from app.fleet.spawn import Spawner, read_pretrust, write_pretrust
 from app.fleet.sweep import Sweep
@@ -36,6 +41,7 @@ from app.fleet.tracking import StatusTracking
 from app.infra.git import Repository
 from app.infra.lock import EngineLock
 from app.infra.notify import Notifier
+from app.infra.review_tables import CheckTable, LandingTable
 from app.infra.settings import Settings, load_settings, tmux_socket_name
 from app.infra.spool import EventSpool
 from app.infra.store import Store
@@ -137,8 +143,34 @@ class Fleet:
             on_change=self.refresh_view,
         )
         self.steering = SteeringDuties(self.outbox, self.autoapprove)
-        #: Diffs, checks, merges and pushes (`app/fleet/review.py`).
-        self.review = Review(self)
+        # Review: diffs and their stats, checks, landing, publishing, comments.
+        self.diffs = Diffs(
+            DiffReader(repo),
+            repo.common_dir,
+            agents=self.roster.agents,
+            stored=store.agents,
+            get=self.roster.named,
+            update=self.roster.update_fields,
+        )
+        self.checks = CheckRunner(
+            repo,
+            CheckTable(store),
+            get=self.roster.named,
+            stored=store.agents,
+            update=self.roster.update_fields,
+            settings=lambda: load_settings(repo.root),
+            defaults=settings,
+        )
+        self.landing = Landing(
+            repo,
+            LandingTable(store),
+            get=self.roster.named,
+            checks=self.checks,
+            settings=lambda: load_settings(repo.root),
+            send=self.outbox.send,
+        )
+        self.publisher = Publisher(repo, get=self.roster.named)
+        self.comments = Comments(self.outbox.send)
         self.spawner = Spawner(
             repo,
             settings,
@@ -158,7 +190,7 @@ class Fleet:
             self.tracking,
             self.spool,
             self.roster,
-            self.review,
+            self.diffs,
             session=self.session,
             deliver=self.prompts.maybe_deliver,
             clock=clock,
@@ -170,8 +202,9 @@ class Fleet:
             store,
             tmux,
             self.tracking,
-            self.review,
             self.roster,
+            landed=self.landing.landed,
+            forget=(self.checks.forget, self.landing.forget, self.diffs.forget),
             pane_of=self.panes.of,
             clock=clock,
             on_removed=self.sweeper.update_status_line,
@@ -338,23 +371,23 @@ class Fleet:
 
     def diff(self, name: str) -> AgentDiff:
         """What the agent changed against its base (cached while nothing changes)."""
-        return self.review.diff(name)
+        return self.diffs.diff(name)
 
     def comment(self, name: str, comment: Comment) -> Message:
         """Queue a review remark for the agent."""
-        return self.review.comment(name, comment)
+        return self.comments.comment(name, comment)
 
     def run_check(self, name: str) -> None:
         """Start the check command in the agent's worktree, in the background."""
-        self.review.run_check(name)
+        self.checks.run_check(name)
 
     def cancel_check(self, name: str) -> None:
         """Stop the agent's running check (its whole process group)."""
-        self.review.cancel_check(name)
+        self.checks.cancel_check(name)
 
     def check(self, name: str) -> CheckResult | None:
         """The agent's latest check."""
-        return self.review.check(name)
+        return self.checks.check(name)
 
     def merge(
         self,
@@ -366,15 +399,15 @@ class Fleet:
     ) -> MergeOutcome:
         """Land the agent's branch in its base without touching any working tree (but the
         one that has the base checked out, when ``update_worktree``)."""
-        return self.review.merge(name, strategy, force=force, update_worktree=update_worktree)
+        return self.landing.merge(name, strategy, force=force, update_worktree=update_worktree)
 
     def send_conflict(self, name: str) -> Message:
         """Send the agent its last merge conflict to resolve."""
-        return self.review.send_conflict(name)
+        return self.landing.send_conflict(name)
 
     def push_branch(self, name: str) -> str:
         """Push the agent's branch and open a pull request (or say how)."""
-        return self.review.push_branch(name)
+        return self.publisher.push_branch(name)
 
     # ----------------------------------------------------------------- steering
 

@@ -17,22 +17,14 @@ from app.infra.spool import DOORBELL, EventSpool, HookEvent
 from app.infra.store import Store
 from app.infra.tmux import PaneFacts, TmuxServer
 
-#: Without a watcher (no engine in this process), diff stats are refreshed at most this often
-#: per agent, and only after activity.
-DIFF_INTERVAL = 5.0
-
 
 class DiffStats(Protocol):
-    """What the sweep asks of review: whether its watcher keeps diff stats current, and fresh
-    stats for an agent when it does not."""
+    """What the sweep asks of review: the agent with fresh diff stats when they are due after
+    a look at its pane (only in a process without the diff watcher)."""
 
-    @property
-    def watching(self) -> bool:
-        """True when this process keeps diff stats current through the watcher."""
-        ...
-
-    def with_stats(self, agent: Agent) -> Agent:
-        """The agent with fresh diff stats and overlap."""
+    def after_look(self, agent: Agent, activity: int | None, now: float) -> Agent:
+        """The agent, with fresh stats when they were due (``activity``: the pane's last
+        output, None when no pane was found)."""
         ...
 
 
@@ -65,7 +57,7 @@ class Sweep:
         tracking: StatusTracking,
         spool: EventSpool,
         roster: Roster,
-        review: DiffStats,
+        diffs: DiffStats,
         *,
         session: str,
         deliver: Callable[[Agent], None],
@@ -76,12 +68,11 @@ class Sweep:
         self._tracking = tracking
         self._spool = spool
         self._roster = roster
-        self.review = review
+        self._diffs = diffs
         self._session = session
         self._deliver = deliver
         self._clock = clock
         self.hook_arrived = threading.Event()
-        self._diffed_at: dict[str, float] = {}
         self._last_facts: dict[str, PaneFacts] = {}
         self._early_events: list[HookEvent] = []
         self._summary = ""
@@ -209,16 +200,7 @@ class Sweep:
         watcher when this process runs one; otherwise they are refreshed here when due."""
         tracked = self._tracking.observe(agent, pane, now, dirty)
         updated = agent if tracked is None else with_status(agent, tracked)
-        if self.review.watching:
-            return updated
-        last_diff = self._diffed_at.get(agent.id)
-        if pane is not None and (
-            last_diff is None
-            or (pane.activity >= int(last_diff) and now - last_diff >= DIFF_INTERVAL)
-        ):
-            self._diffed_at[agent.id] = now
-            updated = self.review.with_stats(updated)
-        return updated
+        return self._diffs.after_look(updated, pane.activity if pane else None, now)
 
     def update_status_line(self) -> None:
         """Show the fleet's one-line summary in its tmux session's status line, when it

@@ -3,10 +3,9 @@ worktree, branch and record), never losing work without the specific confirmatio
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
 
 from app.agents.trust import set_trust
 from app.core.agent import Agent
@@ -21,18 +20,6 @@ from app.infra.store import Store
 from app.infra.tmux import PaneFacts, TmuxServer
 
 
-class Landings(Protocol):
-    """What teardown asks of review: where the agent's work landed, and to let it go."""
-
-    def landed(self, agent: Agent) -> list[str]:
-        """Tips of the agent's branch recorded as landed in its base."""
-        ...
-
-    def forget(self, agent: Agent) -> None:
-        """End the agent's check and drop what review keeps about it."""
-        ...
-
-
 class Teardown:
     """Stops and removes the agents of one repository."""
 
@@ -42,9 +29,10 @@ class Teardown:
         store: Store,
         tmux: TmuxServer,
         tracking: StatusTracking,
-        review: Landings,
         roster: Roster,
         *,
+        landed: Callable[[Agent], list[str]],
+        forget: Sequence[Callable[[Agent], None]],
         pane_of: Callable[[Agent], PaneFacts | None],
         clock: Callable[[], float],
         on_removed: Callable[[], None],
@@ -53,7 +41,8 @@ class Teardown:
         self._store = store
         self._tmux = tmux
         self._tracking = tracking
-        self.review = review
+        self._landed = landed
+        self._forget = tuple(forget)
         self._roster = roster
         self._pane_of = pane_of
         self._clock = clock
@@ -98,7 +87,7 @@ class Teardown:
             branch=agent.branch,
             base=agent.base,
             unmerged_commits=self._repo.unmerged_commits(
-                agent.branch, agent.base, self.review.landed(agent)
+                agent.branch, agent.base, self._landed(agent)
             ),
             changed_files=self._repo.changed_files(Path(agent.worktree)),
         )
@@ -122,7 +111,9 @@ class Teardown:
                 f"{' '.join(missing)}"
             )
         agent = self._roster.named(name)
-        self.review.forget(agent)  # ends its check: not under the mutex its thread needs
+        # Its check ends and review lets it go: not under the mutex the check's thread needs.
+        for forget in self._forget:
+            forget(agent)
         with self._roster.mutex:
             facts = self._pane_of(agent)
             if facts is not None and not facts.dead:

@@ -1,4 +1,5 @@
-"""Processes: find an agent's whole process tree and end it, verified."""
+"""Processes: find an agent's whole process tree and end it, verified; process groups (a
+check's), start times that tell a recycled pid from the process that had it."""
 
 from __future__ import annotations
 
@@ -59,10 +60,13 @@ def agent_processes(root_pid: int, agent_id: str) -> set[int]:
         if pid not in found and _has_marker(pid, marker):
             found.add(pid)
     # Zombies have ended; only their parent (tmux, for the pane's process) can reap them.
-    return {pid for pid in found - ancestors - {me} if _alive(pid)}
+    return {pid for pid in found - ancestors - {me} if is_alive(pid)}
 
 
-def _alive(pid: int) -> bool:
+def is_alive(pid: int) -> bool:
+    """The process exists and has not ended (a zombie, waiting to be reaped, has ended)."""
+    if pid <= 0:
+        return False
     try:
         state = (_PROC / str(pid) / "stat").read_text()
     except OSError:
@@ -78,10 +82,10 @@ def _signal_all(pids: set[int], sig: signal.Signals) -> None:
 
 def _wait_gone(pids: set[int], timeout: float) -> set[int]:
     deadline = time.monotonic() + timeout
-    left = {p for p in pids if _alive(p)}
+    left = {p for p in pids if is_alive(p)}
     while left and time.monotonic() < deadline:
         time.sleep(0.05)
-        left = {p for p in left if _alive(p)}
+        left = {p for p in left if is_alive(p)}
     return left
 
 
@@ -98,8 +102,32 @@ def end_process_tree(root_pid: int, agent_id: str, grace: float = 3.0) -> set[in
     _signal_all(pids, signal.SIGHUP)
     left = _wait_gone(pids, grace)
     # Children may have been forked while we waited: look again.
-    left |= {p for p in agent_processes(root_pid, agent_id) if _alive(p)}
+    left |= {p for p in agent_processes(root_pid, agent_id) if is_alive(p)}
     if left:
         _signal_all(left, signal.SIGKILL)
         left = _wait_gone(left, 2.0)
     return left
+
+
+def start_time(pid: int) -> str:
+    """A process's start time (from /proc; '' when it is gone), so a recycled pid is never
+    taken for the process that had it."""
+    try:
+        text = (_PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return ""
+    return text[text.rfind(")") + 2 :].split()[19]
+
+
+def child_exited(pid: int) -> bool:
+    """True when our child ``pid`` has exited (it is left for `Popen.wait` to reap)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def kill_group(pgid: int, sig: signal.Signals) -> None:
+    """Send ``sig`` to a process group (nothing when it is gone or not ours)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)

@@ -1,35 +1,22 @@
-"""The pure part of review: reading git's diff output, summaries, check labels and merge
-refusals, conflict messages; and the review settings."""
+"""The diff model: reading git's diff output (raw and numstat entries, patches, quoted paths),
+untracked files as hunks, summaries, and where a review comment points."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from app.core.errors import UsageError
-from app.core.review import (
+from app.core.diff import (
     MAX_FILE_DIFF_BYTES,
-    CheckResult,
-    CheckState,
     Comment,
     FileChange,
-    MergeStrategy,
     binary_summary,
-    check_refusal,
-    conflict_message,
     count_lines,
-    first_line,
     format_size,
     new_file_hunk,
     parse_hunks,
     parse_raw_numstat,
     split_patch,
-    squash_message,
     too_large_summary,
     unquote_path,
 )
-from app.infra.settings import load_settings
 
 RAW_NUMSTAT = (
     ":100644 100644 1111111 0000000 M\0src/app.py\0"
@@ -153,41 +140,6 @@ def test_summaries() -> None:
     assert big == "+3 −0: the file is 2.0 MiB, over 1.0 MiB; not shown"
 
 
-def test_check_labels_and_what_they_allow() -> None:
-    head = "a" * 40
-
-    def result(state: CheckState, commit: str = head, dirty: bool = False) -> CheckResult:
-        return CheckResult("pytest -q", state, 0.0, 12.4, 0, "", commit, dirty)
-
-    assert result(CheckState.PASSED).label == "passed 12s"
-    assert result(CheckState.FAILED).label == "failed 12s"
-    assert result(CheckState.RUNNING).label == "running"
-    assert result(CheckState.CANCELLED).label == "cancelled"
-    assert result(CheckState.PASSED, dirty=True).ran_on == "aaaaaaa+dirty"
-    assert check_refusal(result(CheckState.PASSED), head) == ""
-    assert check_refusal(None, head) == "no check has run on it"
-    assert "failed with exit code 0" in check_refusal(result(CheckState.FAILED), head)
-    assert "still running" in check_refusal(result(CheckState.RUNNING), head)
-    assert "cancelled" in check_refusal(result(CheckState.CANCELLED), head)
-    moved = check_refusal(result(CheckState.PASSED, "b" * 40), head)
-    assert moved == "its latest check passed on bbbbbbb, but the branch is now at aaaaaaa"
-    assert "uncommitted" in check_refusal(result(CheckState.PASSED, dirty=True), head)
-    assert check_refusal(result(CheckState.PASSED), head, "pytest -q") == ""
-    changed = check_refusal(result(CheckState.PASSED), head, "make test")
-    assert changed == "its latest check ran `pytest -q`, but the check is now `make test`"
-
-
-def test_a_checks_last_line_is_its_last_non_blank_line_once_it_ended() -> None:
-    def result(state: CheckState, tail: str) -> CheckResult:
-        return CheckResult("pytest -q", state, 0.0, 1.0, 1, tail)
-
-    assert result(CheckState.FAILED, "a\n  1 failed, 3 passed  \n\n").last_line == (
-        "1 failed, 3 passed"
-    )
-    assert result(CheckState.PASSED, "").last_line == ""
-    assert result(CheckState.RUNNING, "collecting").last_line == ""
-
-
 def test_comments_say_which_line_on_which_side() -> None:
     [hunk] = parse_hunks(
         "@@ -10,4 +10,4 @@ def f():\n"
@@ -210,34 +162,3 @@ def test_comments_say_which_line_on_which_side() -> None:
     whole = Comment("f.py", hunk.new_start, hunk, "Split this.")
     assert whole.where == "f.py line 10 (the whole hunk)"
     assert "about this line" not in whole.message()
-
-
-def test_merge_messages() -> None:
-    assert first_line("\n  Fix the login bug  \nand more") == "Fix the login bug"
-    assert len(first_line("x" * 100)) == 72
-    message = squash_message("Fix it", "qd/fix", [("1" * 40, "one"), ("2" * 40, "two")])
-    assert message == ("Fix it\n\nSquashed 2 commits of qd/fix:\n- 1111111 one\n- 2222222 two\n")
-    text = conflict_message("qd/x", "main", "c" * 40, ["a.py", "b.py"], MergeStrategy.MERGE)
-    assert text.startswith("Your branch qd/x cannot be merged into main (at ccccccc)")
-    assert "conflicts in 2 files: a.py, b.py" in text
-    assert "merge main into your branch (`git merge main`)" in text
-    rebase = conflict_message("qd/x", "main", "c" * 40, ["a.py"], MergeStrategy.REBASE)
-    assert "`git rebase main`" in rebase and "1 file: a.py" in rebase
-
-
-def test_review_settings(tmp_path: Path) -> None:
-    (tmp_path / ".quarterdeck.toml").write_text(
-        'check = "pytest -q"\nmerge_strategy = "squash"\n[checks]\nslow = "make check"\n'
-    )
-    settings = load_settings(tmp_path)
-    assert settings.merge_strategy is MergeStrategy.SQUASH
-    assert settings.check_command("fast") == "pytest -q"
-    assert settings.check_command("slow") == "make check"
-    (tmp_path / ".quarterdeck.toml").write_text('merge_strategy = "octopus"\n')
-    with pytest.raises(UsageError, match="merge_strategy 'octopus' is not one of"):
-        load_settings(tmp_path)
-    (tmp_path / ".quarterdeck.toml").write_text("check = 3\n")
-    with pytest.raises(UsageError, match="check must be a command in quotes"):
-        load_settings(tmp_path)
-    (tmp_path / ".quarterdeck.toml").write_text("")
-    assert load_settings(tmp_path).check_command("any") == ""
