@@ -290,34 +290,51 @@ def cmd_new(args: argparse.Namespace) -> int:
         print(f"started {agent.name} ({agent.kind}) on {agent.branch} in {agent.worktree}")
     pending = [a.name for a in agents if a.prompt_state is PromptState.PENDING]
     if pending and not args.no_wait:
-        if fleet.lock.acquire():
-            try:
-                states = fleet.wait_for_prompts(pending, timeout=60)
-            finally:
-                fleet.lock.release()
-            failed = [n for n, s in states.items() if s is not PromptState.DELIVERED]
-            if failed:
-                print(
-                    f"prompt not yet delivered to: {', '.join(failed)} "
-                    "(the dashboard delivers it once the agent is ready)",
-                    file=sys.stderr,
-                )
-        else:
+        from app.fleet.engine import COMMAND_INTERVAL, Engine
+
+        engine = Engine(fleet, interval=COMMAND_INTERVAL)
+
+        def settled() -> bool:
+            # A dashboard tracking the fleet delivers them: nothing to wait for here.
+            if not engine.driving:
+                return True
+            return all(_prompt_state(fleet, n) not in _UNFINISHED for n in pending)
+
+        engine.run_until(settled, PROMPT_WAIT_SECONDS)
+        if not engine.drove:
             print("the running dashboard delivers the prompt once the agent is ready")
+            return 0
+        failed = [n for n in pending if _prompt_state(fleet, n) is not PromptState.DELIVERED]
+        if failed:
+            print(
+                f"prompt not yet delivered to: {', '.join(failed)} "
+                "(the dashboard delivers it once the agent is ready)",
+                file=sys.stderr,
+            )
     return 0
 
 
+#: How long ``new`` waits for the prompts it typed to be taken.
+PROMPT_WAIT_SECONDS = 60.0
+_UNFINISHED = (PromptState.PENDING, PromptState.SENDING)
+
+
+def _prompt_state(fleet, name: str) -> PromptState:  # type: ignore[no-untyped-def]
+    from app.core.errors import AgentNotFoundError
+
+    try:
+        return fleet.get(name).prompt_state  # type: ignore[no-any-return]
+    except AgentNotFoundError:
+        return PromptState.FAILED
+
+
 def cmd_ls(args: argparse.Namespace) -> int:
-    """``quarterdeck ls``: statuses refreshed by one sweep unless a dashboard is tracking them."""
+    """``quarterdeck ls``: statuses refreshed by one tick unless a dashboard is tracking them."""
     fleet = _open_fleet(args.path)
-    if fleet.lock.acquire():
-        try:
-            fleet.sweep()
-        finally:
-            fleet.lock.release()
+    _tracking(fleet, lambda: True, 0)
     agents = fleet.reload()
     if args.json:
-        messages = fleet.store.latest_messages()
+        messages = fleet.latest_messages()
         print(
             json.dumps(
                 [
@@ -436,26 +453,9 @@ def cmd_answer(args: argparse.Namespace) -> int:
 def _tracking(fleet, until, timeout: float | None) -> bool:  # type: ignore[no-untyped-def]
     """Wait until ``until()`` holds; True if it did before the timeout. With no dashboard
     tracking the fleet, this process tracks it meanwhile (and delivers messages)."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    driving = fleet.lock.acquire()
-    try:
-        if driving:
-            fleet.steering.recover()
-        while True:
-            if driving:
-                fleet.sweep(deliver=True)
-                fleet.steering.pump(fleet.agents())
-            else:
-                fleet.reload()
-            if until():
-                return True
-            if deadline is not None and time.monotonic() > deadline:
-                return False
-            time.sleep(0.1)
-    finally:
-        if driving:
-            fleet.steering.close()
-            fleet.lock.release()
+    from app.fleet.engine import COMMAND_INTERVAL, Engine
+
+    return Engine(fleet, interval=COMMAND_INTERVAL).run_until(until, timeout)
 
 
 def cmd_send(args: argparse.Namespace) -> int:
@@ -475,12 +475,12 @@ def cmd_send(args: argparse.Namespace) -> int:
     ids = [m.id for m in messages]
 
     def final() -> bool:
-        return all((m := fleet.store.message(i)) is not None and m.final for i in ids)
+        return all((m := fleet.message(i)) is not None and m.final for i in ids)
 
     _tracking(fleet, final, args.timeout)
     status = 0
     for i in ids:
-        m = fleet.store.message(i)
+        m = fleet.message(i)
         if m is None:
             continue
         if m.state is MessageState.DELIVERED:
@@ -714,12 +714,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.run:
         fleet.run_check(args.name)
         try:
-            result = fleet.review.wait_check(args.name)
+            result = _wait_check(fleet, args.name, None)
         except KeyboardInterrupt:
             fleet.cancel_check(args.name)
             raise
     elif args.wait:
-        result = fleet.review.wait_check(args.name, args.timeout)
+        result = _wait_check(fleet, args.name, args.timeout)
     else:
         result = fleet.check(args.name)
     if result is None:
@@ -730,6 +730,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     if result.tail:
         print(result.tail)
     return 0 if result.state in (CheckState.PASSED, CheckState.RUNNING) else ERROR_EXIT
+
+
+def _wait_check(fleet, name: str, timeout: float | None):  # type: ignore[no-untyped-def]
+    """The agent's check once it has ended (or as it is at the timeout)."""
+
+    def ended() -> bool:
+        result = fleet.check(name)
+        return result is None or result.final
+
+    _tracking(fleet, ended, timeout)
+    return fleet.check(name)
 
 
 def cmd_merge(args: argparse.Namespace) -> int:

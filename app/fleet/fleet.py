@@ -134,6 +134,11 @@ class Fleet:
     # ----------------------------------------------------------------- queries
 
     @property
+    def root(self) -> Path:
+        """The repository's main working tree."""
+        return self.repo.root
+
+    @property
     def worktree_root(self) -> Path:
         """Where this repository's agent worktrees live."""
         base = self.settings.worktree_root or (data_home() / "worktrees")
@@ -616,25 +621,6 @@ class Fleet:
             return False
         return True
 
-    def wait_for_prompts(self, names: list[str], timeout: float) -> dict[str, PromptState]:
-        """Drive sweeps until the named agents' prompts are delivered (or failed, or time out).
-
-        Used by the command line when no dashboard engine runs.
-        """
-        deadline = time.monotonic() + timeout
-        states: dict[str, PromptState] = {}
-        while True:
-            self.sweep(deliver=True)
-            states = {}
-            for name in names:
-                agent = self.store.get(name)
-                states[name] = agent.prompt_state if agent else PromptState.FAILED
-            if all(s not in (PromptState.PENDING, PromptState.SENDING) for s in states.values()):
-                return states
-            if time.monotonic() > deadline:
-                return states
-            time.sleep(0.1)
-
     # ----------------------------------------------------------------- stop / remove
 
     def stop(self, name: str) -> None:
@@ -824,6 +810,14 @@ class Fleet:
         """The latest messages (to one agent, or to all), oldest first."""
         agent_id = self.get(name).id if name is not None else None
         return self.store.messages(agent_id, limit)
+
+    def message(self, message_id: int) -> Message | None:
+        """One message by id, as it is now."""
+        return self.store.message(message_id)
+
+    def latest_messages(self) -> dict[str, Message]:
+        """Each agent's latest message, by agent id."""
+        return self.store.latest_messages()
 
     def evidence(self, name: str) -> list[tuple[float, str, str]]:
         """The agent's trail: every status change and signal, oldest first."""
