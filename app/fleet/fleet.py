@@ -35,6 +35,7 @@ from app.core.review import AgentDiff, CheckResult, Comment, MergeOutcome, Merge
 from app.core.status import STATUS_GLYPH, Evidence, InputKind, Reading, Status, TrackedStatus
 from app.core.views import FleetView
 from app.fleet.delivery import Steering
+from app.fleet.hosting import Hosting
 from app.fleet.review import Review
 from app.fleet.tracking import StatusTracking
 from app.infra.git import Repository
@@ -119,6 +120,8 @@ class Fleet:
         self.steering.on_change = self.refresh_view
         #: Diffs, checks, merges and pushes (`app/fleet/review.py`).
         self.review = Review(self)
+        #: The session and its window 0: the launcher and the hosted dashboard.
+        self.hosting = Hosting(tmux, self.session, repo.root, settings)
 
     @classmethod
     def open(cls, path: Path) -> Fleet:
@@ -392,21 +395,7 @@ class Fleet:
 
     def ensure_session(self) -> None:
         """Create this repository's tmux session (window 0 waits for the dashboard)."""
-        placeholder = [
-            "sh",
-            "-c",
-            "printf '\\n  The Quarterdeck dashboard is not running here.\\n"
-            "  Run `quarterdeck` in the repository to start it.\\n'; exec tail -f /dev/null",
-        ]
-        if self.tmux.ensure_session(
-            self.session,
-            str(self.repo.root),
-            placeholder,
-            self.settings.return_key,
-            self.settings.next_waiting_key,
-        ):
-            self.tmux.mark_window0(self.session, "placeholder")
-            self.tmux.set_session_option(self.session, "@qd_repo", self.repo_name)
+        self.hosting.ensure_session()
 
     # ----------------------------------------------------------------- engine
 

@@ -1,6 +1,9 @@
-"""When the engine ticks next: pure decisions, tested as tables."""
+"""When the engine ticks next, and what the launcher hands the hosted dashboard: pure
+decisions, tested as tables."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +14,7 @@ from app.fleet.engine import (
     next_wait,
     time_left,
 )
+from app.fleet.hosting import dashboard_argv, dashboard_environment
 from app.fleet.tracking import MIN_CAPTURE_INTERVAL
 
 
@@ -56,3 +60,36 @@ def test_next_wait(
 )
 def test_time_left(deadline: float | None, now: float, expected: float | None) -> None:
     assert time_left(deadline, now) == expected
+
+
+def test_the_hosted_dashboard_keeps_paths_locale_and_our_settings_only() -> None:
+    environ = {
+        "PATH": "/bin",
+        "HOME": "/h",
+        "LANG": "C.UTF-8",
+        "TERM": "xterm",
+        "XDG_DATA_HOME": "/d",
+        "QUARTERDECK_TMUX_SOCKET": "s",
+        "QUARTERDECK_HOSTED": "old",
+        "SECRET_TOKEN": "x",
+        "TMUX": "/tmp/tmux",
+        "COLUMNS": "80",
+    }
+    assert dashboard_environment(environ, "qd-repo-1") == {
+        "PATH": "/bin",
+        "HOME": "/h",
+        "LANG": "C.UTF-8",
+        "TERM": "xterm",
+        "XDG_DATA_HOME": "/d",
+        "QUARTERDECK_TMUX_SOCKET": "s",
+        "QUARTERDECK_HOSTED": "qd-repo-1",
+    }
+    assert dashboard_argv("/py", Path("/r")) == [
+        "/py",
+        "-m",
+        "app.cli",
+        "-C",
+        "/r",
+        "dashboard",
+        "--hosted",
+    ]
