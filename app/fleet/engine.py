@@ -220,7 +220,8 @@ class Engine:
         tracks the fleet meanwhile (and types prompts and messages); otherwise it views.
 
         Before it returns, what this process started typing is finished and verified, and the
-        lock is released.
+        lock is released; typing ends with it, so an engine runs until once (a command is one
+        process).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
