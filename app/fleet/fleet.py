@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from app.agents.hooks import HookInstaller
-from app.core.agent import Agent, PromptState, SpawnRequest
+from app.core.agent import Agent, SpawnRequest
 from app.core.alerts import Alert
 from app.core.messages import Message, MessageMode
 from app.core.naming import repo_key
@@ -29,6 +29,7 @@ from app.fleet.comments import Comments
 from app.fleet.delivery import Answers, FirstPrompts, Keyboard, Outbox
 from app.fleet.diff_reader import DiffReader
 from app.fleet.diffs import Diffs
+from app.fleet.hosting import Hosting
 from app.fleet.landing import Landing
 from app.fleet.panes import Panes
 from app.fleet.profiles import Profiles
@@ -171,6 +172,7 @@ class Fleet:
         )
         self.publisher = Publisher(repo, get=self.roster.named)
         self.comments = Comments(self.outbox.send)
+        self.hosting = Hosting(tmux, self.session, repo.root, settings, python=python)
         self.spawner = Spawner(
             repo,
             settings,
@@ -181,6 +183,7 @@ class Fleet:
             session=self.session,
             profiles=self.profiles,
             pretrust=lambda: read_pretrust(self.state_dir),
+            ensure_session=self.hosting.ensure_session,
             python=python,
             clock=clock,
         )
@@ -222,6 +225,11 @@ class Fleet:
         return fleet
 
     # ----------------------------------------------------------------- queries
+
+    @property
+    def root(self) -> Path:
+        """The repository's main working tree."""
+        return self.repo.root
 
     @property
     def worktree_root(self) -> Path:
@@ -309,7 +317,7 @@ class Fleet:
 
     def ensure_session(self) -> None:
         """Create this repository's tmux session (window 0 waits for the dashboard)."""
-        self.spawner.ensure_session()
+        self.hosting.ensure_session()
 
     # ----------------------------------------------------------------- engine
 
@@ -331,25 +339,6 @@ class Fleet:
     def send_and_verify(self, agent: Agent, profile: AgentProfile, text: str) -> bool:
         """Type ``text`` into an agent at its prompt and verify it took it."""
         return self.prompts.send_and_verify(agent, profile, text)
-
-    def wait_for_prompts(self, names: list[str], timeout: float) -> dict[str, PromptState]:
-        """Drive sweeps until the named agents' prompts are delivered (or failed, or time out).
-
-        Used by the command line when no dashboard engine runs.
-        """
-        deadline = time.monotonic() + timeout
-        states: dict[str, PromptState] = {}
-        while True:
-            self.sweep(deliver=True)
-            states = {}
-            for name in names:
-                agent = self.store.get(name)
-                states[name] = agent.prompt_state if agent else PromptState.FAILED
-            if all(s not in (PromptState.PENDING, PromptState.SENDING) for s in states.values()):
-                return states
-            if time.monotonic() > deadline:
-                return states
-            time.sleep(0.1)
 
     # ----------------------------------------------------------------- stop / remove
 
@@ -432,6 +421,14 @@ class Fleet:
         """The latest messages (to one agent, or to all), oldest first."""
         agent_id = self.get(name).id if name is not None else None
         return self.store.messages(agent_id, limit)
+
+    def message(self, message_id: int) -> Message | None:
+        """One message by id, as it is now."""
+        return self.store.message(message_id)
+
+    def latest_messages(self) -> dict[str, Message]:
+        """Each agent's latest message, by agent id."""
+        return self.store.latest_messages()
 
     def evidence(self, name: str) -> list[tuple[float, str, str]]:
         """The agent's trail: every status change and signal, oldest first."""

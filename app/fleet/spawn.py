@@ -85,6 +85,7 @@ class Spawner:
         session: str,
         profiles: Profiles,
         pretrust: Callable[[], bool],
+        ensure_session: Callable[[], None],
         python: str,
         clock: Callable[[], float],
     ) -> None:
@@ -97,6 +98,7 @@ class Spawner:
         self._session = session
         self._profiles = profiles
         self._pretrust = pretrust
+        self._ensure_session = ensure_session
         self._python = python
         self._clock = clock
 
@@ -167,7 +169,7 @@ class Spawner:
         """Start ``request.count`` agents; all-or-nothing per agent, nothing left half-made."""
         with self._roster.mutex:
             plans, base, base_commit = self.plan(request)
-            self.ensure_session()
+            self._ensure_session()
             started: list[Agent] = []
             for plan in plans:
                 started.append(self._start(plan, request.kind, base, base_commit))
@@ -228,21 +230,3 @@ class Spawner:
                 with contextlib.suppress(Exception):
                     step()
             raise
-
-    def ensure_session(self) -> None:
-        """Create this repository's tmux session (window 0 waits for the dashboard)."""
-        placeholder = [
-            "sh",
-            "-c",
-            "printf '\\n  The Quarterdeck dashboard is not running here.\\n"
-            "  Run `quarterdeck` in the repository to start it.\\n'; exec tail -f /dev/null",
-        ]
-        if self._tmux.ensure_session(
-            self._session,
-            str(self._repo.root),
-            placeholder,
-            self._settings.return_key,
-            self._settings.next_waiting_key,
-        ):
-            self._tmux.mark_window0(self._session, "placeholder")
-            self._tmux.set_session_option(self._session, "@qd_repo", self._repo.root.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import uuid
@@ -96,7 +97,7 @@ def test_quitting_the_hosted_dashboard_detaches_terminals_not_engines(
     fleet = Fleet.open(repo)
     fleet.spawn(SpawnRequest(prompt="", kind="shell", name="w"))
     assert fleet.tmux.connect(fleet.session)
-    argv = fleet.tmux.attach_argv(fleet.session)
+    argv = fleet.hosting.attach_argv()
     subprocess.run(
         [
             "tmux",
@@ -115,7 +116,31 @@ def test_quitting_the_hosted_dashboard_detaches_terminals_not_engines(
         check=True,
     )
     wait_for(lambda: len(tmux(tmux_socket, "list-clients").splitlines()) == 2, what="2 clients")
-    fleet.tmux.detach_terminals(fleet.session)
+    fleet.hosting.detach_terminals()
     wait_for(lambda: "DETACHED" in screen(terminal), what="the terminal to be detached")
     assert fleet.tmux.control is not None and fleet.tmux.control.alive
     fleet.tmux.disconnect()
+
+
+def test_the_launcher_starts_the_dashboard_in_window_0_once(repo: Path, tmux_socket: str) -> None:
+    fleet = Fleet.open(repo)
+    hosting = fleet.hosting
+    hosting.ensure_session()
+    window0 = f"={fleet.session}:0"
+    # Until a dashboard runs, window 0 shows how to start one.
+    assert not hosting.dashboard_running()
+    wait_for(
+        lambda: (
+            "dashboard is not running here"
+            in tmux(tmux_socket, "capture-pane", "-p", "-t", window0)
+        ),
+        what="the placeholder",
+    )
+    assert hosting.launch(os.environ) == hosting.attach_argv()
+    assert hosting.dashboard_running()
+    shown = tmux(tmux_socket, "display-message", "-p", "-t", window0, "#{pane_start_command}")
+    assert "dashboard --hosted" in shown
+    pid = tmux(tmux_socket, "display-message", "-p", "-t", window0, "#{pane_pid}")
+    # Launching again re-attaches: the running dashboard is not restarted.
+    hosting.launch(os.environ)
+    assert tmux(tmux_socket, "display-message", "-p", "-t", window0, "#{pane_pid}") == pid

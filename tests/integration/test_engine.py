@@ -1,12 +1,14 @@
-"""The engine: one per repository; a second one only views, and says so."""
+"""The engine: one per repository; a second one only views, and says so; a command that waits
+on the fleet runs the same ticks until it has what it waits for."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from app.core.agent import SpawnRequest
+from app.core.agent import PromptState, SpawnRequest
 from app.core.status import Status
-from app.fleet.engine import Engine
+from app.fleet.engine import COMMAND_INTERVAL, Engine
 from app.fleet.fleet import Fleet
 from tests.helpers import wait_for
 
@@ -31,3 +33,45 @@ def test_the_engine_tracks_and_a_second_one_only_views(repo: Path) -> None:
     # Once the first engine is gone, the second takes over.
     wait_for(lambda: viewer.driving and second.view().notice == "", what="take-over")
     viewer.stop()
+
+
+def test_a_command_tracks_the_fleet_until_it_has_what_it_waits_for_then_lets_go(
+    repo: Path,
+) -> None:
+    fleet = Fleet.open(repo)
+    fleet.spawn(SpawnRequest(prompt="echo typed-by-the-command", kind="shell", name="s"))
+    engine = Engine(fleet, interval=COMMAND_INTERVAL)
+
+    def delivered() -> bool:
+        return fleet.get("s").prompt_state is PromptState.DELIVERED
+
+    # No dashboard holds the lock: the command's own ticks type the prompt and verify it.
+    assert engine.run_until(delivered, timeout=20)
+    assert engine.drove and not engine.driving and not fleet.lock.held
+    # Another process can take over at once.
+    assert Fleet.open(repo).lock.acquire()
+
+
+def test_a_command_views_while_a_dashboard_tracks_and_says_when_time_ran_out(repo: Path) -> None:
+    dashboard, command = Fleet.open(repo), Fleet.open(repo)
+    driver = Engine(dashboard, interval=0.05)
+    driver.start()
+    try:
+        dashboard.spawn(SpawnRequest(prompt="echo tracked", kind="shell", name="s"))
+        viewer = Engine(command, interval=COMMAND_INTERVAL)
+        assert viewer.run_until(lambda: command.get("s").status is Status.IDLE, timeout=20)
+        assert not viewer.drove  # the dashboard's engine did the tracking
+        started = time.monotonic()
+        assert not Engine(command, interval=COMMAND_INTERVAL).run_until(lambda: False, 0.3)
+        assert time.monotonic() - started >= 0.3
+    finally:
+        driver.stop()
+
+
+def test_a_command_that_takes_the_lock_recovers_what_a_dead_tracker_left(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    (agent,) = fleet.spawn(SpawnRequest(prompt="", kind="shell", name="s"))
+    # A prompt a process that died was typing: never typed again, failed visibly.
+    fleet.update_fields(agent.id, prompt_state=PromptState.SENDING)
+    assert Engine(fleet, interval=COMMAND_INTERVAL).run_until(lambda: True, 0)
+    assert fleet.get("s").prompt_state is PromptState.FAILED

@@ -1,0 +1,61 @@
+"""The ``quarterdeck`` (``qd``) command: the launcher and every subcommand.
+
+One module per command group: `agents` (new, ls, attach, stop, rm, pretrust), `steering` (send,
+answer, interrupt, wait), `review` (diff, check, merge, push), `hosting` (open, dashboard, demo
+and the launcher) and `classify`; `parser` holds the arguments of them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from app.cli.agents import cmd_attach, cmd_ls, cmd_new, cmd_pretrust, cmd_rm, cmd_stop
+from app.cli.classify import cmd_classify
+from app.cli.hosting import cmd_dashboard, cmd_demo, cmd_open
+from app.cli.parser import build_parser
+from app.cli.review import cmd_check, cmd_diff, cmd_merge, cmd_push
+from app.cli.shared import ERROR_EXIT, USAGE_EXIT
+from app.cli.steering import cmd_answer, cmd_interrupt, cmd_send, cmd_wait
+from app.core.errors import QuarterdeckError, UsageError
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
+    "new": cmd_new,
+    "ls": cmd_ls,
+    "attach": cmd_attach,
+    "stop": cmd_stop,
+    "rm": cmd_rm,
+    "dashboard": cmd_dashboard,
+    "demo": cmd_demo,
+    "open": cmd_open,
+    "classify": cmd_classify,
+    "pretrust": cmd_pretrust,
+    "answer": cmd_answer,
+    "send": cmd_send,
+    "interrupt": cmd_interrupt,
+    "wait": cmd_wait,
+    "diff": cmd_diff,
+    "check": cmd_check,
+    "merge": cmd_merge,
+    "push": cmd_push,
+    None: cmd_open,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``quarterdeck`` and ``qd``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"quarterdeck: {exc}", file=sys.stderr)
+        return USAGE_EXIT
+    except QuarterdeckError as exc:
+        print(f"quarterdeck: {exc}", file=sys.stderr)
+        return ERROR_EXIT
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,173 @@
+"""Agent commands: ``new``, ``ls``, ``attach``, ``stop``, ``rm`` and ``pretrust``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from app.cli.shared import command_engine, open_fleet, run_until
+from app.core.agent import Agent, PromptState, SpawnRequest
+from app.core.errors import AgentNotFoundError, UsageError
+from app.core.messages import Message
+from app.core.views import format_duration
+
+if TYPE_CHECKING:
+    from app.fleet.fleet import Fleet
+
+#: How long ``new`` waits for the prompts it typed to be taken.
+PROMPT_WAIT_SECONDS = 60.0
+_UNFINISHED = (PromptState.PENDING, PromptState.SENDING)
+
+
+def _prompt_state(fleet: Fleet, name: str) -> PromptState:
+    try:
+        return fleet.get(name).prompt_state
+    except AgentNotFoundError:
+        return PromptState.FAILED
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """``quarterdeck new``."""
+    fleet = open_fleet(args.path)
+    request = SpawnRequest(
+        prompt=args.prompt,
+        kind=args.kind or fleet.settings.default_agent,
+        name=args.name,
+        base=args.base,
+        count=args.count,
+        command=args.agent_command,
+    )
+    agents = fleet.spawn(request)
+    for agent in agents:
+        print(f"started {agent.name} ({agent.kind}) on {agent.branch} in {agent.worktree}")
+    pending = [a.name for a in agents if a.prompt_state is PromptState.PENDING]
+    if pending and not args.no_wait:
+        engine = command_engine(fleet)
+
+        def settled() -> bool:
+            # A dashboard tracking the fleet delivers them: nothing to wait for here.
+            if not engine.driving:
+                return True
+            return all(_prompt_state(fleet, n) not in _UNFINISHED for n in pending)
+
+        engine.run_until(settled, PROMPT_WAIT_SECONDS)
+        if not engine.drove:
+            print("the running dashboard delivers the prompt once the agent is ready")
+            return 0
+        failed = [n for n in pending if _prompt_state(fleet, n) is not PromptState.DELIVERED]
+        if failed:
+            print(
+                f"prompt not yet delivered to: {', '.join(failed)} "
+                "(the dashboard delivers it once the agent is ready)",
+                file=sys.stderr,
+            )
+    return 0
+
+
+def _as_json(agent: Agent, messages: dict[str, Message]) -> dict[str, object]:
+    a = agent
+    return {
+        "name": a.name,
+        "kind": a.kind,
+        "status": a.status.value,
+        "input_kind": a.input_kind.value if a.input_kind else None,
+        "since": a.status_since,
+        "branch": a.branch,
+        "base": a.base,
+        "worktree": a.worktree,
+        "pane": a.pane_id,
+        "window": a.window_id,
+        "session": a.session,
+        "evidence": a.evidence,
+        "question": a.question,
+        "options": list(a.options),
+        "detail": a.detail,
+        "message": messages[a.id].describe() if a.id in messages else "",
+        "context": list(a.context),
+        "added": a.lines_added,
+        "removed": a.lines_removed,
+        "files": a.files_changed,
+        "check": a.check,
+        "check_line": a.check_line,
+        "overlap": list(a.overlap),
+    }
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    """``quarterdeck ls``: statuses refreshed by one tick unless a dashboard is tracking them."""
+    fleet = open_fleet(args.path)
+    run_until(fleet, lambda: True, 0)
+    agents = fleet.reload()
+    if args.json:
+        messages = fleet.latest_messages()
+        print(json.dumps([_as_json(a, messages) for a in agents], indent=2, ensure_ascii=False))
+        return 0
+    if not agents:
+        print('no agents; start one with: quarterdeck new "PROMPT"')
+        return 0
+    rows = [("NAME", "KIND", "STATUS", "FOR", "BRANCH", "PANE", "WORKTREE")]
+    now = time.time()
+    for a in agents:
+        status = a.status.value + (f":{a.input_kind.value}" if a.input_kind else "")
+        rows.append(
+            (
+                a.name,
+                a.kind,
+                status,
+                format_duration(now - a.status_since),
+                a.branch,
+                a.pane_id,
+                a.worktree,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+    return 0
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    """``quarterdeck attach NAME``."""
+    fleet = open_fleet(args.path)
+    argv = fleet.attach(args.name)
+    if argv is not None:
+        if not sys.stdin.isatty():
+            raise UsageError("attach needs a terminal")
+        os.execvp(argv[0], argv)
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    """``quarterdeck stop NAME``."""
+    fleet = open_fleet(args.path)
+    fleet.stop(args.name)
+    print(f"stopped {args.name}: every process of it has ended")
+    return 0
+
+
+def cmd_rm(args: argparse.Namespace) -> int:
+    """``quarterdeck rm NAME``."""
+    fleet = open_fleet(args.path)
+    print(
+        fleet.remove(
+            args.name, discard_unmerged=args.discard_unmerged, discard_changes=args.discard_changes
+        )
+    )
+    return 0
+
+
+def cmd_pretrust(args: argparse.Namespace) -> int:
+    """``quarterdeck pretrust on|off|status``."""
+    fleet = open_fleet(args.path)
+    if args.state != "status":
+        fleet.set_pretrust(args.state == "on")
+    state = "on" if fleet.pretrust else "off"
+    print(
+        f"pretrust is {state} for {fleet.root}: new claude, codex and gemini worktrees "
+        + ("are trusted in each CLI's own trust record" if state == "on" else "ask as usual")
+    )
+    return 0

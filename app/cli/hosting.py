@@ -1,0 +1,80 @@
+"""Hosting commands: ``open`` (the launcher, also the default command), ``dashboard`` and
+``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.cli.shared import open_fleet, self_command
+
+if TYPE_CHECKING:
+    from app.fleet.fleet import Fleet
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """``quarterdeck dashboard``: the Textual app, with the engine on a thread."""
+    from app.fleet.engine import Engine
+    from app.ui.app import QuarterdeckApp
+
+    # A stale COLUMNS/LINES would pin the dashboard to a size the terminal no longer has.
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+    fleet = open_fleet(args.path)
+    fleet.hosting.ensure_session()
+    engine = Engine(fleet)
+    engine.start()
+    # Everything loaded so far (modules, classes, the fleet) lives as long as the dashboard:
+    # kept out of the garbage collector's full passes, which otherwise stall the screen while
+    # a long diff scrolls (they scan every live object).
+    gc.freeze()
+    try:
+        QuarterdeckApp(fleet, theme_name=args.theme, hosted=args.hosted).run()
+    finally:
+        engine.stop()
+        if args.hosted:
+            # Quitting the hosted dashboard leaves the fleet running and hands the terminal back.
+            fleet.hosting.detach_terminals()
+    return 0
+
+
+def launch(fleet: Fleet, detach: bool) -> int:
+    """Create or re-attach to the repository's session, with the dashboard in window 0."""
+    hosting = fleet.hosting
+    attach = hosting.launch(os.environ)
+    if detach or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(
+            f"dashboard running in tmux session {hosting.session}; attach with: "
+            f"{' '.join(attach[3:])}  (or run `quarterdeck -C {hosting.root}`)"
+        )
+        return 0
+    subprocess.run(attach, check=False)
+    print(
+        "Left the dashboard; the fleet keeps running. Back with: "
+        f"{self_command()} -C {shlex.quote(str(hosting.root))}"
+    )
+    return 0
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    """``quarterdeck`` / ``quarterdeck open``."""
+    return launch(open_fleet(args.path), getattr(args, "detach", False))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``quarterdeck demo``: a throwaway repository with a fleet of demo agents."""
+    from app.fleet.demo import create_demo_repository, demo_requests
+
+    root = create_demo_repository(Path(args.dir) if args.dir else None)
+    print(f"demo repository: {root}")
+    fleet = open_fleet(str(root))
+    for request in demo_requests(args.agents, args.speed):
+        fleet.spawn(request)
+    print(f"started {args.agents} demo agents")
+    return launch(fleet, args.detach)
