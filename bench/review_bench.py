@@ -155,7 +155,7 @@ async def review_keys(fleet: Fleet, name: str, lines: int) -> str:
     from textual.geometry import Region
 
     from app.ui.app import QuarterdeckApp
-    from app.ui.screens.review import ReviewScreen
+    from app.ui.review.screen import ReviewScreen
 
     gc.freeze()  # as `quarterdeck dashboard` does before it runs the app
     app = QuarterdeckApp(fleet)

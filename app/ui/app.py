@@ -32,6 +32,12 @@ from app.core.messages import MessageMode
 from app.core.ports import FleetPort, RemovalRisk
 from app.core.status import Status, is_ended
 from app.core.views import FleetView
+from app.ui.dialogs.confirm import ConfirmScreen, RemoveRiskyScreen
+from app.ui.dialogs.evidence import EvidenceScreen
+from app.ui.dialogs.help import HelpScreen
+from app.ui.dialogs.message import MessageScreen
+from app.ui.dialogs.new_agent import NewAgentScreen
+from app.ui.inbox.screen import InboxScreen
 from app.ui.keys import tmux_key_display
 from app.ui.messages import (
     AlertRaised,
@@ -45,14 +51,8 @@ from app.ui.messages import (
     SpawnFinished,
     describe_error,
 )
-from app.ui.review_actions import ReviewActions
-from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
-from app.ui.screens.evidence import EvidenceScreen
-from app.ui.screens.help import HelpScreen
-from app.ui.screens.inbox import InboxScreen
-from app.ui.screens.message import MessageScreen
-from app.ui.screens.new_agent import NewAgentScreen
-from app.ui.screens.review import CHECK_INTERVAL, ReviewScreen
+from app.ui.review.flow import ReviewActions
+from app.ui.review.screen import CHECK_INTERVAL, ReviewScreen
 from app.ui.themes import (
     DEFAULT_THEME,
     FALLBACK_THEMES,

@@ -12,8 +12,8 @@ from app.core.errors import QuarterdeckError
 from app.core.messages import Message as AgentMessage
 from app.core.ports import RemovalRisk
 from app.core.views import FleetView
-from app.ui.screens.message import MessageScreen
-from app.ui.screens.new_agent import NewAgentScreen
+from app.ui.dialogs.message import MessageScreen
+from app.ui.dialogs.new_agent import NewAgentScreen
 
 
 def describe_error(error: BaseException) -> str:

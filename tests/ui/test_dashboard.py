@@ -15,12 +15,12 @@ from app.core.errors import UsageError
 from app.core.ports import RemovalRisk
 from app.core.status import Status
 from app.ui.app import EMPTY_MESSAGE, QuarterdeckApp
+from app.ui.dialogs.confirm import ConfirmScreen, RemoveRiskyScreen
+from app.ui.dialogs.help import HelpScreen
+from app.ui.dialogs.message import MessageScreen
+from app.ui.dialogs.new_agent import NewAgentScreen
+from app.ui.inbox.screen import InboxScreen, ReplyScreen
 from app.ui.keys import tmux_key_display
-from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
-from app.ui.screens.help import HelpScreen
-from app.ui.screens.inbox import InboxScreen, ReplyScreen
-from app.ui.screens.message import MessageScreen
-from app.ui.screens.new_agent import NewAgentScreen
 from app.ui.widgets.agent_table import MARK_GLYPH, AgentTable
 from app.ui.widgets.pane_preview import PanePreview
 from tests.ui.fakes import NOW, FakePort, make_row, twelve_rows, wait_until
@@ -743,7 +743,7 @@ async def test_the_header_says_when_this_dashboard_only_views() -> None:
 
 
 async def test_e_shows_why_the_selected_agent_has_its_status() -> None:
-    from app.ui.screens.evidence import EvidenceScreen
+    from app.ui.dialogs.evidence import EvidenceScreen
 
     port = FakePort(rows=twelve_rows())
     port.trail = [

@@ -20,11 +20,11 @@ from app.core.errors import BaseCheckedOutError, CheckRefusalError, QuarterdeckE
 from app.core.review import AgentDiff, CheckResult, CheckState, MergeOutcome, MergeStrategy
 from app.core.status import Status
 from app.ui.app import QuarterdeckApp
-from app.ui.screens.confirm import ConfirmScreen
-from app.ui.screens.evidence import EvidenceScreen
-from app.ui.screens.help import HelpScreen
-from app.ui.screens.land import ConflictScreen, LandScreen, TextScreen
-from app.ui.screens.review import CommentScreen, ReviewScreen
+from app.ui.dialogs.confirm import ConfirmScreen
+from app.ui.dialogs.evidence import EvidenceScreen
+from app.ui.dialogs.help import HelpScreen
+from app.ui.dialogs.land import ConflictScreen, LandScreen, TextScreen
+from app.ui.review.screen import CommentScreen, ReviewScreen
 from app.ui.widgets.agent_table import OVERLAP_GLYPH, check_cell, diff_cell
 from tests.ui.fakes import (
     NOW,

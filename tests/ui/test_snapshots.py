@@ -18,13 +18,13 @@ from app.core.review import CheckResult, CheckState, MergeOutcome, MergeStrategy
 from app.core.status import Status
 from app.core.views import AgentRow
 from app.ui.app import QuarterdeckApp
-from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
-from app.ui.screens.help import HelpScreen
-from app.ui.screens.inbox import InboxScreen
-from app.ui.screens.land import ConflictScreen, LandScreen
-from app.ui.screens.message import MessageScreen
-from app.ui.screens.new_agent import NewAgentScreen
-from app.ui.screens.review import ReviewScreen
+from app.ui.dialogs.confirm import ConfirmScreen, RemoveRiskyScreen
+from app.ui.dialogs.help import HelpScreen
+from app.ui.dialogs.land import ConflictScreen, LandScreen
+from app.ui.dialogs.message import MessageScreen
+from app.ui.dialogs.new_agent import NewAgentScreen
+from app.ui.inbox.screen import InboxScreen
+from app.ui.review.screen import ReviewScreen
 from tests.ui.fakes import (
     NOW,
     FakePort,

@@ -14,8 +14,8 @@ from app.core.errors import UsageError
 from app.core.messages import MessageMode
 from app.core.status import is_ended
 from app.ui.app import QuarterdeckApp
-from app.ui.screens.confirm import ConfirmScreen
-from app.ui.screens.message import MessageScreen
+from app.ui.dialogs.confirm import ConfirmScreen
+from app.ui.dialogs.message import MessageScreen
 from tests.ui.fakes import NOW, FakePort, make_row, twelve_rows, wait_until, waiting_rows
 from tests.ui.test_dashboard import SIZE, make_app, record_notifications
 

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from app.core.agent import SpawnRequest
-from app.ui.screens.form import FormScreen
+from app.ui.dialogs.form import FormScreen
 
 #: The kind the form offers first when the fleet has it: it works offline, with no account.
 PREFERRED_KIND = "demo"

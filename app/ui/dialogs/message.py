@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import Button, RadioButton, RadioSet, Static, TextArea
 
 from app.core.messages import MessageMode
-from app.ui.screens.form import FormScreen
+from app.ui.dialogs.form import FormScreen
 
 #: What each mode means, in the words the screen offers them.
 MODE_LABELS: dict[MessageMode, str] = {

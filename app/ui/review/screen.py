@@ -42,9 +42,9 @@ from app.core.review import (
     check_refusal,
 )
 from app.core.views import AgentRow, format_duration
+from app.ui.dialogs.form import FormScreen
 from app.ui.messages import describe_error
-from app.ui.review_actions import ReviewActions
-from app.ui.screens.form import FormScreen
+from app.ui.review.flow import ReviewActions
 from app.ui.widgets.diff_view import DiffView, lexer_for
 
 #: Seconds between looks at a running check while the screen is open.

@@ -24,8 +24,8 @@ from textual.widgets import Footer, Input, Static
 from app.core.answers import no_option, request_subject, similar_requests, yes_option
 from app.core.ports import FleetPort
 from app.core.views import AgentRow, FleetView, format_duration
+from app.ui.dialogs.confirm import ConfirmScreen
 from app.ui.messages import OperationReported, describe_error
-from app.ui.screens.confirm import ConfirmScreen
 
 #: What the inbox says when it is empty.
 EMPTY_INBOX = "No agent waits for you"

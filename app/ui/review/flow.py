@@ -20,9 +20,9 @@ from textual.notifications import SeverityLevel
 from app.core.errors import BaseCheckedOutError, CheckRefusalError
 from app.core.ports import FleetPort
 from app.core.review import Comment, MergeOutcome, MergeStrategy
+from app.ui.dialogs.confirm import ConfirmScreen
+from app.ui.dialogs.land import ConflictScreen, LandScreen, TextScreen
 from app.ui.messages import describe_error
-from app.ui.screens.confirm import ConfirmScreen
-from app.ui.screens.land import ConflictScreen, LandScreen, TextScreen
 
 #: Seconds a notification about a push, a landing or a failure of either stays up.
 LONG_NOTICE = 20.0
@@ -42,10 +42,10 @@ class _Landing:
 
 
 class ReviewActions:
-    """The review's port calls and their dialogs, for the app and its screens.
+    """The review's port calls and their dialogs, for the dashboard and the review screen.
 
     Args:
-        app: The app whose workers, screens and notifications are used.
+        app: The app whose workers, dialogs and notifications are used.
         port: The fleet.
         remove: Starts the app's removal flow for an agent (it asks before losing anything).
     """
