@@ -56,7 +56,9 @@ async def preview_settled(pilot: Pilot[None]) -> None:
     """Wait until the selected agent's pane is on screen (captured in a thread)."""
     app = pilot.app
     assert isinstance(app, QuarterdeckApp)
-    await wait_until(pilot, lambda: app.preview.agent is None or app.preview.has_capture)
+    await wait_until(
+        pilot, lambda: app.dashboard.preview.agent is None or app.dashboard.preview.has_capture
+    )
 
 
 def press_then_settle(*keys: str, screen: type | None = None) -> Callable[[Pilot[None]], Any]:
@@ -119,7 +121,7 @@ def marked(*names: str, then: Callable[[Pilot[None]], Any]) -> Callable[[Pilot[N
         app = pilot.app
         assert isinstance(app, QuarterdeckApp)
         for name in names:
-            app.table.toggle_mark(name)
+            app.dashboard.table.toggle_mark(name)
         await then(pilot)
 
     return run_before
