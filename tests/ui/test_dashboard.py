@@ -20,7 +20,8 @@ from app.ui.dialogs.confirm import ConfirmScreen, RemoveRiskyScreen
 from app.ui.dialogs.help import HelpScreen
 from app.ui.dialogs.message import MessageScreen
 from app.ui.dialogs.new_agent import NewAgentScreen
-from app.ui.inbox.screen import InboxScreen, ReplyScreen
+from app.ui.dialogs.reply import ReplyScreen
+from app.ui.inbox.screen import InboxScreen
 from app.ui.keys import tmux_key_display
 from app.ui.widgets.agent_table import MARK_GLYPH, AgentTable
 from app.ui.widgets.pane_preview import PanePreview

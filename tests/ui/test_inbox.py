@@ -12,7 +12,8 @@ from app.core.errors import UsageError
 from app.core.status import InputKind, Status
 from app.ui.app import QuarterdeckApp
 from app.ui.dialogs.confirm import ConfirmScreen
-from app.ui.inbox.screen import EMPTY_INBOX, InboxScreen, ReplyScreen
+from app.ui.dialogs.reply import ReplyScreen
+from app.ui.inbox.screen import EMPTY_INBOX, InboxScreen
 from app.ui.widgets.inbox_strip import NOBODY_WAITS
 from tests.ui.fakes import FakePort, make_row, wait_until, waiting_rows
 from tests.ui.test_dashboard import SIZE, make_app, record_notifications

@@ -19,12 +19,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Static
 
 from app.core.answers import no_option, request_subject, similar_requests, yes_option
 from app.core.ports import SteeringPort
 from app.core.views import AgentRow, FleetView, format_duration
 from app.ui.dialogs.confirm import ConfirmScreen
+from app.ui.dialogs.reply import ReplyScreen
 from app.ui.messages import OperationReported, RunPort, describe_error
 
 #: What the inbox says when it is empty.
@@ -133,42 +134,6 @@ class InboxItem(Static):
         """A click focuses the item."""
         event.stop()
         self.post_message(self.Clicked(self.row.name))
-
-
-class ReplyScreen(ModalScreen[str | None]):
-    """A one-line answer in words to an agent's question; dismisses with the text (Enter) or
-    None (Escape). An empty answer is not sent."""
-
-    CSS_PATH = "inbox.tcss"
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-    ]
-
-    AUTO_FOCUS = "#reply"
-
-    def __init__(self, row: AgentRow) -> None:
-        super().__init__()
-        self.row = row
-
-    def compose(self) -> ComposeResult:
-        """The question and the answer field."""
-        with Vertical(id="reply-box"):
-            yield Static(self.row.question or "waits for you", id="reply-question", markup=False)
-            yield Input(placeholder="your answer; enter sends, esc cancels", id="reply")
-
-    def on_mount(self) -> None:
-        """Title the box with the agent."""
-        self.query_one("#reply-box").border_title = f"Reply to {self.row.name}"
-
-    @on(Input.Submitted, "#reply")
-    def _submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.dismiss(event.value.strip())
-
-    def action_cancel(self) -> None:
-        """Close without replying."""
-        self.dismiss(None)
 
 
 class InboxScreen(ModalScreen[None]):
