@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container, Horizontal
@@ -184,8 +184,11 @@ class DashboardScreen(Screen[None]):
         self.port.subscribe(self._port_changed)
         self.port.subscribe_alerts(self._port_alerted)
         self._show_view(self.port.view())
-        self.set_interval(self.tick_interval, self._tick)
-        self.set_interval(self.preview_interval, self._poll_preview)
+        # The clocks and the preview's captures belong to the app: a message handled by this
+        # screen while a see-through dialog covers it repaints the whole dialog (Textual), so
+        # nothing arrives here at their rate.
+        self.app.set_interval(self.tick_interval, self._tick)
+        self.app.set_interval(self.preview_interval, self._poll_preview)
         # The first review would otherwise wait for pygments to load.
         self.run_worker(warm_up, thread=True, group="warm-up", exit_on_error=False)
 
@@ -264,7 +267,7 @@ class DashboardScreen(Screen[None]):
         """A different agent is selected: retitle the preview and capture its pane now."""
         self.preview.show_agent(self.table.selected_row)
         if message.name is not None:
-            self._capture(message.name, None)
+            self._start_capture(message.name, None)
 
     def _poll_preview(self) -> None:
         name = self.preview.agent
@@ -275,9 +278,19 @@ class DashboardScreen(Screen[None]):
             for w in self.workers
         )
         if not busy:
-            self._capture(name, self.preview.last_capture(name))
+            self._start_capture(name, self.preview.last_capture(name))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
+    def _start_capture(self, name: str, shown: str | None) -> None:
+        """Capture agent ``name``'s pane in a worker of the app (a newer capture supersedes
+        one still running)."""
+        self.app.run_worker(
+            partial(self._capture, name, shown),
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+            group="preview",
+        )
+
     def _capture(self, name: str, shown: str | None) -> None:
         """Capture a pane off the event loop; a failure shows in the preview, not as a toast.
 
