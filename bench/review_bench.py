@@ -155,13 +155,13 @@ async def review_keys(fleet: Fleet, name: str, lines: int) -> str:
     from textual.geometry import Region
 
     from app.ui.app import QuarterdeckApp
-    from app.ui.screens.review import ReviewScreen
+    from app.ui.review.screen import ReviewScreen
 
     gc.freeze()  # as `quarterdeck dashboard` does before it runs the app
     app = QuarterdeckApp(fleet)
     async with app.run_test(size=(160, 45)) as pilot:
         agents = len(fleet.agents())
-        while app.table.row_count < agents or not app.table.select_name(name):
+        while app.dashboard.table.row_count < agents or not app.dashboard.table.select_name(name):
             await asyncio.sleep(0.01)
         # The engine's start (every agent looked at, every diff counted once) is over, as it
         # long is when someone opens a review.

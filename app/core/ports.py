@@ -1,4 +1,9 @@
-"""The interface the UI drives the fleet through. The UI depends on this, never on services."""
+"""The interfaces the UI drives the fleet through, one small port per feature.
+
+The UI depends on these, never on the fleet's modules. Each screen receives only the port it
+uses; `FleetPort` combines them for the app's constructor (the real `Fleet` implements all of
+them). Blocking methods are called from thread workers only.
+"""
 
 from __future__ import annotations
 
@@ -41,8 +46,8 @@ class RemovalRisk:
         return " and ".join(parts) if parts else "nothing unmerged or uncommitted"
 
 
-class FleetPort(Protocol):
-    """What the dashboard can ask of the fleet. Blocking methods are called from thread workers."""
+class ViewPort(Protocol):
+    """The fleet as the dashboard watches it: the latest view and its changes."""
 
     repo_name: str
 
@@ -58,6 +63,10 @@ class FleetPort(Protocol):
         """Call ``callback`` (from any thread) when an agent starts waiting on the human or
         finishes, if the repository's settings ask for the terminal bell."""
         ...
+
+
+class AgentsPort(Protocol):
+    """Starting, stopping and removing agents."""
 
     def kinds(self) -> list[str]:
         """The agent kinds that can be started."""
@@ -83,6 +92,10 @@ class FleetPort(Protocol):
         """Remove worktree, window and branch; return what was kept (blocking)."""
         ...
 
+
+class SteeringPort(Protocol):
+    """Words and keys for running agents: answers, messages, interrupts, replies."""
+
     def answer(self, name: str, number: int) -> str:
         """Pick option ``number`` of the agent's dialog and verify it went (blocking)."""
         ...
@@ -101,6 +114,10 @@ class FleetPort(Protocol):
         """Answer the agent's dialog in words: its "type your own answer" option if it has one,
         then the text and Enter; verified (blocking)."""
         ...
+
+
+class ReviewPort(Protocol):
+    """An agent's changes and what is done with them: diff, comments, checks, landing, push."""
 
     def diff(self, name: str) -> AgentDiff:
         """What the agent changed against its base: committed, uncommitted and untracked
@@ -151,6 +168,10 @@ class FleetPort(Protocol):
         installed and logged in; otherwise say which command to run (blocking)."""
         ...
 
+
+class PanesPort(Protocol):
+    """The agents' tmux panes: their text, the way in and back, and the status trail."""
+
     def evidence(self, name: str) -> list[tuple[float, str, str]]:
         """The agent's trail, oldest first: (time, status, evidence) of every status change and
         every signal received (blocking)."""
@@ -169,3 +190,7 @@ class FleetPort(Protocol):
     def return_key(self) -> str:
         """The key that returns from an agent's pane to the dashboard, as tmux names it."""
         ...
+
+
+class FleetPort(ViewPort, AgentsPort, SteeringPort, ReviewPort, PanesPort, Protocol):
+    """Everything the dashboard can ask of the fleet: the feature ports together."""

@@ -1,19 +1,27 @@
-"""Messages that carry results from background threads (the port, workers) to the event loop."""
+"""Messages every screen may post, and how a port call run in a worker reports back.
+
+Messages that belong to one screen are nested in it (`DashboardScreen.SpawnFinished`); these
+are the ones shared by all: the fleet's view, its alerts, and a report for the human. They carry
+data only, never screens or widgets.
+"""
 
 from __future__ import annotations
 
-from rich.text import Text
+from collections.abc import Callable
+from typing import Protocol
+
 from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.notifications import SeverityLevel
 
-from app.core.agent import Agent
 from app.core.alerts import Alert
 from app.core.errors import QuarterdeckError
-from app.core.messages import Message as AgentMessage
-from app.core.ports import RemovalRisk
 from app.core.views import FleetView
-from app.ui.screens.message import MessageScreen
-from app.ui.screens.new_agent import NewAgentScreen
+
+#: Seconds a report of a background operation stays up.
+NOTICE = 8.0
+#: Seconds a report about a push, a landing or a failure of either stays up.
+LONG_NOTICE = 20.0
 
 
 def describe_error(error: BaseException) -> str:
@@ -21,6 +29,24 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, QuarterdeckError):
         return str(error)
     return f"{type(error).__name__}: {error}"
+
+
+class RunPort(Protocol):
+    """Runs port calls in a thread worker of the app (`QuarterdeckApp.run_port`)."""
+
+    def __call__(
+        self,
+        call: Callable[[], Message | None],
+        *,
+        to: MessagePump | None = None,
+        failure: str = "",
+        timeout: float = NOTICE,
+        group: str = "fleet",
+        exclusive: bool = False,
+    ) -> None:
+        """Run ``call`` off the event loop; post the message it returns to ``to`` (the app
+        when None); if it raises, report ``failure`` and the error to the human."""
+        ...
 
 
 class FleetChanged(Message):
@@ -35,75 +61,17 @@ class FleetChanged(Message):
         return isinstance(message, FleetChanged)
 
 
-class PaneCaptured(Message):
-    """A capture of an agent's pane arrived: the raw ``capture`` and its ``text`` (both empty and
-    ``error`` set when the capture failed)."""
-
-    def __init__(self, name: str, capture: str, text: Text | None, error: str = "") -> None:
-        super().__init__()
-        self.name = name
-        self.capture = capture
-        self.text = text
-        self.error = error
-
-    def can_replace(self, message: Message) -> bool:
-        """Only the newest capture of the same pane matters."""
-        return isinstance(message, PaneCaptured) and message.name == self.name
-
-
-class AttachReady(Message):
-    """The port prepared an attach; ``argv`` is a command to run in the foreground, if any."""
-
-    def __init__(self, name: str, argv: list[str] | None) -> None:
-        super().__init__()
-        self.name = name
-        self.argv = argv
-
-
-class RemovalAssessed(Message):
-    """The port said what removing an agent would lose."""
-
-    def __init__(self, risk: RemovalRisk) -> None:
-        super().__init__()
-        self.risk = risk
-
-
-class EvidenceLoaded(Message):
-    """An agent's evidence trail, read off the event loop."""
-
-    def __init__(self, name: str, trail: list[tuple[float, str, str]]) -> None:
-        super().__init__()
-        self.name = name
-        self.trail = trail
-
-
-class SpawnFinished(Message):
-    """A spawn from the new-agent form finished: ``agents`` started, or ``error`` to show."""
-
-    def __init__(self, form: NewAgentScreen, agents: list[Agent], error: str = "") -> None:
-        super().__init__()
-        self.form = form
-        self.agents = agents
-        self.error = error
-
-
 class OperationReported(Message):
-    """A background operation finished; tell the human (``severity`` as for ``App.notify``)."""
+    """A background operation finished; tell the human (``severity`` as for ``App.notify``,
+    shown for ``timeout`` seconds)."""
 
-    def __init__(self, text: str, severity: SeverityLevel = "information") -> None:
+    def __init__(
+        self, text: str, severity: SeverityLevel = "information", timeout: float = NOTICE
+    ) -> None:
         super().__init__()
         self.text = text
         self.severity = severity
-
-
-class SendFinished(Message):
-    """A send from the message screen finished: ``messages`` queued, or ``error`` to show."""
-
-    def __init__(self, form: MessageScreen, messages: list[AgentMessage], error: str = "") -> None:
-        super().__init__()
-        self.form = form
-        self.messages = messages
-        self.error = error
+        self.timeout = timeout
 
 
 class AlertRaised(Message):

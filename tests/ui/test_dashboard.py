@@ -14,13 +14,15 @@ from app.core.agent import SpawnRequest
 from app.core.errors import UsageError
 from app.core.ports import RemovalRisk
 from app.core.status import Status
-from app.ui.app import EMPTY_MESSAGE, QuarterdeckApp
+from app.ui.app import QuarterdeckApp
+from app.ui.dashboard.screen import EMPTY_MESSAGE, DashboardScreen
+from app.ui.dialogs.confirm import ConfirmScreen, RemoveRiskyScreen
+from app.ui.dialogs.help import HelpScreen
+from app.ui.dialogs.message import MessageScreen
+from app.ui.dialogs.new_agent import NewAgentScreen
+from app.ui.dialogs.reply import ReplyScreen
+from app.ui.inbox.screen import InboxScreen
 from app.ui.keys import tmux_key_display
-from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
-from app.ui.screens.help import HelpScreen
-from app.ui.screens.inbox import InboxScreen, ReplyScreen
-from app.ui.screens.message import MessageScreen
-from app.ui.screens.new_agent import NewAgentScreen
 from app.ui.widgets.agent_table import MARK_GLYPH, AgentTable
 from app.ui.widgets.pane_preview import PanePreview
 from tests.ui.fakes import NOW, FakePort, make_row, twelve_rows, wait_until
@@ -48,7 +50,7 @@ def record_notifications(app: QuarterdeckApp, monkeypatch: pytest.MonkeyPatch) -
 
 def cell(app: QuarterdeckApp, name: str, column: str) -> str:
     """The plain text of one cell."""
-    return str(app.table.get_cell(name, column))
+    return str(app.dashboard.table.get_cell(name, column))
 
 
 async def open_form(pilot: Pilot[None]) -> NewAgentScreen:
@@ -67,7 +69,7 @@ async def test_rows_show_agents_in_creation_order_with_formatted_cells() -> None
     app = make_app(port)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        table = app.table
+        table = app.dashboard.table
         assert [r.name for r in table.agent_rows] == [r.name for r in twelve_rows()]
         assert cell(app, "fix-login-bug", "status") == "● working"
         assert cell(app, "add-dark-mode", "status") == "? needs_input:permission"
@@ -118,7 +120,7 @@ async def test_pushed_view_re_renders_changed_rows_only_and_keeps_the_selection(
     app = make_app(port)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("j", "j")
-        assert app.selected_name == "refactor-db-layer"
+        assert app.dashboard.selected_name == "refactor-db-layer"
         await pilot.pause()
         spy = RenderSpy(monkeypatch)
 
@@ -133,7 +135,7 @@ async def test_pushed_view_re_renders_changed_rows_only_and_keeps_the_selection(
         await wait_until(pilot, lambda: cell(app, "split-utils", "status") == "○ idle")
         await pilot.pause()
         assert spy.rendered == ["split-utils"]
-        assert spy.painted == [row_line(app.table, "split-utils")]
+        assert spy.painted == [row_line(app.dashboard.table, "split-utils")]
         assert cell(app, "split-utils", "time") == "3s"
 
         # An agent before the selection goes away and one is new: the lines move, so they are
@@ -142,17 +144,19 @@ async def test_pushed_view_re_renders_changed_rows_only_and_keeps_the_selection(
         changed = [r for r in one_changed if r.name != "fix-login-bug"]
         changed.append(make_row("new-one", Status.STARTING, age=1))
         port.push_from_thread(changed)
-        await wait_until(pilot, lambda: "new-one" in [r.name for r in app.table.agent_rows])
+        await wait_until(
+            pilot, lambda: "new-one" in [r.name for r in app.dashboard.table.agent_rows]
+        )
         await pilot.pause()
         assert spy.rendered == ["new-one"]
         assert len(spy.painted) > 1
-        assert app.selected_name == "refactor-db-layer"
-        assert [r.name for r in app.table.agent_rows][-1] == "new-one"
-        assert "fix-login-bug" not in [r.name for r in app.table.agent_rows]
+        assert app.dashboard.selected_name == "refactor-db-layer"
+        assert [r.name for r in app.dashboard.table.agent_rows][-1] == "new-one"
+        assert "fix-login-bug" not in [r.name for r in app.dashboard.table.agent_rows]
 
         # The same view again: nothing to render or paint.
         spy.reset()
-        app.table.show_rows(changed, NOW)
+        app.dashboard.table.show_rows(changed, NOW)
         await pilot.pause()
         assert spy.rendered == [] and spy.painted == []
 
@@ -165,7 +169,7 @@ async def test_a_cursor_move_repaints_two_lines(monkeypatch: pytest.MonkeyPatch)
         spy = RenderSpy(monkeypatch)
         await pilot.press("j")
         await pilot.pause()
-        assert app.selected_name == "add-dark-mode"
+        assert app.dashboard.selected_name == "add-dark-mode"
         assert sorted(spy.painted) == [1, 2]
         assert sorted(spy.rendered) == ["add-dark-mode", "fix-login-bug"]
         spy.reset()
@@ -181,13 +185,13 @@ async def test_selection_moves_to_the_nearest_row_when_its_agent_disappears() ->
     app = make_app(port)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down")
-        assert app.selected_name == "b"
+        assert app.dashboard.selected_name == "b"
         port.push_from_thread([rows[0], rows[2]])
-        await wait_until(pilot, lambda: app.table.row_count == 2)
-        assert app.selected_name == "c"
+        await wait_until(pilot, lambda: app.dashboard.table.row_count == 2)
+        assert app.dashboard.selected_name == "c"
         port.push_from_thread([rows[0]])
-        await wait_until(pilot, lambda: app.table.row_count == 1)
-        assert app.selected_name == "a"
+        await wait_until(pilot, lambda: app.dashboard.table.row_count == 1)
+        assert app.dashboard.selected_name == "a"
 
 
 async def test_time_column_ticks_without_a_new_view() -> None:
@@ -209,10 +213,10 @@ async def test_a_tick_re_renders_only_rows_whose_time_text_changed(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         spy = RenderSpy(monkeypatch)
-        app.table.tick(NOW + 3)  # a: 58s -> 1m; b: 1h00m -> 1h00m
+        app.dashboard.table.tick(NOW + 3)  # a: 58s -> 1m; b: 1h00m -> 1h00m
         await pilot.pause()
         assert spy.rendered == ["a"]
-        assert spy.painted == [row_line(app.table, "a")]
+        assert spy.painted == [row_line(app.dashboard.table, "a")]
         assert cell(app, "a", "time") == "1m"
 
 
@@ -227,16 +231,16 @@ async def test_table_keys_move_the_selection_and_keep_it_in_view() -> None:
     app = make_app(FakePort(rows=rows))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        table = app.table
+        table = app.dashboard.table
         page = table.scrollable_content_region.height - 1
         assert 5 < page < 30
         seen: list[tuple[str, str | None, bool]] = []
         for key in ("down", "j", "up", "pagedown", "pagedown", "ctrl+end", "pageup", "k"):
             await pilot.press(key)
-            seen.append((key, app.selected_name, in_view(table)))
+            seen.append((key, app.dashboard.selected_name, in_view(table)))
         for key in ("ctrl+home", "end", "home"):
             await pilot.press(key)
-            seen.append((key, app.selected_name, in_view(table)))
+            seen.append((key, app.dashboard.selected_name, in_view(table)))
         names = [r.name for r in rows]
         assert seen == [
             ("down", names[1], True),
@@ -258,26 +262,26 @@ async def test_left_and_right_scroll_a_table_wider_than_the_screen() -> None:
     app = make_app(FakePort(rows=twelve_rows()))
     async with app.run_test(size=(80, 30)) as pilot:
         await pilot.pause()
-        table = app.table
+        table = app.dashboard.table
         assert table.virtual_size.width > table.scrollable_content_region.width
         await pilot.press("right", "right")
         assert table.scroll_offset.x == 2
         assert table.render_line(0).text.startswith("ame")  # " Name" scrolled by two cells
         await pilot.press("left", "left")
         assert table.scroll_offset.x == 0
-        assert app.selected_name == "fix-login-bug"
+        assert app.dashboard.selected_name == "fix-login-bug"
 
 
 async def test_a_click_selects_the_row() -> None:
     app = make_app(FakePort(rows=twelve_rows()))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.click(app.table, offset=(4, 3))  # line 3: the third agent
-        await wait_until(pilot, lambda: app.preview.agent == "refactor-db-layer")
-        assert app.selected_name == "refactor-db-layer"
-        await pilot.click(app.table, offset=(4, 0))  # the header: nothing happens
+        await pilot.click(app.dashboard.table, offset=(4, 3))  # line 3: the third agent
+        await wait_until(pilot, lambda: app.dashboard.preview.agent == "refactor-db-layer")
+        assert app.dashboard.selected_name == "refactor-db-layer"
+        await pilot.click(app.dashboard.table, offset=(4, 0))  # the header: nothing happens
         await pilot.pause()
-        assert app.selected_name == "refactor-db-layer"
+        assert app.dashboard.selected_name == "refactor-db-layer"
 
 
 async def test_highlighted_only_when_the_selected_agent_changes(
@@ -289,20 +293,20 @@ async def test_highlighted_only_when_the_selected_agent_changes(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         names: list[str | None] = []
-        original = QuarterdeckApp.on_agent_table_agent_highlighted
+        original = DashboardScreen.on_agent_table_agent_highlighted
 
-        def spy(self: QuarterdeckApp, message: AgentTable.AgentHighlighted) -> None:
+        def spy(self: DashboardScreen, message: AgentTable.AgentHighlighted) -> None:
             names.append(message.name)
             original(self, message)
 
-        monkeypatch.setattr(QuarterdeckApp, "on_agent_table_agent_highlighted", spy)
+        monkeypatch.setattr(DashboardScreen, "on_agent_table_agent_highlighted", spy)
         await pilot.press("k", "home", "j")  # at the top already: only j moves
         port.push_from_thread(rows[1:])  # the selection's row stays; the one above goes
-        await wait_until(pilot, lambda: app.table.row_count == len(rows) - 1)
+        await wait_until(pilot, lambda: app.dashboard.table.row_count == len(rows) - 1)
         port.push_from_thread(rows[2:])  # the selection's row goes: the next takes its place
-        await wait_until(pilot, lambda: app.table.row_count == len(rows) - 2)
+        await wait_until(pilot, lambda: app.dashboard.table.row_count == len(rows) - 2)
         port.push_from_thread([])
-        await wait_until(pilot, lambda: app.table.row_count == 0)
+        await wait_until(pilot, lambda: app.dashboard.table.row_count == 0)
         await pilot.pause()
         assert names == ["add-dark-mode", "refactor-db-layer", None]
 
@@ -313,7 +317,7 @@ async def test_marks_toggle_list_in_table_order_and_show_a_glyph() -> None:
     app = make_app(port)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        table = app.table
+        table = app.dashboard.table
 
         def first_cell(name: str) -> str:
             return table.render_line(row_line(table, name)).text[0]
@@ -364,12 +368,14 @@ async def test_empty_fleet_shows_a_friendly_message_until_an_agent_appears() -> 
         empty = app.query_one("#empty", Static)
         assert empty.display
         assert str(empty.render()) == EMPTY_MESSAGE
-        assert not app.table.display
-        assert not app.preview.display
+        assert not app.dashboard.table.display
+        assert not app.dashboard.preview.display
         port.push_from_thread([make_row("first")])
-        await wait_until(pilot, lambda: app.table.display and app.table.row_count == 1)
+        await wait_until(
+            pilot, lambda: app.dashboard.table.display and app.dashboard.table.row_count == 1
+        )
         assert not empty.display
-        assert app.selected_name == "first"
+        assert app.dashboard.selected_name == "first"
 
 
 async def test_preview_shows_the_selected_pane_with_title_and_question() -> None:
@@ -424,7 +430,7 @@ async def test_new_agent_form_submits_a_spawn_request_with_the_typed_values() ->
             )
         ]
         await wait_until(pilot, lambda: not isinstance(app.screen, NewAgentScreen))
-        await wait_until(pilot, lambda: app.selected_name == "login-fix")
+        await wait_until(pilot, lambda: app.dashboard.selected_name == "login-fix")
 
 
 async def test_new_agent_defaults_to_demo_kind_and_ctrl_s_submits() -> None:
@@ -511,8 +517,8 @@ async def test_remove_safe_agent_asks_yes_no_and_keeps_nothing_at_risk(
         await pilot.press("y")
         await wait_until(pilot, lambda: port.removed == [("alpha", False, False)])
         await wait_until(pilot, lambda: any("refs/quarterdeck/archive/alpha" in n for n in notes))
-        await wait_until(pilot, lambda: app.table.row_count == 1)
-        assert app.selected_name == "beta"
+        await wait_until(pilot, lambda: app.dashboard.table.row_count == 1)
+        assert app.dashboard.selected_name == "beta"
 
 
 async def test_remove_risky_agent_needs_the_exact_name_typed() -> None:
@@ -590,20 +596,20 @@ async def test_attach_runs_the_returned_command_and_keeps_the_selection(
     )
     app = make_app(port)
     ran: list[list[str]] = []
-    monkeypatch.setattr(app, "run_foreground", ran.append)
+    monkeypatch.setattr(app.dashboard.agent_flow, "run_foreground", ran.append)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("j", "enter")
         await wait_until(pilot, lambda: bool(ran))
         assert port.attached == ["beta"]
         assert ran == [["tmux", "attach", "-t", "x"]]
-        assert app.selected_name == "beta"
+        assert app.dashboard.selected_name == "beta"
 
 
 async def test_attach_when_hosted_needs_no_command(monkeypatch: pytest.MonkeyPatch) -> None:
     port = FakePort(rows=[make_row("alpha")], attach_argv=None)
     app = make_app(port, hosted=True)
     ran: list[list[str]] = []
-    monkeypatch.setattr(app, "run_foreground", ran.append)
+    monkeypatch.setattr(app.dashboard.agent_flow, "run_foreground", ran.append)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
         await wait_until(pilot, lambda: port.attached == ["alpha"])
@@ -691,11 +697,12 @@ async def test_t_cycles_through_our_themes() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.theme == "quarterdeck-dark"
-        dark_status = app.table.get_cell("alpha", "status").spans[0].style
+        dark_status = app.dashboard.table.get_cell("alpha", "status").spans[0].style
         await pilot.press("t")
         await wait_until(pilot, lambda: app.theme == "quarterdeck-light")
         await wait_until(
-            pilot, lambda: app.table.get_cell("alpha", "status").spans[0].style != dark_status
+            pilot,
+            lambda: app.dashboard.table.get_cell("alpha", "status").spans[0].style != dark_status,
         )
         await pilot.press("t")
         await wait_until(pilot, lambda: app.theme == "quarterdeck-dark")
@@ -743,7 +750,7 @@ async def test_the_header_says_when_this_dashboard_only_views() -> None:
 
 
 async def test_e_shows_why_the_selected_agent_has_its_status() -> None:
-    from app.ui.screens.evidence import EvidenceScreen
+    from app.ui.dialogs.evidence import EvidenceScreen
 
     port = FakePort(rows=twelve_rows())
     port.trail = [
@@ -753,7 +760,7 @@ async def test_e_shows_why_the_selected_agent_has_its_status() -> None:
     ]
     app = make_app(port)
     async with app.run_test(size=SIZE) as pilot:
-        name = app.selected_name
+        name = app.dashboard.selected_name
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, EvidenceScreen))
         screen = pilot.app.screen
@@ -771,11 +778,11 @@ async def test_a_digit_answers_the_selected_agents_dialog() -> None:
     port = FakePort(rows=rows)
     app = make_app(port)
     async with app.run_test(size=SIZE) as pilot:
-        app.table.select_name(waiting.name)
+        app.dashboard.table.select_name(waiting.name)
         await pilot.press("2")
         await wait_until(pilot, lambda: port.answered == [(waiting.name, 2)])
         working = next(r for r in rows if r.status is Status.WORKING)
-        app.table.select_name(working.name)
+        app.dashboard.table.select_name(working.name)
         await pilot.press("1")
         await pilot.pause()
         assert port.answered == [(waiting.name, 2)]  # not waiting: nothing sent

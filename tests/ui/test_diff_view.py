@@ -14,7 +14,8 @@ from rich.text import Text
 from textual.message import Message
 
 from app.core.review import AgentDiff, FileChange, FileDiff, parse_hunks
-from app.ui.screens.review import CommentScreen, ReviewScreen
+from app.ui.review.comment import CommentScreen
+from app.ui.review.screen import ReviewScreen
 from app.ui.widgets import diff_view
 from app.ui.widgets.diff_view import MAX_LINE_CHARS, TokenStyles
 from tests.ui.fakes import FakePort, sample_diff, twelve_rows, wait_until

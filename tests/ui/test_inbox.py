@@ -11,8 +11,9 @@ from textual.widgets import Input
 from app.core.errors import UsageError
 from app.core.status import InputKind, Status
 from app.ui.app import QuarterdeckApp
-from app.ui.screens.confirm import ConfirmScreen
-from app.ui.screens.inbox import EMPTY_INBOX, InboxScreen, ReplyScreen
+from app.ui.dialogs.confirm import ConfirmScreen
+from app.ui.dialogs.reply import ReplyScreen
+from app.ui.inbox.screen import EMPTY_INBOX, InboxScreen
 from app.ui.widgets.inbox_strip import NOBODY_WAITS
 from tests.ui.fakes import FakePort, make_row, wait_until, waiting_rows
 from tests.ui.test_dashboard import SIZE, make_app, record_notifications
@@ -357,14 +358,14 @@ async def test_enter_attaches_to_the_focused_agent(monkeypatch: pytest.MonkeyPat
     port = FakePort(rows=waiting_rows(), attach_argv=["tmux", "attach"])
     app = make_app(port)
     ran: list[list[str]] = []
-    monkeypatch.setattr(app, "run_foreground", ran.append)
+    monkeypatch.setattr(app.dashboard.agent_flow, "run_foreground", ran.append)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_inbox(pilot)
         await pilot.press("j", "enter")
         await wait_until(pilot, lambda: bool(ran))
         assert port.attached == ["api-auth"]
         assert app.screen is screen  # back from the pane, the inbox is still there
-        assert app.selected_name == "api-auth"
+        assert app.dashboard.selected_name == "api-auth"
 
 
 async def test_a_click_focuses_an_item() -> None:
@@ -393,17 +394,17 @@ async def test_the_strip_says_how_many_wait_and_what_the_oldest_asks() -> None:
     app = make_app(port)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        text = app.strip.text
+        text = app.dashboard.strip.text
         assert text.startswith(" ⚑ 3 waiting ")
         assert "docs-site 2m: Which locale should be the default?" in text
         assert "1 English  2 German" in text
-        assert app.strip.has_class("-waiting")
+        assert app.dashboard.strip.has_class("-waiting")
         # Nobody waits: one dim line.
         port.push_from_thread(
             replace(r, status=Status.WORKING) if r.status is Status.NEEDS_INPUT else r for r in rows
         )
-        await wait_until(pilot, lambda: NOBODY_WAITS in app.strip.text)
-        assert not app.strip.has_class("-waiting")
+        await wait_until(pilot, lambda: NOBODY_WAITS in app.dashboard.strip.text)
+        assert not app.dashboard.strip.has_class("-waiting")
 
 
 async def test_the_strip_repaints_only_when_the_inbox_changes(
@@ -416,7 +417,7 @@ async def test_the_strip_repaints_only_when_the_inbox_changes(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         updates: list[object] = []
-        text_widget = app.strip.query_one("#strip-text")
+        text_widget = app.dashboard.strip.query_one("#strip-text")
         original = text_widget.update  # type: ignore[attr-defined]
 
         def spy(*args: object, **kwargs: object) -> None:
@@ -428,16 +429,20 @@ async def test_the_strip_repaints_only_when_the_inbox_changes(
         port.push_from_thread(
             replace(r, summary="Running make check") if r.name == "build-fix" else r for r in rows
         )
-        await wait_until(pilot, lambda: app.table.row("build-fix").summary == "Running make check")  # type: ignore[union-attr]
-        app.strip.tick(now[0] + 20)  # 2m30s -> 2m50s: still "2m"
+        table = app.dashboard.table
+        await wait_until(
+            pilot,
+            lambda: table.row("build-fix").summary == "Running make check",  # type: ignore[union-attr]
+        )
+        app.dashboard.strip.tick(now[0] + 20)  # 2m30s -> 2m50s: still "2m"
         assert updates == []
-        app.strip.tick(now[0] + 40)  # 3m
+        app.dashboard.strip.tick(now[0] + 40)  # 3m
         assert len(updates) == 1
-        assert "docs-site 3m:" in app.strip.text
+        assert "docs-site 3m:" in app.dashboard.strip.text
 
 
 async def test_the_strip_is_hidden_on_an_empty_fleet() -> None:
     app = make_app(FakePort())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert not app.strip.display
+        assert not app.dashboard.strip.display

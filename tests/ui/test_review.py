@@ -20,11 +20,12 @@ from app.core.errors import BaseCheckedOutError, CheckRefusalError, QuarterdeckE
 from app.core.review import AgentDiff, CheckResult, CheckState, MergeOutcome, MergeStrategy
 from app.core.status import Status
 from app.ui.app import QuarterdeckApp
-from app.ui.screens.confirm import ConfirmScreen
-from app.ui.screens.evidence import EvidenceScreen
-from app.ui.screens.help import HelpScreen
-from app.ui.screens.land import ConflictScreen, LandScreen, TextScreen
-from app.ui.screens.review import CommentScreen, ReviewScreen
+from app.ui.dialogs.confirm import ConfirmScreen
+from app.ui.dialogs.evidence import EvidenceScreen
+from app.ui.dialogs.help import HelpScreen
+from app.ui.dialogs.land import ConflictScreen, LandScreen, TextScreen
+from app.ui.review.comment import CommentScreen
+from app.ui.review.screen import ReviewScreen
 from app.ui.widgets.agent_table import OVERLAP_GLYPH, check_cell, diff_cell
 from tests.ui.fakes import (
     NOW,
@@ -90,9 +91,9 @@ async def test_the_table_shows_files_checks_and_overlaps() -> None:
         assert cell(app, "type-hints", "check") == f"  {OVERLAP_GLYPH}"
         assert cell(app, "bump-deps", "check") == ""
         # The preview says which agents overlap, and the check.
-        app.table.select_name("refactor-db-layer")
+        app.dashboard.table.select_name("refactor-db-layer")
         await pilot.pause()
-        subtitle = str(app.preview.border_subtitle)
+        subtitle = str(app.dashboard.preview.border_subtitle)
         assert "check failed 41s" in subtitle
         assert f"{OVERLAP_GLYPH} overlaps type-hints" in subtitle
         # So does e.
@@ -134,12 +135,12 @@ async def test_a_new_check_state_repaints_the_row() -> None:
             for r in port.rows
         )
         await wait_until(pilot, lambda: cell(app, "refactor-db-layer", "check") == "✗ 2m")
-        app.table.select_name("refactor-db-layer")
+        app.dashboard.table.select_name("refactor-db-layer")
         await wait_until(
             pilot,
             lambda: (
                 "check failed 2m: FAILED test_x - assert 1 == 2"
-                in Content.from_markup(str(app.preview.border_subtitle)).plain
+                in Content.from_markup(str(app.dashboard.preview.border_subtitle)).plain
             ),
         )
 

@@ -18,13 +18,13 @@ from app.core.review import CheckResult, CheckState, MergeOutcome, MergeStrategy
 from app.core.status import Status
 from app.core.views import AgentRow
 from app.ui.app import QuarterdeckApp
-from app.ui.screens.confirm import ConfirmScreen, RemoveRiskyScreen
-from app.ui.screens.help import HelpScreen
-from app.ui.screens.inbox import InboxScreen
-from app.ui.screens.land import ConflictScreen, LandScreen
-from app.ui.screens.message import MessageScreen
-from app.ui.screens.new_agent import NewAgentScreen
-from app.ui.screens.review import ReviewScreen
+from app.ui.dialogs.confirm import ConfirmScreen, RemoveRiskyScreen
+from app.ui.dialogs.help import HelpScreen
+from app.ui.dialogs.land import ConflictScreen, LandScreen
+from app.ui.dialogs.message import MessageScreen
+from app.ui.dialogs.new_agent import NewAgentScreen
+from app.ui.inbox.screen import InboxScreen
+from app.ui.review.screen import ReviewScreen
 from tests.ui.fakes import (
     NOW,
     FakePort,
@@ -56,7 +56,9 @@ async def preview_settled(pilot: Pilot[None]) -> None:
     """Wait until the selected agent's pane is on screen (captured in a thread)."""
     app = pilot.app
     assert isinstance(app, QuarterdeckApp)
-    await wait_until(pilot, lambda: app.preview.agent is None or app.preview.has_capture)
+    await wait_until(
+        pilot, lambda: app.dashboard.preview.agent is None or app.dashboard.preview.has_capture
+    )
 
 
 def press_then_settle(*keys: str, screen: type | None = None) -> Callable[[Pilot[None]], Any]:
@@ -119,7 +121,7 @@ def marked(*names: str, then: Callable[[Pilot[None]], Any]) -> Callable[[Pilot[N
         app = pilot.app
         assert isinstance(app, QuarterdeckApp)
         for name in names:
-            app.table.toggle_mark(name)
+            app.dashboard.table.toggle_mark(name)
         await then(pilot)
 
     return run_before

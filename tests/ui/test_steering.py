@@ -14,8 +14,8 @@ from app.core.errors import UsageError
 from app.core.messages import MessageMode
 from app.core.status import is_ended
 from app.ui.app import QuarterdeckApp
-from app.ui.screens.confirm import ConfirmScreen
-from app.ui.screens.message import MessageScreen
+from app.ui.dialogs.confirm import ConfirmScreen
+from app.ui.dialogs.message import MessageScreen
 from tests.ui.fakes import NOW, FakePort, make_row, twelve_rows, wait_until, waiting_rows
 from tests.ui.test_dashboard import SIZE, make_app, record_notifications
 
@@ -43,15 +43,15 @@ async def test_w_selects_the_next_waiting_agent_and_cycles(
     notes = record_notifications(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert app.selected_name == "build-fix"
+        assert app.dashboard.selected_name == "build-fix"
         seen = []
         for _ in range(4):
             await pilot.press("w")
-            seen.append(app.selected_name)
+            seen.append(app.dashboard.selected_name)
         # Longest-waiting first, then in inbox order, wrapping.
         assert seen == ["docs-site", "api-auth", "web-ui", "docs-site"]
         port.push_from_thread([make_row("alpha"), make_row("beta")])
-        await wait_until(pilot, lambda: app.table.row_count == 2)
+        await wait_until(pilot, lambda: app.dashboard.table.row_count == 2)
         await pilot.press("w")
         await wait_until(pilot, lambda: "information: No agent waits for you" in notes)
 
@@ -63,12 +63,16 @@ async def test_space_marks_and_moves_down_escape_clears() -> None:
     app = make_app(FakePort(rows=twelve_rows()))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space", "space", "j", "space")
-        assert list(app.table.marked_names) == ["fix-login-bug", "add-dark-mode", "docs-api"]
-        assert app.selected_name == "flaky-test-hunt"
+        assert list(app.dashboard.table.marked_names) == [
+            "fix-login-bug",
+            "add-dark-mode",
+            "docs-api",
+        ]
+        assert app.dashboard.selected_name == "flaky-test-hunt"
         await pilot.press("k", "space")  # unmark
-        assert list(app.table.marked_names) == ["fix-login-bug", "add-dark-mode"]
+        assert list(app.dashboard.table.marked_names) == ["fix-login-bug", "add-dark-mode"]
         await pilot.press("escape")
-        assert list(app.table.marked_names) == []
+        assert list(app.dashboard.table.marked_names) == []
 
 
 # -- messages ----------------------------------------------------------------------------------
@@ -150,7 +154,7 @@ async def test_shift_m_broadcasts_to_every_live_agent() -> None:
     port = FakePort(rows=rows)
     app = make_app(port)
     async with app.run_test(size=SIZE) as pilot:
-        app.table.toggle_mark("docs-api")  # marks do not matter to a broadcast
+        app.dashboard.table.toggle_mark("docs-api")  # marks do not matter to a broadcast
         screen = await open_message(pilot, "M")
         # A finished (done) agent takes no messages, like an exited or failed one.
         live = tuple(r.name for r in rows if not is_ended(r.status))

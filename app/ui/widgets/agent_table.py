@@ -5,6 +5,10 @@ again only when its cells or its mark change; the row under the cursor has a str
 a change of width or of any style (theme, focus) drops them all. `show_rows` and `tick` refresh
 only the lines of rows that changed (all of them when rows come, go or move), so a busy fleet
 costs in proportion to what changed, not to the number of rows on screen.
+
+Why one long module: the cells' formatting, the row strips and the caches that keep them are
+one idea (a change to a cell's text decides which strips are dropped); split, they would have to
+share the caches' invariants across modules.
 """
 
 from __future__ import annotations

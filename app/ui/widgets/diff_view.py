@@ -11,6 +11,9 @@ A change of width, theme or focus drops the strips; a theme change drops the hig
 A line longer than `MAX_LINE_CHARS` (minified code) is cut for display, with a marker saying how
 much is not shown; only the cut text is highlighted and drawn. `DiffView.line_text` (what a
 comment quotes) and the comment sent to the agent keep the whole line.
+
+Why one long module: positions, highlighting and strips share two bounded caches keyed the same
+way; split, the rules for dropping them would live in several places.
 """
 
 from __future__ import annotations

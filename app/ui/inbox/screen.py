@@ -3,7 +3,7 @@
 The screen follows the fleet's views (the app hands each one to `show_view`). An agent just
 answered is hidden for a few seconds, until the engine sees it moved on, unless it starts
 waiting again meanwhile (a new ``since``); if the answer fails it comes back at once. Port calls
-run in thread workers owned by the app, so a closed inbox still reports how they went.
+run in thread workers of the app (`RunPort`), so a closed inbox still reports how they went.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Static
 
 from app.core.answers import no_option, request_subject, similar_requests, yes_option
-from app.core.ports import FleetPort
+from app.core.ports import SteeringPort
 from app.core.views import AgentRow, FleetView, format_duration
-from app.ui.messages import OperationReported, describe_error
-from app.ui.screens.confirm import ConfirmScreen
+from app.ui.dialogs.confirm import ConfirmScreen
+from app.ui.dialogs.reply import ReplyScreen
+from app.ui.messages import OperationReported, RunPort, describe_error
 
 #: What the inbox says when it is empty.
 EMPTY_INBOX = "No agent waits for you"
@@ -135,42 +136,6 @@ class InboxItem(Static):
         self.post_message(self.Clicked(self.row.name))
 
 
-class ReplyScreen(ModalScreen[str | None]):
-    """A one-line answer in words to an agent's question; dismisses with the text (Enter) or
-    None (Escape). An empty answer is not sent."""
-
-    CSS_PATH = "inbox.tcss"
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-    ]
-
-    AUTO_FOCUS = "#reply"
-
-    def __init__(self, row: AgentRow) -> None:
-        super().__init__()
-        self.row = row
-
-    def compose(self) -> ComposeResult:
-        """The question and the answer field."""
-        with Vertical(id="reply-box"):
-            yield Static(self.row.question or "waits for you", id="reply-question", markup=False)
-            yield Input(placeholder="your answer; enter sends, esc cancels", id="reply")
-
-    def on_mount(self) -> None:
-        """Title the box with the agent."""
-        self.query_one("#reply-box").border_title = f"Reply to {self.row.name}"
-
-    @on(Input.Submitted, "#reply")
-    def _submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.dismiss(event.value.strip())
-
-    def action_cancel(self) -> None:
-        """Close without replying."""
-        self.dismiss(None)
-
-
 class InboxScreen(ModalScreen[None]):
     """Every waiting agent, oldest first; the focused one is answered with single keys.
 
@@ -205,8 +170,9 @@ class InboxScreen(ModalScreen[None]):
 
     def __init__(
         self,
-        port: FleetPort,
+        port: SteeringPort,
         view: FleetView,
+        run_port: RunPort,
         *,
         clock: Callable[[], float] = time.time,
         attach: Callable[[str], None] | None = None,
@@ -214,6 +180,7 @@ class InboxScreen(ModalScreen[None]):
     ) -> None:
         super().__init__()
         self.port = port
+        self.run_port = run_port
         self.view = view
         self.clock = clock
         self.attach = attach
@@ -415,12 +382,7 @@ class InboxScreen(ModalScreen[None]):
     def _replied(self, row: AgentRow, text: str | None) -> None:
         if text:
             self._hide([row])
-            self.app.run_worker(
-                lambda: self._reply_blocking(row.name, text),
-                thread=True,
-                exit_on_error=False,
-                group="inbox",
-            )
+            self.run_port(lambda: self._reply_blocking(row.name, text), group="inbox")
 
     def action_attach(self) -> None:
         """Show the focused agent's pane (the inbox stays open for the way back)."""
@@ -472,14 +434,9 @@ class InboxScreen(ModalScreen[None]):
         self._hide([row for row, _number in picks])
         targets = [(row.name, number) for row, number in picks]
         subject = request_text(picks[0][0]) if approve_all else ""
-        self.app.run_worker(
-            lambda: self._answer_blocking(targets, subject),
-            thread=True,
-            exit_on_error=False,
-            group="inbox",
-        )
+        self.run_port(lambda: self._answer_blocking(targets, subject), group="inbox")
 
-    def _answer_blocking(self, targets: list[tuple[str, int]], subject: str) -> None:
+    def _answer_blocking(self, targets: list[tuple[str, int]], subject: str) -> Message | None:
         """In a thread: answer each agent; report each failure, and the successes."""
         done: list[str] = []
         said = ""
@@ -491,22 +448,22 @@ class InboxScreen(ModalScreen[None]):
             else:
                 done.append(name)
         if not done:
-            return
+            return None
         if subject:
             s = "s" if len(done) != 1 else ""
             text = f"Approved {len(done)} request{s} like {subject}: {', '.join(done)}"
         else:
             text = said
-        self.app.post_message(OperationReported(text))
+        return OperationReported(text)
 
-    def _reply_blocking(self, name: str, text: str) -> None:
+    def _reply_blocking(self, name: str, text: str) -> Message | None:
         """In a thread: reply to ``name`` in words."""
         try:
             said = self.port.reply(name, text)
         except Exception as error:
             self._failed(name, describe_error(error))
-        else:
-            self.app.post_message(OperationReported(said))
+            return None
+        return OperationReported(said)
 
     def _failed(self, name: str, error: str) -> None:
         self.app.post_message(OperationReported(f"{name}: {error}", "error"))

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from app.core.agent import SpawnRequest
-from app.ui.screens.form import FormScreen
+from app.ui.dialogs.form import FormScreen
 
 #: The kind the form offers first when the fleet has it: it works offline, with no account.
 PREFERRED_KIND = "demo"
 
 
 class NewAgentScreen(FormScreen):
-    """The form. It does not start anything itself: it posts `Submitted` with the request.
+    """The form. It does not start anything itself: it calls ``start`` with the request.
 
-    The app starts the agent in a worker and then either dismisses the form or calls
+    The dashboard starts the agent in a worker and then either dismisses the form or calls
     `show_error`, which keeps everything typed so the human can fix it.
     """
 
@@ -38,16 +38,11 @@ class NewAgentScreen(FormScreen):
 
     AUTO_FOCUS = "#prompt"
 
-    class Submitted(Message):
-        """The human asked for an agent with this request."""
-
-        def __init__(self, form: NewAgentScreen, request: SpawnRequest) -> None:
-            super().__init__()
-            self.form = form
-            self.request = request
-
-    def __init__(self, kinds: list[str], default_base: str) -> None:
+    def __init__(
+        self, kinds: list[str], default_base: str, start: Callable[[SpawnRequest], None]
+    ) -> None:
         super().__init__()
+        self.start = start
         self.kinds = kinds
         self.default_base = default_base
 
@@ -99,8 +94,8 @@ class NewAgentScreen(FormScreen):
         )
 
     def submit(self) -> None:
-        """Ask the app to start the agent."""
-        self.post_message(self.Submitted(self, self.request))
+        """Hand the request to the starter."""
+        self.start(self.request)
 
     @on(Input.Submitted, "#base")
     def _last_field_submitted(self) -> None:

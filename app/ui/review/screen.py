@@ -27,147 +27,23 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, OptionList, Static, TextArea
+from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import WorkerState
 
-from app.core.ports import FleetPort
-from app.core.review import (
-    AgentDiff,
-    CheckResult,
-    CheckState,
-    Comment,
-    FileChange,
-    FileDiff,
-    check_refusal,
-)
-from app.core.views import AgentRow, format_duration
-from app.ui.messages import describe_error
-from app.ui.review_actions import ReviewActions
-from app.ui.screens.form import FormScreen
+from app.core.ports import ReviewPort
+from app.core.review import AgentDiff, CheckResult, CheckState, Comment, FileDiff
+from app.core.views import AgentRow
+from app.ui.messages import NOTICE, RunPort, describe_error
+from app.ui.review.comment import CommentScreen
+from app.ui.review.flow import ReviewFlow
+from app.ui.review.lines import check_content, diff_summary, file_entry, file_title
 from app.ui.widgets.diff_view import DiffView, lexer_for
 
 #: Seconds between looks at a running check while the screen is open.
 CHECK_INTERVAL = 0.5
 #: Lines of the check's output shown in the output panel.
 CHECK_TAIL_LINES = 14
-
-#: The letter and theme variable of each kind of change in the file list.
-CHANGE_MARKS: dict[FileChange, tuple[str, str]] = {
-    FileChange.ADDED: ("A", "success"),
-    FileChange.MODIFIED: ("M", "warning"),
-    FileChange.DELETED: ("D", "error"),
-    FileChange.RENAMED: ("R", "accent"),
-    FileChange.UNTRACKED: ("U", "success"),
-}
-
-
-def file_entry(file: FileDiff) -> Content:
-    """One line of the file list: ``M src/app.py +12 −3`` (binary and large files say so)."""
-    letter, variable = CHANGE_MARKS.get(file.change, ("?", "foreground"))
-    entry = Content.from_markup(f"[b ${variable}]$letter[/] $path", letter=letter, path=file.path)
-    if file.binary:
-        entry += Content.from_markup(" [dim]binary[/dim]")
-    else:
-        entry += Content.from_markup(
-            " [$success]+$added[/] [$error]−$removed[/]",
-            added=str(file.added),
-            removed=str(file.removed),
-        )
-        if file.summary:
-            entry += Content.from_markup(" [dim]large[/dim]")
-    return entry
-
-
-def file_title(file: FileDiff) -> Content:
-    """The diff view's title: the path (and where it was renamed from), the change, the
-    counts."""
-    path = file.path
-    if file.old_path and file.old_path != file.path:
-        path = f"{file.old_path} → {file.path}"
-    title = Content.from_markup("[b]$path[/b] [dim]$change[/dim]", path=path, change=file.change)
-    if not file.binary:
-        title += Content.from_markup(
-            " [$success]+$added[/] [$error]−$removed[/]",
-            added=str(file.added),
-            removed=str(file.removed),
-        )
-    return title
-
-
-def check_duration(result: CheckResult, now: float) -> str:
-    """How long the check ran (or has been running): ``12.3s``, ``4m``."""
-    seconds = result.duration
-    if result.state is CheckState.RUNNING or seconds <= 0:
-        seconds = max(0.0, now - result.started_at)
-    return f"{seconds:.1f}s" if seconds < 60 else format_duration(seconds)
-
-
-def check_content(result: CheckResult | None, now: float, head: str = "") -> Content:
-    """The check's line of the title: state, duration, the commit it ran on, command, and what
-    the keys do; a passed check that would not allow landing ``head`` (another commit, or
-    uncommitted changes) says why."""
-    if result is None:
-        return Content.from_markup("[dim]no check yet · C runs it[/dim]")
-    took = check_duration(result, now)
-    command = result.command or "the check"
-    if result.commit:
-        command = f"{command} on {result.ran_on}"
-    if result.state is CheckState.RUNNING:
-        return Content.from_markup(
-            "[b $warning]⋯ check running[/] $took · $command [dim]· C cancels · o output[/dim]",
-            took=took,
-            command=command,
-        )
-    if result.state is CheckState.PASSED:
-        stale = check_refusal(result, head) if head else ""
-        if stale:
-            return Content.from_markup(
-                "[b $success]✓ check passed[/] in $took · $command · [b $warning]⚠ $stale[/] "
-                "[dim]· C runs it again[/dim]",
-                took=took,
-                command=command,
-                stale=stale,
-            )
-        return Content.from_markup(
-            "[b $success]✓ check passed[/] in $took · $command [dim]· C runs it again[/dim]",
-            took=took,
-            command=command,
-        )
-    if result.state is CheckState.FAILED:
-        code = f" (exit {result.exit_code})" if result.exit_code is not None else ""
-        return Content.from_markup(
-            "[b $error]✗ check failed[/]$code in $took · $command [dim]· o output[/dim]",
-            code=code,
-            took=took,
-            command=command,
-        )
-    return Content.from_markup(
-        "[b]⊘ check cancelled[/] after $took · $command [dim]· C runs it[/dim]",
-        took=took,
-        command=command,
-    )
-
-
-def diff_summary(name: str, branch: str, diff: AgentDiff | None) -> Content:
-    """The first title line: the agent, its branch, its commits and the totals."""
-    line = Content.from_markup("[b]Review $name[/b] [dim]· $branch[/dim]", name=name, branch=branch)
-    if diff is None:
-        return line
-    s = "s" if diff.commits != 1 else ""
-    files = len(diff.files)
-    fs = "s" if files != 1 else ""
-    return line + Content.from_markup(
-        " [dim]· $commits commit$s on base $base ·[/dim] $files file$fs "
-        "[$success]+$added[/] [$error]−$removed[/]",
-        commits=str(diff.commits),
-        s=s,
-        base=diff.base_commit[:8],
-        files=str(files),
-        fs=fs,
-        added=str(diff.added),
-        removed=str(diff.removed),
-    )
 
 
 class FileList(OptionList, can_focus=False):
@@ -179,56 +55,6 @@ class FileList(OptionList, can_focus=False):
         text-overflow: ellipsis;
     }
     """
-
-
-class CommentScreen(FormScreen):
-    """A remark on one line of a hunk. Sends nothing itself: ``send(form, text)`` is called,
-    and the caller answers with `finished` (an error keeps the form open with the text)."""
-
-    CSS_PATH = "review.tcss"
-
-    AUTO_FOCUS = "#comment-text"
-    TEXT_ID = "comment-text"
-    SEND_ID = "comment-send"
-    CANCEL_ID = "comment-cancel"
-    ERROR_ID = "comment-error"
-
-    def __init__(
-        self,
-        name: str,
-        where: str,
-        quoted: str,
-        send: Callable[[CommentScreen, str], None],
-    ) -> None:
-        super().__init__()
-        self.agent = name
-        self.where = where
-        self.quoted = quoted
-        self.send = send
-
-    def compose(self) -> ComposeResult:
-        """Where, the line quoted, the text, an error line and the buttons."""
-        with Vertical(id="comment-box"):
-            yield Static(self.where, id="comment-where", markup=False)
-            yield Static(self.quoted, id="comment-quote", markup=False)
-            yield TextArea(id="comment-text", soft_wrap=True, show_line_numbers=False)
-            yield Static("", id="comment-error", markup=False)
-            with Horizontal(id="comment-buttons"):
-                yield Static("ctrl+s sends · enter is a new line · esc cancels", id="comment-hint")
-                yield Button("Send", id="comment-send", variant="primary")
-                yield Button("Cancel", id="comment-cancel")
-
-    def on_mount(self) -> None:
-        """Title the box."""
-        self.query_one("#comment-box").border_title = f"Comment to {self.agent}"
-
-    def problem(self) -> str:
-        """An empty comment is not sent."""
-        return "" if self.text else "The comment is empty: write something first (esc cancels)"
-
-    def submit(self) -> None:
-        """Hand the remark to the caller."""
-        self.send(self, self.text)
 
 
 class ReviewScreen(ModalScreen[None]):
@@ -274,11 +100,20 @@ class ReviewScreen(ModalScreen[None]):
             self.result = result
             self.error = error
 
+    class CommentSent(Message):
+        """A comment on ``where`` was queued for the agent ('' ``error``), or not."""
+
+        def __init__(self, where: str, error: str = "") -> None:
+            super().__init__()
+            self.where = where
+            self.error = error
+
     def __init__(
         self,
-        port: FleetPort,
+        port: ReviewPort,
         row: AgentRow,
-        actions: ReviewActions,
+        flow: ReviewFlow,
+        run_port: RunPort,
         *,
         clock: Callable[[], float] = time.time,
         check_interval: float = CHECK_INTERVAL,
@@ -287,7 +122,9 @@ class ReviewScreen(ModalScreen[None]):
         self.port = port
         self.row = row
         self.agent = row.name
-        self.actions = actions
+        self.flow = flow
+        self.run_port = run_port
+        self._comment_form: CommentScreen | None = None
         self.clock = clock
         self.check_interval = check_interval
         self.diff: AgentDiff | None = None
@@ -517,7 +354,23 @@ class ReviewScreen(ModalScreen[None]):
         )
 
     def _send_comment(self, form: CommentScreen, comment: Comment) -> None:
-        self.actions.comment(self.agent, comment, form.finished)
+        self._comment_form = form
+        self.run_port(partial(self._comment, comment), to=self, group="review")
+
+    def _comment(self, comment: Comment) -> Message:
+        """In a thread: queue the comment for the agent."""
+        try:
+            self.port.comment(self.agent, comment)
+        except Exception as error:
+            return self.CommentSent(comment.where, describe_error(error))
+        return self.CommentSent(comment.where)
+
+    @on(CommentSent)
+    def _comment_sent(self, message: CommentSent) -> None:
+        if not message.error:
+            self.notify(f"Comment on {message.where} queued for {self.agent}", timeout=NOTICE)
+        if self._comment_form is not None:
+            self._comment_form.finished(message.error)
 
     # -- the check --------------------------------------------------------------------------
 
@@ -525,7 +378,12 @@ class ReviewScreen(ModalScreen[None]):
         """Run the check; while it runs, offer to cancel it."""
         result = self.check_result
         running = result is not None and result.state is CheckState.RUNNING
-        self.actions.toggle_check(self.agent, running=running, started=self._load_check)
+        self.flow.toggle_check(self.agent, running=running)
+
+    @on(ReviewFlow.CheckChanged)
+    def _check_changed(self, message: ReviewFlow.CheckChanged) -> None:
+        if message.name == self.agent:
+            self._load_check()
 
     def action_toggle_output(self) -> None:
         """Show or hide the check's output."""
@@ -577,11 +435,17 @@ class ReviewScreen(ModalScreen[None]):
 
     def action_land(self) -> None:
         """Land the agent's branch (the strategy is asked first)."""
-        self.actions.land(self.agent, self.row.branch, landed=self.action_reload)
+        self.flow.land(self.agent, self.row.branch)
+
+    @on(ReviewFlow.Landed)
+    def _landed(self, message: ReviewFlow.Landed) -> None:
+        if message.name == self.agent:
+            message.stop()
+            self.action_reload()
 
     def action_push(self) -> None:
         """Push the agent's branch (and open a pull request when possible)."""
-        self.actions.push(self.agent)
+        self.flow.push(self.agent)
 
     def action_close(self) -> None:
         """Back to the dashboard."""

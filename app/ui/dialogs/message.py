@@ -3,15 +3,14 @@ after interrupting them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Button, RadioButton, RadioSet, Static, TextArea
 
 from app.core.messages import MessageMode
-from app.ui.screens.form import FormScreen
+from app.ui.dialogs.form import FormScreen
 
 #: What each mode means, in the words the screen offers them.
 MODE_LABELS: dict[MessageMode, str] = {
@@ -34,25 +33,17 @@ def recipients_line(names: Sequence[str], *, broadcast: bool = False) -> str:
     return f"To: {listed} ({count})"
 
 
+#: What sends a message: the recipients, the text and the mode.
+SendMessage = Callable[[tuple[str, ...], str, MessageMode], None]
+
+
 class MessageScreen(FormScreen):
-    """The form. It sends nothing itself: it posts `Submitted`; the app sends in a worker and
-    then either dismisses the form or calls `show_error`, which keeps the text."""
+    """The form. It sends nothing itself: it calls ``send``; the dashboard sends in a worker
+    and then either dismisses the form or calls `show_error`, which keeps the text."""
 
     CSS_PATH = "message.tcss"
 
     AUTO_FOCUS = "#text"
-
-    class Submitted(Message):
-        """The human asked to send ``text`` to ``names`` in ``mode``."""
-
-        def __init__(
-            self, form: MessageScreen, names: tuple[str, ...], text: str, mode: MessageMode
-        ) -> None:
-            super().__init__()
-            self.form = form
-            self.names = names
-            self.text = text
-            self.mode = mode
 
     def __init__(
         self,
@@ -60,8 +51,10 @@ class MessageScreen(FormScreen):
         mode: MessageMode = MessageMode.QUEUE,
         *,
         broadcast: bool = False,
+        send: SendMessage,
     ) -> None:
         super().__init__()
+        self.send = send
         self.names = tuple(names)
         self.initial_mode = mode
         self.broadcast = broadcast
@@ -107,5 +100,5 @@ class MessageScreen(FormScreen):
         return "" if self.text else "The message is empty: write something first (esc cancels)"
 
     def submit(self) -> None:
-        """Ask the app to send the message."""
-        self.post_message(self.Submitted(self, self.names, self.text, self.mode))
+        """Hand the message to the sender."""
+        self.send(self.names, self.text, self.mode)

@@ -1,0 +1,1 @@
+"""The inbox: every agent waiting on the human, answered in place."""

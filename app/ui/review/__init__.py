@@ -1,0 +1,1 @@
+"""The review of one agent's changes, and the flows it shares with the dashboard."""
