@@ -50,6 +50,45 @@ def test_an_event_arrives_whole_with_its_payload(tmp_path: Path) -> None:
     assert spool.drain() == []  # each event is read once
 
 
+def test_events_come_back_in_the_order_their_hooks_ran(tmp_path: Path) -> None:
+    # Several events within one step of the file clock, listed by the directory in the
+    # opposite order: only the stamp each hook writes can tell their order.
+    spool = EventSpool(tmp_path / "events")
+    fired = ["PreToolUse", "PostToolUse", "PermissionRequest", "PostToolUse", "Stop", "Start"]
+    for event in fired:
+        run_hook(spool.directory, event, stdin="{}")
+    files = [Path(e.path) for e in os.scandir(spool.directory)]
+    texts = sorted((f.read_bytes() for f in files), key=lambda t: int(t.split(b"\n")[0].split()[2]))
+    for file, text in zip(files, reversed(texts), strict=True):
+        file.write_bytes(text)  # the first listed file now holds the last event
+    step = files[0].stat().st_mtime_ns
+    for file in files:
+        os.utime(file, ns=(step, step))
+    listed = [f.read_bytes().split(b" ")[1].decode() for f in files]
+    assert listed == list(reversed(fired))
+    events = spool.drain()
+    assert [e.event for e in events] == fired
+    stamps = [e.order[0] for e in events]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    assert all(e.at == e.order[0] / 1e9 for e in events)
+
+
+def test_an_event_without_a_stamp_is_ordered_by_its_file_time(tmp_path: Path) -> None:
+    spool = EventSpool(tmp_path / "events")
+    run_hook(spool.directory, "Stop", stdin="{}")
+    (stamped,) = list(spool.directory.iterdir())
+    old = spool.directory / "ev.old"
+    old.write_text(f"{AGENT} PreToolUse\n{{}}")
+    before = stamped.read_text().split()[2]
+    os.utime(old, ns=(int(before) - 1000, int(before) - 1000))
+    events = spool.drain()
+    assert [(e.event, e.payload) for e in events] == [("PreToolUse", {}), ("Stop", {})]
+    assert events[0].order == (int(before) - 1000, "ev.old")
+    bad = spool.directory / "ev.bad"
+    bad.write_text(f"{AGENT} Stop soon\n")
+    assert spool.drain() == []
+
+
 @pytest.mark.parametrize(
     ("agent", "event", "spool_exists"),
     [
