@@ -298,12 +298,10 @@ class Steering:
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {agent.name!r} is gone")
         profile = self.fleet.profile(agent.kind)
-        self.fleet.tmux.send_keys(pane.pane_id, *profile.interrupt_keys)
+        keys = self.fleet.adapter(agent.kind).interrupt_keys(profile)
+        self.fleet.tmux.send_keys(pane.pane_id, *keys)
         self.fleet.store.log(
-            agent.id,
-            self.fleet.clock(),
-            "-",
-            f"user: interrupt ({' '.join(profile.interrupt_keys)})",
+            agent.id, self.fleet.clock(), "-", f"user: interrupt ({' '.join(keys)})"
         )
 
     def reply(self, name: str, text: str) -> str:

@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from app.agents.base import AgentAdapter
 from app.agents.hooks import HookInstaller
-from app.agents.trust import set_trust
+from app.agents.registry import builtin_adapters
 from app.core.agent import Agent, PromptState, SpawnRequest
 from app.core.alerts import Alert
 from app.core.classify import PaneView, classify
@@ -250,6 +251,11 @@ class Fleet:
             known = ", ".join(sorted(self.settings.profiles))
             raise UsageError(f"unknown agent kind {kind!r}; known kinds: {known}") from None
 
+    def adapter(self, kind: str) -> AgentAdapter:
+        """What Quarterdeck knows of the kind's CLI beyond its screen (`app.agents`): launch,
+        hooks, status file, trust record, keys."""
+        return builtin_adapters().for_kind(kind, self.settings.profiles.get(kind))
+
     def _publish(self) -> None:
         view = FleetView.from_agents(
             self.repo_name, self._agents, self.notice, self.store.latest_messages()
@@ -303,8 +309,12 @@ class Fleet:
                     f"worktree directory {worktree} already exists; "
                     "remove it or pick another --name"
                 )
-            hook_args, hook_env = self.hooks.launch(profile.hooks)
-            argv = profile.argv(request.prompt, self.python, shell, extra=hook_args)
+            launch = (
+                builtin_adapters()
+                .for_kind(request.kind, profile)
+                .launch(profile, request.prompt, self.python, shell, self.hooks)
+            )
+            argv = list(launch.argv)
             typed = profile.prompt is PromptDelivery.TYPE and bool(request.prompt)
             plans.append(
                 _Plan(
@@ -312,7 +322,7 @@ class Fleet:
                     branch=branch,
                     worktree=worktree,
                     argv=argv,
-                    env={**profile.env, **hook_env},
+                    env=dict(launch.env),
                     prompt=request.prompt,
                     prompt_state=PromptState.PENDING if typed else PromptState.NONE,
                 )
@@ -337,8 +347,9 @@ class Fleet:
             self.repo.add_worktree(plan.worktree, plan.branch, base_commit)
             undo.append(lambda: self.repo.remove_worktree(plan.worktree))
             undo.append(lambda: self.repo.delete_branch(plan.branch))
-            if self.pretrust and set_trust(kind, plan.worktree, True):
-                undo.append(lambda: set_trust(kind, plan.worktree, False))
+            adapter = self.adapter(kind)
+            if self.pretrust and adapter.set_trust(plan.worktree, True):
+                undo.append(lambda: adapter.set_trust(plan.worktree, False))
             now = self.clock()
             agent = Agent(
                 id=agent_id,
@@ -706,7 +717,7 @@ class Fleet:
             if facts is not None and not facts.dead:
                 end_process_tree(facts.pid, agent.id)
             kept = self.repo.archive(name, agent.branch, Path(agent.worktree))
-            set_trust(agent.kind, Path(agent.worktree), False)
+            self.adapter(agent.kind).set_trust(Path(agent.worktree), False)
             if agent.window_id:
                 self.tmux.kill_window(agent.window_id)
             self.repo.remove_worktree(Path(agent.worktree))
@@ -778,7 +789,7 @@ class Fleet:
         pane = self.pane_of(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {name!r} is gone")
-        keys = profile.answer_keys(number, agent.options)
+        keys = self.adapter(agent.kind).answer_keys(profile, number, agent.options)
         if not keys:
             raise UsageError(f"cannot tell which key picks option {number} of {name}'s dialog")
         before = classify(
