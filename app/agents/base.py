@@ -56,6 +56,11 @@ class AgentAdapter:
         nothing reliable."""
         return None
 
+    def announces_tool(self, event: str) -> bool:
+        """True for an event that says a tool is about to run: it can arrive after that tool's
+        own permission request, so it must not end the request."""
+        return False
+
     def status_file(self, pid: int) -> Path | None:
         """The status file the CLI keeps for its process ``pid``, if it keeps one."""
         return None

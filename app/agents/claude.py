@@ -123,6 +123,10 @@ class ClaudeCode(AgentAdapter):
         """See `reading_from_hook`."""
         return reading_from_hook(event, payload)
 
+    def announces_tool(self, event: str) -> bool:
+        """``PreToolUse``."""
+        return event == "PreToolUse"
+
     def status_file(self, pid: int) -> Path | None:
         """``sessions/<pid>.json`` in Claude Code's state folder (deleted when it exits)."""
         return state_dir() / "sessions" / f"{pid}.json"

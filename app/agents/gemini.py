@@ -88,6 +88,10 @@ class GeminiCli(AgentAdapter):
         """See `reading_from_hook`."""
         return reading_from_hook(event, payload)
 
+    def announces_tool(self, event: str) -> bool:
+        """``BeforeTool``."""
+        return event == "BeforeTool"
+
     def set_trust(self, worktree: Path, trust: bool) -> bool:
         """``<path>: "TRUST_FOLDER"`` in ``~/.gemini/trustedFolders.json``."""
         file = trust_file()

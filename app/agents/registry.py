@@ -54,6 +54,10 @@ class ConfiguredAdapter(AgentAdapter):
         """Read in the dialect the profile names."""
         return self.dialect.reading_from_hook(event, payload)
 
+    def announces_tool(self, event: str) -> bool:
+        """As the dialect says."""
+        return self.dialect.announces_tool(event)
+
     def status_file(self, pid: int) -> Path | None:
         """The status file the profile names."""
         return self.status.status_file(pid)

@@ -18,9 +18,6 @@ from app.infra.tmux import PaneFacts, TmuxError, TmuxServer
 
 #: A pane is captured at most this often, however much it writes (its output is coalesced).
 MIN_CAPTURE_INTERVAL = 0.1
-#: Hook events that announce a tool about to run (they may arrive after its permission
-#: request, whose subject they must not clear).
-_BEFORE_TOOL = frozenset({"PreToolUse", "BeforeTool"})
 #: Lines of history read with the screen of a pane whose process has exited.
 DEAD_PANE_HISTORY = 20
 
@@ -88,13 +85,14 @@ class StatusTracking:
         profile = self._profiles.get(agent.kind)
         if profile is None:
             return None
-        reading = self._adapter(agent, profile).reading_from_hook(event.event, event.payload)
+        adapter = self._adapter(agent, profile)
+        reading = adapter.reading_from_hook(event.event, event.payload)
         if reading is not None:
             mem = self._mem(agent.id)
             mem.signals["hook"] = Signal(reading, event.at)
             if reading.status is Status.NEEDS_INPUT:
                 mem.request = reading.detail
-            elif event.event not in _BEFORE_TOOL:
+            elif not adapter.announces_tool(event.event):
                 # The tool ran, the turn ended or a new one began: that request is over. (A
                 # tool's start can arrive after its own permission request.)
                 mem.request = ""

@@ -120,6 +120,14 @@ def test_a_dialog_hook_carries_the_question_it_knows() -> None:
         assert r is not None and r.status is Status.NEEDS_INPUT
 
 
+def test_the_events_that_announce_a_tool() -> None:
+    assert claude.ADAPTER.announces_tool("PreToolUse")
+    assert gemini.ADAPTER.announces_tool("BeforeTool")
+    assert not claude.ADAPTER.announces_tool("PostToolUse")
+    assert not gemini.ADAPTER.announces_tool("AfterTool")
+    assert not GENERIC.announces_tool("PreToolUse")
+
+
 def test_codex_notify_ends_a_turn_but_not_the_title_thread() -> None:
     readings = [
         codex.reading_from_hook(event, payload)
