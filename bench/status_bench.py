@@ -67,7 +67,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.agents.hooks import CLAUDE_EVENTS, CLAUDE_TOOL_EVENTS, HookInstaller, hook_script  # noqa: E402
+from app.agents.claude import CLAUDE_EVENTS, CLAUDE_TOOL_EVENTS  # noqa: E402
+from app.agents.hooks import HookInstaller, hook_script  # noqa: E402
 from app.core.agent import SpawnRequest  # noqa: E402
 from app.core.diff_stats import STATS_PER_SECOND  # noqa: E402
 

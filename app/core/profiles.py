@@ -117,10 +117,11 @@ class AgentProfile:
     #: the current step) or ``wait`` (Quarterdeck holds the message until the agent is ready).
     busy_input: str = "wait"
     env: Mapping[str, str] = field(default_factory=dict)
-    #: The dialect of the CLI's hooks (``claude``, ``codex``, ``gemini``, ``aider``), empty for
-    #: none.
+    #: The dialect of the CLI's hooks, named after the agent module that speaks it (``claude``,
+    #: ``codex``, ``gemini``, ``aider``), empty for none.
     hooks: str = ""
-    #: An agent-side status file to read (``claude``: Claude Code's ``sessions/<pid>.json``).
+    #: An agent-side status file to read, named after the agent module that reads it
+    #: (``claude``: Claude Code's ``sessions/<pid>.json``), empty for none.
     status_file: str = ""
     #: How its dialogs take an answer: ``digit`` (press the option's number), ``arrows`` (move
     #: down to it, then Enter) or ``letter`` (type the option's first letter, then Enter).
@@ -163,6 +164,14 @@ def _choice(raw: Any, allowed: tuple[str, ...], where: str) -> str:
         known = ", ".join(repr(a) for a in allowed if a)
         raise UsageError(f"{where}: {raw!r} is not one of {known}")
     return str(raw)
+
+
+def _name(raw: Any, where: str) -> str:
+    """The name of something an adapter provides (a hook dialect, a status file); which names
+    exist is known where the adapters are (`app.infra.settings` checks them)."""
+    if not isinstance(raw, str):
+        raise UsageError(f"{where}: expected a name in quotes, got {raw!r}")
+    return raw
 
 
 def _strings(raw: Any, where: str) -> tuple[str, ...]:
@@ -288,10 +297,8 @@ def parse_profile(kind: str, raw: Mapping[str, Any]) -> AgentProfile:
         interrupt_keys=_strings(raw.get("interrupt", ["Escape"]), f"{where} interrupt"),
         busy_input=_choice(raw.get("busy_input", "wait"), ("queue", "wait"), f"{where} busy_input"),
         env={str(k): str(v) for k, v in dict(raw.get("env", {})).items()},
-        hooks=_choice(
-            raw.get("hooks", ""), ("", "claude", "codex", "gemini", "aider"), f"{where} hooks"
-        ),
-        status_file=_choice(raw.get("status_file", ""), ("", "claude"), f"{where} status_file"),
+        hooks=_name(raw.get("hooks", ""), f"{where} hooks"),
+        status_file=_name(raw.get("status_file", ""), f"{where} status_file"),
         answer=_choice(
             raw.get("answer", "digit"), ("digit", "arrows", "letter"), f"{where} answer"
         ),

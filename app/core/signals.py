@@ -1,5 +1,6 @@
-"""Signals stronger than the screen: hook events and agent status files, read as `Reading`s, and
-the fusion of every source into the one status shown."""
+"""Signals stronger than the screen (hook events, agent status files) and the fusion of every
+source into the one status shown. What each CLI's events mean is in its module in `app.agents`;
+the dialog-opening payload they share is read here."""
 
 from __future__ import annotations
 
@@ -12,27 +13,6 @@ from app.core.status import Evidence, InputKind, Reading, Status
 #: Tools that ask the human a question rather than for permission.
 QUESTION_TOOLS = frozenset({"AskUserQuestion", "ask_user", "request_user_input"})
 
-# Claude Code (and the demo agent, which mimics it). No hook fires when the human rejects a
-# request or presses Esc, and `Notification` comes seconds late: neither may set the status.
-_CLAUDE: dict[str, Status] = {
-    "SessionStart": Status.IDLE,
-    "UserPromptSubmit": Status.WORKING,
-    "PreToolUse": Status.WORKING,
-    "PostToolUse": Status.WORKING,
-    "PermissionRequest": Status.NEEDS_INPUT,
-    "Stop": Status.IDLE,
-    "StopFailure": Status.IDLE,
-}
-
-# Gemini CLI: `Notification` with ToolPermission fires at once when a dialog opens.
-_GEMINI: dict[str, Status] = {
-    "SessionStart": Status.IDLE,
-    "BeforeAgent": Status.WORKING,
-    "BeforeTool": Status.WORKING,
-    "AfterTool": Status.WORKING,
-    "AfterAgent": Status.IDLE,
-}
-
 
 def _tool(payload: Any) -> str:
     if isinstance(payload, Mapping):
@@ -44,9 +24,6 @@ def _tool(payload: Any) -> str:
             return str(details["type"])
     return ""
 
-
-#: What Codex asks its hidden title-generation thread (whose end is not the turn's end).
-_TITLE_THREAD = "single-line task title"
 
 #: Fields of a tool's input that say best what it wants to do, in order of preference.
 _TOOL_SUBJECT = ("command", "file_path", "filePath", "path", "url", "pattern", "description")
@@ -91,91 +68,23 @@ def _hook_request(payload: Any, tool: str) -> tuple[str, tuple[str, ...], str]:
     return "", (), tool
 
 
-def reading_from_hook(style: str, event: str, payload: Any) -> Reading | None:
-    """What one hook event says about the agent, or None when it says nothing reliable.
+def reading_from_request(event: str, payload: Any) -> Reading:
+    """A hook event that says a dialog opened (a tool asks leave, or asks the human a
+    question) as a ``needs_input`` reading with what the payload tells of the dialog.
 
-    ``style`` is the hook dialect of the agent kind: ``claude``, ``gemini`` or ``aider``.
-    """
-    evidence = Evidence("hook", event)
-    if style == "claude":
-        status = _CLAUDE.get(event)
-        if status is None:
-            return None
-        if status is Status.NEEDS_INPUT:
-            tool = _tool(payload)
-            kind = InputKind.QUESTION if tool in QUESTION_TOOLS else InputKind.PERMISSION
-            question, options, detail = _hook_request(payload, tool)
-            return Reading(
-                status,
-                Evidence("hook", f"{event} {tool}".strip()),
-                kind=kind,
-                question=question,
-                options=options,
-                detail=detail,
-            )
-        return Reading(status, evidence)
-    if style == "gemini":
-        if event == "Notification":
-            if not (
-                isinstance(payload, Mapping)
-                and payload.get("notification_type") == "ToolPermission"
-            ):
-                return None
-            tool = _tool(payload)
-            kind = InputKind.QUESTION if tool in QUESTION_TOOLS else InputKind.PERMISSION
-            question, options, detail = _hook_request(payload, tool)
-            return Reading(
-                Status.NEEDS_INPUT,
-                Evidence("hook", f"{event} {tool}".strip()),
-                kind=kind,
-                question=question,
-                options=options,
-                detail=detail,
-            )
-        status = _GEMINI.get(event)
-        return Reading(status, evidence) if status is not None else None
-    if style == "codex" and event == "codex-notify":
-        # Codex's `notify` program: `agent-turn-complete` when a turn ends. It also fires for a
-        # hidden thread that writes the session's title, right after the first prompt, while
-        # the real turn goes on: that one says nothing.
-        if not isinstance(payload, Mapping) or payload.get("type") != "agent-turn-complete":
-            return None
-        if _TITLE_THREAD in str(payload.get("input-messages", "")):
-            return None
-        return Reading(Status.IDLE, Evidence("hook", "notify agent-turn-complete"))
-    if style == "aider" and event == "Notification":
-        # Aider runs its notifications command whenever it waits for input: at its prompt or at
-        # a yes/no question. The screen tells which; on its own this means "not working".
-        return Reading(Status.IDLE, Evidence("hook", "waiting for input"))
-    return None
-
-
-_STATUS_FILE: dict[str, Status] = {
-    "idle": Status.IDLE,
-    "busy": Status.WORKING,
-    "waiting": Status.NEEDS_INPUT,
-}
-
-
-def reading_from_status_file(data: Any) -> Reading | None:
-    """Claude Code's ``sessions/<pid>.json``: ``status`` idle|busy|waiting and, while waiting,
-    ``waitingFor``. Undocumented: anything unexpected reads as no information."""
-    if not isinstance(data, Mapping):
-        return None
-    status = _STATUS_FILE.get(str(data.get("status", "")))
-    if status is None:
-        return None
-    waiting_for = str(data.get("waitingFor", ""))
-    evidence = Evidence("status file", f"{data.get('status')} {waiting_for}".strip())
-    if status is not Status.NEEDS_INPUT:
-        return Reading(status, evidence)
-    if "permission" in waiting_for:
-        kind = InputKind.PERMISSION
-    elif "input" in waiting_for:
-        kind = InputKind.QUESTION
-    else:
-        kind = InputKind.SETUP
-    return Reading(status, evidence, kind=kind)
+    The payload shape is the one Claude Code and Gemini CLI share: ``tool_name`` and
+    ``tool_input`` (or Gemini's ``details``); a question tool's input lists its questions."""
+    tool = _tool(payload)
+    kind = InputKind.QUESTION if tool in QUESTION_TOOLS else InputKind.PERMISSION
+    question, options, detail = _hook_request(payload, tool)
+    return Reading(
+        Status.NEEDS_INPUT,
+        Evidence("hook", f"{event} {tool}".strip()),
+        kind=kind,
+        question=question,
+        options=options,
+        detail=detail,
+    )
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 A stdlib-only stand-in for an interactive coding-agent TUI. It shows a prompt, turns a spinner
 while it "works", really edits files in its working directory and really commits them, and
 sometimes stops for a permission dialog or a free-text question. Quarterdeck classifies its
-screen with the ``[demo]`` rules in ``app/profiles/agents.toml``, so the strings drawn here are
+screen with the rules in ``app/agents/demo.toml``, so the strings drawn here are
 a contract: change them only together with those rules.
 
 Hooks (``--settings PATH``, a Claude Code settings file; see `app.demo.hooks`) fire the way

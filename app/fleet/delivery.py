@@ -190,7 +190,7 @@ class Answers:
         pane = self._keyboard.pane(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {name!r} is gone")
-        keys = profile.answer_keys(number, agent.options)
+        keys = self._profiles.adapter(agent.kind).answer_keys(profile, number, agent.options)
         if not keys:
             raise UsageError(f"cannot tell which key picks option {number} of {name}'s dialog")
         before = self._reading(profile, pane)
@@ -246,10 +246,9 @@ class Answers:
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {agent.name!r} is gone")
         profile = self._profiles.get(agent.kind)
-        self._keyboard.press(pane, *profile.interrupt_keys)
-        self._store.log(
-            agent.id, self._clock(), "-", f"user: interrupt ({' '.join(profile.interrupt_keys)})"
-        )
+        keys = self._profiles.adapter(agent.kind).interrupt_keys(profile)
+        self._keyboard.press(pane, *keys)
+        self._store.log(agent.id, self._clock(), "-", f"user: interrupt ({' '.join(keys)})")
 
 
 class Outbox:

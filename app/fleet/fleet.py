@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from app.agents.base import AgentAdapter
 from app.agents.hooks import HookInstaller
 from app.core.agent import Agent, SpawnRequest
 from app.core.alerts import Alert
@@ -206,6 +207,7 @@ class Fleet:
             tmux,
             self.tracking,
             self.roster,
+            self.profiles,
             landed=self.landing.landed,
             forget=(self.checks.forget, self.landing.forget, self.diffs.forget),
             pane_of=self.panes.of,
@@ -304,6 +306,10 @@ class Fleet:
     def profile(self, kind: str) -> AgentProfile:
         """The profile of an agent kind, or a `UsageError` listing the known kinds."""
         return self.profiles.get(kind)
+
+    def adapter(self, kind: str) -> AgentAdapter:
+        """What Quarterdeck knows of the kind's CLI beyond its screen (`app.agents`)."""
+        return self.profiles.adapter(kind)
 
     def pane_of(self, agent: Agent) -> PaneFacts | None:
         """The agent's pane, found by the agent id tmux carries for it (never by a bare %id)."""

@@ -1,10 +1,13 @@
-"""The agent kinds configured for a repository, and the profile of each (how to launch it, read
-its screen, type to it and answer it)."""
+"""The agent kinds configured for a repository: the profile of each (how to launch it, read its
+screen, type to it and answer it) and its adapter (what Quarterdeck knows of its CLI beyond the
+screen: `app.agents`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from app.agents.base import AgentAdapter
+from app.agents.registry import builtin_adapters
 from app.core.errors import UsageError
 from app.core.profiles import AgentProfile
 
@@ -33,3 +36,8 @@ class Profiles:
         kinds = sorted(self._profiles)
         default = self._default
         return [default, *[k for k in kinds if k != default]] if default in kinds else kinds
+
+    def adapter(self, kind: str) -> AgentAdapter:
+        """The adapter of an agent kind's CLI: its launch, hooks, status file, trust record and
+        keys (a kind no longer configured gets its built-in or the generic adapter)."""
+        return builtin_adapters().for_kind(kind, self._profiles.get(kind))

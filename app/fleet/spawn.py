@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.agents.hooks import HookInstaller
-from app.agents.trust import set_trust
 from app.core.agent import Agent, PromptState, SpawnRequest
 from app.core.errors import ToolMissingError, UsageError
 from app.core.naming import branch_name, repo_key, slugify, unique_names, validate_name
@@ -149,16 +148,17 @@ class Spawner:
                     f"worktree directory {worktree} already exists; "
                     "remove it or pick another --name"
                 )
-            hook_args, hook_env = self._hooks.launch(profile.hooks)
-            argv = profile.argv(request.prompt, self._python, shell, extra=hook_args)
+            launch = self._profiles.adapter(request.kind).launch(
+                profile, request.prompt, self._python, shell, self._hooks
+            )
             typed = profile.prompt is PromptDelivery.TYPE and bool(request.prompt)
             plans.append(
                 Plan(
                     name=name,
                     branch=branch,
                     worktree=worktree,
-                    argv=argv,
-                    env={**profile.env, **hook_env},
+                    argv=list(launch.argv),
+                    env=dict(launch.env),
                     prompt=request.prompt,
                     prompt_state=PromptState.PENDING if typed else PromptState.NONE,
                 )
@@ -183,8 +183,9 @@ class Spawner:
             self._repo.add_worktree(plan.worktree, plan.branch, base_commit)
             undo.append(lambda: self._repo.remove_worktree(plan.worktree))
             undo.append(lambda: self._repo.delete_branch(plan.branch))
-            if self._pretrust() and set_trust(kind, plan.worktree, True):
-                undo.append(lambda: set_trust(kind, plan.worktree, False))
+            adapter = self._profiles.adapter(kind)
+            if self._pretrust() and adapter.set_trust(plan.worktree, True):
+                undo.append(lambda: adapter.set_trust(plan.worktree, False))
             now = self._clock()
             agent = Agent(
                 id=agent_id,

@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from app.agents.trust import set_trust
 from app.core.agent import Agent
 from app.core.errors import QuarterdeckError, UnsafeRemovalError
 from app.core.ports import RemovalRisk
 from app.core.status import STATUS_GLYPH, Evidence, Reading, Status
+from app.fleet.profiles import Profiles
 from app.fleet.roster import Roster
 from app.fleet.tracking import StatusTracking
 from app.infra.git import Repository
@@ -30,6 +30,7 @@ class Teardown:
         tmux: TmuxServer,
         tracking: StatusTracking,
         roster: Roster,
+        profiles: Profiles,
         *,
         landed: Callable[[Agent], list[str]],
         forget: Sequence[Callable[[Agent], None]],
@@ -44,6 +45,7 @@ class Teardown:
         self._landed = landed
         self._forget = tuple(forget)
         self._roster = roster
+        self._profiles = profiles
         self._pane_of = pane_of
         self._clock = clock
         self._on_removed = on_removed
@@ -119,7 +121,7 @@ class Teardown:
             if facts is not None and not facts.dead:
                 end_process_tree(facts.pid, agent.id)
             kept = self._repo.archive(name, agent.branch, Path(agent.worktree))
-            set_trust(agent.kind, Path(agent.worktree), False)
+            self._profiles.adapter(agent.kind).set_trust(Path(agent.worktree), False)
             if agent.window_id:
                 self._tmux.kill_window(agent.window_id)
             self._repo.remove_worktree(Path(agent.worktree))

@@ -3,33 +3,23 @@ when, what its hooks and status files said, and the hysteresis over all of it.""
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
+from app.agents.base import AgentAdapter
+from app.agents.registry import builtin_adapters
 from app.core.agent import Agent
 from app.core.classify import PaneView, classify
 from app.core.profiles import AgentProfile
-from app.core.signals import Signal, fuse, reading_from_hook, reading_from_status_file
+from app.core.signals import Signal, fuse
 from app.core.status import Evidence, Reading, Status, StatusTracker, TrackedStatus
 from app.infra.spool import HookEvent
 from app.infra.tmux import PaneFacts, TmuxError, TmuxServer
 
 #: A pane is captured at most this often, however much it writes (its output is coalesced).
 MIN_CAPTURE_INTERVAL = 0.1
-#: Hook events that announce a tool about to run (they may arrive after its permission
-#: request, whose subject they must not clear).
-_BEFORE_TOOL = frozenset({"PreToolUse", "BeforeTool"})
 #: Lines of history read with the screen of a pane whose process has exited.
 DEAD_PANE_HISTORY = 20
-
-
-def claude_config_dir() -> Path:
-    """Where Claude Code keeps its state (``CLAUDE_CONFIG_DIR`` or ``~/.claude``)."""
-    configured = os.environ.get("CLAUDE_CONFIG_DIR")
-    return Path(configured) if configured else Path.home() / ".claude"
 
 
 @dataclass
@@ -64,9 +54,13 @@ class StatusTracking:
     def __init__(self, tmux: TmuxServer, profiles: Mapping[str, AgentProfile]) -> None:
         self._tmux = tmux
         self._profiles = profiles
+        self._adapters = builtin_adapters()
         self._tracker = StatusTracker()
         self._memory: dict[str, _Memory] = {}
         self._deferred: set[str] = set()
+
+    def _adapter(self, agent: Agent, profile: AgentProfile) -> AgentAdapter:
+        return self._adapters.for_kind(agent.kind, profile)
 
     def _mem(self, agent_id: str) -> _Memory:
         return self._memory.setdefault(agent_id, _Memory())
@@ -91,22 +85,24 @@ class StatusTracking:
         profile = self._profiles.get(agent.kind)
         if profile is None:
             return None
-        reading = reading_from_hook(profile.hooks, event.event, event.payload)
+        adapter = self._adapter(agent, profile)
+        reading = adapter.reading_from_hook(event.event, event.payload)
         if reading is not None:
             mem = self._mem(agent.id)
             mem.signals["hook"] = Signal(reading, event.at)
             if reading.status is Status.NEEDS_INPUT:
                 mem.request = reading.detail
-            elif event.event not in _BEFORE_TOOL:
+            elif not adapter.announces_tool(event.event):
                 # The tool ran, the turn ended or a new one began: that request is over. (A
                 # tool's start can arrive after its own permission request.)
                 mem.request = ""
         return reading
 
     def _status_file(self, agent: Agent, pane: PaneFacts, profile: AgentProfile) -> None:
-        if profile.status_file != "claude":
+        adapter = self._adapter(agent, profile)
+        path = adapter.status_file(pane.pid)
+        if path is None:
             return
-        path = claude_config_dir() / "sessions" / f"{pane.pid}.json"
         mem = self._mem(agent.id)
         try:
             mtime = path.stat().st_mtime
@@ -117,8 +113,8 @@ class StatusTracking:
             return
         mem.status_file_mtime = mtime
         try:
-            reading = reading_from_status_file(json.loads(path.read_text()))
-        except (OSError, ValueError):
+            reading = adapter.reading_from_status_file(path.read_text())
+        except OSError:
             reading = None
         if reading is None:
             mem.signals.pop("status file", None)

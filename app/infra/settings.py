@@ -1,4 +1,5 @@
-"""Configuration: built-in agent profiles, the user's and the repository's settings, and paths."""
+"""Configuration: built-in agent profiles (``app/agents/*.toml``), the user's and the
+repository's settings, and paths."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -144,11 +146,48 @@ def _checks(raw: Any, where: str) -> dict[str, str]:
     return {str(k): v for k, v in raw.items()}
 
 
+def builtin_agents(folder: Traversable | None = None) -> dict[str, dict[str, Any]]:
+    """The built-in agent kinds: one rules file per kind, ``app/agents/<kind>.toml``, by kind.
+
+    Read as data (the folder of the `app.agents` package, found without importing it: the
+    adapters there stand above this layer)."""
+    folder = folder or resources.files("app").joinpath("agents")
+    kinds = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml") and entry.is_file():
+            kind = entry.name.removesuffix(".toml")
+            try:
+                kinds[kind] = tomllib.loads(entry.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise UsageError(f"{entry.name}: not valid TOML: {exc}") from exc
+    return kinds
+
+
+def builtin_profiles() -> dict[str, AgentProfile]:
+    """The built-in agent kinds, parsed (no user or repository settings)."""
+    return parse_profiles(builtin_agents())
+
+
+def _check_names(
+    profiles: dict[str, AgentProfile], builtin: dict[str, dict[str, Any]]
+) -> dict[str, AgentProfile]:
+    """Every hook dialect and status file a profile names is one a built-in kind provides (the
+    module named after it speaks that dialect, reads that file)."""
+    offered = {
+        key: {"", *(str(table.get(key, "")) for table in builtin.values())}
+        for key in ("hooks", "status_file")
+    }
+    for kind, profile in profiles.items():
+        for key, value in (("hooks", profile.hooks), ("status_file", profile.status_file)):
+            if value not in offered[key]:
+                known = ", ".join(repr(a) for a in sorted(offered[key]) if a)
+                raise UsageError(f"agent {kind!r} {key}: {value!r} is not one of {known}")
+    return profiles
+
+
 def load_settings(repo_root: Path | None = None) -> Settings:
     """Built-in defaults, then ``~/.config/quarterdeck/config.toml``, then ``.quarterdeck.toml``."""
-    builtin = tomllib.loads(
-        resources.files("app.profiles").joinpath("agents.toml").read_text(encoding="utf-8")
-    )
+    builtin = builtin_agents()
     agents: dict[str, Any] = dict(builtin)
     merged: dict[str, Any] = {}
     rules: tuple[AutoApproveRule, ...] = ()
@@ -188,7 +227,7 @@ def load_settings(repo_root: Path | None = None) -> Settings:
         next_waiting_key=str(merged.get("next_waiting_key", "M-n")),
         default_agent=str(merged.get("default_agent", "demo")),
         worktree_root=Path(os.path.expanduser(str(root))) if root else None,
-        profiles=parse_profiles(agents),
+        profiles=_check_names(parse_profiles(agents), builtin),
         auto_approve=rules,
         notify=_notify(notify, "notify"),
         check=str(merged.get("check", "")),

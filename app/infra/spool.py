@@ -24,12 +24,17 @@ MAX_EVENT_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class HookEvent:
-    """One event an agent's hook reported, with the time it was written."""
+    """One event an agent's hook reported, with the time its hook ran.
+
+    ``order`` sorts events in the order their hooks ran: the hook's own clock in nanoseconds
+    (the file's modification time for a file that carries none), then the file's name.
+    """
 
     agent_id: str
     event: str
     payload: Any
     at: float
+    order: tuple[int, str] = (0, "")
 
 
 def _parse(path: Path) -> HookEvent | None:
@@ -42,8 +47,13 @@ def _parse(path: Path) -> HookEvent | None:
         return None
     head, _, body = raw.partition(b"\n")
     parts = head.decode("ascii", "replace").split(" ")
-    if len(parts) != 2:
+    if len(parts) not in (2, 3):
         return None
+    stamp = stat.st_mtime_ns  # an event written before hooks stamped theirs
+    if len(parts) == 3:
+        if not parts[2].isdigit():
+            return None
+        stamp = int(parts[2])
     text = body.decode("utf-8", "replace").strip()
     payload: Any = None
     if text:
@@ -51,7 +61,13 @@ def _parse(path: Path) -> HookEvent | None:
             payload = json.loads(text)
         except ValueError:
             payload = text
-    return HookEvent(agent_id=parts[0], event=parts[1], payload=payload, at=stat.st_mtime)
+    return HookEvent(
+        agent_id=parts[0],
+        event=parts[1],
+        payload=payload,
+        at=stamp / 1e9,
+        order=(stamp, path.name),
+    )
 
 
 class EventSpool:
@@ -62,7 +78,8 @@ class EventSpool:
         directory.mkdir(parents=True, exist_ok=True)
 
     def drain(self) -> list[HookEvent]:
-        """Every complete event waiting, oldest first; each is read once and removed."""
+        """Every complete event waiting, in the order their hooks ran (see `HookEvent.order`);
+        each is read once and removed."""
         events: list[HookEvent] = []
         try:
             entries = list(os.scandir(self.directory))
@@ -77,7 +94,7 @@ class EventSpool:
                 path.unlink()
             if event is not None:
                 events.append(event)
-        events.sort(key=lambda e: e.at)
+        events.sort(key=lambda e: e.order)
         return events
 
     def ring(self) -> None:
@@ -85,7 +102,7 @@ class EventSpool:
         with contextlib.suppress(OSError):
             fd, tmp = tempfile.mkstemp(prefix=".ring.", dir=self.directory)
             with os.fdopen(fd, "w") as fh:
-                fh.write(f"{DOORBELL} ring\n")
+                fh.write(f"{DOORBELL} ring {time.time_ns()}\n")
             os.replace(tmp, self.directory / f"ring.{os.getpid()}.{time.monotonic_ns()}")
 
     def watch(self, on_change: Callable[[], None], stop: threading.Event) -> threading.Thread:

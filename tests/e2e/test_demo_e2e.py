@@ -195,11 +195,15 @@ def test_demo_check_then_land_moves_main_and_the_checkout_only_when_allowed(
         done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
         return done.stdout.strip()
 
-    wait_for(
-        lambda: agents(repo)[0]["status"] == "idle" and agents(repo)[0]["files"] == 1,
-        timeout=20,
-        what="the agent's committed work",
-    )
+    def committed() -> bool:
+        # Idle with its file counted, and that file committed: the demo agent commits just
+        # after its turn's last edit, and the row may show idle in between.
+        agent = agents(repo)[0]
+        worktree = ["git", "-C", str(agent["worktree"]), "status", "--porcelain"]
+        clean = subprocess.run(worktree, capture_output=True, text=True).stdout.strip() == ""
+        return agent["status"] == "idle" and agent["files"] == 1 and clean
+
+    wait_for(committed, timeout=20, what="the agent's committed work")
     main_before, tip = git("rev-parse", "main"), git("rev-parse", "qd/signup-validation")
     assert main_before != tip
 

@@ -20,7 +20,7 @@ from typing import TypeVar
 import pytest
 
 from app.core.classify import PaneView, classify
-from app.core.profiles import AgentProfile, parse_profiles
+from app.core.profiles import AgentProfile, parse_profile
 from app.core.status import Status
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -240,8 +240,8 @@ def pane(repo: Path) -> Iterator[Pane]:
 
 @pytest.fixture(scope="module")
 def profile() -> AgentProfile:
-    raw = tomllib.loads((ROOT / "app/profiles/agents.toml").read_text(encoding="utf-8"))
-    return parse_profiles(raw)["demo"]
+    raw = tomllib.loads((ROOT / "app/agents/demo.toml").read_text(encoding="utf-8"))
+    return parse_profile("demo", raw)
 
 
 def status(pane: Pane, profile: AgentProfile) -> Status:

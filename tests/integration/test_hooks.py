@@ -7,14 +7,26 @@ import os
 import subprocess
 import time
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from app.agents.hooks import HookInstaller, hook_script
+from app.agents.registry import builtin_adapters
+from app.infra.settings import builtin_profiles
 from app.infra.spool import EventSpool
 
 AGENT = "0123456789ab"
+
+
+def launch(installer: HookInstaller, dialect: str) -> tuple[list[str], dict[str, str]]:
+    """The extra arguments and environment of an agent whose hooks speak ``dialect``."""
+    adapter = builtin_adapters().for_kind(
+        "any", replace(builtin_profiles()["shell"], hooks=dialect)
+    )
+    extra = adapter.install_hooks(installer)
+    return list(extra.argv), dict(extra.env)
 
 
 def run_hook(spool: Path, *args: str, stdin: str = "", agent: str = AGENT) -> float:
@@ -50,6 +62,45 @@ def test_an_event_arrives_whole_with_its_payload(tmp_path: Path) -> None:
     assert spool.drain() == []  # each event is read once
 
 
+def test_events_come_back_in_the_order_their_hooks_ran(tmp_path: Path) -> None:
+    # Several events within one step of the file clock, listed by the directory in the
+    # opposite order: only the stamp each hook writes can tell their order.
+    spool = EventSpool(tmp_path / "events")
+    fired = ["PreToolUse", "PostToolUse", "PermissionRequest", "PostToolUse", "Stop", "Start"]
+    for event in fired:
+        run_hook(spool.directory, event, stdin="{}")
+    files = [Path(e.path) for e in os.scandir(spool.directory)]
+    texts = sorted((f.read_bytes() for f in files), key=lambda t: int(t.split(b"\n")[0].split()[2]))
+    for file, text in zip(files, reversed(texts), strict=True):
+        file.write_bytes(text)  # the first listed file now holds the last event
+    step = files[0].stat().st_mtime_ns
+    for file in files:
+        os.utime(file, ns=(step, step))
+    listed = [f.read_bytes().split(b" ")[1].decode() for f in files]
+    assert listed == list(reversed(fired))
+    events = spool.drain()
+    assert [e.event for e in events] == fired
+    stamps = [e.order[0] for e in events]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    assert all(e.at == e.order[0] / 1e9 for e in events)
+
+
+def test_an_event_without_a_stamp_is_ordered_by_its_file_time(tmp_path: Path) -> None:
+    spool = EventSpool(tmp_path / "events")
+    run_hook(spool.directory, "Stop", stdin="{}")
+    (stamped,) = list(spool.directory.iterdir())
+    old = spool.directory / "ev.old"
+    old.write_text(f"{AGENT} PreToolUse\n{{}}")
+    before = stamped.read_text().split()[2]
+    os.utime(old, ns=(int(before) - 1000, int(before) - 1000))
+    events = spool.drain()
+    assert [(e.event, e.payload) for e in events] == [("PreToolUse", {}), ("Stop", {})]
+    assert events[0].order == (int(before) - 1000, "ev.old")
+    bad = spool.directory / "ev.bad"
+    bad.write_text(f"{AGENT} Stop soon\n")
+    assert spool.drain() == []
+
+
 @pytest.mark.parametrize(
     ("agent", "event", "spool_exists"),
     [
@@ -78,12 +129,12 @@ def test_the_hook_is_fast(tmp_path: Path) -> None:
 
 def test_claude_settings_are_ours_alone_and_idempotent(tmp_path: Path) -> None:
     installer = HookInstaller(tmp_path / "state", tmp_path / "events")
-    args, env = installer.launch("claude")
+    args, env = launch(installer, "claude")
     assert args[0] == "--settings" and env == {}
     settings = Path(args[1])
     first = settings.read_text()
     mtime = settings.stat().st_mtime_ns
-    assert installer.launch("claude") == (args, env)
+    assert launch(installer, "claude") == (args, env)
     assert settings.stat().st_mtime_ns == mtime and settings.read_text() == first
     hooks = json.loads(first)["hooks"]
     assert hooks["PreToolUse"][0]["matcher"] == "*"
@@ -105,28 +156,28 @@ def test_gemini_system_settings_keep_what_was_there(
     )
     monkeypatch.setenv("GEMINI_CLI_SYSTEM_SETTINGS_PATH", str(system))
     installer = HookInstaller(tmp_path / "state", tmp_path / "events")
-    _, env = installer.launch("gemini")
+    _, env = launch(installer, "gemini")
     merged = json.loads(Path(env["GEMINI_CLI_SYSTEM_SETTINGS_PATH"]).read_text())
     assert merged["general"] == {"vimMode": True}
     commands = [h["command"] for g in merged["hooks"]["AfterAgent"] for h in g["hooks"]]
     assert commands[0] == "mine" and commands[1].endswith("qd-hook AfterAgent")
-    installer.launch("gemini")  # again: still one copy of ours
+    launch(installer, "gemini")  # again: still one copy of ours
     merged = json.loads(Path(env["GEMINI_CLI_SYSTEM_SETTINGS_PATH"]).read_text())
     assert len(merged["hooks"]["AfterAgent"]) == 2
 
 
 def test_aider_gets_a_notifications_command_that_reads_no_stdin(tmp_path: Path) -> None:
-    args, _ = HookInstaller(tmp_path / "s", tmp_path / "e").launch("aider")
+    args, _ = launch(HookInstaller(tmp_path / "s", tmp_path / "e"), "aider")
     assert args[:2] == ["--notifications", "--notifications-command"]
     assert args[2].endswith("qd-hook Notification ''")
-    assert HookInstaller(tmp_path / "s", tmp_path / "e").launch("") == ([], {})
+    assert launch(HookInstaller(tmp_path / "s", tmp_path / "e"), "") == ([], {})
 
 
 def test_codex_notify_is_a_session_setting_that_delivers_its_json_argument(
     tmp_path: Path,
 ) -> None:
     spool = EventSpool(tmp_path / "events")
-    args, env = HookInstaller(tmp_path / "s", spool.directory).launch("codex")
+    args, env = launch(HookInstaller(tmp_path / "s", spool.directory), "codex")
     assert env == {} and args[0] == "-c" and args[1].startswith("notify=")
     # Codex reads `-c key=value` values as TOML.
     notify = tomllib.loads(args[1])["notify"]

@@ -8,9 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from app.agents import trust
+from app.agents.registry import builtin_adapters
 from app.core.agent import SpawnRequest
 from app.fleet.fleet import Fleet
+
+#: The CLIs that ask whether to trust a new folder.
+TRUSTING_KINDS = ("claude", "gemini", "codex")
+
+
+def set_trust(kind: str, worktree: Path, trust: bool) -> bool:
+    return builtin_adapters().for_kind(kind, None).set_trust(worktree, trust)
 
 
 @pytest.fixture
@@ -30,15 +37,15 @@ def test_each_cli_record_is_added_and_removed_surgically(home: Path, tmp_path: P
     codex.parent.mkdir()
     codex.write_text('model = "o4"\n[projects."/mine"]\ntrust_level = "trusted"\n')
     wt = tmp_path / "wt"
-    for kind in trust.TRUSTING_KINDS:
-        assert trust.set_trust(kind, wt, True)
+    for kind in TRUSTING_KINDS:
+        assert set_trust(kind, wt, True)
     assert json.loads(claude.read_text())["projects"][str(wt)] == {"hasTrustDialogAccepted": True}
     assert json.loads((home / ".gemini" / "trustedFolders.json").read_text()) == {
         str(wt): "TRUST_FOLDER"
     }
     assert tomllib.loads(codex.read_text())["projects"][str(wt)] == {"trust_level": "trusted"}
-    for kind in trust.TRUSTING_KINDS:
-        assert trust.set_trust(kind, wt, False)
+    for kind in TRUSTING_KINDS:
+        assert set_trust(kind, wt, False)
     assert json.loads(claude.read_text()) == {"theme": "dark", "projects": {"/mine": {"x": 1}}}
     assert json.loads((home / ".gemini" / "trustedFolders.json").read_text()) == {}
     assert codex.read_text() == 'model = "o4"\n[projects."/mine"]\ntrust_level = "trusted"\n'
@@ -47,9 +54,9 @@ def test_each_cli_record_is_added_and_removed_surgically(home: Path, tmp_path: P
 def test_a_file_it_cannot_read_is_left_alone(home: Path, tmp_path: Path) -> None:
     broken = home / ".claude.json"
     broken.write_text("{ not json")
-    assert not trust.set_trust("claude", tmp_path / "wt", True)
+    assert not set_trust("claude", tmp_path / "wt", True)
     assert broken.read_text() == "{ not json"
-    assert trust.set_trust("demo", tmp_path / "wt", True)  # kinds without trust: nothing to do
+    assert set_trust("demo", tmp_path / "wt", True)  # kinds without trust: nothing to do
 
 
 def test_opt_in_per_repository_trusts_new_worktrees(home: Path, repo: Path) -> None:

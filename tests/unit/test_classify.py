@@ -1,18 +1,14 @@
 """The demo agent's screens, and the classifier's pane-fact rules."""
 
-import tomllib
-from importlib import resources
-
 import pytest
 
 from app.core.classify import PaneView, classify, screen_lines, strip_ansi
 from app.core.errors import UsageError
-from app.core.profiles import parse_profile, parse_profiles
+from app.core.profiles import parse_profile
 from app.core.status import InputKind, Status
+from app.infra.settings import builtin_profiles
 
-PROFILES = parse_profiles(
-    tomllib.loads(resources.files("app.profiles").joinpath("agents.toml").read_text())
-)
+PROFILES = builtin_profiles()
 DEMO = PROFILES["demo"]
 
 PERMISSION = """\

@@ -10,24 +10,21 @@ from __future__ import annotations
 
 import json
 import tomllib
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.core.classify import PaneView, classify, strip_ansi
-from app.core.profiles import parse_profiles
 from app.core.status import InputKind, Status
+from app.infra.settings import builtin_profiles
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "screens"
 LABELS: dict[str, dict[str, dict[str, Any]]] = tomllib.loads(
     (FIXTURES / "labels.toml").read_text(encoding="utf-8")
 )
 # Built-in profiles only: a user's config must not change what this suite checks.
-PROFILES = parse_profiles(
-    tomllib.loads(resources.files("app.profiles").joinpath("agents.toml").read_text())
-)
+PROFILES = builtin_profiles()
 
 #: Labels this suite disagrees with, what it asserts instead, and why. The recording is kept as
 #: it is; the override is asserted so that a change of reading is still caught.

@@ -1,0 +1,91 @@
+"""The adapter protocol: what Quarterdeck needs to know about an agent CLI beyond its screen.
+
+Each module of `app.agents` named after a CLI holds one `AgentAdapter` as ``ADAPTER``; its
+screen rules sit beside it (``<kind>.toml``). The base class is the generic adapter too: a kind
+that is only data (a user's ``[agents.<kind>]``) has no hooks, status file or trust record of
+its own, and presses the keys its profile names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.agents.hooks import HookInstaller
+from app.core.profiles import AgentProfile
+from app.core.status import Reading
+
+
+def home() -> Path:
+    """The user's home folder (``HOME``, as the CLIs themselves read it)."""
+    return Path(os.environ.get("HOME") or Path.home())
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What starting an agent takes: arguments and environment (for hooks: the extra ones)."""
+
+    argv: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+class AgentAdapter:
+    """One agent CLI's knowledge that data cannot hold. Every method has a safe default."""
+
+    def launch(
+        self, profile: AgentProfile, prompt: str, python: str, shell: str, hooks: HookInstaller
+    ) -> Launch:
+        """The command line and environment that start an agent of this kind: the profile's
+        command and environment, with this CLI's hooks installed (`install_hooks`)."""
+        extra = self.install_hooks(hooks)
+        return Launch(
+            argv=tuple(profile.argv(prompt, python, shell, extra=extra.argv)),
+            env={**profile.env, **extra.env},
+        )
+
+    def install_hooks(self, hooks: HookInstaller) -> Launch:
+        """Prepare (idempotently) what makes the CLI run Quarterdeck's hook script, and say the
+        extra arguments and environment that point the CLI at it."""
+        return Launch()
+
+    def reading_from_hook(self, event: str, payload: Any) -> Reading | None:
+        """What one hook event of this dialect says about the agent, or None when it says
+        nothing reliable."""
+        return None
+
+    def announces_tool(self, event: str) -> bool:
+        """True for an event that says a tool is about to run: it can arrive after that tool's
+        own permission request, so it must not end the request."""
+        return False
+
+    def status_file(self, pid: int) -> Path | None:
+        """The status file the CLI keeps for its process ``pid``, if it keeps one."""
+        return None
+
+    def reading_from_status_file(self, text: str) -> Reading | None:
+        """What the status file's contents say; None for no information."""
+        return None
+
+    def set_trust(self, worktree: Path, trust: bool) -> bool:
+        """Record (or withdraw) the CLI's trust in ``worktree`` in the CLI's own file. False
+        when that file could not be understood (it is then left untouched); True when done or
+        nothing was needed."""
+        return True
+
+    def interrupt_keys(self, profile: AgentProfile) -> tuple[str, ...]:
+        """The keys that interrupt the agent's current step."""
+        return profile.interrupt_keys
+
+    def answer_keys(
+        self, profile: AgentProfile, number: int, options: Sequence[str]
+    ) -> list[list[str]]:
+        """The key presses that pick option ``number`` (1-based) of a dialog, as tmux
+        ``send-keys`` argument lists."""
+        return profile.answer_keys(number, options)
+
+
+#: The adapter of a kind with no module of its own.
+GENERIC = AgentAdapter()
