@@ -30,6 +30,10 @@ Misbehaviour switches, for tests of the fleet that runs agents: ``--flood`` (tho
 lines a second while working), ``--hang-after N`` (freeze for good as step N+1 starts),
 ``--die-at-once`` (one error line, exit 1), ``--ignore-sighup`` (outlives its terminal, like
 Gemini CLI) and ``--ignore-sigterm``. By default SIGHUP exits with 129 and SIGTERM with 0.
+
+Why one long module: the demo agent is a program of its own, run as ``python -m`` in each
+agent's pane; its screen, its turn loop and its input handling draw the strings its rules file
+reads, and one file keeps that contract in one place (its plans and hooks are split out).
 """
 
 from __future__ import annotations

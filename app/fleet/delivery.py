@@ -3,7 +3,7 @@ queued messages (one at a time per agent, in the order sent), first prompts, ans
 dialogs (an option or words) and the interrupt key. The rules (when an agent can take text,
 when it took it) are in `app.core.delivery` and `app.core.answers`.
 
-One module of a little over 500 lines: every way text reaches an agent shares the `Keyboard`
+Why one long module: every way text reaches an agent shares the `Keyboard`
 (typing, looking, the wait for a dialog that would take the Enter) and its verification."""
 
 from __future__ import annotations
