@@ -39,6 +39,10 @@ FORBIDDEN: dict[str, frozenset[str]] = {
 }
 #: Packages whose modules must not import each other in a cycle.
 ACYCLIC = ("core", "infra", "agents", "fleet", "ui", "cli")
+#: Outside libraries each of which only one layer may use: the wrappers over git, tmux and file
+#: watching are `infra`; Textual and Rich are the `ui`'s.
+LIBRARY_LAYER = {"git": "infra", "libtmux": "infra", "watchfiles": "infra", "textual": "ui"}
+LIBRARY_LAYER["rich"] = "ui"
 MAX_LINES = 500
 LONG_REASON = "Why one long module:"
 
@@ -140,6 +144,22 @@ def test_no_import_cycles_within(package: str) -> None:
     assert [" → ".join(c) for c in cycles(ROOT, package)] == []
 
 
+def library_violations(root: Path) -> list[str]:
+    """Imports of git, libtmux, watchfiles, Textual or Rich outside the layer that wraps them."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        layer = layer_of(module_name(path, root))
+        for line, target in imports_of(path, root):
+            owner = LIBRARY_LAYER.get(target.split(".")[0])
+            if owner is not None and owner != layer:
+                found.append(f"{path.relative_to(root.parent)}:{line} imports {target}")
+    return found
+
+
+def test_outside_libraries_stay_in_the_layer_that_wraps_them() -> None:
+    assert library_violations(ROOT) == []
+
+
 def test_only_the_engine_holds_the_facade() -> None:
     holders = {
         module
@@ -199,4 +219,5 @@ def test_the_checks_catch_an_upward_import_a_hidden_cycle_and_a_third_party_core
         "app/ui/view.py:1 imports app.fleet.spawn",
     ]
     assert cycles(root, "fleet") == [["app.fleet.spawn", "app.fleet.teardown", "app.fleet.spawn"]]
+    assert library_violations(root) == ["app/core/model.py:1 imports textual"]
     assert cycles(root, "core") == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class QuarterdeckError(Exception):
     """A failure the user can act on; its message says what went wrong and what to do."""
@@ -45,3 +47,22 @@ class BaseCheckedOutError(QuarterdeckError):
         #: The base branch, and the worktree that has it checked out.
         self.base = base
         self.worktree = worktree
+
+
+class GitError(QuarterdeckError):
+    """A git command failed: the ``command`` that ran, its exit ``status`` (-1: it timed out)
+    and what it wrote to stderr and stdout. Every git failure reaches the product as this, not
+    as the git library's own exception."""
+
+    def __init__(
+        self, command: Sequence[str], status: int, stderr: str = "", stdout: str = ""
+    ) -> None:
+        self.command = tuple(command)
+        self.status = status
+        self.stderr = stderr
+        self.stdout = stdout
+        said = stderr.strip() or stdout.strip()
+        super().__init__(
+            f"{' '.join(self.command)} failed (exit status {status})"
+            + (f": {said}" if said else "")
+        )

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import git
-
 from app.core.diff import (
     MAX_FILE_DIFF_BYTES,
     MAX_RENDERED_LINES,
@@ -33,7 +31,7 @@ from app.core.diff import (
     split_patch,
     too_large_summary,
 )
-from app.core.errors import QuarterdeckError
+from app.core.errors import GitError, QuarterdeckError
 from app.infra.git import READ_ONLY, Repository
 
 #: A tracked file bigger than this is never put in a patch (its counts still show).
@@ -81,8 +79,8 @@ class DiffReader:
             return self.repo.run(
                 *(x for c in config for x in ("-c", c)), *args, cwd=worktree, env=READ_ONLY
             )
-        except git.GitCommandError as exc:
-            detail = str(exc.stderr).strip() or str(exc)
+        except GitError as exc:
+            detail = exc.stderr.strip() or str(exc)
             raise QuarterdeckError(f"git {command} failed in {worktree}: {detail}") from None
         except OSError as exc:
             raise QuarterdeckError(f"git {command} could not run in {worktree}: {exc}") from None

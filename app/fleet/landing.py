@@ -11,10 +11,8 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import git
-
 from app.core.agent import Agent
-from app.core.errors import QuarterdeckError, UsageError
+from app.core.errors import GitError, QuarterdeckError, UsageError
 from app.core.landing import (
     CheckoutFacts,
     LandingFacts,
@@ -248,7 +246,7 @@ class Landing:
                 new,
                 old,
             )
-        except git.GitCommandError:
+        except GitError:
             raise QuarterdeckError(
                 f"{base} moved while {agent.name} was being merged; nothing was changed: merge "
                 "again"
@@ -291,7 +289,7 @@ class Landing:
     def _rev(self, rev: str) -> str:
         try:
             return self._repo.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}")
-        except git.GitCommandError:
+        except GitError:
             raise QuarterdeckError(f"{rev} does not exist") from None
 
     def _tree(self, commit: str) -> str:
@@ -317,8 +315,8 @@ class Landing:
             args += ["-p", parent]
         try:
             return self._repo.run(*args, "-F", "-", input=message.encode(), env=env)
-        except git.GitCommandError as exc:
-            raise QuarterdeckError(f"git commit-tree failed: {str(exc.stderr).strip()}") from None
+        except GitError as exc:
+            raise QuarterdeckError(f"git commit-tree failed: {exc.stderr.strip()}") from None
 
     def _ignored_in_the_way(self, holder: Path, old: str, new: str) -> list[str]:
         """Files the move from ``old`` to ``new`` would write in ``holder`` that are there now
@@ -354,7 +352,7 @@ class Landing:
         """Put ``base`` back where it was after its worktree could not follow it."""
         try:
             self._repo.run("update-ref", "-m", "quarterdeck: undo", f"refs/heads/{base}", old, new)
-        except git.GitCommandError:
+        except GitError:
             raise QuarterdeckError(
                 f"{error}. {base} had already moved to {new[:7]} and moved again since, so it "
                 f"was left there (it was at {old[:7]})"

@@ -9,10 +9,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import git
-
 from app.core.agent import Agent
-from app.core.errors import QuarterdeckError
+from app.core.errors import GitError, QuarterdeckError
 from app.core.landing import first_line
 from app.infra.git import Repository
 
@@ -43,8 +41,8 @@ class Publisher:
                 env={"GIT_TERMINAL_PROMPT": "0"},
                 timeout=NETWORK_TIMEOUT,
             )
-        except git.GitCommandError as exc:
-            detail = str(exc.stderr).strip() or str(exc)
+        except GitError as exc:
+            detail = exc.stderr.strip() or str(exc)
             raise QuarterdeckError(f"git push {remote} {agent.branch} failed: {detail}") from None
         pr = [
             "gh",

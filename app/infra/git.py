@@ -14,7 +14,7 @@ from pathlib import Path
 
 import git
 
-from app.core.errors import NotARepositoryError, UsageError
+from app.core.errors import GitError, NotARepositoryError, UsageError
 from app.core.naming import archive_ref
 
 #: For commands that only look: git skips the opportunistic index refresh that `status` and
@@ -70,8 +70,16 @@ class Repository:
             ) from None
         if probe.bare:
             raise NotARepositoryError(f"{path} is a bare repository; quarterdeck needs a work tree")
-        common = Path(probe.git.rev_parse("--path-format=absolute", "--git-common-dir"))
-        porcelain = probe.git.worktree("list", "--porcelain")
+        try:
+            common = Path(probe.git.rev_parse("--path-format=absolute", "--git-common-dir"))
+            porcelain = probe.git.worktree("list", "--porcelain")
+        except git.GitCommandError as exc:
+            raise GitError(
+                [str(a) for a in exc.command],
+                exc.status if isinstance(exc.status, int) else -1,
+                str(exc.stderr),
+                str(exc.stdout),
+            ) from None
         main = Path(porcelain.splitlines()[0].split(" ", 1)[1])
         repo = cls(main, common)
         if not repo.has_commits():
@@ -113,9 +121,7 @@ class Repository:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.communicate()
-                raise git.GitCommandError(
-                    ["git", *args], -1, f"timed out after {timeout}s"
-                ) from exc
+                raise GitError(["git", *args], -1, f"timed out after {timeout}s") from exc
         return GitResult(proc.returncode, out, err.decode("utf-8", "replace"))
 
     def run(
@@ -128,10 +134,10 @@ class Repository:
         timeout: float | None = None,
     ) -> str:
         """Run a git command in the main tree (or ``cwd``) and return its output; a
-        `git.GitCommandError` unless it exits with a status in ``ok``."""
+        `GitError` unless it exits with a status in ``ok``."""
         result = self.call(*args, cwd=cwd, env=env, input=input, timeout=timeout)
         if result.status not in ok:
-            raise git.GitCommandError(["git", *args], result.status, result.err, result.text)
+            raise GitError(["git", *args], result.status, result.err, result.text)
         return result.text
 
     def has_commits(self) -> bool:
@@ -139,7 +145,7 @@ class Repository:
         try:
             self.run("rev-parse", "--verify", "-q", "HEAD^{commit}")
             return True
-        except git.GitCommandError:
+        except GitError:
             return False
 
     def current_branch(self) -> str:
@@ -155,14 +161,14 @@ class Repository:
             return head.removeprefix("ref: refs/heads/")
         try:
             return self.run("symbolic-ref", "--short", "-q", "HEAD")
-        except git.GitCommandError:
+        except GitError:
             return self.run("rev-parse", "HEAD")
 
     def resolve(self, rev: str) -> str:
         """The commit ``rev`` names, or a `UsageError` naming the missing base."""
         try:
             return self.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}")
-        except git.GitCommandError:
+        except GitError:
             raise UsageError(
                 f"base {rev!r} does not exist in {self.root}; "
                 "pass an existing branch or commit with --base"
@@ -173,14 +179,14 @@ class Repository:
         try:
             self.run("show-ref", "--verify", "-q", f"refs/heads/{branch}")
             return True
-        except git.GitCommandError:
+        except GitError:
             return False
 
     def check_branch_name(self, branch: str) -> None:
         """Raise `UsageError` unless ``branch`` is a valid branch name."""
         try:
             self.run("check-ref-format", "--branch", branch)
-        except git.GitCommandError:
+        except GitError:
             raise UsageError(f"{branch!r} is not a valid git branch name") from None
 
     def add_worktree(self, path: Path, branch: str, base_commit: str) -> None:
@@ -188,7 +194,7 @@ class Repository:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.run("worktree", "add", "-q", "-b", branch, str(path), base_commit)
-        except git.GitCommandError as exc:
+        except GitError as exc:
             raise UsageError(f"git worktree add failed: {exc.stderr.strip()}") from None
 
     def remove_worktree(self, path: Path) -> None:
@@ -210,7 +216,7 @@ class Repository:
         also = [f"^{commit}" for commit in landed]
         try:
             return int(self.run("rev-list", "--count", f"{base}..refs/heads/{branch}", *also))
-        except git.GitCommandError:
+        except GitError:
             # The base is gone: every commit of the branch counts as unmerged.
             return int(self.run("rev-list", "--count", f"refs/heads/{branch}", *also))
 
@@ -295,7 +301,7 @@ class Repository:
             try:
                 old = self.run("rev-parse", "--verify", "-q", target)
                 self.run("update-ref", f"{target}@{stamp}", old)
-            except git.GitCommandError:
+            except GitError:
                 pass
         if self.branch_exists(branch):
             self.run("update-ref", ref, f"refs/heads/{branch}")

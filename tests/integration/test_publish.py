@@ -7,11 +7,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import git as git_errors
 import pytest
 
 from app.cli import main
-from app.core.errors import QuarterdeckError
+from app.core.errors import GitError, QuarterdeckError
 from app.fleet.fleet import Fleet
 from app.infra.git import Repository
 from tests.helpers import git, wait_for
@@ -32,7 +31,7 @@ def test_git_runs_without_a_terminal_and_a_timeout_ends_all_it_started(
     assert int(sid) != os.getsid(0)
     pid = tmp_path / "pid"
     hang = f"alias.hang=!sh -c 'echo $$ > {pid}; exec sleep 60'"
-    with pytest.raises(git_errors.GitCommandError, match="timed out"):
+    with pytest.raises(GitError, match="timed out"):
         repository.run("-c", hang, "hang", timeout=1.0)
     wait_for(lambda: ended(int(pid.read_text())), what="the hung child to be killed")
 
