@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, RadioButton, RadioSet, Static, TextArea
 
-from app.core.review import MergeOutcome, MergeStrategy
+from app.core.landing import MergeOutcome, MergeStrategy
 
 #: The strategies offered, the first preselected, with what each does to the base branch.
 STRATEGY_LABELS: dict[MergeStrategy, str] = {

@@ -31,8 +31,9 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import WorkerState
 
+from app.core.checks import CheckResult, CheckState
+from app.core.diff import AgentDiff, Comment, FileDiff
 from app.core.ports import ReviewPort
-from app.core.review import AgentDiff, CheckResult, CheckState, Comment, FileDiff
 from app.core.views import AgentRow
 from app.ui.messages import NOTICE, RunPort, describe_error
 from app.ui.review.comment import CommentScreen

@@ -41,7 +41,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from app.core.review import FileDiff
+from app.core.diff import FileDiff
 
 #: Lines highlighted together (the unit of lazy highlighting).
 CHUNK_LINES = 64
