@@ -15,8 +15,9 @@ from textual.screen import ModalScreen, Screen
 import app.ui
 from app.ui.dialogs.help import DIALOGS, HelpScreen, help_sections
 from app.ui.inbox.screen import InboxScreen
-from app.ui.keys import KeyHelp, binding_help
+from app.ui.keys import KeyHelp, binding_help, key_hints
 from app.ui.review.screen import ReviewScreen
+from app.ui.widgets.inbox_strip import STRIP_KEYS
 from tests.ui.fakes import FakePort, make_row, wait_until, waiting_rows
 from tests.ui.test_dashboard import SIZE, make_app
 from tests.ui.test_review import open_review, review_port
@@ -128,3 +129,9 @@ def test_a_binding_that_says_nothing_is_not_in_the_help() -> None:
     """What the checks above catch: a key bound with no tooltip the help cannot list."""
     lines = binding_help([Binding("z", "zap", "Zap"), Binding("y", "yes", "Yes", tooltip="Yes")])
     assert shown_keys(lines) == {"y"}
+
+
+def test_the_inbox_strip_names_the_keys_the_dashboard_binds() -> None:
+    assert STRIP_KEYS == "i inbox · w next"
+    rebound = [Binding("I", "inbox", "Inbox"), Binding("W,tab", "next_waiting", "Next")]
+    assert key_hints(rebound, {"inbox": "inbox", "next_waiting": "next"}) == "I inbox · W next"
