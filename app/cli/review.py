@@ -8,7 +8,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from app.cli.shared import ERROR_EXIT, open_fleet, run_until, self_command
-from app.core.review import CheckResult, CheckState, MergeStrategy
+from app.core.checks import CheckResult, CheckState
+from app.core.landing import MergeStrategy
 
 if TYPE_CHECKING:
     from app.fleet.fleet import Fleet

@@ -13,8 +13,10 @@ from typing import Protocol
 
 from app.core.agent import Agent, SpawnRequest
 from app.core.alerts import Alert
+from app.core.checks import CheckResult
+from app.core.diff import AgentDiff, Comment
+from app.core.landing import MergeOutcome, MergeStrategy
 from app.core.messages import Message, MessageMode
-from app.core.review import AgentDiff, CheckResult, Comment, MergeOutcome, MergeStrategy
 from app.core.views import FleetView
 
 

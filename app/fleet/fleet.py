@@ -18,11 +18,13 @@ from app.agents.base import AgentAdapter
 from app.agents.hooks import HookInstaller
 from app.core.agent import Agent, SpawnRequest
 from app.core.alerts import Alert
+from app.core.checks import CheckResult
+from app.core.diff import AgentDiff, Comment
+from app.core.landing import MergeOutcome, MergeStrategy
 from app.core.messages import Message, MessageMode
 from app.core.naming import repo_key
 from app.core.ports import RemovalRisk
 from app.core.profiles import AgentProfile
-from app.core.review import AgentDiff, CheckResult, Comment, MergeOutcome, MergeStrategy
 from app.core.views import AgentRow, FleetView
 from app.fleet.autoapprove import AutoApprove
 from app.fleet.checks import CheckRunner

@@ -14,8 +14,8 @@ from typing import Any
 
 from app.core.answers import AutoApproveRule
 from app.core.errors import UsageError
+from app.core.landing import MergeStrategy
 from app.core.profiles import AgentProfile, parse_profiles
-from app.core.review import MergeStrategy
 
 DEFAULT_SOCKET = "quarterdeck"
 

@@ -1,17 +1,22 @@
-"""The dashboard's keys, in one place: bindings, the help generated from them, and tmux key names
-for humans.
+"""The dashboard's keys, in one place: bindings, how the help is made from bindings, and tmux
+key names for humans.
 
 A binding says what it does in its ``tooltip`` (the footer shows it on hover); the help screen's
-dashboard section is made of those, so a key cannot be bound without being explained.
+sections are made of those (`binding_help`), every screen's from its own bindings, so a key
+cannot be bound without being explained. Textual's own bindings get what they mean here by
+action (`TEXTUAL_TOOLTIPS`, `TABLE_SCROLL_TOOLTIPS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from itertools import groupby
 
-from textual.binding import Binding
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
+from textual.keys import key_to_character
 
 _TMUX_MODIFIERS = {"C": "Ctrl", "M": "Alt", "S": "Shift"}
 
@@ -53,16 +58,28 @@ _DIGITS = "/".join(str(n) for n in range(1, 10))
 _ANSWER = "Answer the selected agent's dialog with that option (verified)"
 
 
-def binding_help(bindings: Iterable[Binding]) -> tuple[KeyHelp, ...]:
+#: What escape says in every dialog.
+CLOSE = "Close a dialog or this help without doing anything"
+#: What q says in the dialogs that are only read.
+CLOSE_READ = "Close what you read: why this status, a conflict, what a push said, this help"
+
+
+def binding_help(
+    bindings: Iterable[BindingType], tooltips: Mapping[str, str] | None = None
+) -> tuple[KeyHelp, ...]:
     """The help's lines for ``bindings``: one per binding that says what it does (its
-    ``tooltip``), keys as Textual names them (a single key's ``key_display`` if it has one).
+    ``tooltip``, or for a binding of Textual's own the one ``tooltips`` gives its action), keys
+    as Textual names them (a single key's ``key_display`` if it has one, ``]`` for
+    ``right_square_bracket``).
 
     A binding's keys share its line (``j / down``); consecutive bindings that say the same
     share lines too: one when each has one key (``M / shift+m``), else one per key position
-    (``home / end``, then ``ctrl+home / ctrl+end``).
+    (``home / end``, then ``ctrl+home / ctrl+end``). A binding that says nothing is left out:
+    it may only be a variant of one that does (``2`` to ``9`` beside ``1``, whose
+    ``key_display`` shows them all); ``tests/ui/test_help.py`` fails for any other.
     """
     lines: list[KeyHelp] = []
-    described = [b for b in bindings if b.tooltip]
+    described = [b for b in _described(bindings, tooltips or {}) if b.tooltip]
     for description, group in groupby(described, key=lambda b: b.tooltip):
         keys = [_binding_keys(b) for b in group]
         widths = {len(k) for k in keys}
@@ -74,11 +91,84 @@ def binding_help(bindings: Iterable[Binding]) -> tuple[KeyHelp, ...]:
     return tuple(lines)
 
 
+def merged_help(*parts: Iterable[KeyHelp]) -> tuple[KeyHelp, ...]:
+    """``parts`` as one list in which lines that say the same are one line with all their keys
+    (every dialog's ``escape`` is one line)."""
+    keys: dict[str, list[str]] = {}
+    for line in (line for part in parts for line in part):
+        shown = keys.setdefault(line.description, [])
+        shown.extend(k for k in line.keys.split(" / ") if k not in shown)
+    return tuple(KeyHelp(" / ".join(k), description) for description, k in keys.items())
+
+
+def own_bindings(node: type[DOMNode]) -> list[Binding]:
+    """The bindings ``node`` declares itself, and those of its bases in this product."""
+    return [
+        b
+        for cls in reversed(node.__mro__)
+        if cls.__module__.startswith("app.")
+        for b in _bindings(cls)
+        if not _overridden(b, node, cls)
+    ]
+
+
+def inherited_bindings(node: type[DOMNode]) -> list[Binding]:
+    """The bindings ``node`` inherits from Textual's classes and does not bind over."""
+    return [
+        b
+        for cls in reversed(node.__mro__)
+        if not cls.__module__.startswith("app.")
+        for b in _bindings(cls)
+        if not _overridden(b, node, cls)
+    ]
+
+
+def key_hints(bindings: Iterable[BindingType], words: Mapping[str, str]) -> str:
+    """``i inbox · w next``: the first key of the binding of each action in ``words``, then its
+    word, in the order of ``words``."""
+    first = {b.action: _binding_keys(b)[0] for b in _described(bindings, {})}
+    return " · ".join(f"{first[action]} {word}" for action, word in words.items())
+
+
+def _described(bindings: Iterable[BindingType], tooltips: Mapping[str, str]) -> list[Binding]:
+    """``bindings`` as `Binding` objects, each with the tooltip ``tooltips`` gives its action
+    (what Textual's own binding means here), else its own."""
+    found = [b if isinstance(b, Binding) else Binding(*b) for b in bindings]
+    return [replace(b, tooltip=tooltips[b.action]) if b.action in tooltips else b for b in found]
+
+
+def _bindings(cls: type) -> list[Binding]:
+    """The bindings ``cls`` declares in its own body (not those it inherits)."""
+    return _described(cls.__dict__.get("BINDINGS", []), {})
+
+
+def _overridden(binding: Binding, node: type[DOMNode], owner: type) -> bool:
+    """Whether a class between ``node`` and ``owner`` binds one of ``binding``'s keys again, or
+    does not inherit bindings at all (Textual then keeps only the subclass's)."""
+    keys = set(binding.key.split(","))
+    for cls in node.__mro__:
+        if cls is owner:
+            return False
+        if keys & {k for b in _bindings(cls) for k in b.key.split(",")}:
+            return True
+        if not cls.__dict__.get("_inherit_bindings", True):
+            return True
+    return False
+
+
 def _binding_keys(binding: Binding) -> list[str]:
     keys = binding.key.split(",")
     if len(keys) == 1 and binding.key_display:
         return [binding.key_display]
-    return keys
+    return [_key_name(key) for key in keys]
+
+
+def _key_name(key: str) -> str:
+    """``]`` for ``right_square_bracket``; names of keys that print nothing stay names."""
+    character = key_to_character(key) if len(key) > 1 else None
+    if character is None or not character.isprintable() or character.isspace():
+        return key
+    return character
 
 
 #: Keys of the agent table, on top of a scrolling widget's own (`SCROLL_HELP`).
@@ -92,11 +182,13 @@ TABLE_BINDINGS: list[Binding] = [
     Binding("end,ctrl+end", "scroll_bottom", "Last", show=False, tooltip=_ENDS),
 ]
 
-#: What a scrolling widget binds itself, on the agent table.
-SCROLL_HELP: tuple[KeyHelp, ...] = (
-    KeyHelp("left / right", "Scroll the table sideways"),
-    KeyHelp("ctrl+pageup / ctrl+pagedown", "Scroll the table sideways by a page"),
-)
+#: What a scrolling widget's own keys (left, right, ctrl+pageup, ctrl+pagedown) do on the table.
+TABLE_SCROLL_TOOLTIPS: dict[str, str] = {
+    "scroll_left": "Scroll the table sideways",
+    "scroll_right": "Scroll the table sideways",
+    "page_left": "Scroll the table sideways by a page",
+    "page_right": "Scroll the table sideways by a page",
+}
 
 #: The dashboard screen's keys (the app adds the theme, help and quit keys).
 DASHBOARD_BINDINGS: tuple[Binding, ...] = (
@@ -149,67 +241,18 @@ APP_BINDINGS: tuple[Binding, ...] = (
     Binding("q", "quit", "Quit", tooltip="Quit the dashboard (agents keep running)"),
 )
 
-#: What Textual binds itself, on every screen of the dashboard.
-TEXTUAL_HELP: tuple[KeyHelp, ...] = (
-    KeyHelp("ctrl+p", "Command palette (also switches themes)"),
-    KeyHelp("tab / shift+tab", "Move the focus"),
-    KeyHelp("ctrl+c / super+c", "Copy selected text"),
-    KeyHelp("ctrl+q", "Quit the dashboard, from any screen (agents keep running)"),
-)
+#: What Textual's own keys on every screen and on the app do here, by action (its ``ctrl+c``
+#: on the app only says how to quit; the screen's copy key answers first).
+TEXTUAL_TOOLTIPS: dict[str, str] = {
+    "command_palette": "Command palette (also switches themes)",
+    "app.focus_next": "Move the focus",
+    "app.focus_previous": "Move the focus",
+    "screen.copy_text": "Copy selected text",
+    "quit": "Quit the dashboard, from any screen (agents keep running)",
+}
 
-#: Every key of the dashboard, for the help screen, generated from the bindings.
-DASHBOARD_HELP: tuple[KeyHelp, ...] = (
-    *binding_help(TABLE_BINDINGS),
-    *SCROLL_HELP,
-    *binding_help(DASHBOARD_BINDINGS),
-    *binding_help(APP_BINDINGS),
-    *TEXTUAL_HELP,
-)
-
-#: Keys of the inbox (the focused item is the agent that waits longest until you move).
-INBOX_HELP: tuple[KeyHelp, ...] = (
-    KeyHelp("j / down, k / up", "Focus the next / previous waiting agent"),
-    KeyHelp("1/2/3/4/5/6/7/8/9", "Pick that option of the focused agent's dialog (verified)"),
-    KeyHelp("y / n", "Pick the dialog's yes / no option"),
-    KeyHelp("r", "Reply in words (enter sends, escape cancels)"),
-    KeyHelp("a", "Approve all waiting requests like this one (asks first)"),
-    KeyHelp("enter", "Attach to the focused agent's pane"),
-    KeyHelp("w / tab", "Jump to the next waiting agent"),
-    KeyHelp("escape / i / q", "Back to the dashboard"),
-)
-
-#: Keys of the review screen (the diff view has the focus).
-REVIEW_HELP: tuple[KeyHelp, ...] = (
-    KeyHelp("j / down, k / up", "Move the cursor a line down / up"),
-    KeyHelp("pageup / pagedown", "Move a page up / down"),
-    KeyHelp("home / end", "The file's first / last line"),
-    KeyHelp("left / right", "Scroll long lines sideways"),
-    KeyHelp("] / J, [ / K", "Next / previous hunk (on into the next / previous file)"),
-    KeyHelp("n / tab, p / shift+tab", "Next / previous file (or click one in the list)"),
-    KeyHelp("c", "Comment on the line under the cursor; the agent gets it as a message"),
-    KeyHelp("C / shift+c", "Run the check (while one runs: cancel it); shown on the 2nd line"),
-    KeyHelp("o", "Show / hide the check's output"),
-    KeyHelp("g", "Land the branch: merge, squash or rebase; then offers to remove the agent"),
-    KeyHelp("P / shift+p", "Push the branch and open a pull request (or say how)"),
-    KeyHelp("r", "Read the diff again"),
-    KeyHelp("escape / q", "Back to the dashboard"),
-)
-
-#: Keys inside the dialogs.
-DIALOG_HELP: tuple[KeyHelp, ...] = (
-    KeyHelp(
-        "ctrl+s", "New agent: start it (or enter in the last field); message, comment: send it"
-    ),
-    KeyHelp("1 / 2 / 3, enter", "Land: choose merge / squash / rebase; land"),
-    KeyHelp("s", "Merge conflict: send it to the agent to resolve"),
-    KeyHelp("c", "Pushed: copy what the push said"),
-    KeyHelp("tab / shift+tab", "Move between fields"),
-    KeyHelp("y / n", "Answer a yes/no question"),
-    KeyHelp(
-        "enter", "Press the focused button; confirm a typed name; send a reply (message: new line)"
-    ),
-    KeyHelp("escape", "Close a dialog or this help without doing anything"),
-)
+#: Textual's command palette key as a binding (Textual binds `App.COMMAND_PALETTE_BINDING`).
+COMMAND_PALETTE = Binding(App.COMMAND_PALETTE_BINDING, "command_palette", "Palette", show=False)
 
 #: The command-line interface, for people who prefer scripts.
 CLI_HELP: tuple[KeyHelp, ...] = (

@@ -13,7 +13,7 @@ from pygments.lexer import Lexer  # type: ignore[import-untyped]
 from rich.text import Text
 from textual.message import Message
 
-from app.core.review import AgentDiff, FileChange, FileDiff, parse_hunks
+from app.core.diff import AgentDiff, FileChange, FileDiff, parse_hunks
 from app.ui.review.comment import CommentScreen
 from app.ui.review.screen import ReviewScreen
 from app.ui.widgets import diff_view

@@ -16,8 +16,10 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
+from app.core.checks import CheckResult, CheckState
+from app.core.diff import AgentDiff
 from app.core.errors import BaseCheckedOutError, CheckRefusalError, QuarterdeckError
-from app.core.review import AgentDiff, CheckResult, CheckState, MergeOutcome, MergeStrategy
+from app.core.landing import MergeOutcome, MergeStrategy
 from app.core.status import Status
 from app.ui.app import QuarterdeckApp
 from app.ui.dialogs.confirm import ConfirmScreen

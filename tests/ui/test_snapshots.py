@@ -13,8 +13,9 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
+from app.core.checks import CheckResult, CheckState
+from app.core.landing import MergeOutcome, MergeStrategy
 from app.core.ports import RemovalRisk
-from app.core.review import CheckResult, CheckState, MergeOutcome, MergeStrategy
 from app.core.status import Status
 from app.core.views import AgentRow
 from app.ui.app import QuarterdeckApp

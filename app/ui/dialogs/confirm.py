@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from app.core.ports import RemovalRisk
+from app.ui.keys import CLOSE
 
 #: How many of the files that would be lost the dialog lists by name.
 MAX_FILES_LISTED = 6
@@ -23,9 +24,9 @@ class ConfirmScreen(ModalScreen[bool]):
     CSS_PATH = "confirm.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n", "answer(False)", "No"),
-        Binding("escape", "answer(False)", "Cancel"),
+        Binding("y", "answer(True)", "Yes", tooltip="Answer a yes/no question"),
+        Binding("n", "answer(False)", "No", tooltip="Answer a yes/no question"),
+        Binding("escape", "answer(False)", "Cancel", tooltip=CLOSE),
     ]
 
     AUTO_FOCUS = "#no"
@@ -62,7 +63,7 @@ class RemoveRiskyScreen(ModalScreen[bool]):
     CSS_PATH = "confirm.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
+        Binding("escape", "cancel", "Cancel", tooltip=CLOSE),
     ]
 
     AUTO_FOCUS = "#confirm-name"

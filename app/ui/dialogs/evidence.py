@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from app.core.views import AgentRow
+from app.ui.keys import CLOSE, CLOSE_READ
 
 
 def clock_time(at: float) -> str:
@@ -40,9 +41,9 @@ class EvidenceScreen(ModalScreen[None]):
     CSS_PATH = "evidence.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close"),
-        Binding("e", "close", "Close", show=False),
-        Binding("q", "close", "Close", show=False),
+        Binding("escape", "close", "Close", tooltip=CLOSE),
+        Binding("e", "close", "Close", show=False, tooltip="Why this status?: close it"),
+        Binding("q", "close", "Close", show=False, tooltip=CLOSE_READ),
     ]
 
     def __init__(self, row: AgentRow, trail: list[tuple[float, str, str]]) -> None:

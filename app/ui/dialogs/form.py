@@ -10,6 +10,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
+from app.ui.keys import CLOSE
+
 
 class FormScreen(ModalScreen[None]):
     """A form around one main text area. ``ctrl+s`` (or its send button) sends, once: the form
@@ -26,8 +28,8 @@ class FormScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         # Not a priority binding: it must wait behind the keys typed before it, which the
         # focused field has not handled yet.
-        Binding("ctrl+s", "send", "Send"),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "send", "Send", tooltip="Message, comment: send it"),
+        Binding("escape", "cancel", "Cancel", tooltip=CLOSE),
     ]
 
     TEXT_ID = "text"

@@ -12,7 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, RadioButton, RadioSet, Static, TextArea
 
-from app.core.review import MergeOutcome, MergeStrategy
+from app.core.landing import MergeOutcome, MergeStrategy
+from app.ui.keys import CLOSE, CLOSE_READ
 
 #: The strategies offered, the first preselected, with what each does to the base branch.
 STRATEGY_LABELS: dict[MergeStrategy, str] = {
@@ -20,6 +21,10 @@ STRATEGY_LABELS: dict[MergeStrategy, str] = {
     MergeStrategy.SQUASH: "Squash — one new commit with all of the agent's changes",
     MergeStrategy.REBASE: "Rebase — the agent's commits replayed on top of the base",
 }
+
+_LAND = "Land: land with the chosen strategy"
+_CHOOSE = "Land: choose merge / squash / rebase"
+_SEND = "Merge conflict: send it to the agent to resolve"
 
 #: How many conflicting files the conflict dialog lists by name.
 MAX_CONFLICTS_LISTED = 12
@@ -33,12 +38,14 @@ class LandScreen(ModalScreen[MergeStrategy | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # A priority binding: Enter lands whatever is focused (the radio set would take it).
-        Binding("enter", "land", "Land", priority=True),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "land", "Land", priority=True, tooltip=_LAND),
+        Binding("escape", "cancel", "Cancel", tooltip=CLOSE),
         # Priority too: priority bindings run as the app reads the keys, others only once the
         # focused widget has passed the key on; "2" then Enter typed at once must choose first.
         *[
-            Binding(str(n), f"choose({n})", f"Strategy {n}", show=False, priority=True)
+            Binding(
+                str(n), f"choose({n})", f"Strategy {n}", show=False, priority=True, tooltip=_CHOOSE
+            )
             for n in (1, 2, 3)
         ],
     ]
@@ -124,9 +131,9 @@ class ConflictScreen(ModalScreen[bool]):
     CSS_PATH = "land.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "send", "Send to agent"),
-        Binding("escape", "close", "Close"),
-        Binding("q", "close", "Close", show=False),
+        Binding("s", "send", "Send to agent", tooltip=_SEND),
+        Binding("escape", "close", "Close", tooltip=CLOSE),
+        Binding("q", "close", "Close", show=False, tooltip=CLOSE_READ),
     ]
 
     AUTO_FOCUS = "#send"
@@ -187,10 +194,10 @@ class TextScreen(ModalScreen[None]):
     CSS_PATH = "land.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "copy", "Copy"),
-        Binding("escape", "close", "Close"),
-        Binding("q", "close", "Close", show=False),
-        Binding("enter", "close", "Close", show=False),
+        Binding("c", "copy", "Copy", tooltip="Pushed: copy what the push said"),
+        Binding("escape", "close", "Close", tooltip=CLOSE),
+        Binding("q", "close", "Close", show=False, tooltip=CLOSE_READ),
+        Binding("enter", "close", "Close", show=False, tooltip="Pushed: close it"),
     ]
 
     AUTO_FOCUS = "#text-body"

@@ -13,6 +13,9 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from app.core.agent import SpawnRequest
 from app.ui.dialogs.form import FormScreen
+from app.ui.keys import CLOSE
+
+_START = "New agent: start it (or enter in the last field)"
 
 #: The kind the form offers first when the fleet has it: it works offline, with no account.
 PREFERRED_KIND = "demo"
@@ -28,8 +31,8 @@ class NewAgentScreen(FormScreen):
     CSS_PATH = "new_agent.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "send", "Start"),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "send", "Start", tooltip=_START),
+        Binding("escape", "cancel", "Cancel", tooltip=CLOSE),
     ]
 
     TEXT_ID = "prompt"

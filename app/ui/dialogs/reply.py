@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from app.core.views import AgentRow
+from app.ui.keys import CLOSE
 
 
 class ReplyScreen(ModalScreen[str | None]):
@@ -21,7 +22,7 @@ class ReplyScreen(ModalScreen[str | None]):
     CSS_PATH = "reply.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
+        Binding("escape", "cancel", "Cancel", tooltip=CLOSE),
     ]
 
     AUTO_FOCUS = "#reply"

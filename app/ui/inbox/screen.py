@@ -136,6 +136,11 @@ class InboxItem(Static):
         self.post_message(self.Clicked(self.row.name))
 
 
+_MOVE = "Focus the next / previous waiting agent"
+_PICK = "Pick that option of the focused agent's dialog (verified)"
+_APPROVE = "Approve all waiting requests like this one (asks first)"
+
+
 class InboxScreen(ModalScreen[None]):
     """Every waiting agent, oldest first; the focused one is answered with single keys.
 
@@ -145,20 +150,20 @@ class InboxScreen(ModalScreen[None]):
     CSS_PATH = "inbox.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "pick(1)", "Answer", key_display="1…9"),
+        Binding("j,down", "move(1)", "Down", show=False, tooltip=_MOVE),
+        Binding("k,up", "move(-1)", "Up", show=False, tooltip=_MOVE),
+        Binding("1", "pick(1)", "Answer", key_display="1…9", tooltip=_PICK),
         *[Binding(str(n), f"pick({n})", f"Answer {n}", show=False) for n in range(2, 10)],
-        Binding("y", "yes", "Yes"),
-        Binding("n", "no", "No"),
-        Binding("r", "reply", "Reply"),
-        Binding("a", "approve_all", "Approve alike"),
-        Binding("enter", "attach", "Attach"),
-        Binding("w", "next", "Next"),
-        Binding("tab", "next", "Next", show=False),
-        Binding("j,down", "move(1)", "Down", show=False),
-        Binding("k,up", "move(-1)", "Up", show=False),
-        Binding("escape", "close", "Back"),
-        Binding("i", "close", "Back", show=False),
-        Binding("q", "close", "Back", show=False),
+        Binding("y", "yes", "Yes", tooltip="Pick the dialog's yes / no option"),
+        Binding("n", "no", "No", tooltip="Pick the dialog's yes / no option"),
+        Binding("r", "reply", "Reply", tooltip="Reply in words (enter sends, escape cancels)"),
+        Binding("a", "approve_all", "Approve alike", tooltip=_APPROVE),
+        Binding("enter", "attach", "Attach", tooltip="Attach to the focused agent's pane"),
+        Binding("w", "next", "Next", tooltip="Jump to the next waiting agent"),
+        Binding("tab", "next", "Next", show=False, tooltip="Jump to the next waiting agent"),
+        Binding("escape", "close", "Back", tooltip="Back to the dashboard"),
+        Binding("i", "close", "Back", show=False, tooltip="Back to the dashboard"),
+        Binding("q", "close", "Back", show=False, tooltip="Back to the dashboard"),
     ]
 
     class AnswerFailed(Message):

@@ -18,8 +18,8 @@ from textual.message import Message
 from textual.widget import Widget
 
 from app.core.errors import BaseCheckedOutError, CheckRefusalError
+from app.core.landing import MergeOutcome, MergeStrategy
 from app.core.ports import ReviewPort
-from app.core.review import MergeOutcome, MergeStrategy
 from app.ui.dialogs.confirm import ConfirmScreen
 from app.ui.dialogs.land import ConflictScreen, LandScreen, TextScreen
 from app.ui.messages import LONG_NOTICE, OperationReported, RunPort, describe_error

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from app.core.review import AgentDiff, CheckResult, CheckState, FileChange, FileDiff, check_refusal
+from app.core.checks import CheckResult, CheckState, check_refusal
+from app.core.diff import AgentDiff, FileChange, FileDiff
 from app.core.views import format_duration
 
 #: The letter and theme variable of each kind of change in the file list.

@@ -31,14 +31,23 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import WorkerState
 
+from app.core.checks import CheckResult, CheckState
+from app.core.diff import AgentDiff, Comment, FileDiff
 from app.core.ports import ReviewPort
-from app.core.review import AgentDiff, CheckResult, CheckState, Comment, FileDiff
 from app.core.views import AgentRow
 from app.ui.messages import NOTICE, RunPort, describe_error
 from app.ui.review.comment import CommentScreen
 from app.ui.review.flow import ReviewFlow
 from app.ui.review.lines import check_content, diff_summary, file_entry, file_title
 from app.ui.widgets.diff_view import DiffView, lexer_for
+
+_FILE = "Next / previous file (or click one in the list)"
+_HUNK = "Next / previous hunk (on into the next / previous file)"
+_COMMENT = "Comment on the line under the cursor; the agent gets it as a message"
+_CHECK = "Run the check (while one runs: cancel it); shown on the 2nd line"
+_LAND = "Land the branch: merge, squash or rebase; then offers to remove the agent"
+_PUSH = "Push the branch and open a pull request (or say how)"
+_HELP = "This help, at the review's keys"
 
 #: Seconds between looks at a running check while the screen is open.
 CHECK_INTERVAL = 0.5
@@ -66,18 +75,30 @@ class ReviewScreen(ModalScreen[None]):
     CSS_PATH = "review.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n,tab", "next_file", "Next file", key_display="n"),
-        Binding("p,shift+tab", "previous_file", "Prev file", key_display="p"),
-        Binding("right_square_bracket,J,shift+j", "next_hunk", "Next hunk", key_display="]"),
-        Binding("left_square_bracket,K,shift+k", "previous_hunk", "Prev hunk", key_display="["),
-        Binding("c", "comment", "Comment"),
-        Binding("C,shift+c", "check", "Check", key_display="C"),
-        Binding("o", "toggle_output", "Output"),
-        Binding("g", "land", "Land"),
-        Binding("P,shift+p", "push", "Push", key_display="P"),
-        Binding("r", "reload", "Reload", show=False),
-        Binding("question_mark", "app.help", "Help", key_display="?"),
-        Binding("escape,q", "close", "Back", key_display="esc"),
+        Binding("n,tab", "next_file", "Next file", key_display="n", tooltip=_FILE),
+        Binding("p,shift+tab", "previous_file", "Prev file", key_display="p", tooltip=_FILE),
+        Binding(
+            "right_square_bracket,J,shift+j",
+            "next_hunk",
+            "Next hunk",
+            key_display="]",
+            tooltip=_HUNK,
+        ),
+        Binding(
+            "left_square_bracket,K,shift+k",
+            "previous_hunk",
+            "Prev hunk",
+            key_display="[",
+            tooltip=_HUNK,
+        ),
+        Binding("c", "comment", "Comment", tooltip=_COMMENT),
+        Binding("C,shift+c", "check", "Check", key_display="C", tooltip=_CHECK),
+        Binding("o", "toggle_output", "Output", tooltip="Show / hide the check's output"),
+        Binding("g", "land", "Land", tooltip=_LAND),
+        Binding("P,shift+p", "push", "Push", key_display="P", tooltip=_PUSH),
+        Binding("r", "reload", "Reload", show=False, tooltip="Read the diff again"),
+        Binding("question_mark", "app.help", "Help", key_display="?", tooltip=_HELP),
+        Binding("escape,q", "close", "Back", key_display="esc", tooltip="Back to the dashboard"),
     ]
 
     AUTO_FOCUS = "#diff"

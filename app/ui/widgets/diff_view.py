@@ -41,7 +41,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from app.core.review import FileDiff
+from app.core.diff import FileDiff
 
 #: Lines highlighted together (the unit of lazy highlighting).
 CHUNK_LINES = 64
@@ -223,6 +223,19 @@ def file_notes(file: FileDiff) -> list[str]:
     return notes
 
 
+_LINE = "Move the cursor a line down / up"
+_PAGE = "Move a page down / up"
+_ENDS = "The file's first / last line"
+
+#: What a scrolling widget's own keys (left, right, ctrl+pageup, ctrl+pagedown) do here.
+SCROLL_TOOLTIPS: dict[str, str] = {
+    "scroll_left": "Scroll long lines sideways",
+    "scroll_right": "Scroll long lines sideways",
+    "page_left": "Scroll long lines sideways by a page",
+    "page_right": "Scroll long lines sideways by a page",
+}
+
+
 class DiffView(ScrollView, can_focus=True):
     """One file of a diff with a line cursor. Attributes down: `show_file`. Messages up:
     `CursorMoved` when the cursor changes line.
@@ -232,12 +245,12 @@ class DiffView(ScrollView, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j,down", "cursor_down", "Down", show=False),
-        Binding("k,up", "cursor_up", "Up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("home,ctrl+home", "first_line", "First line", show=False),
-        Binding("end,ctrl+end", "last_line", "Last line", show=False),
+        Binding("j,down", "cursor_down", "Down", show=False, tooltip=_LINE),
+        Binding("k,up", "cursor_up", "Up", show=False, tooltip=_LINE),
+        Binding("pagedown", "page_down", "Page down", show=False, tooltip=_PAGE),
+        Binding("pageup", "page_up", "Page up", show=False, tooltip=_PAGE),
+        Binding("home,ctrl+home", "first_line", "First line", show=False, tooltip=_ENDS),
+        Binding("end,ctrl+end", "last_line", "Last line", show=False, tooltip=_ENDS),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

@@ -9,11 +9,12 @@ from textual.content import Content
 from textual.widgets import Static
 
 from app.core.views import AgentRow, FleetView, format_duration
+from app.ui.keys import DASHBOARD_BINDINGS, key_hints
 
 #: What the strip says when nobody waits.
 NOBODY_WAITS = "No agent waits for you"
-#: The keys the strip points at while someone waits.
-STRIP_KEYS = "i inbox · w next"
+#: The keys the strip points at while someone waits (``i inbox · w next``), from the bindings.
+STRIP_KEYS = key_hints(DASHBOARD_BINDINGS, {"inbox": "inbox", "next_waiting": "next"})
 
 
 def options_text(options: tuple[str, ...]) -> str:

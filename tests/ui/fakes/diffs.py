@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.review import AgentDiff, FileChange, FileDiff, Hunk, parse_hunks
+from app.core.diff import AgentDiff, FileChange, FileDiff, Hunk, parse_hunks
 
 
 def sample_diff() -> AgentDiff:

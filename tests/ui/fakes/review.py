@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from app.core.checks import CheckResult
+from app.core.diff import AgentDiff, Comment
 from app.core.errors import QuarterdeckError
+from app.core.landing import MergeOutcome, MergeStrategy
 from app.core.messages import Message, MessageMode, MessageState
-from app.core.review import AgentDiff, CheckResult, Comment, MergeOutcome, MergeStrategy
 from tests.ui.fakes.rows import NOW
 from tests.ui.fakes.views import FakeViews
 
