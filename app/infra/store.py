@@ -4,17 +4,22 @@ connection per process and numbered migrations (`MIGRATIONS`)."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.core.agent import Agent, PromptState
+from app.core.agent import Agent, Checkout, DiffStats, Placement, PromptState, StatusShown
+from app.core.checks import CheckState, CheckSummary
 from app.core.messages import Message, MessageMode, MessageState
 from app.core.status import InputKind, Status
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 #: The first version's tables: agents, their status trail, messages.
 _AGENTS_SCHEMA = (
@@ -167,27 +172,77 @@ def _message(row: tuple[Any, ...]) -> Message:
     )
 
 
-_FIELDS = {f.name for f in fields(Agent)}
-
-
 def _encode(agent: Agent) -> str:
-    data = asdict(agent)
-    data["options"] = list(agent.options)
-    data["context"] = list(agent.context)
-    data["overlap"] = list(agent.overlap)
-    return json.dumps(data, ensure_ascii=False)
+    """An agent's record as stored: its identity at the top, each part an object of its own
+    (``checkout``, ``placement``, ``shown``, ``stats``, ``check``), so that a write of one part
+    (`Store.update` with ``before``) leaves the others as another process wrote them."""
+    return json.dumps(asdict(agent), ensure_ascii=False)
+
+
+def _values(cls: type[DataclassInstance], data: dict[str, Any]) -> dict[str, Any]:
+    """A part's fields from its stored object: unknown keys left out, lists back to tuples."""
+    names = {f.name for f in fields(cls)}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
+
+
+def _shown(data: dict[str, Any]) -> StatusShown:
+    kind = data.get("input_kind")
+    return StatusShown(
+        **{
+            **_values(StatusShown, data),
+            "status": Status(data.get("status", "unknown")),
+            "input_kind": InputKind(kind) if kind else None,
+        }
+    )
+
+
+def _check(data: dict[str, Any] | None) -> CheckSummary | None:
+    if data is None:
+        return None
+    return CheckSummary(**{**_values(CheckSummary, data), "state": CheckState(data["state"])})
+
+
+#: A duration as records before the typed check summary wrote it (``12s``, ``3m``, ``2h10m``).
+_DURATION_PART = re.compile(r"(\d+)([dhms])")
+_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def _legacy_check(label: str, line: str) -> CheckSummary | None:
+    """The check of a record written before the typed summary, from what it stored: the row's
+    label (``passed 12s``, ``running``; '' when none ran) and the output's last line. A label
+    it cannot read counts as no check (the next run writes it again)."""
+    state, _, took = label.partition(" ")
+    if state not in {s.value for s in CheckState}:
+        return None
+    seconds = sum(int(n) * _SECONDS[unit] for n, unit in _DURATION_PART.findall(took))
+    return CheckSummary(CheckState(state), float(seconds), line)
 
 
 def _decode(text: str) -> Agent:
-    data: dict[str, Any] = {k: v for k, v in json.loads(text).items() if k in _FIELDS}
-    data["status"] = Status(data.get("status", "unknown"))
-    data["prompt_state"] = PromptState(data.get("prompt_state", "none"))
-    kind = data.get("input_kind")
-    data["input_kind"] = InputKind(kind) if kind else None
-    data["options"] = tuple(data.get("options", ()))
-    data["context"] = tuple(data.get("context", ()))
-    data["overlap"] = tuple(data.get("overlap", ()))
-    return Agent(**data)
+    data: dict[str, Any] = json.loads(text)
+    if "shown" in data:
+        shown, check = data["shown"], _check(data.get("check"))
+        checkout, placement, stats = data["checkout"], data["placement"], data.get("stats", {})
+    else:  # written before the agent had parts: every field at the top
+        shown = {**data, "since": data.get("status_since", 0.0)}
+        check = _legacy_check(str(data.get("check", "")), str(data.get("check_line", "")))
+        checkout = placement = stats = data
+    return Agent(
+        id=data["id"],
+        name=data["name"],
+        kind=data["kind"],
+        command=data["command"],
+        checkout=Checkout(**_values(Checkout, checkout)),
+        placement=Placement(**_values(Placement, placement)),
+        created_at=data["created_at"],
+        prompt=data.get("prompt", ""),
+        prompt_state=PromptState(data.get("prompt_state", "none")),
+        shown=_shown(shown),
+        stats=DiffStats(**_values(DiffStats, stats)),
+        overlap=tuple(data.get("overlap", ())),
+        check=check,
+        stopped=data.get("stopped", False),
+    )
 
 
 class Store:
@@ -271,7 +326,7 @@ class Store:
             )
             self._db.execute(
                 "INSERT INTO events (agent_id, at, status, evidence) VALUES (?,?,?,?)",
-                (agent.id, agent.created_at, agent.status.value, agent.evidence),
+                (agent.id, agent.created_at, agent.shown.status.value, agent.shown.evidence),
             )
 
     def update(
@@ -303,7 +358,12 @@ class Store:
                 if transition:
                     self._db.execute(
                         "INSERT INTO events (agent_id, at, status, evidence) VALUES (?,?,?,?)",
-                        (agent.id, agent.status_since or now, agent.status.value, agent.evidence),
+                        (
+                            agent.id,
+                            agent.shown.since or now,
+                            agent.shown.status.value,
+                            agent.shown.evidence,
+                        ),
                     )
                 self._db.execute("COMMIT")
             except BaseException:
