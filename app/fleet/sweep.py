@@ -181,10 +181,8 @@ class Sweep:
         shown on its window); True when anything did."""
         if updated == agent:
             return False
-        transition = (updated.shown.status, updated.shown.input_kind) != (
-            agent.shown.status,
-            agent.shown.input_kind,
-        )
+        before, after = agent.shown, updated.shown
+        transition = (after.status, after.input_kind) != (before.status, before.input_kind)
         self._store.update(updated, before=agent, transition=transition)
         if transition:
             self._tmux.set_window_option(
