@@ -106,13 +106,28 @@ def load_baseline(rev: str) -> ModuleType:
     return module
 
 
+class BenchRow(AgentRow):
+    """A row that the baseline widget can read too: it reads the diff stats as the flat
+    ``added`` and ``removed`` the rows had before they carried `DiffStats`."""
+
+    @property
+    def added(self) -> int:
+        """Lines added (as the baseline reads them)."""
+        return self.stats.lines_added
+
+    @property
+    def removed(self) -> int:
+        """Lines removed (as the baseline reads them)."""
+        return self.stats.lines_removed
+
+
 def make_rows(count: int, rng: random.Random) -> list[AgentRow]:
     """A fleet of ``count`` agents in mixed statuses."""
     rows = []
     for i in range(count):
         status = rng.choice(STATUSES)
         rows.append(
-            AgentRow(
+            BenchRow(
                 name=f"agent-{i:03d}-{rng.choice(WORDS)}",
                 kind=rng.choice(KINDS),
                 status=status,
