@@ -128,7 +128,7 @@ def measure_fleet(n: int, work: Path, edits: int, idle: float, counter: GitCount
 def end_fleet(fleet: Fleet) -> None:
     """Kill the fleet's tmux session: the next fleet's figures are its own."""
     socket = os.environ["QUARTERDECK_TMUX_SOCKET"]
-    session = fleet.agents()[0].session
+    session = fleet.agents()[0].placement.session
     subprocess.run(["tmux", "-L", socket, "kill-session", "-t", session], capture_output=True)
 
 
@@ -140,7 +140,7 @@ def big_diff(fleet: Fleet, lines: int) -> str:
     git(worktree, "add", "big_module.py")
     git(worktree, "commit", "-q", "-m", "big")
     started = time.perf_counter()
-    diff = fleet.diffs.reader.diff(worktree, fleet.get(name).base_commit)
+    diff = fleet.diffs.reader.diff(worktree, fleet.get(name).checkout.base_commit)
     cold = (time.perf_counter() - started) * 1000
     big = next(f for f in diff.files if f.path == "big_module.py")
     assert big.added == lines and sum(h.added for h in big.hunks) == lines, "lines lost"

@@ -123,7 +123,7 @@ class BenchRow(AgentRow):
 
 def make_rows(count: int, rng: random.Random) -> list[AgentRow]:
     """A fleet of ``count`` agents in mixed statuses."""
-    rows = []
+    rows: list[AgentRow] = []
     for i in range(count):
         status = rng.choice(STATUSES)
         rows.append(
