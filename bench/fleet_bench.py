@@ -103,7 +103,8 @@ def run(n: int, seconds: float, files: int) -> dict[str, float]:
             fleet.sweep(deliver=True)
             agents = fleet.agents()
             if all(
-                a.prompt_state is PromptState.DELIVERED and a.status is Status.IDLE for a in agents
+                a.prompt_state is PromptState.DELIVERED and a.shown.status is Status.IDLE
+                for a in agents
             ):
                 break
             time.sleep(0.2)

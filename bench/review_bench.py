@@ -101,11 +101,11 @@ def measure_fleet(n: int, work: Path, edits: int, idle: float, counter: GitCount
         latencies = []
         for k in range(edits):
             name = names[(k * 7) % n]
-            before = fleet.get(name).files_changed
-            worktree = Path(fleet.get(name).worktree)
+            before = fleet.get(name).stats.files_changed
+            worktree = Path(fleet.get(name).checkout.worktree)
             started = time.monotonic()
             (worktree / f"edit{k}.txt").write_text("".join(f"line {i}\n" for i in range(k + 1)))
-            wait(lambda: fleet.get(name).files_changed == before + 1, 10, "the row")  # noqa: B023
+            wait(lambda: fleet.get(name).stats.files_changed == before + 1, 10, "the row")  # noqa: B023
             latencies.append(time.monotonic() - started)
             time.sleep(0.25)  # let the watcher's debounce pass: edits are separate events
         wait(lambda: fleet.diffs.pending_stats() == 0, 30, "quiet", 0.05)
@@ -128,19 +128,19 @@ def measure_fleet(n: int, work: Path, edits: int, idle: float, counter: GitCount
 def end_fleet(fleet: Fleet) -> None:
     """Kill the fleet's tmux session: the next fleet's figures are its own."""
     socket = os.environ["QUARTERDECK_TMUX_SOCKET"]
-    session = fleet.agents()[0].session
+    session = fleet.agents()[0].placement.session
     subprocess.run(["tmux", "-L", socket, "kill-session", "-t", session], capture_output=True)
 
 
 def big_diff(fleet: Fleet, lines: int) -> str:
     name = fleet.agents()[0].name
-    worktree = Path(fleet.get(name).worktree)
+    worktree = Path(fleet.get(name).checkout.worktree)
     text = "".join(f"value_{i} = compute({i}, 'row {i}')  # generated\n" for i in range(lines))
     (worktree / "big_module.py").write_text(text)
     git(worktree, "add", "big_module.py")
     git(worktree, "commit", "-q", "-m", "big")
     started = time.perf_counter()
-    diff = fleet.diffs.reader.diff(worktree, fleet.get(name).base_commit)
+    diff = fleet.diffs.reader.diff(worktree, fleet.get(name).checkout.base_commit)
     cold = (time.perf_counter() - started) * 1000
     big = next(f for f in diff.files if f.path == "big_module.py")
     assert big.added == lines and sum(h.added for h in big.hunks) == lines, "lines lost"

@@ -542,11 +542,11 @@ class SizeRun:
             )
             (agent,) = fleet.spawn(SpawnRequest(prompt="", kind="demo", name=name, command=command))
             self.names[agent.id] = name
-            entry = (agent.id, agent.pane_id)
+            entry = (agent.id, agent.placement.pane_id)
             if behaviour == "worker":
                 self.probes.append(entry)
             elif behaviour == "asker":
-                self.askers.append(Asker(agent.id, agent.pane_id))
+                self.askers.append(Asker(agent.id, agent.placement.pane_id))
             else:
                 self.busy.append(entry)
         fleet.store.close()
@@ -593,7 +593,7 @@ class SizeRun:
         self, db: sqlite3.Connection, ids: Sequence[str] | None = None
     ) -> dict[str, tuple[str, float]]:
         """Each agent's stored status and the time its record was last written."""
-        query = "SELECT id, json_extract(data, '$.status'), updated_at FROM agents"
+        query = "SELECT id, json_extract(data, '$.shown.status'), updated_at FROM agents"
         if ids is not None:
             query += f" WHERE id IN ({','.join('?' * len(ids))})"
         rows = db.execute(query, tuple(ids or ())).fetchall()
@@ -613,8 +613,9 @@ class SizeRun:
             for s in self.statuses(db).values():
                 counts[s] = counts.get(s, 0) + 1
             rows = db.execute(
-                "SELECT name, json_extract(data, '$.status'), json_extract(data, '$.evidence'),"
-                " json_extract(data, '$.status_since'), json_extract(data, '$.pane_id')"
+                "SELECT name, json_extract(data, '$.shown.status'),"
+                " json_extract(data, '$.shown.evidence'),"
+                " json_extract(data, '$.shown.since'), json_extract(data, '$.placement.pane_id')"
                 " FROM agents"
             ).fetchall()
             for name, got, evidence, since, pane in rows:

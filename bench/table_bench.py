@@ -53,6 +53,7 @@ from textual.screen import Screen  # noqa: E402
 from textual.widget import Widget  # noqa: E402
 from textual.widgets import Static  # noqa: E402
 
+from app.core.agent import DiffStats  # noqa: E402
 from app.core.status import Status  # noqa: E402
 from app.core.views import AgentRow  # noqa: E402
 from app.ui.themes import default_themes_dir, load_themes  # noqa: E402
@@ -105,26 +106,40 @@ def load_baseline(rev: str) -> ModuleType:
     return module
 
 
+class BenchRow(AgentRow):
+    """A row that the baseline widget can read too: it reads the diff stats as the flat
+    ``added`` and ``removed`` the rows had before they carried `DiffStats`."""
+
+    @property
+    def added(self) -> int:
+        """Lines added (as the baseline reads them)."""
+        return self.stats.lines_added
+
+    @property
+    def removed(self) -> int:
+        """Lines removed (as the baseline reads them)."""
+        return self.stats.lines_removed
+
+
 def make_rows(count: int, rng: random.Random) -> list[AgentRow]:
     """A fleet of ``count`` agents in mixed statuses."""
-    rows = []
+    rows: list[AgentRow] = []
     for i in range(count):
         status = rng.choice(STATUSES)
         rows.append(
-            AgentRow(
+            BenchRow(
                 name=f"agent-{i:03d}-{rng.choice(WORDS)}",
                 kind=rng.choice(KINDS),
                 status=status,
                 status_label=status.value,
                 since=NOW - rng.uniform(1, 5000),
                 branch=f"qd/agent-{i:03d}",
-                added=rng.randrange(500),
-                removed=rng.randrange(200),
                 summary=" ".join(rng.choice(WORDS) for _ in range(8)),
                 pane_id=f"%{i}",
                 evidence="screen: spinner",
                 question="",
                 options=(),
+                stats=DiffStats(rng.randrange(500), rng.randrange(200)),
             )
         )
     return rows
@@ -141,7 +156,7 @@ def churn(rows: list[AgentRow], changed: int, rng: random.Random, now: float) ->
             status=status,
             status_label=status.value,
             since=now if status is not row.status else row.since,
-            added=row.added + rng.randrange(5),
+            stats=replace(row.stats, lines_added=row.stats.lines_added + rng.randrange(5)),
             summary=" ".join(rng.choice(WORDS) for _ in range(rng.randrange(3, 12))),
         )
     return rows

@@ -13,7 +13,7 @@ from app.cli.shared import command_engine, open_fleet, run_until
 from app.core.agent import Agent, PromptState, SpawnRequest
 from app.core.errors import AgentNotFoundError, UsageError
 from app.core.messages import Message
-from app.core.views import format_duration
+from app.core.views import check_label, format_duration
 
 if TYPE_CHECKING:
     from app.fleet.fleet import Fleet
@@ -43,7 +43,10 @@ def cmd_new(args: argparse.Namespace) -> int:
     )
     agents = fleet.spawn(request)
     for agent in agents:
-        print(f"started {agent.name} ({agent.kind}) on {agent.branch} in {agent.worktree}")
+        print(
+            f"started {agent.name} ({agent.kind}) on {agent.checkout.branch} "
+            f"in {agent.checkout.worktree}"
+        )
     pending = [a.name for a in agents if a.prompt_state is PromptState.PENDING]
     if pending and not args.no_wait:
         engine = command_engine(fleet)
@@ -73,26 +76,26 @@ def _as_json(agent: Agent, messages: dict[str, Message]) -> dict[str, object]:
     return {
         "name": a.name,
         "kind": a.kind,
-        "status": a.status.value,
-        "input_kind": a.input_kind.value if a.input_kind else None,
-        "since": a.status_since,
-        "branch": a.branch,
-        "base": a.base,
-        "worktree": a.worktree,
-        "pane": a.pane_id,
-        "window": a.window_id,
-        "session": a.session,
-        "evidence": a.evidence,
-        "question": a.question,
-        "options": list(a.options),
-        "detail": a.detail,
+        "status": a.shown.status.value,
+        "input_kind": a.shown.input_kind.value if a.shown.input_kind else None,
+        "since": a.shown.since,
+        "branch": a.checkout.branch,
+        "base": a.checkout.base,
+        "worktree": a.checkout.worktree,
+        "pane": a.placement.pane_id,
+        "window": a.placement.window_id,
+        "session": a.placement.session,
+        "evidence": a.shown.evidence,
+        "question": a.shown.question,
+        "options": list(a.shown.options),
+        "detail": a.shown.detail,
         "message": messages[a.id].describe() if a.id in messages else "",
-        "context": list(a.context),
-        "added": a.lines_added,
-        "removed": a.lines_removed,
-        "files": a.files_changed,
-        "check": a.check,
-        "check_line": a.check_line,
+        "context": list(a.shown.context),
+        "added": a.stats.lines_added,
+        "removed": a.stats.lines_removed,
+        "files": a.stats.files_changed,
+        "check": check_label(a.check) if a.check is not None else "",
+        "check_line": a.check.last_line if a.check is not None else "",
         "overlap": list(a.overlap),
     }
 
@@ -112,16 +115,18 @@ def cmd_ls(args: argparse.Namespace) -> int:
     rows = [("NAME", "KIND", "STATUS", "FOR", "BRANCH", "PANE", "WORKTREE")]
     now = time.time()
     for a in agents:
-        status = a.status.value + (f":{a.input_kind.value}" if a.input_kind else "")
+        status = a.shown.status.value + (
+            f":{a.shown.input_kind.value}" if a.shown.input_kind else ""
+        )
         rows.append(
             (
                 a.name,
                 a.kind,
                 status,
-                format_duration(now - a.status_since),
-                a.branch,
-                a.pane_id,
-                a.worktree,
+                format_duration(now - a.shown.since),
+                a.checkout.branch,
+                a.placement.pane_id,
+                a.checkout.worktree,
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from app.cli.shared import ERROR_EXIT, open_fleet, run_until, self_command
 from app.core.checks import CheckResult, CheckState
 from app.core.landing import MergeStrategy
+from app.core.views import check_label
 
 if TYPE_CHECKING:
     from app.fleet.fleet import Fleet
@@ -57,7 +58,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"no check has run for {args.name}", file=sys.stderr)
         return ERROR_EXIT
     code = f", exit code {result.exit_code}" if result.exit_code is not None else ""
-    print(f"{args.name}: {result.label}{code} — {result.command} on {result.ran_on}")
+    print(f"{args.name}: {check_label(result.summary)}{code} — {result.command} on {result.ran_on}")
     if result.tail:
         print(result.tail)
     return 0 if result.state in (CheckState.PASSED, CheckState.RUNNING) else ERROR_EXIT

@@ -21,7 +21,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
         print(fleet.reply(args.name, args.text))
         return 0
     agent = fleet.get(args.name)
-    print(fleet.answer(args.name, choose(agent.options, args.option)))
+    print(fleet.answer(args.name, choose(agent.shown.options, args.option)))
     return 0
 
 
@@ -30,7 +30,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     fleet = open_fleet(args.path)
     text = sys.stdin.read() if args.text == "-" else args.text
     if args.names == "all":
-        names = [a.name for a in fleet.reload() if not is_ended(a.status, stopped=a.stopped)]
+        names = [a.name for a in fleet.reload() if not is_ended(a.shown.status, stopped=a.stopped)]
     else:
         names = [n.strip() for n in args.names.split(",") if n.strip()]
     mode = MessageMode.INTERRUPT if args.interrupt else MessageMode.QUEUE
@@ -80,7 +80,7 @@ def cmd_wait(args: argparse.Namespace) -> int:
     seen: list[str] = []
 
     def reached() -> bool:
-        status = fleet.get(args.name).status
+        status = fleet.get(args.name).shown.status
         seen[:] = [status.value]
         return status in wanted or is_ended(status)
 
@@ -88,8 +88,8 @@ def cmd_wait(args: argparse.Namespace) -> int:
         print(f"{args.name} is still {seen[0] if seen else 'unknown'}", file=sys.stderr)
         return WAIT_TIMEOUT_EXIT
     agent = fleet.get(args.name)
-    line = f"{args.name} is {agent.status.value}"
-    if agent.question:
-        line += f": {agent.question}"
+    line = f"{args.name} is {agent.shown.status.value}"
+    if agent.shown.question:
+        line += f": {agent.shown.question}"
     print(line)
-    return 0 if agent.status in wanted else WAIT_ENDED_EXIT
+    return 0 if agent.shown.status in wanted else WAIT_ENDED_EXIT

@@ -1,10 +1,17 @@
-"""The agent record: everything Quarterdeck knows about one agent, as stored and shown."""
+"""The agent record: everything Quarterdeck knows about one agent, as stored and shown.
+
+The record is its identity plus typed parts, each written whole by the one use case that owns
+it: where it works in git (`Checkout`) and in tmux (`Placement`), the status shown
+(`StatusShown`, by the sweep), its diff stats (`DiffStats`, by diffs) and its latest check
+(`CheckSummary`, by checks).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from app.core.checks import CheckSummary
 from app.core.status import InputKind, Status
 
 
@@ -19,42 +26,74 @@ class PromptState(StrEnum):
 
 
 @dataclass(frozen=True)
+class Checkout:
+    """Where the agent works in git: its branch, made from ``base`` at ``base_commit`` and
+    checked out in its own worktree."""
+
+    branch: str
+    base: str
+    base_commit: str
+    worktree: str
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the agent runs in tmux: its session, window and pane, and the pane's process
+    (empty and 0 until the window is made)."""
+
+    session: str
+    window_id: str = ""
+    pane_id: str = ""
+    pane_pid: int = 0
+
+
+@dataclass(frozen=True)
+class StatusShown:
+    """The status shown for the agent, since when, the evidence for it and, while it waits,
+    what it asks."""
+
+    status: Status = Status.STARTING
+    input_kind: InputKind | None = None
+    since: float = 0.0
+    evidence: str = ""
+    question: str = ""
+    options: tuple[str, ...] = ()
+    #: While waiting: the lines above the dialog, and what the request is about (from a hook).
+    context: tuple[str, ...] = ()
+    detail: str = ""
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class DiffStats:
+    """How much the agent's branch changed against its base."""
+
+    lines_added: int = 0
+    lines_removed: int = 0
+    files_changed: int = 0
+
+
+@dataclass(frozen=True)
 class Agent:
-    """One agent session: its identity, its place in git and tmux, and its last known status."""
+    """One agent session: its identity, its place in git and tmux, its last known status, its
+    diff stats and its latest check."""
 
     id: str
     name: str
     kind: str
     command: str
-    branch: str
-    base: str
-    base_commit: str
-    worktree: str
-    session: str
-    window_id: str
-    pane_id: str
-    pane_pid: int
+    checkout: Checkout
+    placement: Placement
     created_at: float
     prompt: str = ""
     prompt_state: PromptState = PromptState.NONE
-    status: Status = Status.STARTING
-    input_kind: InputKind | None = None
-    status_since: float = 0.0
-    evidence: str = ""
-    question: str = ""
-    options: tuple[str, ...] = field(default_factory=tuple)
-    context: tuple[str, ...] = field(default_factory=tuple)
-    detail: str = ""
-    summary: str = ""
-    lines_added: int = 0
-    lines_removed: int = 0
-    files_changed: int = 0
-    #: The latest check: ``passed 12s``, ``failed 3s``, ``running``, ``cancelled`` ('' = none).
-    check: str = ""
-    #: The last line of the latest check's output, once it ended ('' = none).
-    check_line: str = ""
-    #: Other agents whose changes touch the same files.
-    overlap: tuple[str, ...] = field(default_factory=tuple)
+    shown: StatusShown = field(default_factory=StatusShown)
+    stats: DiffStats = field(default_factory=DiffStats)
+    #: Other agents whose changes touch the same files (written apart from the stats: it is
+    #: found by comparing agents).
+    overlap: tuple[str, ...] = ()
+    #: The latest check, None when none ran.
+    check: CheckSummary | None = None
     stopped: bool = False
 
 

@@ -145,11 +145,12 @@ def choose(options: Sequence[str], choice: str) -> int:
 def check_answer(agent: Agent, number: int) -> None:
     """Refuse (`UsageError`) to pick option ``number`` unless the agent, as last seen, waits on
     a dialog that has that option; a free-text question is answered in words instead."""
-    if agent.status is not Status.NEEDS_INPUT:
-        raise UsageError(f"{agent.name} is {agent.status.value}, not waiting on a dialog")
-    if agent.options and not 0 < number <= len(agent.options):
-        raise UsageError(f"{agent.name}'s dialog has options 1 to {len(agent.options)}")
-    if not agent.options and agent.input_kind is InputKind.QUESTION:
+    shown = agent.shown
+    if shown.status is not Status.NEEDS_INPUT:
+        raise UsageError(f"{agent.name} is {shown.status.value}, not waiting on a dialog")
+    if shown.options and not 0 < number <= len(shown.options):
+        raise UsageError(f"{agent.name}'s dialog has options 1 to {len(shown.options)}")
+    if not shown.options and shown.input_kind is InputKind.QUESTION:
         raise UsageError(f"{agent.name} asks a free-text question: attach to answer it")
 
 
@@ -162,13 +163,14 @@ def answer_taken(before: Reading, after: Reading) -> bool:
 def check_reply(agent: Agent, text: str) -> int | None:
     """Refuse (`UsageError`) a reply in words unless the agent waits on a dialog that takes one;
     returns the option to pick first ("type my own answer"), if the dialog has one."""
-    if agent.status is not Status.NEEDS_INPUT:
-        raise UsageError(f"{agent.name} is {agent.status.value}, not waiting on a dialog")
+    shown = agent.shown
+    if shown.status is not Status.NEEDS_INPUT:
+        raise UsageError(f"{agent.name} is {shown.status.value}, not waiting on a dialog")
     if not text.strip():
         raise UsageError("the reply is empty")
-    option = free_text_option(agent.options)
-    if option is None and (agent.options or agent.input_kind is not InputKind.QUESTION):
-        listed = "; ".join(f"{i}. {o}" for i, o in enumerate(agent.options, 1))
+    option = free_text_option(shown.options)
+    if option is None and (shown.options or shown.input_kind is not InputKind.QUESTION):
+        listed = "; ".join(f"{i}. {o}" for i, o in enumerate(shown.options, 1))
         raise UsageError(f"{agent.name}'s dialog takes no typed answer; pick an option ({listed})")
     return option
 

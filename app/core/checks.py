@@ -1,12 +1,10 @@
-"""The check command run on an agent's worktree: its result, what a row shows of it, and when
-it allows landing the branch. Pure: the command runs in `app/fleet/checks.py`."""
+"""The check command run on an agent's worktree: its result, what the agent's record keeps of
+it, and when it allows landing the branch. Pure: the command runs in `app/fleet/checks.py`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-
-from app.core.views import format_duration
 
 
 class CheckState(StrEnum):
@@ -16,6 +14,16 @@ class CheckState(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    """What an agent's record keeps of its latest check: where it is, how long it ran, and
+    the last line of its output once it ended."""
+
+    state: CheckState
+    seconds: float = 0.0
+    last_line: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,12 +62,9 @@ class CheckResult:
         return lines[-1] if lines else ""
 
     @property
-    def label(self) -> str:
-        """What an agent's row shows: ``running``, ``passed 12s``, ``failed 3s``,
-        ``cancelled``."""
-        if self.state in (CheckState.RUNNING, CheckState.CANCELLED):
-            return self.state.value
-        return f"{self.state.value} {format_duration(self.duration)}"
+    def summary(self) -> CheckSummary:
+        """What the agent's record keeps of this run."""
+        return CheckSummary(self.state, self.duration, self.last_line)
 
 
 def check_refusal(result: CheckResult | None, head: str, command: str = "") -> str:

@@ -55,16 +55,16 @@ def can_take(
     followed the last one (``sent_at``), or `RESEND_GAP` after it.
     """
     if message.mode is MessageMode.INTERRUPT:
-        return agent.status is not Status.STARTING
+        return agent.shown.status is not Status.STARTING
     if profile is None:
         return False
-    if agent.status is profile.ready_status:
+    if agent.shown.status is profile.ready_status:
         return (
-            agent.status_since > sent_at
+            agent.shown.since > sent_at
             or profile.busy_input == "queue"
             or now - sent_at > RESEND_GAP
         )
-    return can_type(agent.status, profile)
+    return can_type(agent.shown.status, profile)
 
 
 def message_taken(
@@ -90,5 +90,5 @@ def prompt_due(agent: Agent, profile: AgentProfile | None) -> bool:
     return (
         agent.prompt_state is PromptState.PENDING
         and profile is not None
-        and agent.status is profile.ready_status
+        and agent.shown.status is profile.ready_status
     )

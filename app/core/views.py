@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from app.core.agent import Agent, PromptState
+from app.core.agent import Agent, DiffStats, PromptState
+from app.core.checks import CheckState, CheckSummary
 from app.core.messages import Message, MessageState
 from app.core.status import ATTENTION_ORDER, STATUS_GLYPH, InputKind, Status
 
@@ -20,8 +21,6 @@ class AgentRow:
     status_label: str
     since: float
     branch: str
-    added: int
-    removed: int
     summary: str
     pane_id: str
     evidence: str
@@ -33,26 +32,25 @@ class AgentRow:
     detail: str = ""
     #: The latest message to the agent, where it is (``✉ message queued``), if any.
     message: str = ""
-    files: int = 0
-    #: The latest check (``passed 12s``, ``failed 3s``, ``running``), empty if none.
-    check: str = ""
-    #: The last line of the check's output, once it ended.
-    check_line: str = ""
+    stats: DiffStats = field(default_factory=DiffStats)
+    #: The latest check, None when none ran (`check_label` says it in words).
+    check: CheckSummary | None = None
     #: Other agents whose changes touch the same files.
     overlap: tuple[str, ...] = ()
 
     @classmethod
     def from_agent(cls, agent: Agent, message: Message | None = None) -> AgentRow:
         """The row for one agent, with its latest message."""
-        label = agent.status.value
-        if agent.status is Status.NEEDS_INPUT and agent.input_kind is not None:
-            label = f"needs_input:{agent.input_kind.value}"
-        summary = agent.summary
+        shown = agent.shown
+        label = shown.status.value
+        if shown.status is Status.NEEDS_INPUT and shown.input_kind is not None:
+            label = f"needs_input:{shown.input_kind.value}"
+        summary = shown.summary
         if message is not None and message.state is not MessageState.DELIVERED:
             summary = message.describe()
         if agent.prompt_state is PromptState.FAILED:
             summary = "⚠ first prompt not delivered: attach and type it"
-        elif agent.prompt_state is PromptState.PENDING and agent.status not in (
+        elif agent.prompt_state is PromptState.PENDING and shown.status not in (
             Status.EXITED,
             Status.FAILED,
         ):
@@ -60,24 +58,21 @@ class AgentRow:
         return cls(
             name=agent.name,
             kind=agent.kind,
-            status=agent.status,
+            status=shown.status,
             status_label=label,
-            since=agent.status_since,
-            branch=agent.branch,
-            added=agent.lines_added,
-            removed=agent.lines_removed,
+            since=shown.since,
+            branch=agent.checkout.branch,
             summary=summary,
-            pane_id=agent.pane_id,
-            evidence=agent.evidence,
-            question=agent.question,
-            options=agent.options,
-            input_kind=agent.input_kind,
-            context=agent.context,
-            detail=agent.detail,
+            pane_id=agent.placement.pane_id,
+            evidence=shown.evidence,
+            question=shown.question,
+            options=shown.options,
+            input_kind=shown.input_kind,
+            context=shown.context,
+            detail=shown.detail,
             message=message.describe() if message is not None else "",
-            files=agent.files_changed,
+            stats=agent.stats,
             check=agent.check,
-            check_line=agent.check_line,
             overlap=agent.overlap,
         )
 
@@ -158,3 +153,18 @@ def format_duration(seconds: float) -> str:
     if s < 86400:
         return f"{s // 3600}h{(s % 3600) // 60:02d}m"
     return f"{s // 86400}d{(s % 86400) // 3600}h"
+
+
+def check_took(check: CheckSummary) -> str:
+    """How long a check ran, as a row says it (``12s``), once it passed or failed; '' while it
+    runs or when it was cancelled."""
+    if check.state in (CheckState.RUNNING, CheckState.CANCELLED):
+        return ""
+    return format_duration(check.seconds)
+
+
+def check_label(check: CheckSummary) -> str:
+    """A check in words, as a row and ``quarterdeck ls --json`` say it: ``running``,
+    ``passed 12s``, ``failed 3m``, ``cancelled``."""
+    took = check_took(check)
+    return f"{check.state.value} {took}" if took else check.state.value

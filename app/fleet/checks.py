@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core.agent import Agent
-from app.core.checks import CheckResult, CheckState
+from app.core.checks import CheckResult, CheckState, CheckSummary
 from app.core.errors import QuarterdeckError, UsageError
 from app.infra.git import READ_ONLY, Repository
 from app.infra.procs import child_exited, is_alive, kill_group, start_time
@@ -38,8 +38,9 @@ LEFTOVER_GRACE = 1.0
 TAIL_SAVE_INTERVAL = 0.5
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
-#: Writes some fields of an agent's record (``update(agent_id, **fields)``), from any thread.
-UpdateFields = Callable[..., object]
+#: Writes an agent's latest check to its record (``set_check(agent_id, summary)``), from any
+#: thread, leaving the rest of the record as it is.
+SetCheck = Callable[[str, CheckSummary | None], object]
 
 
 class _Tail:
@@ -116,19 +117,19 @@ class CheckRunner:
         *,
         get: Callable[[str], Agent],
         stored: Callable[[], list[Agent]],
-        update: UpdateFields,
+        set_check: SetCheck,
         settings: Callable[[], Settings],
         defaults: Settings,
     ) -> None:
-        """``get`` finds an agent by name, ``stored`` lists the agents as stored, ``update``
-        writes the check's label to an agent's record; ``settings`` reads the repository's
-        settings as the files say now (a check added while the dashboard runs counts), and
-        ``defaults`` are the ones it was opened with."""
+        """``get`` finds an agent by name, ``stored`` lists the agents as stored,
+        ``set_check`` writes a check's summary to an agent's record; ``settings`` reads the
+        repository's settings as the files say now (a check added while the dashboard runs
+        counts), and ``defaults`` are the ones it was opened with."""
         self._repo = repo
         self._table = table
         self._get = get
         self._stored = stored
-        self._update = update
+        self._set_check = set_check
         self._settings = settings
         self._defaults = defaults
         #: Checks this process runs, by agent id.
@@ -153,7 +154,7 @@ class CheckRunner:
         follow it on a thread. Returns the running check."""
         agent = self._get(name)
         command = self.check_command(agent)
-        worktree = Path(agent.worktree)
+        worktree = Path(agent.checkout.worktree)
         if not worktree.is_dir():
             raise QuarterdeckError(f"the worktree of {name} ({worktree}) is gone")
         with self._lock:
@@ -188,7 +189,7 @@ class CheckRunner:
                 os.getpid(),
                 start_time(os.getpid()),
             )
-        self._update(agent.id, check=result.label, check_line=result.last_line)
+        self._set_check(agent.id, result.summary)
         threading.Thread(
             target=self._follow, args=(run,), name=f"quarterdeck-check-{name}", daemon=True
         ).start()
@@ -248,7 +249,7 @@ class CheckRunner:
             run.dirty,
         )
         # The record first: whoever sees the check ended (`check`) sees the row say so.
-        self._update(run.agent.id, check=result.label, check_line=result.last_line)
+        self._set_check(run.agent.id, result.summary)
         self._table.finish(run.agent.id, result, run.started_at)
         with self._lock:
             self._runs.pop(run.agent.id, None)
@@ -314,7 +315,7 @@ class CheckRunner:
             row.result.dirty,
         )
         self._table.finish(agent.id, result, row.result.started_at)
-        self._update(agent.id, check=result.label, check_line=result.last_line)
+        self._set_check(agent.id, result.summary)
         return result
 
     def check(self, name: str) -> CheckResult | None:

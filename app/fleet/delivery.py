@@ -190,7 +190,7 @@ class Answers:
         pane = self._keyboard.pane(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {name!r} is gone")
-        keys = self._profiles.adapter(agent.kind).answer_keys(profile, number, agent.options)
+        keys = self._profiles.adapter(agent.kind).answer_keys(profile, number, agent.shown.options)
         if not keys:
             raise UsageError(f"cannot tell which key picks option {number} of {name}'s dialog")
         before = self._reading(profile, pane)
@@ -199,7 +199,7 @@ class Answers:
             raise QuarterdeckError(f"{name} no longer shows a dialog; nothing was pressed")
         for press in keys:
             self._keyboard.press(pane, *press)
-        label = agent.options[number - 1] if agent.options else str(number)
+        label = agent.shown.options[number - 1] if agent.shown.options else str(number)
         self._store.log(agent.id, self._clock(), "-", f"{origin}: answered {number} ({label})")
         deadline = time.monotonic() + ANSWER_VERIFY_SECONDS
         while time.monotonic() < deadline:
@@ -305,8 +305,10 @@ class Outbox:
         agents = []
         for name in dict.fromkeys(names):
             agent = self._named(name)
-            if is_ended(agent.status, stopped=agent.stopped):
-                raise UsageError(f"{name} has {agent.status.value}: a message cannot reach it")
+            if is_ended(agent.shown.status, stopped=agent.stopped):
+                raise UsageError(
+                    f"{name} has {agent.shown.status.value}: a message cannot reach it"
+                )
             agents.append(agent)
         messages = self._store.add_messages([(a, text, mode, origin) for a in agents])
         self._on_change()
@@ -335,10 +337,10 @@ class Outbox:
         for agent in agents:
             if agent.id not in waiting:
                 continue
-            if is_ended(agent.status, stopped=agent.stopped):
+            if is_ended(agent.shown.status, stopped=agent.stopped):
                 n = self._store.fail_messages(
                     MessageState.PENDING,
-                    f"{agent.name} {agent.status.value} before it could take the message",
+                    f"{agent.name} {agent.shown.status.value} before it could take the message",
                     agent.id,
                 )
                 if n:

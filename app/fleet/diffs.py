@@ -13,15 +13,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from app.core.agent import Agent
+from app.core.agent import Agent, DiffStats
 from app.core.diff import AgentDiff, FileDiff, overlaps
 from app.core.diff_stats import RETRY_WITHIN, StatsQueue, stats_due
 from app.core.errors import QuarterdeckError
 from app.fleet.diff_reader import DiffReader
 from app.infra.watcher import Watched, Watcher
 
-#: Writes some fields of an agent's record (``update(agent_id, **fields)``), from any thread.
-UpdateFields = Callable[..., object]
+#: Writes an agent's diff stats to its record, from any thread, leaving the rest as it is.
+SetStats = Callable[[str, DiffStats], object]
+#: Writes which other agents' changes overlap an agent's, likewise.
+SetOverlap = Callable[[str, tuple[str, ...]], object]
 
 
 def _admin_dir(worktree: str) -> str:
@@ -36,6 +38,11 @@ def _admin_dir(worktree: str) -> str:
     if not path.is_absolute():
         path = Path(worktree) / path
     return os.path.realpath(path)
+
+
+def _stats(files: Sequence[FileDiff]) -> DiffStats:
+    """The stats of these changed files."""
+    return DiffStats(sum(f.added for f in files), sum(f.removed for f in files), len(files))
 
 
 def _paths(files: Sequence[FileDiff]) -> frozenset[str]:
@@ -58,19 +65,21 @@ class Diffs:
         agents: Callable[[], list[Agent]],
         stored: Callable[[], list[Agent]],
         get: Callable[[str], Agent],
-        update: UpdateFields,
+        set_stats: SetStats,
+        set_overlap: SetOverlap,
     ) -> None:
         """``reader`` reads diffs; ``common_dir`` is the repository's common git dir (the
         worktrees' admin folders and the branch refs are there). ``agents`` lists the agents
-        as this process last saw them, ``stored`` as stored, ``get`` finds one by name and
-        ``update`` writes stats to an agent's record."""
+        as this process last saw them, ``stored`` as stored, ``get`` finds one by name,
+        ``set_stats`` and ``set_overlap`` write an agent's stats and overlap to its record."""
         self.reader = reader
         self._heads = os.path.join(os.path.realpath(common_dir), "refs", "heads")
         self.watcher = Watcher(self._changed, unfiltered=str(common_dir))
         self._agents = agents
         self._stored = stored
         self._get = get
-        self._update = update
+        self._set_stats = set_stats
+        self._set_overlap = set_overlap
         #: Guards everything below (the watcher's thread, the worker and callers share it).
         self._lock = threading.Lock()
         #: Per agent, how many changes the watcher reported (a cached diff of an older
@@ -120,7 +129,7 @@ class Diffs:
     def track(self, agents: Sequence[Agent], *, writer: bool) -> None:
         """Follow these agents (called after every engine tick; cheap when nothing changed).
         ``writer``: this process writes the agents' records (it holds the engine lock)."""
-        wanted = {a.id: (a.worktree, a.base_commit) for a in agents}
+        wanted = {a.id: (a.checkout.worktree, a.checkout.base_commit) for a in agents}
         with self._lock:
             became_writer = writer and not self._writer
             self._writer = writer
@@ -150,12 +159,14 @@ class Diffs:
         admins: dict[tuple[str, str], str] = {}
         watched: dict[str, Watched] = {}
         for agent in agents:
-            worktree = os.path.realpath(agent.worktree)
+            worktree = os.path.realpath(agent.checkout.worktree)
             key = (agent.id, worktree)
             admin = known.get(key) or _admin_dir(worktree)
             if admin:
                 admins[key] = admin
-            refs = [os.path.join(self._heads, b) for b in (agent.branch, agent.base)]
+            refs = [
+                os.path.join(self._heads, b) for b in (agent.checkout.branch, agent.checkout.base)
+            ]
             watched[agent.id] = Watched(
                 folders=(admin, worktree) if admin else (worktree,),
                 files=tuple(p for ref in refs for p in (ref, ref + ".lock")),
@@ -167,7 +178,7 @@ class Diffs:
     def covers(self, agent: Agent) -> bool:
         """True when the running watch sees every change of this agent."""
         with self._lock:
-            admin = self._admin.get((agent.id, os.path.realpath(agent.worktree)), "")
+            admin = self._admin.get((agent.id, os.path.realpath(agent.checkout.worktree)), "")
         return bool(admin) and self.watcher.covers(agent.id)
 
     def pending_stats(self) -> int:
@@ -230,19 +241,14 @@ class Diffs:
         agent = next((a for a in self._agents() if a.id == agent_id), None)
         if agent is None:
             agent = next((a for a in self._stored() if a.id == agent_id), None)
-        if agent is None or not Path(agent.worktree).is_dir():
+        if agent is None or not Path(agent.checkout.worktree).is_dir():
             return False
-        files = self.reader.files(Path(agent.worktree), self._diff_base(agent))
+        files = self.reader.files(Path(agent.checkout.worktree), self._diff_base(agent))
         paths = _paths(files)
         with self._lock:
             before = self._paths.get(agent_id)
             self._paths[agent_id] = paths
-        self._update(
-            agent_id,
-            lines_added=sum(f.added for f in files),
-            lines_removed=sum(f.removed for f in files),
-            files_changed=len(files),
-        )
+        self._set_stats(agent_id, _stats(files))
         return before != paths
 
     def _update_overlaps(self) -> None:
@@ -253,7 +259,7 @@ class Diffs:
         for agent in agents:
             wanted = tuple(sorted(found.get(agent.name, {})))
             if agent.overlap != wanted:
-                self._update(agent.id, overlap=wanted)
+                self._set_overlap(agent.id, wanted)
 
     # ------------------------------------------------------------------ without a watcher
 
@@ -272,7 +278,7 @@ class Diffs:
     def with_stats(self, agent: Agent) -> Agent:
         """The agent with fresh diff stats and overlap (for processes without a watcher)."""
         try:
-            files = self.reader.files(Path(agent.worktree), self._diff_base(agent))
+            files = self.reader.files(Path(agent.checkout.worktree), self._diff_base(agent))
         except QuarterdeckError:
             return agent
         names = {a.id: a.name for a in self._agents()}
@@ -282,9 +288,7 @@ class Diffs:
             paths = {names[i]: p for i, p in self._paths.items() if i in names}
         return replace(
             agent,
-            lines_added=sum(f.added for f in files),
-            lines_removed=sum(f.removed for f in files),
-            files_changed=len(files),
+            stats=_stats(files),
             overlap=tuple(sorted(overlaps(paths).get(agent.name, {}))),
         )
 
@@ -292,10 +296,10 @@ class Diffs:
 
     def _diff_base(self, agent: Agent) -> str:
         """Where the agent's changes are counted from (see `DiffReader.base_of`)."""
-        worktree = Path(agent.worktree)
+        worktree = Path(agent.checkout.worktree)
         if not worktree.is_dir():
-            return agent.base_commit
-        return self.reader.base_of(worktree, agent.base, agent.base_commit)
+            return agent.checkout.base_commit
+        return self.reader.base_of(worktree, agent.checkout.base, agent.checkout.base_commit)
 
     def diff(self, name: str) -> AgentDiff:
         """The agent's diff against its base; served from the cache while the watcher has
@@ -308,20 +312,25 @@ class Diffs:
             if (
                 covered
                 and cached is not None
-                and cached[:3] == (generation, agent.worktree, agent.base_commit)
+                and cached[:3] == (generation, agent.checkout.worktree, agent.checkout.base_commit)
             ):
                 return cached[3]
-        diff = self.reader.diff(Path(agent.worktree), self._diff_base(agent))
+        diff = self.reader.diff(Path(agent.checkout.worktree), self._diff_base(agent))
         with self._lock:
             if covered and self._generation.get(agent.id, 0) == generation:
-                self._diffs[agent.id] = (generation, agent.worktree, agent.base_commit, diff)
+                self._diffs[agent.id] = (
+                    generation,
+                    agent.checkout.worktree,
+                    agent.checkout.base_commit,
+                    diff,
+                )
         return diff
 
     # ------------------------------------------------------------------ agents leaving
 
     def forget(self, agent: Agent) -> None:
         """An agent is being removed: what is remembered of its worktree and diff goes."""
-        self.reader.forget(agent.worktree)
+        self.reader.forget(agent.checkout.worktree)
         with self._lock:
             self._diffs.pop(agent.id, None)
             self._paths.pop(agent.id, None)

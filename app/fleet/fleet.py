@@ -154,14 +154,15 @@ class Fleet:
             agents=self.roster.agents,
             stored=store.agents,
             get=self.roster.named,
-            update=self.roster.update_fields,
+            set_stats=self.roster.set_stats,
+            set_overlap=self.roster.set_overlap,
         )
         self.checks = CheckRunner(
             repo,
             CheckTable(store),
             get=self.roster.named,
             stored=store.agents,
-            update=self.roster.update_fields,
+            set_check=self.roster.set_check,
             settings=lambda: load_settings(repo.root),
             defaults=settings,
         )
@@ -277,11 +278,6 @@ class Fleet:
         """Publish the view again (a message moved on) and wake this process's engine."""
         self.roster.publish()
         self.wake()
-
-    def update_fields(self, agent_id: str, **changes: object) -> Agent | None:
-        """Change some fields of an agent's record (from any thread): only those fields are
-        written, so a concurrent sweep's status never gets undone. Publishes the view."""
-        return self.roster.update_fields(agent_id, **changes)
 
     def set_notice(self, notice: str) -> None:
         """Say something about the engine itself in the view (empty to clear it)."""

@@ -102,7 +102,7 @@ class Landing:
     def _land(
         self, agent: Agent, strategy: MergeStrategy, force: bool, update_worktree: bool
     ) -> MergeOutcome:
-        name, base, branch = agent.name, agent.base, agent.branch
+        name, base, branch = agent.name, agent.checkout.base, agent.checkout.branch
         facts, old = self._preconditions(agent, force)
         refusal = landing_refusal(facts)
         if refusal is not None:
@@ -133,12 +133,12 @@ class Landing:
 
     def _preconditions(self, agent: Agent, force: bool) -> tuple[LandingFacts, str]:
         """What landing the agent's branch depends on, and where the base is now."""
-        base_is_branch = self._repo.branch_exists(agent.base)
-        branch_exists = self._repo.branch_exists(agent.branch)
-        worktree = Path(agent.worktree)
+        base_is_branch = self._repo.branch_exists(agent.checkout.base)
+        branch_exists = self._repo.branch_exists(agent.checkout.branch)
+        worktree = Path(agent.checkout.worktree)
         uncommitted = self._repo.changed_files(worktree) if worktree.is_dir() else ()
-        tip = self._rev(f"refs/heads/{agent.branch}") if branch_exists else ""
-        old = self._rev(f"refs/heads/{agent.base}") if base_is_branch else ""
+        tip = self._rev(f"refs/heads/{agent.checkout.branch}") if branch_exists else ""
+        old = self._rev(f"refs/heads/{agent.checkout.base}") if base_is_branch else ""
         landed = bool(tip and old) and (
             self._repo.is_ancestor(tip, old) or tip in self.landed(agent)
         )
@@ -148,8 +148,8 @@ class Landing:
             command = ""  # none set: nothing can have failed, nothing is required
         facts = LandingFacts(
             name=agent.name,
-            base=agent.base,
-            branch=agent.branch,
+            base=agent.checkout.base,
+            branch=agent.checkout.branch,
             worktree=str(worktree),
             base_is_branch=base_is_branch,
             branch_exists=branch_exists,
@@ -171,14 +171,14 @@ class Landing:
         if strategy is MergeStrategy.REBASE:
             return self._replay(old, tip)
         if strategy is MergeStrategy.SQUASH:
-            new, conflicts = self._squash(agent.branch, title, old, tip)
+            new, conflicts = self._squash(agent.checkout.branch, title, old, tip)
             return new, conflicts, ""
         if self._repo.is_ancestor(old, tip):
             return tip, (), ""  # a fast-forward, as `git merge` does
         tree, conflicts = self._merge_tree(old, tip)
         if conflicts:
             return "", conflicts, ""
-        message = f"Merge branch '{agent.branch}' into {agent.base}\n\n{title}\n"
+        message = f"Merge branch '{agent.checkout.branch}' into {agent.checkout.base}\n\n{title}\n"
         return self._commit_tree(tree, [old, tip], message), (), ""
 
     def _squash(self, branch: str, title: str, old: str, tip: str) -> tuple[str, tuple[str, ...]]:
@@ -202,7 +202,7 @@ class Landing:
     ) -> Path | None:
         """The worktree that has the base checked out and moves with it (None: none has), once
         everything says it may (`checkout_refusal`, then a dry run of the move)."""
-        holders = self._repo.worktrees_on(agent.base)
+        holders = self._repo.worktrees_on(agent.checkout.base)
         holder = holders[0] if len(holders) == 1 else None
         exists = holder is not None and holder.is_dir()
         may_move = holder is not None and exists and update_worktree
@@ -213,9 +213,9 @@ class Landing:
         refusal = checkout_refusal(
             CheckoutFacts(
                 name=agent.name,
-                base=agent.base,
-                branch=agent.branch,
-                worktree=agent.worktree,
+                base=agent.checkout.base,
+                branch=agent.checkout.branch,
+                worktree=agent.checkout.worktree,
                 strategy=strategy,
                 repo_root=str(self._repo.root),
                 holders=tuple(map(str, holders)),
@@ -236,12 +236,12 @@ class Landing:
     ) -> None:
         """Move the base from ``old`` to ``new`` (only if it is still at ``old``), and its
         holder with it; the base is put back if the holder cannot follow."""
-        base = agent.base
+        base = agent.checkout.base
         try:
             self._repo.run(
                 "update-ref",
                 "-m",
-                f"quarterdeck: {strategy.value} {agent.branch}",
+                f"quarterdeck: {strategy.value} {agent.checkout.branch}",
                 f"refs/heads/{base}",
                 new,
                 old,
@@ -282,7 +282,7 @@ class Landing:
         is still there."""
         tips = []
         for base, tip, result in self._table.merges(agent.id):
-            if base == agent.base and self._repo.is_ancestor(result, f"refs/heads/{base}"):
+            if base == agent.checkout.base and self._repo.is_ancestor(result, f"refs/heads/{base}"):
                 tips.append(tip)
         return tips
 
@@ -398,7 +398,11 @@ class Landing:
         if conflict is None:
             raise UsageError(f"no merge conflict is recorded for {name}")
         text = conflict_message(
-            agent.branch, conflict.base, conflict.base_commit, conflict.files, conflict.strategy
+            agent.checkout.branch,
+            conflict.base,
+            conflict.base_commit,
+            conflict.files,
+            conflict.strategy,
         )
         return self._send([name], text, MessageMode.QUEUE)[0]
 

@@ -31,7 +31,7 @@ class Publisher:
         is installed and logged in: returns the pull request's address, or what to run."""
         agent = self._get(name)
         remote = self._remote(agent)
-        ref = f"refs/heads/{agent.branch}"
+        ref = f"refs/heads/{agent.checkout.branch}"
         try:
             self._repo.run(
                 "push",
@@ -43,22 +43,24 @@ class Publisher:
             )
         except GitError as exc:
             detail = exc.stderr.strip() or str(exc)
-            raise QuarterdeckError(f"git push {remote} {agent.branch} failed: {detail}") from None
+            raise QuarterdeckError(
+                f"git push {remote} {agent.checkout.branch} failed: {detail}"
+            ) from None
         pr = [
             "gh",
             "pr",
             "create",
             "--base",
-            agent.base,
+            agent.checkout.base,
             "--head",
-            agent.branch,
+            agent.checkout.branch,
             "--title",
-            first_line(agent.prompt) or agent.branch,
+            first_line(agent.prompt) or agent.checkout.branch,
             "--body",
             self._pr_body(agent),
         ]
-        pushed = f"pushed {agent.branch} to {remote}"
-        left = self._repo.changed_files(Path(agent.worktree))
+        pushed = f"pushed {agent.checkout.branch} to {remote}"
+        left = self._repo.changed_files(Path(agent.checkout.worktree))
         if left:
             n = len(left)
             pushed += (
@@ -95,10 +97,12 @@ class Publisher:
         remotes = self._repo.run("remote").split()
         if not remotes:
             raise QuarterdeckError(
-                f"{self._repo.root} has no remote to push {agent.branch} to: add one (git remote "
-                "add origin URL) and push again"
+                f"{self._repo.root} has no remote to push {agent.checkout.branch} to: add one "
+                "(git remote add origin URL) and push again"
             )
-        upstream = self._repo.call("config", "--get", f"branch.{agent.base}.remote").out.decode()
+        upstream = self._repo.call(
+            "config", "--get", f"branch.{agent.checkout.base}.remote"
+        ).out.decode()
         if upstream.strip() in remotes:
             return upstream.strip()
         if "origin" in remotes:
@@ -106,13 +110,16 @@ class Publisher:
         if len(remotes) == 1:
             return remotes[0]
         raise QuarterdeckError(
-            f"several remotes ({', '.join(remotes)}) and none is origin or {agent.base}'s "
-            f"upstream: push by hand with git push -u REMOTE {agent.branch}"
+            f"several remotes ({', '.join(remotes)}) and none is origin or {agent.checkout.base}'s "
+            f"upstream: push by hand with git push -u REMOTE {agent.checkout.branch}"
         )
 
     def _pr_body(self, agent: Agent) -> str:
         log = self._repo.call(
-            "log", "--reverse", "--format=- %h %s", f"{agent.base}..refs/heads/{agent.branch}"
+            "log",
+            "--reverse",
+            "--format=- %h %s",
+            f"{agent.checkout.base}..refs/heads/{agent.checkout.branch}",
         )
         commits = log.out.decode("utf-8", "replace").strip()
         parts = [f"Work of the Quarterdeck agent `{agent.name}` ({agent.kind})."]
@@ -121,7 +128,9 @@ class Publisher:
         if commits:
             parts.append("Commits:\n\n" + commits)
         # What the pushed branch changes (uncommitted work in the worktree is not pushed).
-        stat = self._repo.call("diff", "--shortstat", f"{agent.base}...refs/heads/{agent.branch}")
+        stat = self._repo.call(
+            "diff", "--shortstat", f"{agent.checkout.base}...refs/heads/{agent.checkout.branch}"
+        )
         shortstat = stat.out.decode("utf-8", "replace").strip()
         if shortstat:
             parts.append(shortstat)

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from app.core.agent import Agent
+from app.core.agent import Agent, DiffStats
+from app.core.checks import CheckSummary
 from app.core.errors import AgentNotFoundError
 from app.core.views import FleetView
 from app.infra.notify import Notifier
@@ -19,7 +20,7 @@ class Roster:
     """The agents of one repository in this process, and the view built from them.
 
     ``mutex`` is the fleet mutex: whoever changes agent records (a sweep, a spawn, a stop, a
-    removal, a field update, a first prompt's outcome) holds it, so that two threads of one
+    removal, a part's update, a first prompt's outcome) holds it, so that two threads of one
     process never interleave a read-modify-write of the same records or publish a view in
     between.
     """
@@ -88,23 +89,32 @@ class Roster:
             for callback in list(self._subscribers):
                 callback(self._view)
 
-    def update_fields(self, agent_id: str, **changes: object) -> Agent | None:
-        """Change some fields of an agent's record (from any thread): only those fields are
-        written, so a concurrent sweep's status never gets undone. Publishes the view."""
+    def set_stats(self, agent_id: str, stats: DiffStats) -> Agent | None:
+        """Write an agent's diff stats (from any thread); see `_write_part`."""
+        return self._write_part(agent_id, lambda a: replace(a, stats=stats))
+
+    def set_overlap(self, agent_id: str, overlap: tuple[str, ...]) -> Agent | None:
+        """Write which other agents' changes touch the same files (from any thread)."""
+        return self._write_part(agent_id, lambda a: replace(a, overlap=overlap))
+
+    def set_check(self, agent_id: str, check: CheckSummary | None) -> Agent | None:
+        """Write an agent's latest check (None: none ran) (from any thread)."""
+        return self._write_part(agent_id, lambda a: replace(a, check=check))
+
+    def _write_part(self, agent_id: str, change: Callable[[Agent], Agent]) -> Agent | None:
+        """Change one part of an agent's record: only that part is written (to the store and
+        to this process's records), so a concurrent sweep's status never gets undone.
+        Publishes the view; returns the record as changed (None: no such agent)."""
         with self.mutex:
             current = next((a for a in self._agents if a.id == agent_id), None)
             if current is None:
                 current = next((a for a in self._store.agents() if a.id == agent_id), None)
             if current is None:
                 return None
-            updated = replace(current, **changes)  # type: ignore[arg-type]
+            updated = change(current)
             if updated != current:
                 self._store.update(updated, before=current)
-                mine = {a.id: a for a in self._agents}
-                if agent_id in mine:
-                    fields = {k: getattr(updated, k) for k in changes}
-                    mine[agent_id] = replace(mine[agent_id], **fields)
-                    self._agents = list(mine.values())
+                self._agents = [change(a) if a.id == agent_id else a for a in self._agents]
                 self.publish()
             return updated
 

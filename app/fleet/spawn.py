@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.agents.hooks import HookInstaller
-from app.core.agent import Agent, PromptState, SpawnRequest
+from app.core.agent import Agent, Checkout, Placement, PromptState, SpawnRequest, StatusShown
 from app.core.errors import ToolMissingError, UsageError
 from app.core.naming import branch_name, repo_key, slugify, unique_names, validate_name
 from app.core.profiles import PromptDelivery
@@ -192,20 +192,12 @@ class Spawner:
                 name=plan.name,
                 kind=kind,
                 command=shlex.join(plan.argv),
-                branch=plan.branch,
-                base=base,
-                base_commit=base_commit,
-                worktree=str(plan.worktree),
-                session=self._session,
-                window_id="",
-                pane_id="",
-                pane_pid=0,
+                checkout=Checkout(plan.branch, base, base_commit, str(plan.worktree)),
+                placement=Placement(self._session),
                 created_at=now,
                 prompt=plan.prompt,
                 prompt_state=plan.prompt_state,
-                status=Status.STARTING,
-                status_since=now,
-                evidence="quarterdeck: spawned",
+                shown=StatusShown(Status.STARTING, since=now, evidence="quarterdeck: spawned"),
             )
             self._store.insert(agent)
             undo.append(lambda: self._store.delete(agent_id))
@@ -219,10 +211,11 @@ class Spawner:
                 str(plan.worktree),
                 plan.argv,
                 env,
-                glyph=STATUS_GLYPH[agent.status],
+                glyph=STATUS_GLYPH[agent.shown.status],
             )
             agent = replace(
-                agent, window_id=pane.window_id, pane_id=pane.pane_id, pane_pid=pane.pid
+                agent,
+                placement=Placement(self._session, pane.window_id, pane.pane_id, pane.pid),
             )
             self._store.update(agent)
             return agent

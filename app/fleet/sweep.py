@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
-from app.core.agent import Agent
+from app.core.agent import Agent, StatusShown
 from app.core.status import STATUS_GLYPH, Status, TrackedStatus
 from app.fleet.roster import Roster
 from app.fleet.tracking import StatusTracking
@@ -18,7 +18,7 @@ from app.infra.store import Store
 from app.infra.tmux import PaneFacts, TmuxServer
 
 
-class DiffStats(Protocol):
+class FreshStats(Protocol):
     """What the sweep asks of review: the agent with fresh diff stats when they are due after
     a look at its pane (only in a process without the diff watcher)."""
 
@@ -30,19 +30,19 @@ class DiffStats(Protocol):
 
 def with_status(agent: Agent, tracked: TrackedStatus) -> Agent:
     """The agent record showing the tracked status."""
-    shown = tracked.reading
-    return replace(
-        agent,
-        status=shown.status,
-        input_kind=shown.kind,
-        status_since=tracked.since,
-        evidence=str(shown.evidence),
-        question=shown.question,
-        options=shown.options,
-        context=shown.context,
-        detail=shown.detail,
-        summary=shown.summary or agent.summary,
+    reading = tracked.reading
+    shown = StatusShown(
+        status=reading.status,
+        input_kind=reading.kind,
+        since=tracked.since,
+        evidence=str(reading.evidence),
+        question=reading.question,
+        options=reading.options,
+        context=reading.context,
+        detail=reading.detail,
+        summary=reading.summary or agent.shown.summary,
     )
+    return replace(agent, shown=shown)
 
 
 class Sweep:
@@ -57,7 +57,7 @@ class Sweep:
         tracking: StatusTracking,
         spool: EventSpool,
         roster: Roster,
-        diffs: DiffStats,
+        diffs: FreshStats,
         *,
         session: str,
         deliver: Callable[[Agent], None],
@@ -181,15 +181,18 @@ class Sweep:
         shown on its window); True when anything did."""
         if updated == agent:
             return False
-        transition = (updated.status, updated.input_kind) != (agent.status, agent.input_kind)
+        before, after = agent.shown, updated.shown
+        transition = (after.status, after.input_kind) != (before.status, before.input_kind)
         self._store.update(updated, before=agent, transition=transition)
         if transition:
             self._tmux.set_window_option(
-                updated.window_id, "@qd_glyph", STATUS_GLYPH[updated.status]
+                updated.placement.window_id, "@qd_glyph", STATUS_GLYPH[updated.shown.status]
             )
-            waiting = updated.status is Status.NEEDS_INPUT
+            waiting = updated.shown.status is Status.NEEDS_INPUT
             self._tmux.set_window_option(
-                updated.window_id, "@qd_waiting", f"{updated.status_since:.3f}" if waiting else ""
+                updated.placement.window_id,
+                "@qd_waiting",
+                f"{updated.shown.since:.3f}" if waiting else "",
             )
         return True
 

@@ -54,7 +54,7 @@ class Teardown:
         """End the agent's whole process tree, verified; its window stays with the last screen."""
         agent = self._roster.named(name)
         facts = self._pane_of(agent)
-        pid = facts.pid if facts is not None else agent.pane_pid
+        pid = facts.pid if facts is not None else agent.placement.pane_pid
         left = end_process_tree(pid, agent.id)
         self._tmux.reap()  # let tmux collect the pane's process and mark the pane dead
         if left:
@@ -66,18 +66,21 @@ class Teardown:
             stopped = replace(
                 agent,
                 stopped=True,
-                status=Status.EXITED,
-                input_kind=None,
-                status_since=now,
-                evidence="user: stopped",
-                question="",
-                options=(),
+                shown=replace(
+                    agent.shown,
+                    status=Status.EXITED,
+                    input_kind=None,
+                    since=now,
+                    evidence="user: stopped",
+                    question="",
+                    options=(),
+                ),
             )
             self._store.update(stopped, before=agent, transition=True)
             self._tracking.set(agent.id, Reading(Status.EXITED, Evidence("user", "stopped")), now)
-            if agent.window_id:
+            if agent.placement.window_id:
                 self._tmux.set_window_option(
-                    agent.window_id, "@qd_glyph", STATUS_GLYPH[Status.EXITED]
+                    agent.placement.window_id, "@qd_glyph", STATUS_GLYPH[Status.EXITED]
                 )
             self._roster.reload()
 
@@ -86,12 +89,12 @@ class Teardown:
         agent = self._roster.named(name)
         return RemovalRisk(
             name=name,
-            branch=agent.branch,
-            base=agent.base,
+            branch=agent.checkout.branch,
+            base=agent.checkout.base,
             unmerged_commits=self._repo.unmerged_commits(
-                agent.branch, agent.base, self._landed(agent)
+                agent.checkout.branch, agent.checkout.base, self._landed(agent)
             ),
-            changed_files=self._repo.changed_files(Path(agent.worktree)),
+            changed_files=self._repo.changed_files(Path(agent.checkout.worktree)),
         )
 
     def remove(self, name: str, *, discard_unmerged: bool, discard_changes: bool) -> str:
@@ -120,12 +123,12 @@ class Teardown:
             facts = self._pane_of(agent)
             if facts is not None and not facts.dead:
                 end_process_tree(facts.pid, agent.id)
-            kept = self._repo.archive(name, agent.branch, Path(agent.worktree))
-            self._profiles.adapter(agent.kind).set_trust(Path(agent.worktree), False)
-            if agent.window_id:
-                self._tmux.kill_window(agent.window_id)
-            self._repo.remove_worktree(Path(agent.worktree))
-            self._repo.delete_branch(agent.branch)
+            kept = self._repo.archive(name, agent.checkout.branch, Path(agent.checkout.worktree))
+            self._profiles.adapter(agent.kind).set_trust(Path(agent.checkout.worktree), False)
+            if agent.placement.window_id:
+                self._tmux.kill_window(agent.placement.window_id)
+            self._repo.remove_worktree(Path(agent.checkout.worktree))
+            self._repo.delete_branch(agent.checkout.branch)
             self._store.delete(agent.id)
             self._tracking.forget(agent.id)
             self._roster.reload()

@@ -39,12 +39,12 @@ class _Memory:
 
 def _stored_reading(agent: Agent) -> Reading:
     return Reading(
-        agent.status,
-        Evidence("store", agent.evidence),
-        agent.input_kind,
-        agent.question,
-        agent.options,
-        agent.summary,
+        agent.shown.status,
+        Evidence("store", agent.shown.evidence),
+        agent.shown.input_kind,
+        agent.shown.question,
+        agent.shown.options,
+        agent.shown.summary,
     )
 
 
@@ -128,12 +128,12 @@ class StatusTracking:
         profile = self._profiles.get(agent.kind)
         if agent.stopped and (pane is None or pane.dead):
             # However the process took its ending, the human stopped it.
-            return Reading(Status.EXITED, Evidence("user", "stopped"), summary=agent.summary)
+            return Reading(Status.EXITED, Evidence("user", "stopped"), summary=agent.shown.summary)
         if pane is None:
-            if not agent.window_id:
+            if not agent.placement.window_id:
                 return None  # being spawned: its window is not recorded yet
             return Reading(
-                Status.EXITED, Evidence("pane", "tmux pane is gone"), summary=agent.summary
+                Status.EXITED, Evidence("pane", "tmux pane is gone"), summary=agent.shown.summary
             )
         if profile is None:
             return Reading(Status.UNKNOWN, Evidence("config", f"unknown kind {agent.kind!r}"))
@@ -186,12 +186,12 @@ class StatusTracking:
             return None
         if reading.status is Status.NEEDS_INPUT and not reading.detail and mem.request:
             reading = replace(reading, detail=mem.request)
-        stored = TrackedStatus(reading=_stored_reading(agent), since=agent.status_since)
+        stored = TrackedStatus(reading=_stored_reading(agent), since=agent.shown.since)
         if mem.tracked is None and reading.status is not Status.UNKNOWN:
             # The first look of this process at the agent is taken as it is: hysteresis guards
             # against flicker between looks, and there is no earlier look to flicker from.
             mem.tracked = (
-                TrackedStatus(reading=reading, since=agent.status_since)
+                TrackedStatus(reading=reading, since=agent.shown.since)
                 if reading.same_state(stored.reading)
                 else self._tracker.start(reading, now)
             )

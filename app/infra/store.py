@@ -1,151 +1,25 @@
 """The state store: one SQLite database per repository, outside the working tree, with one
-connection per process and numbered migrations (`MIGRATIONS`)."""
+connection per process and numbered migrations (`app.infra.migrations`)."""
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.core.agent import Agent, PromptState
+from app.core.agent import Agent, Checkout, DiffStats, Placement, PromptState, StatusShown
+from app.core.checks import CheckState, CheckSummary
 from app.core.messages import Message, MessageMode, MessageState
 from app.core.status import InputKind, Status
+from app.infra.migrations import migrate
 
-#: The first version's tables: agents, their status trail, messages.
-_AGENTS_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS agents (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    data TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-)""",
-    """CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    agent_id TEXT NOT NULL,
-    at REAL NOT NULL,
-    status TEXT NOT NULL,
-    evidence TEXT NOT NULL
-)""",
-    "CREATE INDEX IF NOT EXISTS events_agent ON events(agent_id, seq)",
-    """CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    agent_id TEXT NOT NULL,
-    agent_name TEXT NOT NULL,
-    text TEXT NOT NULL,
-    mode TEXT NOT NULL,
-    state TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    error TEXT NOT NULL DEFAULT '',
-    origin TEXT NOT NULL DEFAULT 'human'
-)""",
-    "CREATE INDEX IF NOT EXISTS messages_open ON messages(state, agent_id, id)",
-    "CREATE INDEX IF NOT EXISTS messages_agent ON messages(agent_id, id)",
-)
-
-#: The review's tables (`app/infra/review_tables.py`): each agent's latest check, the merges
-#: that landed, each agent's last conflict.
-_REVIEW_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS checks (
-    agent_id TEXT PRIMARY KEY,
-    agent_name TEXT NOT NULL,
-    command TEXT NOT NULL,
-    state TEXT NOT NULL,
-    started_at REAL NOT NULL,
-    duration REAL NOT NULL DEFAULT 0,
-    exit_code INTEGER,
-    tail TEXT NOT NULL DEFAULT '',
-    head TEXT NOT NULL DEFAULT '',
-    dirty INTEGER NOT NULL DEFAULT 0,
-    pid INTEGER NOT NULL DEFAULT 0,
-    pid_start TEXT NOT NULL DEFAULT '',
-    owner INTEGER NOT NULL DEFAULT 0,
-    cancel INTEGER NOT NULL DEFAULT 0
-)""",
-    """CREATE TABLE IF NOT EXISTS merges (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    agent_id TEXT NOT NULL,
-    agent_name TEXT NOT NULL,
-    at REAL NOT NULL,
-    strategy TEXT NOT NULL,
-    base TEXT NOT NULL,
-    tip TEXT NOT NULL,
-    result TEXT NOT NULL
-)""",
-    "CREATE INDEX IF NOT EXISTS merges_agent ON merges(agent_id, seq)",
-    """CREATE TABLE IF NOT EXISTS conflicts (
-    agent_id TEXT PRIMARY KEY,
-    at REAL NOT NULL,
-    strategy TEXT NOT NULL,
-    base TEXT NOT NULL,
-    base_commit TEXT NOT NULL,
-    tip TEXT NOT NULL,
-    files TEXT NOT NULL
-)""",
-)
-
-Migration = Callable[[sqlite3.Connection], None]
-
-
-def _statements(*statements: str) -> Migration:
-    def run(db: sqlite3.Connection) -> None:
-        for statement in statements:
-            db.execute(statement)
-
-    return run
-
-
-def _add_column(table: str, column: str, declaration: str) -> Migration:
-    """Add a column unless the table has it (databases written before migrations were
-    numbered may or may not have it)."""
-
-    def run(db: sqlite3.Connection) -> None:
-        columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        if column not in columns:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-
-    return run
-
-
-#: The database's migrations, in order: the database's ``user_version`` is how many have been
-#: applied. Append only; never change one that shipped. The first three also bring a database
-#: of the versions before numbering (version 0, with any of these tables) up to date.
-MIGRATIONS: tuple[Migration, ...] = (
-    _statements(*_AGENTS_SCHEMA),
-    _statements(*_REVIEW_SCHEMA),
-    # Whose check it is: the owner's start time, so a recycled owner pid is not taken for it.
-    _add_column("checks", "owner_start", "TEXT NOT NULL DEFAULT ''"),
-)
-
-
-def migrate(db: sqlite3.Connection) -> int:
-    """Apply the migrations the database has not had, in one transaction (a second process
-    opening it meanwhile waits, then finds nothing left to do). Returns the version it is at.
-
-    A database of a newer Quarterdeck (a higher version) is left as it is.
-    """
-    (version,) = db.execute("PRAGMA user_version").fetchone()
-    if version >= len(MIGRATIONS):
-        return int(version)  # the usual case: no write lock taken
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        (version,) = db.execute("PRAGMA user_version").fetchone()  # as of the lock
-        for step in MIGRATIONS[version:]:
-            step(db)
-        if version < len(MIGRATIONS):
-            db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    return max(int(version), len(MIGRATIONS))
-
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 _MESSAGE_COLUMNS = (
     "id, agent_id, agent_name, text, mode, state, created_at, updated_at, error, origin"
@@ -167,27 +41,77 @@ def _message(row: tuple[Any, ...]) -> Message:
     )
 
 
-_FIELDS = {f.name for f in fields(Agent)}
-
-
 def _encode(agent: Agent) -> str:
-    data = asdict(agent)
-    data["options"] = list(agent.options)
-    data["context"] = list(agent.context)
-    data["overlap"] = list(agent.overlap)
-    return json.dumps(data, ensure_ascii=False)
+    """An agent's record as stored: its identity at the top, each part an object of its own
+    (``checkout``, ``placement``, ``shown``, ``stats``, ``check``), so that a write of one part
+    (`Store.update` with ``before``) leaves the others as another process wrote them."""
+    return json.dumps(asdict(agent), ensure_ascii=False)
+
+
+def _values(cls: type[DataclassInstance], data: dict[str, Any]) -> dict[str, Any]:
+    """A part's fields from its stored object: unknown keys left out, lists back to tuples."""
+    names = {f.name for f in fields(cls)}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
+
+
+def _shown(data: dict[str, Any]) -> StatusShown:
+    kind = data.get("input_kind")
+    return StatusShown(
+        **{
+            **_values(StatusShown, data),
+            "status": Status(data.get("status", "unknown")),
+            "input_kind": InputKind(kind) if kind else None,
+        }
+    )
+
+
+def _check(data: dict[str, Any] | None) -> CheckSummary | None:
+    if data is None:
+        return None
+    return CheckSummary(**{**_values(CheckSummary, data), "state": CheckState(data["state"])})
+
+
+#: A duration as records before the typed check summary wrote it (``12s``, ``3m``, ``2h10m``).
+_DURATION_PART = re.compile(r"(\d+)([dhms])")
+_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def _legacy_check(label: str, line: str) -> CheckSummary | None:
+    """The check of a record written before the typed summary, from what it stored: the row's
+    label (``passed 12s``, ``running``; '' when none ran) and the output's last line. A label
+    it cannot read counts as no check (the next run writes it again)."""
+    state, _, took = label.partition(" ")
+    if state not in {s.value for s in CheckState}:
+        return None
+    seconds = sum(int(n) * _SECONDS[unit] for n, unit in _DURATION_PART.findall(took))
+    return CheckSummary(CheckState(state), float(seconds), line)
 
 
 def _decode(text: str) -> Agent:
-    data: dict[str, Any] = {k: v for k, v in json.loads(text).items() if k in _FIELDS}
-    data["status"] = Status(data.get("status", "unknown"))
-    data["prompt_state"] = PromptState(data.get("prompt_state", "none"))
-    kind = data.get("input_kind")
-    data["input_kind"] = InputKind(kind) if kind else None
-    data["options"] = tuple(data.get("options", ()))
-    data["context"] = tuple(data.get("context", ()))
-    data["overlap"] = tuple(data.get("overlap", ()))
-    return Agent(**data)
+    data: dict[str, Any] = json.loads(text)
+    if "shown" in data:
+        shown, check = data["shown"], _check(data.get("check"))
+        checkout, placement, stats = data["checkout"], data["placement"], data.get("stats", {})
+    else:  # written before the agent had parts: every field at the top
+        shown = {**data, "since": data.get("status_since", 0.0)}
+        check = _legacy_check(str(data.get("check", "")), str(data.get("check_line", "")))
+        checkout = placement = stats = data
+    return Agent(
+        id=data["id"],
+        name=data["name"],
+        kind=data["kind"],
+        command=data["command"],
+        checkout=Checkout(**_values(Checkout, checkout)),
+        placement=Placement(**_values(Placement, placement)),
+        created_at=data["created_at"],
+        prompt=data.get("prompt", ""),
+        prompt_state=PromptState(data.get("prompt_state", "none")),
+        shown=_shown(shown),
+        stats=DiffStats(**_values(DiffStats, stats)),
+        overlap=tuple(data.get("overlap", ())),
+        check=check,
+        stopped=data.get("stopped", False),
+    )
 
 
 class Store:
@@ -271,7 +195,7 @@ class Store:
             )
             self._db.execute(
                 "INSERT INTO events (agent_id, at, status, evidence) VALUES (?,?,?,?)",
-                (agent.id, agent.created_at, agent.status.value, agent.evidence),
+                (agent.id, agent.created_at, agent.shown.status.value, agent.shown.evidence),
             )
 
     def update(
@@ -303,7 +227,12 @@ class Store:
                 if transition:
                     self._db.execute(
                         "INSERT INTO events (agent_id, at, status, evidence) VALUES (?,?,?,?)",
-                        (agent.id, agent.status_since or now, agent.status.value, agent.evidence),
+                        (
+                            agent.id,
+                            agent.shown.since or now,
+                            agent.shown.status.value,
+                            agent.shown.evidence,
+                        ),
                     )
                 self._db.execute("COMMIT")
             except BaseException:

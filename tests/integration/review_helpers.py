@@ -16,7 +16,7 @@ from tests.helpers import git, wait_for
 def spawn(fleet: Fleet, name: str, base: str | None = None, prompt: str = "") -> Path:
     """A shell agent (it does nothing by itself) with its own worktree and branch."""
     fleet.spawn(SpawnRequest(prompt=prompt, kind="shell", name=name, base=base))
-    return Path(fleet.get(name).worktree)
+    return Path(fleet.get(name).checkout.worktree)
 
 
 def commit(worktree: Path, path: str, text: str, message: str) -> str:

@@ -46,16 +46,18 @@ def test_a_question_answered_in_words(repo: Path, engines: list[Engine]) -> None
     engines.append(engine)
     demo(fleet, "curious", "questioner")
     wait_for(
-        lambda: fleet.get("curious").input_kind is InputKind.QUESTION, timeout=30, what="question"
+        lambda: fleet.get("curious").shown.input_kind is InputKind.QUESTION,
+        timeout=30,
+        what="question",
     )
-    question = fleet.get("curious").question
+    question = fleet.get("curious").shown.question
     assert question.endswith("?")
     said = fleet.reply("curious", "Postgres, and keep $PATH as it is")
     assert said == "replied to curious"
     wait_for(
         lambda: (
-            fleet.get("curious").question != question
-            or fleet.get("curious").status is not Status.NEEDS_INPUT
+            fleet.get("curious").shown.question != question
+            or fleet.get("curious").shown.status is not Status.NEEDS_INPUT
         ),
         what="the question answered",
     )
@@ -86,8 +88,8 @@ def test_auto_approve_rules_answer_matching_requests_and_log_it(
             said = [e for e in trail(fleet, agent.name) if e.startswith("auto ")]
             if said:
                 result[agent.name] = said[-1]
-            elif agent.status is Status.NEEDS_INPUT and agent.detail:
-                result[agent.name] = f"waiting: {agent.detail}"
+            elif agent.shown.status is Status.NEEDS_INPUT and agent.shown.detail:
+                result[agent.name] = f"waiting: {agent.shown.detail}"
         return result
 
     refused = ("waiting: Bash: git push", "waiting: Bash: rm -rf")
@@ -103,7 +105,7 @@ def test_auto_approve_rules_answer_matching_requests_and_log_it(
     try:
         wait_for(settled, timeout=60, what="every asker approved or waiting on its own")
     except AssertionError:
-        trails = {a.name: (a.status.value, trail(fleet, a.name)[-5:]) for a in fleet.agents()}
+        trails = {a.name: (a.shown.status.value, trail(fleet, a.name)[-5:]) for a in fleet.agents()}
         raise AssertionError(f"{outcome()}\n{trails}") from None
     for name, what in outcome().items():
         if not what.startswith("waiting: "):
@@ -130,7 +132,9 @@ def test_a_new_wait_rings_once_and_notifies_the_desktop(
     rung: list[Alert] = []
     fleet.subscribe_alerts(rung.append)
     demo(fleet, "asker", "asker")
-    wait_for(lambda: fleet.get("asker").status is Status.NEEDS_INPUT, timeout=30, what="dialog")
+    wait_for(
+        lambda: fleet.get("asker").shown.status is Status.NEEDS_INPUT, timeout=30, what="dialog"
+    )
     wait_for(lambda: any(a.kind is AlertKind.WAITING for a in rung), what="the bell")
     wait_for(lambda: log.exists() and "asker waits for you" in log.read_text(), what="desktop")
     waits = [a for a in rung if a.kind is AlertKind.WAITING]
@@ -140,11 +144,11 @@ def test_a_new_wait_rings_once_and_notifies_the_desktop(
     assert "-u|critical|asker waits for you (permission)|" in said
     assert "|Bash: " in said or "|Allow demo to run" in said
     # The same wait is not announced again, however often the view changes.
-    since = fleet.get("asker").status_since
+    since = fleet.get("asker").shown.since
     fleet.refresh_view()
     fleet.reload()
     assert len([a for a in rung if a.kind is AlertKind.WAITING]) == 1
     # Answered, it works and then finishes its turn: one "finished" alert.
     fleet.answer("asker", 1)
     wait_for(lambda: any(a.kind is AlertKind.FINISHED for a in rung), timeout=30, what="finished")
-    assert fleet.get("asker").status_since != since
+    assert fleet.get("asker").shown.since != since

@@ -34,7 +34,7 @@ def test_attach_to_an_agent_type_to_it_and_return(
 ) -> None:
     fleet = Fleet.open(repo)
     fleet.spawn(SpawnRequest(prompt="", kind="shell", name="target"))
-    wait_for(lambda: (fleet.sweep(), fleet.get("target").status is Status.IDLE)[1])
+    wait_for(lambda: (fleet.sweep(), fleet.get("target").shown.status is Status.IDLE)[1])
     argv = fleet.attach("target")
     assert argv is not None
     # The user's terminal runs the attach command, then shows that it came back.
@@ -66,7 +66,7 @@ def test_attach_to_an_agent_type_to_it_and_return(
     )
     subprocess.run(["tmux", "-L", terminal, "send-keys", "-t", "term", "Enter"], check=True)
     wait_for(
-        lambda: "typed-42" in fleet.tmux.capture(fleet.get("target").pane_id),
+        lambda: "typed-42" in fleet.tmux.capture(fleet.get("target").placement.pane_id),
         what="typed text to run in the agent's pane",
     )
     # The return key hands the terminal back; the viewer session goes away, the agent stays.
@@ -74,7 +74,7 @@ def test_attach_to_an_agent_type_to_it_and_return(
     wait_for(lambda: "BACK-IN-TERMINAL" in screen(terminal), what="return to the terminal")
     sessions = tmux(tmux_socket, "list-sessions", "-F", "#{session_name}").split()
     assert sessions == [fleet.session]
-    assert fleet.get("target").window_id in tmux(
+    assert fleet.get("target").placement.window_id in tmux(
         tmux_socket, "list-windows", "-a", "-F", "#{window_id}"
     )
 
@@ -88,7 +88,7 @@ def test_hosted_dashboard_attach_selects_the_window(
     hosted = Fleet.open(repo)
     assert hosted.attach("w1") is None
     active = tmux(tmux_socket, "display-message", "-p", "-t", fleet.session, "#{window_id}").strip()
-    assert active == fleet.get("w1").window_id
+    assert active == fleet.get("w1").placement.window_id
 
 
 def test_quitting_the_hosted_dashboard_detaches_terminals_not_engines(

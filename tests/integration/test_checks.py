@@ -14,6 +14,7 @@ import pytest
 from app.cli import main
 from app.core.checks import CheckState
 from app.core.errors import UsageError
+from app.core.views import check_label
 from app.fleet.fleet import Fleet
 from tests.helpers import git, wait_for
 from tests.integration.review_helpers import (
@@ -23,6 +24,18 @@ from tests.integration.review_helpers import (
     set_check,
     spawn,
 )
+
+
+def label(fleet: Fleet, name: str) -> str:
+    """The agent's latest check as its row says it ('' when none ran)."""
+    check = fleet.get(name).check
+    return check_label(check) if check is not None else ""
+
+
+def last_line(fleet: Fleet, name: str) -> str:
+    """The last line of the agent's latest check, as its record keeps it."""
+    check = fleet.get(name).check
+    return check.last_line if check is not None else ""
 
 
 def test_a_check_passes_or_fails_with_its_output_duration_and_commit(repo: Path) -> None:
@@ -37,8 +50,8 @@ def test_a_check_passes_or_fails_with_its_output_duration_and_commit(repo: Path)
     lines = result.tail.splitlines()
     assert len(lines) == 40 and lines[0] == "line 22" and lines[-1] == "on 1"
     assert result.commit == git(wt, "rev-parse", "HEAD") and not result.dirty
-    assert fleet.get("c").check.startswith("passed ")
-    assert fleet.get("c").check_line == "on 1"
+    assert label(fleet, "c").startswith("passed ")
+    assert last_line(fleet, "c") == "on 1"
 
     (wt / "wip.txt").write_text("uncommitted\n")
     set_check(repo, "echo checking; echo broken >&2; exit 3")
@@ -46,8 +59,8 @@ def test_a_check_passes_or_fails_with_its_output_duration_and_commit(repo: Path)
     result = fleet.check("c")
     assert result is not None and result.exit_code == 3 and result.dirty
     assert result.tail == "checking\nbroken" and result.ran_on.endswith("+dirty")
-    assert fleet.get("c").check.startswith("failed ")
-    assert fleet.get("c").check_line == "broken"
+    assert label(fleet, "c").startswith("failed ")
+    assert last_line(fleet, "c") == "broken"
     # Another process sees it (the store), and so does the command line.
     assert Fleet.open(repo).check("c") == result
     assert main(["-C", str(repo), "check", "c"]) == 1
@@ -59,7 +72,7 @@ def test_cancelling_a_check_ends_its_whole_process_group(repo: Path, tmp_path: P
     pids = tmp_path / "pids"
     set_check(repo, f"sleep 60 & echo $! > {pids}; echo started; wait")
     fleet.run_check("slow")
-    wait_for(lambda: fleet.get("slow").check == "running")
+    wait_for(lambda: label(fleet, "slow") == "running")
     wait_for(lambda: "started" in latest(fleet, "slow").tail, what="output")
     child = int(pids.read_text())
     # Seen as running from another process too, with its output so far.
@@ -71,7 +84,7 @@ def test_cancelling_a_check_ends_its_whole_process_group(repo: Path, tmp_path: P
     other.cancel_check("slow")  # from the other process: the running one records it
     result = fleet.check("slow")
     assert result is not None and result.state is CheckState.CANCELLED
-    assert fleet.get("slow").check == "cancelled"
+    assert label(fleet, "slow") == "cancelled"
     wait_for(lambda: ended(child), what="the check's child to end")
     with pytest.raises(UsageError, match="no check is running"):
         fleet.cancel_check("slow")

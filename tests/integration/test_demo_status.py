@@ -29,7 +29,7 @@ def demo(
 def seen(fleet: Fleet, name: str, status: Status, timeout: float = 15.0) -> None:
     def check() -> bool:
         fleet.sweep(deliver=True)
-        return fleet.get(name).status is status
+        return fleet.get(name).shown.status is status
 
     wait_for(check, timeout=timeout, interval=0.03, what=f"{name} to be {status}")
 
@@ -37,21 +37,21 @@ def seen(fleet: Fleet, name: str, status: Status, timeout: float = 15.0) -> None
 def test_a_demo_agent_goes_through_its_states(repo: Path) -> None:
     fleet = Fleet.open(repo)
     demo(fleet, "asker", "asker")
-    assert fleet.get("asker").status is Status.STARTING
+    assert fleet.get("asker").shown.status is Status.STARTING
     seen(fleet, "asker", Status.WORKING)  # the prompt was delivered once it was ready
     wait_for(lambda: fleet.get("asker").prompt_state is PromptState.DELIVERED, what="delivery")
     seen(fleet, "asker", Status.NEEDS_INPUT)
     agent = fleet.get("asker")
-    assert agent.input_kind is InputKind.PERMISSION
-    assert agent.question.startswith("Allow demo to run")
-    assert agent.options[0] == "Yes" and len(agent.options) == 3
-    assert "permission dialog" in agent.evidence
+    assert agent.shown.input_kind is InputKind.PERMISSION
+    assert agent.shown.question.startswith("Allow demo to run")
+    assert agent.shown.options[0] == "Yes" and len(agent.shown.options) == 3
+    assert "permission dialog" in agent.shown.evidence
     # Answering in the pane moves it on; the turn ends idle with real commits on its branch.
-    fleet.tmux.send_keys(agent.pane_id, "1")
+    fleet.tmux.send_keys(agent.placement.pane_id, "1")
     seen(fleet, "asker", Status.IDLE)
     assert int(git(repo, "rev-list", "--count", "main..qd/asker")) >= 1
     wait_for(
-        lambda: (fleet.sweep(), fleet.get("asker").lines_added > 0)[1],
+        lambda: (fleet.sweep(), fleet.get("asker").stats.lines_added > 0)[1],
         timeout=10,
         what="diff stats",
     )
@@ -64,7 +64,7 @@ def test_dismissing_a_dialog_in_the_pane_clears_needs_input(repo: Path) -> None:
     fleet = Fleet.open(repo)
     demo(fleet, "esc", "asker")
     seen(fleet, "esc", Status.NEEDS_INPUT)
-    fleet.tmux.send_keys(fleet.get("esc").pane_id, "Escape")
+    fleet.tmux.send_keys(fleet.get("esc").placement.pane_id, "Escape")
     seen(fleet, "esc", Status.IDLE)
 
 
@@ -73,10 +73,12 @@ def test_question_exit_and_crash(repo: Path) -> None:
     demo(fleet, "q", "questioner")
     demo(fleet, "crash", "crasher")
     seen(fleet, "q", Status.NEEDS_INPUT)
-    assert fleet.get("q").input_kind is InputKind.QUESTION and fleet.get("q").question.endswith("?")
+    assert fleet.get("q").shown.input_kind is InputKind.QUESTION and fleet.get(
+        "q"
+    ).shown.question.endswith("?")
     seen(fleet, "crash", Status.FAILED)
-    assert "status 1" in fleet.get("crash").evidence
-    pane = fleet.get("q").pane_id
+    assert "status 1" in fleet.get("crash").shown.evidence
+    pane = fleet.get("q").placement.pane_id
     fleet.tmux.send_text(pane, "use redis")
     fleet.tmux.send_keys(pane, "Enter")
     seen(fleet, "q", Status.IDLE)
@@ -94,7 +96,7 @@ def test_answering_a_dialog_from_the_dashboard_is_verified(repo: Path) -> None:
     said = fleet.answer("ans", 1)
     assert said == "answered ans: Yes"
     wait_for(
-        lambda: "✓ Allowed" in fleet.tmux.capture(fleet.get("ans").pane_id),
+        lambda: "✓ Allowed" in fleet.tmux.capture(fleet.get("ans").placement.pane_id),
         what="the agent to take the answer",
     )
     assert any("user: answered 1 (Yes)" in e for _, _, e in fleet.evidence("ans"))

@@ -36,7 +36,7 @@ def test_diff_has_committed_uncommitted_and_untracked_changes_and_writes_nothing
     commit(repo, "old name.txt", "kept\ncontent\nhere\n", "to rename")
     fleet = Fleet.open(repo)
     wt = spawn(fleet, "one")
-    base = fleet.get("one").base_commit
+    base = fleet.get("one").checkout.base_commit
     commit(wt, "src/app.py", "a = 1\nb = 20\nc = 3\n", "change b")
     git(wt, "mv", "old name.txt", "new näme.txt")
     git(wt, "commit", "-q", "-m", "rename")
@@ -143,7 +143,7 @@ def test_a_growing_untracked_log_is_counted_from_where_it_was_counted_before(
     log = wt / "run.log"
     log.write_text("".join(f"line {i}\n" for i in range(100_000)))
     reader = fleet.diffs.reader
-    base = fleet.get("logger").base_commit
+    base = fleet.get("logger").checkout.base_commit
 
     def lines() -> int:
         return next(f.added for f in reader.files(wt, base) if f.path == "run.log")
@@ -196,13 +196,22 @@ def test_the_watcher_updates_stats_at_once_and_git_stays_idle_while_nothing_chan
         (wt / "a.txt").write_text("one\ntwo\n")
         # The file may be seen empty first (created, then written): wait for both.
         wait_for(
-            lambda: (fleet.get("w").files_changed, fleet.get("w").lines_added) == (1, 2),
+            lambda: (
+                (fleet.get("w").stats.files_changed, fleet.get("w").stats.lines_added) == (1, 2)
+            ),
             timeout=5,
             what="the first edit",
         )
         first = time.monotonic() - started
         wait_for(
-            lambda: next((r.files, r.added) for r in fleet.view().rows if r.name == "w") == (1, 2),
+            lambda: (
+                next(
+                    (r.stats.files_changed, r.stats.lines_added)
+                    for r in fleet.view().rows
+                    if r.name == "w"
+                )
+                == (1, 2)
+            ),
             what="the row",
         )
 
@@ -218,7 +227,7 @@ def test_the_watcher_updates_stats_at_once_and_git_stays_idle_while_nothing_chan
         (wt / "b.txt").write_text("three\n")
         diffs = fleet.diffs
         wait_for(
-            lambda: fleet.get("w").files_changed == 2,
+            lambda: fleet.get("w").stats.files_changed == 2,
             timeout=5,
             what=lambda: (
                 f"the second edit (last error {diffs.last_error!r}, watcher error "
@@ -248,19 +257,19 @@ def test_changes_are_counted_from_where_the_branch_meets_its_base_now(user_repo:
         wait_for(lambda: fleet.diffs.covers(fleet.get("mine")), what="the watch")
         commit(mine, "mine.txt", "mine\n", "mine")
         commit(theirs, "theirs.txt", "theirs\n", "theirs")
-        wait_for(lambda: fleet.get("mine").files_changed == 1, what="mine's change")
+        wait_for(lambda: fleet.get("mine").stats.files_changed == 1, what="mine's change")
         assert fleet.merge("theirs", MergeStrategy.MERGE, force=True).merged
         # Their work landed: their row counts nothing left to land.
-        wait_for(lambda: fleet.get("theirs").files_changed == 0, what="theirs landed")
+        wait_for(lambda: fleet.get("theirs").stats.files_changed == 0, what="theirs landed")
         # Mine merges the base in: the base's work is not counted as mine.
         git(mine, "merge", "-q", "--no-edit", "develop")
         wait_for(lambda: fleet.diff("mine").commits == 2, what="the merge")
         assert [f.path for f in fleet.diff("mine").files] == ["mine.txt"]
         # The stats follow on the worker (a look in the middle of the merge may have counted
         # the base's file too).
-        wait_for(lambda: fleet.get("mine").files_changed == 1, what="mine's stats after it")
+        wait_for(lambda: fleet.get("mine").stats.files_changed == 1, what="mine's stats after it")
         assert fleet.merge("mine", MergeStrategy.MERGE, force=True).merged
-        wait_for(lambda: fleet.get("mine").files_changed == 0, what="mine landed")
+        wait_for(lambda: fleet.get("mine").stats.files_changed == 0, what="mine landed")
         assert fleet.diff("mine").files == () and fleet.diff("mine").commits == 0
     finally:
         engine.stop()
@@ -287,7 +296,7 @@ def test_stats_that_failed_to_compute_are_tried_again(
         (wt / "a.txt").write_text("one\n")
         wait_for(lambda: not failures, what="the failure")
         # No other change comes: the stats arrive anyway.
-        wait_for(lambda: fleet.get("flaky").files_changed == 1, timeout=5, what="a retry")
+        wait_for(lambda: fleet.get("flaky").stats.files_changed == 1, timeout=5, what="a retry")
         assert "index.lock exists" in fleet.diffs.last_error
     finally:
         engine.stop()
@@ -337,7 +346,9 @@ def test_diff_on_the_command_line(repo: Path, capsys: pytest.CaptureFixture[str]
     assert out == [
         "modified  README.md  +1 −0",
         "untracked new.txt  +1 −0",
-        "2 files changed, +2 −0 (0 commits since " + fleet.get("cli").base_commit[:7] + ")",
+        "2 files changed, +2 −0 (0 commits since "
+        + fleet.get("cli").checkout.base_commit[:7]
+        + ")",
     ]
     assert main(["-C", str(repo), "diff", "cli"]) == 0
     assert "+more" in capsys.readouterr().out

@@ -4,6 +4,7 @@ on the fleet runs the same ticks until it has what it waits for."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from app.core.agent import PromptState, SpawnRequest
@@ -59,7 +60,7 @@ def test_a_command_views_while_a_dashboard_tracks_and_says_when_time_ran_out(rep
     try:
         dashboard.spawn(SpawnRequest(prompt="echo tracked", kind="shell", name="s"))
         viewer = Engine(command, interval=COMMAND_INTERVAL)
-        assert viewer.run_until(lambda: command.get("s").status is Status.IDLE, timeout=20)
+        assert viewer.run_until(lambda: command.get("s").shown.status is Status.IDLE, timeout=20)
         assert not viewer.drove  # the dashboard's engine did the tracking
         started = time.monotonic()
         assert not Engine(command, interval=COMMAND_INTERVAL).run_until(lambda: False, 0.3)
@@ -72,6 +73,6 @@ def test_a_command_that_takes_the_lock_recovers_what_a_dead_tracker_left(repo: P
     fleet = Fleet.open(repo)
     (agent,) = fleet.spawn(SpawnRequest(prompt="", kind="shell", name="s"))
     # A prompt a process that died was typing: never typed again, failed visibly.
-    fleet.update_fields(agent.id, prompt_state=PromptState.SENDING)
+    fleet.store.update(replace(agent, prompt_state=PromptState.SENDING), before=agent)
     assert Engine(fleet, interval=COMMAND_INTERVAL).run_until(lambda: True, 0)
     assert fleet.get("s").prompt_state is PromptState.FAILED

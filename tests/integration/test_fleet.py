@@ -28,7 +28,7 @@ def shell(fleet: Fleet, prompt: str, name: str) -> None:
 
 def status_of(fleet: Fleet, name: str) -> Status:
     fleet.sweep(deliver=True)
-    return fleet.get(name).status
+    return fleet.get(name).shown.status
 
 
 def test_spawn_gives_each_agent_a_branch_worktree_window_and_id(
@@ -37,14 +37,16 @@ def test_spawn_gives_each_agent_a_branch_worktree_window_and_id(
     fleet = Fleet.open(repo)
     shell(fleet, 'echo "id=$QUARTERDECK_AGENT_ID" > marker.txt', "one")
     agent = fleet.get("one")
-    worktree = Path(agent.worktree)
+    worktree = Path(agent.checkout.worktree)
     assert worktree.is_dir() and not worktree.is_relative_to(repo)
     assert git(worktree, "branch", "--show-current") == "qd/one"
-    assert agent.base == "main" and agent.base_commit == git(repo, "rev-parse", "main")
+    assert agent.checkout.base == "main" and agent.checkout.base_commit == git(
+        repo, "rev-parse", "main"
+    )
     windows = tmux(
         tmux_socket, "list-windows", "-t", fleet.session, "-F", "#{window_id} #{window_name}"
     )
-    assert f"{agent.window_id} one" in windows
+    assert f"{agent.placement.window_id} one" in windows
     # The prompt is typed once the shell is ready, and the agent id is in its environment.
     marker = worktree / "marker.txt"
     wait_for(lambda: (fleet.sweep(deliver=True), marker.exists())[1], what="prompt delivered")
@@ -160,7 +162,7 @@ def test_stop_ends_the_whole_process_tree(repo: Path) -> None:
 
     def tree() -> set[int]:
         fleet.sweep(deliver=True)
-        pids = agent_processes(agent.pane_pid, agent.id)
+        pids = agent_processes(agent.placement.pane_pid, agent.id)
         return pids if len(pids) >= 3 else set()  # the shell, sleep 300 (signals ignored), 301
 
     pids = wait_for(tree, what="the agent's process tree")
@@ -170,14 +172,14 @@ def test_stop_ends_the_whole_process_tree(repo: Path) -> None:
         for p in pids
         if Path(f"/proc/{p}").exists() and Path(f"/proc/{p}/stat").read_text().split()[2] != "Z"
     ]
-    assert fleet.get("busy").status is Status.EXITED
+    assert fleet.get("busy").shown.status is Status.EXITED
     assert status_of(fleet, "busy") is Status.EXITED
 
 
 def test_remove_refuses_to_lose_work_and_keeps_an_archive(repo: Path, tmux_socket: str) -> None:
     fleet = Fleet.open(repo)
     shell(fleet, "", "worker")
-    worktree = Path(fleet.get("worker").worktree)
+    worktree = Path(fleet.get("worker").checkout.worktree)
     (worktree / "feature.py").write_text("print('work')\n")
     git(worktree, "add", "feature.py")
     git(worktree, "commit", "-q", "-m", "feature")
@@ -216,11 +218,14 @@ def test_state_survives_a_new_process_and_reattaches(repo: Path) -> None:
     first = Fleet.open(repo)
     shell(first, "", "keeper")
     wait_for(lambda: status_of(first, "keeper") is Status.IDLE)
-    pane = first.get("keeper").pane_id
+    pane = first.get("keeper").placement.pane_id
     second = Fleet.open(repo)  # a restarted dashboard: a new store connection, no memory
     assert [a.name for a in second.agents()] == ["keeper"]
     second.sweep()
-    assert second.get("keeper").pane_id == pane and second.get("keeper").status is Status.IDLE
+    assert (
+        second.get("keeper").placement.pane_id == pane
+        and second.get("keeper").shown.status is Status.IDLE
+    )
 
 
 def test_a_corrupt_record_does_not_stop_the_fleet(repo: Path) -> None:

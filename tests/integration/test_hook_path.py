@@ -43,7 +43,9 @@ def test_hook_events_reach_the_engine_and_leave_no_trace(repo: Path, home: Path)
         agent = fleet.get("hooked")
         assert "--settings" in agent.command
         wait_for(
-            lambda: fleet.get("hooked").status is Status.NEEDS_INPUT, timeout=20, what="needs_input"
+            lambda: fleet.get("hooked").shown.status is Status.NEEDS_INPUT,
+            timeout=20,
+            what="needs_input",
         )
 
         def trail() -> list[str]:
@@ -53,13 +55,13 @@ def test_hook_events_reach_the_engine_and_leave_no_trace(repo: Path, home: Path)
         # screen can show the dialog before the hook event is in, but the event must arrive.
         wait_for(lambda: "hook: PermissionRequest" in trail(), what="the PermissionRequest hook")
         assert "hook: SessionStart" in trail() and "hook: UserPromptSubmit" in trail()
-        assert fleet.get("hooked").input_kind is InputKind.PERMISSION
+        assert fleet.get("hooked").shown.input_kind is InputKind.PERMISSION
         # Dismissed from inside the pane: no hook fires, and the row still leaves needs_input.
-        fleet.tmux.send_keys(agent.pane_id, "Escape")
-        wait_for(lambda: fleet.get("hooked").status is Status.IDLE, timeout=10, what="idle")
+        fleet.tmux.send_keys(agent.placement.pane_id, "Escape")
+        wait_for(lambda: fleet.get("hooked").shown.status is Status.IDLE, timeout=10, what="idle")
     finally:
         engine.stop()
-    worktree = Path(agent.worktree)
+    worktree = Path(agent.checkout.worktree)
     assert git(worktree, "status", "--porcelain", "--untracked-files=all") == ""
     assert not (worktree / ".claude").exists()
     assert sorted(os.listdir(home)) == []  # nothing written to the user's settings
@@ -78,7 +80,7 @@ def test_a_hook_event_during_a_sweep_is_taken_before_the_sweep_ends(
         fleet.spawn(SpawnRequest(prompt="", kind="demo", name=name, command=command))
     fleet.sweep()
     agents = {a.name: a for a in fleet.agents()}
-    assert all(a.status is not Status.NEEDS_INPUT for a in agents.values())
+    assert all(a.shown.status is not Status.NEEDS_INPUT for a in agents.values())
 
     observe = fleet.sweeper._observe
     fired: list[str] = []
@@ -104,6 +106,8 @@ def test_a_hook_event_during_a_sweep_is_taken_before_the_sweep_ends(
     fleet.sweep()
     assert fired
     other = fleet.get(fired[0])
-    assert other.status is Status.NEEDS_INPUT and other.input_kind is InputKind.PERMISSION
-    assert other.detail == "Bash: rm -rf build"
+    assert (
+        other.shown.status is Status.NEEDS_INPUT and other.shown.input_kind is InputKind.PERMISSION
+    )
+    assert other.shown.detail == "Bash: rm -rf build"
     assert not fleet.hook_arrived.is_set()

@@ -221,7 +221,7 @@ def test_update_worktree_never_overwrites_ignored_files_or_a_vanished_checkout(
 
     # A checkout of the base whose folder was deleted by hand: git still counts it.
     spawn(fleet, "dev", base="develop")
-    commit(Path(fleet.get("dev").worktree), "d.txt", "d\n", "d")
+    commit(Path(fleet.get("dev").checkout.worktree), "d.txt", "d\n", "d")
     git(repo, "worktree", "add", "-q", str(tmp_path / "gone"), "develop")
     shutil.rmtree(tmp_path / "gone")
     with pytest.raises(QuarterdeckError, match=r"no longer exists.*worktree prune"):

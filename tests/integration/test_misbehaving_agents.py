@@ -26,7 +26,7 @@ def demo(fleet: Fleet, name: str, flags: str, prompt: str = "Work") -> None:
 
 def status(fleet: Fleet, name: str) -> Status:
     fleet.sweep(deliver=True)
-    return fleet.get(name).status
+    return fleet.get(name).shown.status
 
 
 def test_an_agent_that_dies_at_once_is_failed_with_its_exit_status(repo: Path) -> None:
@@ -34,8 +34,8 @@ def test_an_agent_that_dies_at_once_is_failed_with_its_exit_status(repo: Path) -
     demo(fleet, "dies", "--die-at-once")
     wait_for(lambda: status(fleet, "dies") is Status.FAILED, what="failed")
     agent = fleet.get("dies")
-    assert "status 1" in agent.evidence
-    assert "could not start" in agent.summary
+    assert "status 1" in agent.shown.evidence
+    assert "could not start" in agent.shown.summary
 
 
 def test_stop_ends_an_agent_that_ignores_sighup_and_sigterm(repo: Path) -> None:
@@ -43,12 +43,12 @@ def test_stop_ends_an_agent_that_ignores_sighup_and_sigterm(repo: Path) -> None:
     demo(fleet, "stubborn", "--behaviour busy --ignore-sighup --ignore-sigterm")
     wait_for(lambda: status(fleet, "stubborn") is Status.WORKING, what="working")
     agent = fleet.get("stubborn")
-    pids = agent_processes(agent.pane_pid, agent.id)
+    pids = agent_processes(agent.placement.pane_pid, agent.id)
     assert pids
     started = time.monotonic()
     fleet.stop("stubborn")  # raises if anything survives
     assert time.monotonic() - started < 8
-    assert not agent_processes(agent.pane_pid, agent.id)
+    assert not agent_processes(agent.placement.pane_pid, agent.id)
     assert status(fleet, "stubborn") is Status.EXITED
 
 
@@ -63,6 +63,6 @@ def test_a_flooding_agent_reads_as_working_and_answers_keys(repo: Path) -> None:
         fleet.sweep()
     assert status(fleet, "flood") is Status.WORKING
     assert time.perf_counter() - started < 5
-    fleet.tmux.send_keys(fleet.get("flood").pane_id, "Escape")
+    fleet.tmux.send_keys(fleet.get("flood").placement.pane_id, "Escape")
     wait_for(lambda: status(fleet, "flood") is Status.IDLE, timeout=15, what="interrupted")
     fleet.tmux.disconnect()

@@ -49,7 +49,7 @@ def taken(transcript: Path) -> list[tuple[str, str]]:
 
 
 def status(fleet: Fleet, name: str) -> Status:
-    return fleet.get(name).status
+    return fleet.get(name).shown.status
 
 
 def test_a_message_arrives_intact_and_is_marked_delivered(fleet: Fleet, tmp_path: Path) -> None:
@@ -147,7 +147,7 @@ def test_an_agent_dying_during_delivery_fails_visibly_and_nothing_goes_elsewhere
         ),
         what="the first message being typed",
     )
-    os.kill(fleet.get("doomed").pane_pid, signal.SIGKILL)
+    os.kill(fleet.get("doomed").placement.pane_pid, signal.SIGKILL)
     final = fleet.steering.wait(messages, timeout=30)
     assert [m.state for m in final] == [MessageState.FAILED, MessageState.FAILED], final
     # Before, while or after typing, depending on the instant: each says the agent exited.

@@ -13,8 +13,9 @@ import pytest
 
 from app.core.checks import CheckResult, CheckState
 from app.core.landing import MergeStrategy
+from app.infra.migrations import MIGRATIONS, migrate
 from app.infra.review_tables import CheckTable, Conflict, LandingTable
-from app.infra.store import MIGRATIONS, Store, migrate
+from app.infra.store import Store
 
 #: The schema as the versions before numbered migrations wrote it (agents, events, messages;
 #: then the review's tables, whose ``checks`` table gained ``owner_start`` later).

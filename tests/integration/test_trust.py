@@ -68,7 +68,7 @@ def test_opt_in_per_repository_trusts_new_worktrees(home: Path, repo: Path) -> N
     # A gemini-kind agent whose program is a shell stands in for the real CLI here.
     fleet.settings.profiles["gemini"] = fleet.settings.profiles["shell"]
     fleet.spawn(SpawnRequest(prompt="", kind="gemini", name="g", command="sh"))
-    worktree = fleet.get("g").worktree
+    worktree = fleet.get("g").checkout.worktree
     trusted = home / ".gemini" / "trustedFolders.json"
     assert json.loads(trusted.read_text()) == {worktree: "TRUST_FOLDER"}
     fleet.remove("g", discard_unmerged=False, discard_changes=False)

@@ -16,7 +16,7 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
-from app.core.checks import CheckResult, CheckState
+from app.core.checks import CheckResult, CheckState, CheckSummary
 from app.core.diff import AgentDiff
 from app.core.errors import BaseCheckedOutError, CheckRefusalError, QuarterdeckError
 from app.core.landing import MergeOutcome, MergeStrategy
@@ -125,13 +125,17 @@ async def test_a_new_check_state_repaints_the_row() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         port.push_from_thread(
-            replace(r, check="passed 3s", overlap=()) if r.name == "refactor-db-layer" else r
+            replace(r, check=CheckSummary(CheckState.PASSED, 3.0), overlap=())
+            if r.name == "refactor-db-layer"
+            else r
             for r in port.rows
         )
         await wait_until(pilot, lambda: cell(app, "refactor-db-layer", "check") == "✓ 3s")
         # A failure's last line of output is in the preview's subtitle.
         port.push_from_thread(
-            replace(r, check="failed 2m", check_line="FAILED test_x - assert 1 == 2")
+            replace(
+                r, check=CheckSummary(CheckState.FAILED, 120.0, "FAILED test_x - assert 1 == 2")
+            )
             if r.name == "refactor-db-layer"
             else r
             for r in port.rows
@@ -148,7 +152,7 @@ async def test_a_new_check_state_repaints_the_row() -> None:
 
 
 def test_a_narrow_check_column_keeps_the_glyphs_and_drops_the_duration() -> None:
-    row = make_row("a", check="failed 2h10m", overlap=("b",))
+    row = make_row("a", check=CheckSummary(CheckState.FAILED, 7800.0), overlap=("b",))
 
     def plain(_variable: str) -> Style:
         return Style()
@@ -156,7 +160,10 @@ def test_a_narrow_check_column_keeps_the_glyphs_and_drops_the_duration() -> None
     assert str(check_cell(row, plain)) == f"✗ 2h10m {OVERLAP_GLYPH}"
     assert str(check_cell(row, plain, 8)) == f"✗ {OVERLAP_GLYPH}"
     assert str(check_cell(replace(row, overlap=()), plain, 8)) == "✗ 2h10m"
-    assert str(check_cell(replace(row, check="cancelled"), plain, 8)) == f"⊘ {OVERLAP_GLYPH}"
+    assert (
+        str(check_cell(replace(row, check=CheckSummary(CheckState.CANCELLED)), plain, 8))
+        == f"⊘ {OVERLAP_GLYPH}"
+    )
 
 
 # -- the diff screen -----------------------------------------------------------------------
@@ -430,7 +437,7 @@ def check(state: CheckState, *, tail: str = "", duration: float = 0.0) -> CheckR
 async def test_shift_c_on_the_dashboard_runs_the_check_and_again_cancels_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    port = FakePort(rows=[make_row("api"), make_row("web", check="running")])
+    port = FakePort(rows=[make_row("api"), make_row("web", check=CheckSummary(CheckState.RUNNING))])
     app = make_app(port)
     notes = record_notifications(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.agent import Agent
+from app.core.agent import Agent, Checkout, Placement, StatusShown
 from app.core.alerts import AlertKind, alerts_between
 from app.core.answers import (
     AutoApproveRule,
@@ -52,8 +52,6 @@ def row(
         status_label=status.value,
         since=since,
         branch=f"qd/{name}",
-        added=0,
-        removed=0,
         summary="",
         pane_id="%1",
         evidence="",
@@ -211,18 +209,10 @@ def waiting(
         name="a",
         kind="demo",
         command="",
-        branch="qd/a",
-        base="main",
-        base_commit="abc",
-        worktree="/w",
-        session="s",
-        window_id="@1",
-        pane_id="%1",
-        pane_pid=1,
+        checkout=Checkout("qd/a", "main", "abc", "/w"),
+        placement=Placement("s", "@1", "%1", 1),
         created_at=0.0,
-        status=status,
-        input_kind=kind,
-        options=options,
+        shown=StatusShown(status, kind, options=options),
     )
 
 

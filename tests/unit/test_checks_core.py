@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.core.checks import CheckResult, CheckState, check_refusal
+from app.core.views import check_label
 
 
 def test_check_labels_and_what_they_allow() -> None:
@@ -11,10 +12,10 @@ def test_check_labels_and_what_they_allow() -> None:
     def result(state: CheckState, commit: str = head, dirty: bool = False) -> CheckResult:
         return CheckResult("pytest -q", state, 0.0, 12.4, 0, "", commit, dirty)
 
-    assert result(CheckState.PASSED).label == "passed 12s"
-    assert result(CheckState.FAILED).label == "failed 12s"
-    assert result(CheckState.RUNNING).label == "running"
-    assert result(CheckState.CANCELLED).label == "cancelled"
+    assert check_label(result(CheckState.PASSED).summary) == "passed 12s"
+    assert check_label(result(CheckState.FAILED).summary) == "failed 12s"
+    assert check_label(result(CheckState.RUNNING).summary) == "running"
+    assert check_label(result(CheckState.CANCELLED).summary) == "cancelled"
     assert result(CheckState.PASSED, dirty=True).ran_on == "aaaaaaa+dirty"
     assert check_refusal(result(CheckState.PASSED), head) == ""
     assert check_refusal(None, head) == "no check has run on it"

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from app.core.agent import Agent, PromptState
+from app.core.agent import Agent, Checkout, Placement, PromptState, StatusShown
 from app.core.delivery import (
     QUEUED_TAIL,
     RESEND_GAP,
@@ -34,17 +34,10 @@ def agent(status: Status, since: float = 10.0, prompt: PromptState = PromptState
         name="a",
         kind="demo",
         command="",
-        branch="qd/a",
-        base="main",
-        base_commit="abc",
-        worktree="/w",
-        session="s",
-        window_id="@1",
-        pane_id="%1",
-        pane_pid=1,
+        checkout=Checkout("qd/a", "main", "abc", "/w"),
+        placement=Placement("s", "@1", "%1", 1),
         created_at=0.0,
-        status=status,
-        status_since=since,
+        shown=StatusShown(status, since=since),
         prompt_state=prompt,
     )
 

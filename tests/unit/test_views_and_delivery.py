@@ -1,4 +1,4 @@
-from app.core.agent import Agent
+from app.core.agent import Agent, Checkout, Placement, StatusShown
 from app.core.delivery import input_pending
 from app.core.ports import RemovalRisk
 from app.core.status import InputKind, Status
@@ -11,17 +11,10 @@ def agent(name: str, status: Status, kind: InputKind | None = None) -> Agent:
         name=name,
         kind="demo",
         command="",
-        branch=f"qd/{name}",
-        base="main",
-        base_commit="abc",
-        worktree="/w",
-        session="s",
-        window_id="@1",
-        pane_id="%1",
-        pane_pid=1,
+        checkout=Checkout(f"qd/{name}", "main", "abc", "/w"),
+        placement=Placement("s", "@1", "%1", 1),
         created_at=0.0,
-        status=status,
-        input_kind=kind,
+        shown=StatusShown(status, kind),
     )
 
 

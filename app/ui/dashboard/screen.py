@@ -27,6 +27,7 @@ from textual.widgets import Footer, Static
 from textual.worker import WorkerState, get_current_worker
 
 from app.core.alerts import Alert
+from app.core.checks import CheckState
 from app.core.messages import MessageMode
 from app.core.ports import FleetPort
 from app.core.status import Status, is_ended
@@ -465,7 +466,7 @@ class DashboardScreen(Screen[None]):
         """Run the selected agent's check; while one runs, offer to cancel it."""
         row = self.table.selected_row
         if row is not None:
-            running = row.check.split()[:1] == ["running"]
+            running = row.check is not None and row.check.state is CheckState.RUNNING
             self.review_flow.toggle_check(row.name, running=running)
 
     def action_land(self) -> None:

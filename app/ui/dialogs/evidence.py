@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from app.core.views import AgentRow
+from app.core.views import AgentRow, check_label
 from app.ui.keys import CLOSE, CLOSE_READ
 
 
@@ -23,12 +23,15 @@ def clock_time(at: float) -> str:
 def review_lines(row: AgentRow) -> list[str]:
     """What the row says about the agent's work: its changes, its check, its overlaps."""
     lines = []
-    if row.files or row.added or row.removed:
-        s = "s" if row.files != 1 else ""
-        lines.append(f"Changes: {row.files} file{s}, +{row.added} −{row.removed}")
-    if row.check:
-        said = f" — {row.check_line}" if row.check_line else ""
-        lines.append(f"Check: {row.check}{said}")
+    stats = row.stats
+    if stats.files_changed or stats.lines_added or stats.lines_removed:
+        s = "s" if stats.files_changed != 1 else ""
+        lines.append(
+            f"Changes: {stats.files_changed} file{s}, +{stats.lines_added} −{stats.lines_removed}"
+        )
+    if row.check is not None:
+        said = f" — {row.check.last_line}" if row.check.last_line else ""
+        lines.append(f"Check: {check_label(row.check)}{said}")
     if row.overlap:
         lines.append(f"⚠ Touches the same files as: {', '.join(row.overlap)}")
     return lines

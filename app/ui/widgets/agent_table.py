@@ -29,8 +29,9 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from app.core.checks import CheckState, CheckSummary
 from app.core.status import STATUS_GLYPH
-from app.core.views import AgentRow, format_duration
+from app.core.views import AgentRow, check_took, format_duration
 from app.ui.keys import TABLE_BINDINGS
 from app.ui.themes import STATUS_VARIABLE
 
@@ -71,15 +72,13 @@ MARK_GLYPH = "▌"
 #: Lines above the first row: the column labels.
 HEADER_HEIGHT = 1
 
-#: The check column's glyph and theme variable (empty: dim) for each check state (the first
-#: word of `AgentRow.check`); any other non-empty state shows `UNKNOWN_CHECK`, dim.
-CHECK_GLYPHS: dict[str, tuple[str, str]] = {
-    "passed": ("✓", "success"),
-    "failed": ("✗", "error"),
-    "running": ("⋯", "warning"),
-    "cancelled": ("⊘", ""),
+#: The check column's glyph and theme variable (empty: dim) for each check state.
+CHECK_GLYPHS: dict[CheckState, tuple[str, str]] = {
+    CheckState.PASSED: ("✓", "success"),
+    CheckState.FAILED: ("✗", "error"),
+    CheckState.RUNNING: ("⋯", "warning"),
+    CheckState.CANCELLED: ("⊘", ""),
 }
-UNKNOWN_CHECK = "?"
 #: Shown in the check column when other agents' changes touch the same files.
 OVERLAP_GLYPH = "⚠"
 
@@ -109,26 +108,24 @@ def status_cell(row: AgentRow, palette: Palette, width: int = 0) -> Text:
 def diff_cell(row: AgentRow, palette: Palette, width: int = 0) -> Text:
     """Lines added and removed and files changed: ``+12 −3 2f``, the counts in the success and
     error colours. The files are left out when the column is narrower than all of it."""
-    if not row.added and not row.removed and not row.files:
+    stats = row.stats
+    added, removed = stats.lines_added, stats.lines_removed
+    if not added and not removed and not stats.files_changed:
         return _cell(("·", Style(dim=True)))
     parts: list[tuple[str, Style | None]] = [
-        (f"+{row.added}", palette("success")),
+        (f"+{added}", palette("success")),
         (" ", None),
-        (f"−{row.removed}", palette("error")),
+        (f"−{removed}", palette("error")),
     ]
-    files = f" {row.files}f" if row.files else ""
-    if files and (not width or len(f"+{row.added} −{row.removed}{files}") <= width):
+    files = f" {stats.files_changed}f" if stats.files_changed else ""
+    if files and (not width or len(f"+{added} −{removed}{files}") <= width):
         parts.append((files, Style(dim=True)))
     return _cell(*parts)
 
 
-def check_glyph(check: str) -> tuple[str, str]:
-    """The glyph and theme variable (empty: dim) for a row's check text (``passed 12s``);
-    ``("", "")`` for none."""
-    if not check.strip():
-        return "", ""
-    state = check.split()[0].lower()
-    return CHECK_GLYPHS.get(state, (UNKNOWN_CHECK, ""))
+def check_glyph(check: CheckSummary | None) -> tuple[str, str]:
+    """The glyph and theme variable (empty: dim) for a row's check; ``("", "")`` for none."""
+    return CHECK_GLYPHS[check.state] if check is not None else ("", "")
 
 
 def check_cell(row: AgentRow, palette: Palette, width: int = 0) -> Text:
@@ -137,7 +134,7 @@ def check_cell(row: AgentRow, palette: Palette, width: int = 0) -> Text:
     The duration is left out when the column is narrower than all of it."""
     glyph, variable = check_glyph(row.check)
     style = palette(variable) if variable else Style(dim=True)
-    took = row.check.split()[1] if glyph and len(row.check.split()) > 1 else ""
+    took = check_took(row.check) if row.check is not None else ""
     whole = len(glyph) + len(took) + 1 + (2 if row.overlap else 0)
     if took and (not width or whole <= width):
         glyph = f"{glyph} {took}"

@@ -10,7 +10,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from app.core.status import Status
-from app.core.views import AgentRow
+from app.core.views import AgentRow, check_label
 
 
 def pane_text(capture: str) -> Text:
@@ -44,10 +44,10 @@ def details_content(row: AgentRow) -> Content:
     """Kind and branch, the latest check and the agents whose changes touch the same files:
     ``claude · qd/api · check failed 3s: 1 failed, 4 passed · ⚠ overlaps web-ui``."""
     content = Content.from_markup("$kind · $branch", kind=row.kind, branch=row.branch)
-    if row.check:
-        content += Content.from_markup(" · check $check", check=row.check)
-        if row.check_line:
-            content += Content.from_markup(": [dim]$line[/dim]", line=row.check_line)
+    if row.check is not None:
+        content += Content.from_markup(" · check $check", check=check_label(row.check))
+        if row.check.last_line:
+            content += Content.from_markup(": [dim]$line[/dim]", line=row.check.last_line)
     if row.overlap:
         content += Content.from_markup(
             " · [b $warning]⚠ overlaps $names[/]", names=", ".join(row.overlap)
@@ -151,7 +151,6 @@ class PanePreview(Vertical):
             row.kind,
             row.branch,
             row.check,
-            row.check_line,
             row.overlap,
         )
         if shown == self._shown_row:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field, replace
 
-from app.core.agent import Agent, SpawnRequest
+from app.core.agent import Agent, Checkout, Placement, SpawnRequest
 from app.core.errors import QuarterdeckError
 from app.core.ports import RemovalRisk
 from app.core.status import Status
@@ -71,14 +71,8 @@ def _agent(request: SpawnRequest, name: str) -> Agent:
         name=name,
         kind=request.kind,
         command="",
-        branch=f"qd/{name}",
-        base=request.base or "main",
-        base_commit="0" * 40,
-        worktree=f"/tmp/wt/{name}",
-        session="qd",
-        window_id="@1",
-        pane_id="%1",
-        pane_pid=1,
+        checkout=Checkout(f"qd/{name}", request.base or "main", "0" * 40, f"/tmp/wt/{name}"),
+        placement=Placement("qd", "@1", "%1", 1),
         created_at=NOW,
         prompt=request.prompt,
     )

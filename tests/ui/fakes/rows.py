@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.core.agent import DiffStats
+from app.core.checks import CheckState, CheckSummary
 from app.core.status import InputKind, Status
 from app.core.views import AgentRow
 
@@ -36,7 +38,7 @@ def make_row(
     detail: str = "",
     message: str = "",
     files: int | None = None,
-    check: str = "",
+    check: CheckSummary | None = None,
     overlap: tuple[str, ...] = (),
 ) -> AgentRow:
     """A view row with sensible defaults; ``age`` is seconds in its status before `NOW`;
@@ -52,8 +54,6 @@ def make_row(
         status_label=label or status.value,
         since=NOW - age,
         branch=f"qd/{name}",
-        added=added,
-        removed=removed,
         summary=summary,
         pane_id=f"%{len(name)}",
         evidence=evidence,
@@ -63,7 +63,7 @@ def make_row(
         context=context,
         detail=detail,
         message=message,
-        files=files,
+        stats=DiffStats(added, removed, files),
         check=check,
         overlap=overlap,
     )
@@ -80,7 +80,7 @@ def twelve_rows() -> list[AgentRow]:
             added=12,
             removed=3,
             summary="Running pytest tests/test_login.py",
-            check="running",
+            check=CheckSummary(CheckState.RUNNING),
         ),
         make_row(
             "add-dark-mode",
@@ -105,7 +105,7 @@ def twelve_rows() -> list[AgentRow]:
             summary="Done. Moved queries into repository classes.",
             evidence="pane: title idle",
             files=14,
-            check="failed 41s",
+            check=CheckSummary(CheckState.FAILED, 41.0),
             overlap=("type-hints",),
         ),
         make_row(
@@ -114,7 +114,7 @@ def twelve_rows() -> list[AgentRow]:
             age=4000,
             added=88,
             summary="check passed: make docs",
-            check="passed 12s",
+            check=CheckSummary(CheckState.PASSED, 12.0),
         ),
         make_row(
             "flaky-test-hunt",
