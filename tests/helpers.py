@@ -8,6 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from app.core.agent import Agent, Checkout, Placement, PromptState, StatusShown
+from app.core.status import Status
+
 T = TypeVar("T")
 
 GIT_ENV = {
@@ -58,3 +61,24 @@ def tmux(socket: str, *args: str) -> str:
     """Run a tmux command on a test server and return its output."""
     out = subprocess.run(["tmux", "-L", socket, *args], check=False, capture_output=True, text=True)
     return out.stdout
+
+
+def make_agent(
+    name: str = "a",
+    shown: StatusShown | None = None,
+    *,
+    agent_id: str = "a1",
+    prompt_state: PromptState = PromptState.NONE,
+) -> Agent:
+    """An agent record for tests of pure rules: a demo agent on ``qd/<name>`` in one pane."""
+    return Agent(
+        id=agent_id,
+        name=name,
+        kind="demo",
+        command="",
+        checkout=Checkout(f"qd/{name}", "main", "abc", "/w"),
+        placement=Placement("s", "@1", "%1", 1),
+        created_at=0.0,
+        shown=shown or StatusShown(Status.STARTING),
+        prompt_state=prompt_state,
+    )

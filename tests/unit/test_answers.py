@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.agent import Agent, Checkout, Placement, StatusShown
+from app.core.agent import Agent, StatusShown
 from app.core.alerts import AlertKind, alerts_between
 from app.core.answers import (
     AutoApproveRule,
@@ -29,6 +29,7 @@ from app.core.errors import UsageError
 from app.core.status import Evidence, InputKind, Reading, Status, StatusTracker
 from app.core.views import AgentRow, FleetView
 from app.infra.settings import load_settings
+from tests.helpers import make_agent
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "screens"
 LABELS = tomllib.loads((FIXTURES / "labels.toml").read_text(encoding="utf-8"))
@@ -204,16 +205,7 @@ def waiting(
     kind: InputKind | None = InputKind.PERMISSION,
     options: tuple[str, ...] = ("Yes", "No"),
 ) -> Agent:
-    return Agent(
-        id="a1",
-        name="a",
-        kind="demo",
-        command="",
-        checkout=Checkout("qd/a", "main", "abc", "/w"),
-        placement=Placement("s", "@1", "%1", 1),
-        created_at=0.0,
-        shown=StatusShown(status, kind, options=options),
-    )
+    return make_agent("a", StatusShown(status, kind, options=options))
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from app.core.agent import Agent, Checkout, Placement, PromptState, StatusShown
+from app.core.agent import Agent, PromptState, StatusShown
 from app.core.delivery import (
     QUEUED_TAIL,
     RESEND_GAP,
@@ -21,6 +21,7 @@ from app.core.delivery import (
 from app.core.messages import Message, MessageMode, MessageState
 from app.core.profiles import AgentProfile
 from app.core.status import Status
+from tests.helpers import make_agent
 
 QUEUEING = AgentProfile("demo", "", ("demo",), "demo", busy_input="queue")
 WAITING = AgentProfile("aider", "", ("aider",), "aider", busy_input="wait")
@@ -29,17 +30,7 @@ READY_WORKING = AgentProfile("sh", "", ("sh",), "sh", ready_status=Status.WORKIN
 
 
 def agent(status: Status, since: float = 10.0, prompt: PromptState = PromptState.NONE) -> Agent:
-    return Agent(
-        id="a1",
-        name="a",
-        kind="demo",
-        command="",
-        checkout=Checkout("qd/a", "main", "abc", "/w"),
-        placement=Placement("s", "@1", "%1", 1),
-        created_at=0.0,
-        shown=StatusShown(status, since=since),
-        prompt_state=prompt,
-    )
+    return make_agent("a", StatusShown(status, since=since), prompt_state=prompt)
 
 
 def message(mode: MessageMode = MessageMode.QUEUE) -> Message:

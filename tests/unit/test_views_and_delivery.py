@@ -1,21 +1,13 @@
-from app.core.agent import Agent, Checkout, Placement, StatusShown
+from app.core.agent import Agent, StatusShown
 from app.core.delivery import input_pending
 from app.core.ports import RemovalRisk
 from app.core.status import InputKind, Status
 from app.core.views import FleetView, format_duration
+from tests.helpers import make_agent
 
 
 def agent(name: str, status: Status, kind: InputKind | None = None) -> Agent:
-    return Agent(
-        id=name,
-        name=name,
-        kind="demo",
-        command="",
-        checkout=Checkout(f"qd/{name}", "main", "abc", "/w"),
-        placement=Placement("s", "@1", "%1", 1),
-        created_at=0.0,
-        shown=StatusShown(status, kind),
-    )
+    return make_agent(name, StatusShown(status, kind), agent_id=name)
 
 
 def test_counts_and_status_line() -> None:
