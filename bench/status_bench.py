@@ -523,12 +523,15 @@ class SizeRun:
     def _spawn(self) -> None:
         from app.fleet.fleet import Fleet
 
-        fleet = Fleet.open(self.repo)
         # Quarterdeck would append its own --settings for a kind with hooks; the demo agent
         # takes the last --settings, which would drop the bench's. The bench's settings file
-        # runs the same hook commands itself, so its spawning Fleet leaves them out.
-        demo = replace(fleet.settings.profiles["demo"], hooks="")
-        fleet.settings = replace(fleet.settings, profiles={**fleet.settings.profiles, "demo": demo})
+        # runs the same hook commands itself, so its spawning Fleet is built with a demo kind
+        # that has none (the fleet's parts take the settings when it is built).
+        opened = Fleet.open(self.repo)
+        demo = replace(opened.settings.profiles["demo"], hooks="")
+        quiet = replace(opened.settings, profiles={**opened.settings.profiles, "demo": demo})
+        fleet = Fleet(opened.repo, quiet, opened.tmux, opened.store)
+        fleet.reload()
         settings = self.hooks_dir / "settings.json"
         n_askers = max(4, self.n // 5)
         plan = [(name, "worker", 1.0) for name in PROBES]
