@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from app.core.agent import Agent, Checkout, Placement, PromptState, StatusShown
-from app.core.status import Status
+from app.core.agent import Agent, Checkout, DiffStats, Placement, PromptState, StatusShown
+from app.core.checks import CheckSummary
+from app.core.status import InputKind, Status
 
 T = TypeVar("T")
 
@@ -81,4 +82,34 @@ def make_agent(
         created_at=0.0,
         shown=shown or StatusShown(Status.STARTING),
         prompt_state=prompt_state,
+    )
+
+
+def sample_agent(check: CheckSummary | None) -> Agent:
+    """A Claude agent with every part of its record filled in (waiting on a permission, with
+    diff stats, an overlap and the given check)."""
+    return Agent(
+        id="id1",
+        name="api",
+        kind="claude",
+        command="claude",
+        checkout=Checkout("qd/api", "main", "abc123", "/wt/api"),
+        placement=Placement("qd-r", "@3", "%7", 4242),
+        created_at=100.0,
+        prompt="fix it",
+        prompt_state=PromptState.DELIVERED,
+        shown=StatusShown(
+            Status.NEEDS_INPUT,
+            InputKind.PERMISSION,
+            since=150.5,
+            evidence="hook: PermissionRequest Bash",
+            question="Run it?",
+            options=("Yes", "No"),
+            context=("above",),
+            detail="Bash: npm test",
+            summary="Wants to run npm test",
+        ),
+        stats=DiffStats(12, 3, 2),
+        overlap=("web",),
+        check=check,
     )

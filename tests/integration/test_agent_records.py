@@ -14,14 +14,15 @@ from typing import Any
 
 import pytest
 
-from app.core.agent import Agent, Checkout, DiffStats, Placement, PromptState, StatusShown
+from app.core.agent import DiffStats, PromptState, StatusShown
 from app.core.checks import CheckState, CheckSummary
-from app.core.status import InputKind, Status
+from app.core.status import Status
 from app.fleet.roster import Roster
 from app.infra.notify import Notifier
 from app.infra.settings import NotifySettings
 from app.infra.store import Store
 from app.infra.tmux import TmuxServer
+from tests.helpers import sample_agent
 
 #: A record exactly as the flat layout wrote it.
 FLAT = {
@@ -58,31 +59,7 @@ FLAT = {
     "stopped": False,
 }
 
-LOADED = Agent(
-    id="id1",
-    name="api",
-    kind="claude",
-    command="claude",
-    checkout=Checkout("qd/api", "main", "abc123", "/wt/api"),
-    placement=Placement("qd-r", "@3", "%7", 4242),
-    created_at=100.0,
-    prompt="fix it",
-    prompt_state=PromptState.DELIVERED,
-    shown=StatusShown(
-        Status.NEEDS_INPUT,
-        InputKind.PERMISSION,
-        since=150.5,
-        evidence="hook: PermissionRequest Bash",
-        question="Run it?",
-        options=("Yes", "No"),
-        context=("above",),
-        detail="Bash: npm test",
-        summary="Wants to run npm test",
-    ),
-    stats=DiffStats(12, 3, 2),
-    overlap=("web",),
-    check=CheckSummary(CheckState.FAILED, 7800.0, "1 failed"),
-)
+LOADED = sample_agent(CheckSummary(CheckState.FAILED, 7800.0, "1 failed"))
 
 
 def put(path: Path, name: str, record: object) -> None:

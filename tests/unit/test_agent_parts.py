@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from app.cli.agents import _as_json
-from app.core.agent import Agent, Checkout, DiffStats, Placement, PromptState, StatusShown
+from app.core.agent import Agent, DiffStats
 from app.core.checks import CheckState, CheckSummary
 from app.core.messages import Message, MessageMode, MessageState
-from app.core.status import InputKind, Status
 from app.core.views import AgentRow, check_label, check_took
+from tests.helpers import sample_agent
 
 
 @pytest.mark.parametrize(
@@ -36,31 +36,7 @@ def test_a_check_is_said_by_its_state_and_how_long_it_ran(
 
 
 def agent(check: CheckSummary | None) -> Agent:
-    return Agent(
-        id="id1",
-        name="api",
-        kind="claude",
-        command="claude",
-        checkout=Checkout("qd/api", "main", "abc123", "/wt/api"),
-        placement=Placement("qd-r", "@3", "%7", 4242),
-        created_at=100.0,
-        prompt="fix it",
-        prompt_state=PromptState.DELIVERED,
-        shown=StatusShown(
-            Status.NEEDS_INPUT,
-            InputKind.PERMISSION,
-            since=150.5,
-            evidence="hook: PermissionRequest Bash",
-            question="Run it?",
-            options=("Yes", "No"),
-            context=("above",),
-            detail="Bash: npm test",
-            summary="Wants to run npm test",
-        ),
-        stats=DiffStats(12, 3, 2),
-        overlap=("web",),
-        check=check,
-    )
+    return sample_agent(check)
 
 
 @pytest.mark.parametrize(
