@@ -1,6 +1,6 @@
 """Spawning: a request validated completely before anything is made, then each agent started in
-its own worktree, branch and tmux window — all or nothing per agent — and the repository's
-tmux session that holds them."""
+its own worktree, branch and tmux window — all or nothing per agent — with the launch and the
+trust record its kind's adapter gives; and the repository's opt-in to pre-trusting worktrees."""
 
 from __future__ import annotations
 
