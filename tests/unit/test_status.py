@@ -1,4 +1,6 @@
-from app.core.status import Evidence, InputKind, Reading, Status, StatusTracker
+import pytest
+
+from app.core.status import Evidence, InputKind, Reading, Status, StatusTracker, is_ended
 
 EV = Evidence("screen", "test")
 
@@ -42,3 +44,23 @@ def test_summary_refresh_does_not_reset_since() -> None:
     s = t.start(Reading(Status.WORKING, EV, summary="a"), 0.0)
     s = t.observe(s, Reading(Status.WORKING, EV, summary="b"), 2.0)
     assert s.since == 0.0 and s.reading.summary == "b"
+
+
+@pytest.mark.parametrize(
+    ("status", "stopped", "ended"),
+    [
+        (Status.STARTING, False, False),
+        (Status.WORKING, False, False),
+        (Status.NEEDS_INPUT, False, False),
+        (Status.IDLE, False, False),
+        (Status.PAUSED, False, False),
+        (Status.UNKNOWN, False, False),
+        (Status.DONE, False, True),
+        (Status.FAILED, False, True),
+        (Status.EXITED, False, True),
+        (Status.WORKING, True, True),  # stopped by the human: ended whatever was last seen
+        (Status.IDLE, True, True),
+    ],
+)
+def test_which_agents_have_ended(status: Status, stopped: bool, ended: bool) -> None:
+    assert is_ended(status, stopped=stopped) is ended
