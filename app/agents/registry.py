@@ -86,6 +86,8 @@ class Adapters:
 
     def __init__(self, builtin: Mapping[str, AgentAdapter]) -> None:
         self.builtin = dict(builtin)
+        #: Adapters of configured kinds, made once: the sweep asks for one per agent and look.
+        self._configured: dict[tuple[str, str, str], AgentAdapter] = {}
 
     def _named(self, name: str, key: str, kind: str) -> AgentAdapter:
         if not name:
@@ -102,11 +104,14 @@ class Adapters:
         own = self.builtin.get(kind, GENERIC)
         if profile is None:
             return own
-        return ConfiguredAdapter(
-            own=own,
-            dialect=self._named(profile.hooks, "hooks", kind),
-            status=self._named(profile.status_file, "status_file", kind),
-        )
+        key = (kind, profile.hooks, profile.status_file)
+        if key not in self._configured:
+            self._configured[key] = ConfiguredAdapter(
+                own=own,
+                dialect=self._named(profile.hooks, "hooks", kind),
+                status=self._named(profile.status_file, "status_file", kind),
+            )
+        return self._configured[key]
 
 
 @cache

@@ -148,3 +148,14 @@ def test_lower_layers_never_import_the_agents() -> None:
                     else []
                 )
                 assert not any(n.startswith("app.agents") for n in names), path
+
+
+def test_a_configured_kind_s_adapter_is_made_once_per_configuration() -> None:
+    adapters = builtin_adapters()
+    claude = builtin_profiles()["claude"]
+    first = adapters.for_kind("claude", claude)
+    assert adapters.for_kind("claude", claude) is first
+    quiet = adapters.for_kind("claude", replace(claude, hooks=""))
+    assert quiet is not first
+    assert quiet.reading_from_hook("Stop", {}) is None
+    assert first.reading_from_hook("Stop", {}) is not None
