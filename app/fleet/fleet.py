@@ -110,7 +110,6 @@ class Fleet:
         self.state_dir = repo.common_dir / "quarterdeck"
         self.lock = EngineLock(self.state_dir / "engine.lock")
         self.hosted = os.environ.get("QUARTERDECK_HOSTED") == self.session
-        self.tracking = StatusTracking(tmux, settings.profiles)
         self.spool = EventSpool(self.state_dir / "events")
         self.hooks = HookInstaller(self.state_dir, self.spool.directory)
         #: Wakes this process's engine, when it runs one (set by `Engine`).
@@ -118,6 +117,7 @@ class Fleet:
         self.notifier = Notifier(settings.notify, tmux, self.session)
         self.roster = Roster(self.repo_name, repo.root, store, self.notifier)
         self.profiles = Profiles(settings.profiles, settings.default_agent)
+        self.tracking = StatusTracking(tmux, self.profiles)
         self.panes = Panes(tmux, self.session, hosted=self.hosted)
         closing = threading.Event()  # set when this process's engine stops delivering
         keyboard = Keyboard(tmux, self.panes.of, closing)

@@ -3,16 +3,14 @@ when, what its hooks and status files said, and the hysteresis over all of it.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from app.agents.base import AgentAdapter
-from app.agents.registry import builtin_adapters
 from app.core.agent import Agent
 from app.core.classify import PaneView, classify
 from app.core.profiles import AgentProfile
 from app.core.signals import Signal, fuse
 from app.core.status import Evidence, Reading, Status, StatusTracker, TrackedStatus
+from app.fleet.profiles import Profiles
 from app.infra.spool import HookEvent
 from app.infra.tmux import PaneFacts, TmuxError, TmuxServer
 
@@ -51,16 +49,12 @@ def _stored_reading(agent: Agent) -> Reading:
 class StatusTracking:
     """Folds every look at the fleet into one status per agent."""
 
-    def __init__(self, tmux: TmuxServer, profiles: Mapping[str, AgentProfile]) -> None:
+    def __init__(self, tmux: TmuxServer, profiles: Profiles) -> None:
         self._tmux = tmux
         self._profiles = profiles
-        self._adapters = builtin_adapters()
         self._tracker = StatusTracker()
         self._memory: dict[str, _Memory] = {}
         self._deferred: set[str] = set()
-
-    def _adapter(self, agent: Agent, profile: AgentProfile) -> AgentAdapter:
-        return self._adapters.for_kind(agent.kind, profile)
 
     def _mem(self, agent_id: str) -> _Memory:
         return self._memory.setdefault(agent_id, _Memory())
@@ -82,10 +76,10 @@ class StatusTracking:
 
     def hook(self, agent: Agent, event: HookEvent) -> Reading | None:
         """Take one hook event of the agent into account; returns what it said, if anything."""
-        profile = self._profiles.get(agent.kind)
+        profile = self._profiles.find(agent.kind)
         if profile is None:
             return None
-        adapter = self._adapter(agent, profile)
+        adapter = self._profiles.adapter(agent.kind)
         reading = adapter.reading_from_hook(event.event, event.payload)
         if reading is not None:
             mem = self._mem(agent.id)
@@ -99,7 +93,7 @@ class StatusTracking:
         return reading
 
     def _status_file(self, agent: Agent, pane: PaneFacts, profile: AgentProfile) -> None:
-        adapter = self._adapter(agent, profile)
+        adapter = self._profiles.adapter(agent.kind)
         path = adapter.status_file(pane.pid)
         if path is None:
             return
@@ -125,7 +119,7 @@ class StatusTracking:
         self, agent: Agent, pane: PaneFacts | None, now: float, dirty: set[str] | None
     ) -> Reading | None:
         mem = self._mem(agent.id)
-        profile = self._profiles.get(agent.kind)
+        profile = self._profiles.find(agent.kind)
         if agent.stopped and (pane is None or pane.dead):
             # However the process took its ending, the human stopped it.
             return Reading(Status.EXITED, Evidence("user", "stopped"), summary=agent.shown.summary)
@@ -177,7 +171,7 @@ class StatusTracking:
         if screen is not None and (mem.screen is None or not screen.same_state(mem.screen)):
             mem.screen_since = now
         mem.screen = screen
-        profile = self._profiles.get(agent.kind)
+        profile = self._profiles.find(agent.kind)
         if pane is not None and not pane.dead and profile is not None:
             self._status_file(agent, pane, profile)
         screen_signal = Signal(screen, mem.screen_since) if screen is not None else None
