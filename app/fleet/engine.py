@@ -116,8 +116,8 @@ class Engine:
             if fleet.hook_arrived.is_set():
                 fleet.sweep_events()
             fleet.sweep(deliver=True)
-            fleet.steering.pump(fleet.agents())
-            fleet.steering.auto_approve(fleet.view().rows)
+            fleet.outbox.pump(fleet.agents())
+            fleet.autoapprove.apply(fleet.view().rows)
         else:
             fleet.reload()
         fleet.diffs.track(fleet.agents(), writer=self.driving)
@@ -129,7 +129,7 @@ class Engine:
         if self.driving:
             self.drove = True
             self.fleet.recover_prompts()
-            self.fleet.steering.recover()
+            self.fleet.outbox.recover()
             self.fleet.checks.recover_checks()
 
     def _connect(self) -> None:
@@ -199,13 +199,18 @@ class Engine:
             return f"viewer: another Quarterdeck{who} tracks this fleet"
         return ""
 
+    def _close_delivery(self) -> None:
+        """Take no more typing work; what is being typed or answered finishes."""
+        self.fleet.autoapprove.close()
+        self.fleet.outbox.close()
+
     def stop(self) -> None:
         """Stop ticking, the watchers and typing, and release the lock."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        self.fleet.steering.close()
+        self._close_delivery()
         self.fleet.diffs.close()
         self.fleet.checks.close()
         self.fleet.tmux.disconnect()
@@ -247,7 +252,7 @@ class Engine:
         while self._typing_prompts() and time.monotonic() < deadline:
             self._wake.wait(COMMAND_INTERVAL)
             self._wake.clear()
-        self.fleet.steering.close()
+        self._close_delivery()
         self.fleet.notifier.outside = False
         self.fleet.lock.release()
         self.driving = False

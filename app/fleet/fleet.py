@@ -25,7 +25,7 @@ from app.core.messages import Message, MessageMode
 from app.core.naming import repo_key
 from app.core.ports import RemovalRisk
 from app.core.profiles import AgentProfile
-from app.core.views import AgentRow, FleetView
+from app.core.views import FleetView
 from app.fleet.autoapprove import AutoApprove
 from app.fleet.checks import CheckRunner
 from app.fleet.comments import Comments
@@ -50,36 +50,6 @@ from app.infra.settings import Settings, load_settings, tmux_socket_name
 from app.infra.spool import EventSpool
 from app.infra.store import Store
 from app.infra.tmux import PaneFacts, TmuxServer
-
-
-class SteeringDuties:
-    """What the engine does for steering around its sweeps: deliver queued messages, apply
-    the auto-approve rules, recover what a dead process left half-typed, and close both."""
-
-    def __init__(self, outbox: Outbox, autoapprove: AutoApprove) -> None:
-        self._outbox = outbox
-        self._autoapprove = autoapprove
-
-    def pump(self, agents: Sequence[Agent]) -> None:
-        """Start delivering to every agent that can take its next message now."""
-        self._outbox.pump(agents)
-
-    def auto_approve(self, rows: Sequence[AgentRow]) -> None:
-        """Answer yes to each permission request the repository's rules cover."""
-        self._autoapprove.apply(rows)
-
-    def recover(self) -> None:
-        """Fail, visibly, messages a process that died left half-typed."""
-        self._outbox.recover()
-
-    def wait(self, messages: Sequence[Message], timeout: float) -> list[Message]:
-        """The messages once each is delivered or failed, or as they are at the deadline."""
-        return self._outbox.wait(messages, timeout)
-
-    def close(self) -> None:
-        """Stop taking work; what is being typed or answered finishes."""
-        self._autoapprove.close()
-        self._outbox.close()
 
 
 class Fleet:
@@ -146,7 +116,6 @@ class Fleet:
             clock=clock,
             on_change=self.refresh_view,
         )
-        self.steering = SteeringDuties(self.outbox, self.autoapprove)
         # Review: diffs and their stats, checks, landing, publishing, comments.
         self.diffs = Diffs(
             DiffReader(repo),

@@ -58,12 +58,12 @@ def test_a_message_arrives_intact_and_is_marked_delivered(fleet: Fleet, tmp_path
     text = 'it\'s $HOME; `rm -rf /` && echo "ünïcødé ✓ 日本" | tee $(pwd) \\n ; #end'
     (message,) = fleet.send(["idle-one"], text, MessageMode.QUEUE)
     assert message.state is MessageState.PENDING  # stored before anything is typed
-    (done,) = fleet.steering.wait([message], timeout=15)
+    (done,) = fleet.outbox.wait([message], timeout=15)
     assert done.state is MessageState.DELIVERED, done.error
     assert taken(transcript) == [("submitted", text)]
     # Several lines go as one message, not one per line (queued: the agent works on the first).
     lines = "first line\nsecond line with $VAR\n\tthird, indented"
-    (done,) = fleet.steering.wait(fleet.send(["idle-one"], lines, MessageMode.QUEUE), 15)
+    (done,) = fleet.outbox.wait(fleet.send(["idle-one"], lines, MessageMode.QUEUE), 15)
     assert done.state is MessageState.DELIVERED, done.error
     assert taken(transcript)[-1][1] == lines
     trail = [e for _, _, e in fleet.evidence("idle-one")]
@@ -79,13 +79,11 @@ def test_a_busy_agent_queues_and_interrupt_sends_at_once(fleet: Fleet, tmp_path:
         flags="--behaviour busy --speed 0.3",
     )
     wait_for(lambda: status(fleet, "busy-one") is Status.WORKING, timeout=15, what="working")
-    (queued,) = fleet.steering.wait(
-        fleet.send(["busy-one"], "also add tests", MessageMode.QUEUE), 15
-    )
+    (queued,) = fleet.outbox.wait(fleet.send(["busy-one"], "also add tests", MessageMode.QUEUE), 15)
     assert queued.state is MessageState.DELIVERED, queued.error
     assert taken(transcript)[-1] == ("queued", "also add tests")
     assert status(fleet, "busy-one") is Status.WORKING  # queued: the work goes on
-    (now,) = fleet.steering.wait(
+    (now,) = fleet.outbox.wait(
         fleet.send(["busy-one"], "stop: fix the login bug instead", MessageMode.INTERRUPT), 20
     )
     assert now.state is MessageState.DELIVERED, now.error
@@ -102,11 +100,11 @@ def test_a_message_waits_while_a_dialog_is_open(fleet: Fleet, tmp_path: Path) ->
     wait_for(lambda: status(fleet, "asking") is Status.NEEDS_INPUT, timeout=20, what="dialog")
     (message,) = fleet.send(["asking"], "then write docs 123", MessageMode.QUEUE)
     # Never typed into the dialog (its digits would answer it).
-    still = fleet.steering.wait([message], timeout=1.5)[0]
+    still = fleet.outbox.wait([message], timeout=1.5)[0]
     assert still.state is MessageState.PENDING
     assert status(fleet, "asking") is Status.NEEDS_INPUT
     fleet.answer("asking", 1)
-    (done,) = fleet.steering.wait([message], timeout=30)
+    (done,) = fleet.outbox.wait([message], timeout=30)
     assert done.state is MessageState.DELIVERED, done.error
     assert ("submitted", "then write docs 123") in taken(transcript) or (
         "queued",
@@ -148,7 +146,7 @@ def test_an_agent_dying_during_delivery_fails_visibly_and_nothing_goes_elsewhere
         what="the first message being typed",
     )
     os.kill(fleet.get("doomed").placement.pane_pid, signal.SIGKILL)
-    final = fleet.steering.wait(messages, timeout=30)
+    final = fleet.outbox.wait(messages, timeout=30)
     assert [m.state for m in final] == [MessageState.FAILED, MessageState.FAILED], final
     # Before, while or after typing, depending on the instant: each says the agent exited.
     assert all(m.error.startswith(("doomed exited", "doomed failed")) for m in final), final
