@@ -18,7 +18,7 @@ from app.cli.parser import build_parser
 from app.cli.review import cmd_check, cmd_diff, cmd_merge, cmd_push
 from app.cli.shared import ERROR_EXIT, USAGE_EXIT
 from app.cli.steering import cmd_answer, cmd_interrupt, cmd_send, cmd_wait
-from app.core.errors import QuarterdeckError, UsageError
+from app.core.errors import QuarterdeckError, UnsafeRemovalError, UsageError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except UsageError as exc:
+    except (UsageError, UnsafeRemovalError) as exc:  # a refused removal is a wrong request
         print(f"quarterdeck: {exc}", file=sys.stderr)
         return USAGE_EXIT
     except QuarterdeckError as exc:
