@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.agents.base import AgentAdapter, Launch
+from app.agents.base import AgentAdapter, Env, Launch
 from app.agents.hooks import HookInstaller
 from app.core.status import Evidence, Reading, Status
 
@@ -12,7 +12,7 @@ from app.core.status import Evidence, Reading, Status
 class Aider(AgentAdapter):
     """Aider. It answers dialogs by letter (``answer = "letter"`` in its rules file)."""
 
-    def install_hooks(self, hooks: HookInstaller) -> Launch:
+    def install_hooks(self, hooks: HookInstaller, env: Env = None) -> Launch:
         """``--notifications --notifications-command``: a command that reads no stdin."""
         command = hooks.command("Notification", no_stdin=True)
         return Launch(argv=("--notifications", "--notifications-command", command))

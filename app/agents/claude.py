@@ -8,12 +8,11 @@ when set, else ``~/.claude`` for its state and ``~/.claude.json`` for its settin
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from app.agents.base import AgentAdapter, Launch, home
+from app.agents.base import AgentAdapter, Env, Launch, environ, home
 from app.agents.files import load_json_object, write_json
 from app.agents.hooks import HookInstaller
 from app.core.signals import reading_from_request
@@ -52,20 +51,20 @@ _STATUS_FILE: dict[str, Status] = {
 }
 
 
-def config_dir() -> Path | None:
-    """``CLAUDE_CONFIG_DIR``, when the user set it."""
-    configured = os.environ.get("CLAUDE_CONFIG_DIR")
+def config_dir(env: Env = None) -> Path | None:
+    """``CLAUDE_CONFIG_DIR`` of the environment ``env``, when set."""
+    configured = environ(env).get("CLAUDE_CONFIG_DIR")
     return Path(configured) if configured else None
 
 
-def state_dir() -> Path:
+def state_dir(env: Env = None) -> Path:
     """Where Claude Code keeps its state (``sessions/`` among it)."""
-    return config_dir() or home() / ".claude"
+    return config_dir(env) or home(env) / ".claude"
 
 
-def config_file() -> Path:
+def config_file(env: Env = None) -> Path:
     """Claude Code's ``.claude.json`` (projects and their trust among it)."""
-    return (config_dir() or home()) / ".claude.json"
+    return (config_dir(env) or home(env)) / ".claude.json"
 
 
 def reading_from_hook(event: str, payload: Any) -> Reading | None:
@@ -113,7 +112,7 @@ def settings(hooks: HookInstaller) -> dict[str, Any]:
 class ClaudeCode(AgentAdapter):
     """Claude Code (and any kind that speaks its hook dialect: the demo agent)."""
 
-    def install_hooks(self, hooks: HookInstaller) -> Launch:
+    def install_hooks(self, hooks: HookInstaller, env: Env = None) -> Launch:
         """A settings file of ours passed with ``--settings``: Claude Code merges it with the
         user's and the project's settings."""
         path = hooks.write_settings("claude-settings.json", settings(hooks))
@@ -127,9 +126,9 @@ class ClaudeCode(AgentAdapter):
         """``PreToolUse``."""
         return event == "PreToolUse"
 
-    def status_file(self, pid: int) -> Path | None:
+    def status_file(self, pid: int, env: Env = None) -> Path | None:
         """``sessions/<pid>.json`` in Claude Code's state folder (deleted when it exits)."""
-        return state_dir() / "sessions" / f"{pid}.json"
+        return state_dir(env) / "sessions" / f"{pid}.json"
 
     def reading_from_status_file(self, text: str) -> Reading | None:
         """See `reading_from_status_file`."""
@@ -138,9 +137,9 @@ class ClaudeCode(AgentAdapter):
         except ValueError:
             return None
 
-    def set_trust(self, worktree: Path, trust: bool) -> bool:
+    def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
         """``projects.<path>.hasTrustDialogAccepted`` in ``.claude.json``."""
-        file = config_file()
+        file = config_file(env)
         data = load_json_object(file)
         if data is None:
             return False

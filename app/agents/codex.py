@@ -4,13 +4,12 @@ record, a ``[projects."<path>"]`` table in ``$CODEX_HOME/config.toml``."""
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from app.agents.base import AgentAdapter, Launch, home
+from app.agents.base import AgentAdapter, Env, Launch, environ, home
 from app.agents.files import write_atomically
 from app.agents.hooks import HookInstaller
 from app.core.status import Evidence, Reading, Status
@@ -22,10 +21,15 @@ _TITLE_THREAD = "single-line task title"
 _MARK = "# added by quarterdeck for an agent worktree"
 
 
-def config_file() -> Path:
-    """Codex's ``config.toml`` (in ``CODEX_HOME``, default ``~/.codex``)."""
-    configured = os.environ.get("CODEX_HOME")
-    return (Path(configured) if configured else home() / ".codex") / "config.toml"
+def codex_home(env: Env = None) -> Path:
+    """``CODEX_HOME`` of the environment ``env``, default ``~/.codex``."""
+    configured = environ(env).get("CODEX_HOME")
+    return Path(configured) if configured else home(env) / ".codex"
+
+
+def config_file(env: Env = None) -> Path:
+    """Codex's ``config.toml`` (in ``CODEX_HOME``)."""
+    return codex_home(env) / "config.toml"
 
 
 def reading_from_hook(event: str, payload: Any) -> Reading | None:
@@ -48,7 +52,7 @@ def _block(path: str) -> str:
 class Codex(AgentAdapter):
     """OpenAI Codex CLI."""
 
-    def install_hooks(self, hooks: HookInstaller) -> Launch:
+    def install_hooks(self, hooks: HookInstaller, env: Env = None) -> Launch:
         """Codex runs its `notify` program with the event as a JSON argument; `-c` sets it
         for this session only (its hooks.json would live in the user's CODEX_HOME or in the
         worktree, and new hooks stop the TUI for a review)."""
@@ -59,10 +63,10 @@ class Codex(AgentAdapter):
         """See `reading_from_hook`."""
         return reading_from_hook(event, payload)
 
-    def set_trust(self, worktree: Path, trust: bool) -> bool:
+    def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
         """A marked ``[projects."<path>"]`` table with ``trust_level = "trusted"``, appended;
         the user's own entry for the path stays as it is."""
-        file = config_file()
+        file = config_file(env)
         try:
             text = file.read_text() if file.exists() else ""
             parsed = tomllib.loads(text)

@@ -4,12 +4,11 @@ its trust record in ``~/.gemini/trustedFolders.json``."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from app.agents.base import AgentAdapter, Launch, home
+from app.agents.base import AgentAdapter, Env, Launch, environ, home
 from app.agents.files import load_json_object, write_json
 from app.agents.hooks import HookInstaller
 from app.core.signals import reading_from_request
@@ -36,9 +35,16 @@ _EVENTS: dict[str, Status] = {
 }
 
 
-def trust_file() -> Path:
-    """Gemini CLI's trusted folders."""
-    return home() / ".gemini" / "trustedFolders.json"
+def gemini_dir(env: Env = None) -> Path:
+    """Gemini CLI's folder: ``.gemini`` in ``GEMINI_CLI_HOME``, else in the home folder."""
+    configured = environ(env).get("GEMINI_CLI_HOME")
+    return (Path(configured) if configured else home(env)) / ".gemini"
+
+
+def trust_file(env: Env = None) -> Path:
+    """Gemini CLI's trusted folders (``GEMINI_CLI_TRUSTED_FOLDERS_PATH`` when set)."""
+    configured = environ(env).get("GEMINI_CLI_TRUSTED_FOLDERS_PATH")
+    return Path(configured) if configured else gemini_dir(env) / "trustedFolders.json"
 
 
 def reading_from_hook(event: str, payload: Any) -> Reading | None:
@@ -54,11 +60,11 @@ def reading_from_hook(event: str, payload: Any) -> Reading | None:
 class GeminiCli(AgentAdapter):
     """Gemini CLI."""
 
-    def install_hooks(self, hooks: HookInstaller) -> Launch:
+    def install_hooks(self, hooks: HookInstaller, env: Env = None) -> Launch:
         """A system settings file made from the system settings in force (if any) plus our
         hooks, named by ``GEMINI_CLI_SYSTEM_SETTINGS_PATH``."""
         base: dict[str, Any] = {}
-        source = os.environ.get("GEMINI_CLI_SYSTEM_SETTINGS_PATH")
+        source = environ(env).get("GEMINI_CLI_SYSTEM_SETTINGS_PATH")
         existing = Path(source) if source else GEMINI_SYSTEM_SETTINGS
         name = "gemini-system-settings.json"
         if existing.is_file() and existing != hooks.hooks_dir / name:
@@ -92,9 +98,9 @@ class GeminiCli(AgentAdapter):
         """``BeforeTool``."""
         return event == "BeforeTool"
 
-    def set_trust(self, worktree: Path, trust: bool) -> bool:
+    def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
         """``<path>: "TRUST_FOLDER"`` in ``~/.gemini/trustedFolders.json``."""
-        file = trust_file()
+        file = trust_file(env)
         data = load_json_object(file)
         if data is None:
             return False
