@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from app.core.environment import inherited
 from app.infra.settings import Settings
 from app.infra.tmux import TmuxServer
 
@@ -22,15 +23,15 @@ PLACEHOLDER = [
     "printf '\\n  The Quarterdeck dashboard is not running here.\\n"
     "  Run `quarterdeck` in the repository to start it.\\n'; exec tail -f /dev/null",
 ]
-#: Variables of the launcher's environment that the hosted dashboard keeps.
-KEPT_VARIABLES = ("PATH", "HOME", "LANG", "TERM")
-KEPT_PREFIXES = ("XDG_", "QUARTERDECK_")
 
 
 def dashboard_environment(environ: Mapping[str, str], session: str) -> dict[str, str]:
-    """The environment of the hosted dashboard: the launcher's paths, locale, terminal and
-    Quarterdeck's own settings, and `QUARTERDECK_HOSTED` naming the session it is hosted in."""
-    env = {k: v for k, v in environ.items() if k.startswith(KEPT_PREFIXES) or k in KEPT_VARIABLES}
+    """The environment of the hosted dashboard: the launcher's (the agents it starts get it,
+    keys and base URLs included), with its terminal type but not its tmux or its terminal's
+    size, and `QUARTERDECK_HOSTED` naming the session it is hosted in."""
+    env = inherited(environ)
+    if "TERM" in environ:
+        env["TERM"] = environ["TERM"]
     env["QUARTERDECK_HOSTED"] = session
     return env
 

@@ -7,7 +7,8 @@ import os
 import shlex
 import shutil
 import signal
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from importlib import resources
 
@@ -135,6 +136,31 @@ class TmuxServer:
         if result.returncode != 0:
             raise TmuxError(f"tmux {args[0]} failed: {' '.join(result.stderr) or 'unknown error'}")
         return list(result.stdout)
+
+    def environment_names(self, session: str) -> set[str]:
+        """The variables the server would give a new window of ``session`` on its own: its
+        global environment (the one it started with) and the session's."""
+        names: set[str] = set()
+        for scope in (("-g",), ("-t", f"={session}")):
+            result = self.server.cmd("show-environment", *scope)
+            if result.returncode == 0:
+                names.update(line.split("=", 1)[0] for line in result.stdout if "=" in line)
+        return names
+
+    def _cmd_as_client(self, args: list[str], client_env: Mapping[str, str]) -> list[str]:
+        """`cmd`, run by a tmux client whose environment has ``client_env`` over this
+        process's: a window a command client makes takes the client's ``PATH``, not ``-e``'s."""
+        result = subprocess.run(
+            [self.tmux_bin, f"-L{self.socket_name}", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **client_env},
+            check=False,
+        )
+        if result.returncode != 0:
+            words = result.stderr.strip() or "unknown error"
+            raise TmuxError(f"tmux {args[0]} failed: {words}")
+        return result.stdout.splitlines()
 
     def is_running(self) -> bool:
         """True when the server is up."""
@@ -275,9 +301,13 @@ class TmuxServer:
         argv: list[str],
         env: dict[str, str],
         glyph: str = "",
+        unset: Collection[str] = (),
     ) -> NewPane:
         """A new window running ``argv`` (exec'd, so the pane's pid is the agent's), marked with
-        the agent's id so that it is never mistaken for another pane with a recycled ``%id``."""
+        the agent's id so that it is never mistaken for another pane with a recycled ``%id``.
+
+        Its environment is the server's with ``env`` over it and ``unset`` removed (`env -u`),
+        ``PATH`` included: the client that makes the window runs with ``env``'s ``PATH``."""
         args = [
             "new-window",
             "-d",
@@ -293,8 +323,9 @@ class TmuxServer:
         ]
         for key, value in env.items():
             args += ["-e", f"{key}={value}"]
-        args += ["--", "exec " + shlex.join(argv)]
-        out = self.cmd(*args)
+        removed = [a for name in sorted(unset) for a in ("-u", name)]
+        args += ["--", "exec " + shlex.join(["env", *removed, *argv] if removed else argv)]
+        out = self._cmd_as_client(args, {"PATH": env["PATH"]}) if "PATH" in env else self.cmd(*args)
         window_id, pane_id, pid = out[0].split()
         # One tmux call for all the window's options (a command sequence).
         sequence: list[str] = []
