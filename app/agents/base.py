@@ -66,6 +66,11 @@ class AgentAdapter:
         extra arguments and environment that point the CLI at it."""
         return Launch()
 
+    def hook_problems(self, hooks: HookInstaller, env: Env = None) -> list[str]:
+        """Why the CLI would not run the hooks `install_hooks` sets up (each with what to do),
+        or nothing when it will."""
+        return []
+
     def reading_from_hook(self, event: str, payload: Any) -> Reading | None:
         """What one hook event of this dialect says about the agent, or None when it says
         nothing reliable."""

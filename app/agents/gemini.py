@@ -1,9 +1,17 @@
 """Gemini CLI: hooks in a system settings file named by ``GEMINI_CLI_SYSTEM_SETTINGS_PATH``, and
-its trust record in ``~/.gemini/trustedFolders.json``."""
+its trust record in ``~/.gemini/trustedFolders.json``.
+
+Gemini CLI 0.61 reads a system settings file only when the file and every folder above it are
+owned by root and writable by nobody else (``Security Warning: Skipping system settings file …:
+Parent directory '/tmp' is insecure``); otherwise it starts without the file, hooks and all.
+`settings_refusal` says ahead of time whether it will.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +32,8 @@ GEMINI_EVENTS = (
     "SessionEnd",
 )
 GEMINI_SYSTEM_SETTINGS = Path("/etc/gemini-cli/settings.json")
+#: The system settings file made for the agents (in Quarterdeck's hooks folder).
+SETTINGS_NAME = "gemini-system-settings.json"
 
 # `Notification` with ToolPermission fires at once when a dialog opens (read apart).
 _EVENTS: dict[str, Status] = {
@@ -47,6 +57,39 @@ def trust_file(env: Env = None) -> Path:
     return Path(configured) if configured else gemini_dir(env) / "trustedFolders.json"
 
 
+def _insecure(path: Path, what: str) -> str | None:
+    """Why Gemini CLI finds one path insecure (not root's, or writable by group or others)."""
+    try:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode) and info.st_uid != 0:
+            return f"{what} {path} is a symlink not owned by root"
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"{what} {path} cannot be read: {exc.strerror}"
+    if info.st_uid != 0:
+        return f"{what} {path} is not owned by root"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"{what} {path} is writable by group or others (mode {info.st_mode & 0o7777:o})"
+    return None
+
+
+def settings_refusal(file: Path) -> str | None:
+    """Why Gemini CLI would skip ``file`` as its system settings, or None when it reads it: the
+    file and every folder above it (symlinks resolved too) must be root's and writable by no
+    one else — so for a user other than root it is always skipped."""
+    paths = [file, *file.parents]
+    real = Path(os.path.realpath(file))
+    if real != file:
+        paths += [real, *real.parents]
+    for path in paths:
+        reason = _insecure(path, "file" if path in (file, real) else "folder")
+        if reason is not None:
+            return reason
+    return None
+
+
 def reading_from_hook(event: str, payload: Any) -> Reading | None:
     """What one Gemini CLI hook event says about the agent (None: nothing reliable)."""
     if event == "Notification":
@@ -66,7 +109,7 @@ class GeminiCli(AgentAdapter):
         base: dict[str, Any] = {}
         source = environ(env).get("GEMINI_CLI_SYSTEM_SETTINGS_PATH")
         existing = Path(source) if source else GEMINI_SYSTEM_SETTINGS
-        name = "gemini-system-settings.json"
+        name = SETTINGS_NAME
         if existing.is_file() and existing != hooks.hooks_dir / name:
             try:
                 loaded = json.loads(existing.read_text())
@@ -89,6 +132,18 @@ class GeminiCli(AgentAdapter):
             groups[event] = [*kept, ours]
         path = hooks.write_settings(name, {**base, "hooks": groups})
         return Launch(env={"GEMINI_CLI_SYSTEM_SETTINGS_PATH": str(path)})
+
+    def hook_problems(self, hooks: HookInstaller, env: Env = None) -> list[str]:
+        """Gemini CLI skips a system settings file it finds insecure, and our hooks with it."""
+        reason = settings_refusal(hooks.hooks_dir / SETTINGS_NAME)
+        if reason is None:
+            return []
+        return [
+            f"Gemini CLI will skip its hook settings ({reason}): its status is read from the "
+            "screen alone. Gemini reads a system settings file only if it and every folder "
+            "above it are root's and writable by nobody else; run Quarterdeck as root on a "
+            "repository outside /tmp for its hooks"
+        ]
 
     def reading_from_hook(self, event: str, payload: Any) -> Reading | None:
         """See `reading_from_hook`."""

@@ -57,6 +57,10 @@ class ConfiguredAdapter(AgentAdapter):
         """The dialect's hooks."""
         return self.dialect.install_hooks(hooks, self._env(env))
 
+    def hook_problems(self, hooks: HookInstaller, env: Env = None) -> list[str]:
+        """The dialect's."""
+        return self.dialect.hook_problems(hooks, self._env(env))
+
     def reading_from_hook(self, event: str, payload: Any) -> Reading | None:
         """Read in the dialect the profile names."""
         return self.dialect.reading_from_hook(event, payload)

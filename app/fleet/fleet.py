@@ -288,6 +288,10 @@ class Fleet:
         """Start ``request.count`` agents; all-or-nothing per agent, nothing left half-made."""
         return self.spawner.spawn(request)
 
+    def hook_problems(self, kind: str) -> list[str]:
+        """Why agents of ``kind`` would not run their hooks (`Spawner.hook_problems`)."""
+        return self.spawner.hook_problems(kind)
+
     def ensure_session(self) -> None:
         """Create this repository's tmux session (window 0 waits for the dashboard)."""
         self.hosting.ensure_session()

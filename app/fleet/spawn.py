@@ -171,6 +171,13 @@ class Spawner:
             )
         return plans, base, base_commit
 
+    def hook_problems(self, kind: str) -> list[str]:
+        """Why agents of ``kind`` started now would not run their hooks (each with what to
+        do): their status is then read from the screen alone."""
+        profile = self._profiles.get(kind)
+        env = effective(os.environ, profile.env)
+        return self._profiles.adapter(kind).hook_problems(self._hooks, env)
+
     def spawn(self, request: SpawnRequest) -> list[Agent]:
         """Start ``request.count`` agents; all-or-nothing per agent, nothing left half-made."""
         with self._roster.mutex:
