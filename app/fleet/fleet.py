@@ -35,7 +35,7 @@ from app.fleet.diffs import Diffs
 from app.fleet.hosting import Hosting
 from app.fleet.landing import Landing
 from app.fleet.panes import Panes
-from app.fleet.profiles import Profiles
+from app.fleet.profiles import ConfigFiles, Profiles
 from app.fleet.publish import Publisher
 from app.fleet.roster import Roster
 from app.fleet.spawn import Spawner, read_pretrust, write_pretrust
@@ -46,7 +46,7 @@ from app.infra.git import Repository
 from app.infra.lock import EngineLock
 from app.infra.notify import Notifier
 from app.infra.review_tables import CheckTable, LandingTable
-from app.infra.settings import Settings, load_settings, tmux_socket_name
+from app.infra.settings import Settings, config_files, load_settings, tmux_socket_name
 from app.infra.spool import EventSpool
 from app.infra.store import Store
 from app.infra.tmux import PaneFacts, TmuxServer
@@ -87,6 +87,7 @@ class Fleet:
         self.notifier = Notifier(settings.notify, tmux, self.session)
         self.roster = Roster(self.repo_name, repo.root, store, self.notifier)
         self.profiles = Profiles(settings.profiles, settings.default_agent)
+        self.config = ConfigFiles(config_files(repo.root), time.monotonic)
         self.tracking = StatusTracking(tmux, self.profiles)
         self.panes = Panes(tmux, self.session, hosted=self.hosted)
         closing = threading.Event()  # set when this process's engine stops delivering
@@ -218,6 +219,26 @@ class Fleet:
     def set_pretrust(self, on: bool) -> None:
         """Opt this repository in (or out) of pre-trusting agent worktrees."""
         write_pretrust(self.state_dir, on)
+
+    def reload_settings(self) -> bool:
+        """Read the configuration again (`config.toml`, `.quarterdeck.toml`): new agents,
+        status tracking, answers, messages and auto-approve use it from now on. A file that
+        fails to load keeps the settings in force and says why (`Profiles.problem`, on the rows
+        of agents of a kind it would define). True when the settings changed."""
+        try:
+            settings = load_settings(self.repo.root)
+        except Exception as exc:  # a bad file must not stop a running dashboard
+            self.profiles.problem = f"configuration not loaded: {exc}"
+            return False
+        self.profiles.problem = ""
+        if settings == self.settings:
+            return False
+        self.settings = settings
+        self.profiles.update(settings.profiles, settings.default_agent)
+        self.spawner.use(settings)
+        self.autoapprove.use(settings.auto_approve)
+        self.notifier.settings = settings.notify
+        return True
 
     def reload(self) -> list[Agent]:
         """Re-read every agent from the store and publish the view."""

@@ -105,6 +105,10 @@ class Spawner:
         self._python = python
         self._clock = clock
 
+    def use(self, settings: Settings) -> None:
+        """The settings of a configuration read again (branch prefix, worktree root)."""
+        self._settings = settings
+
     @property
     def worktree_root(self) -> Path:
         """Where this repository's agent worktrees live."""
