@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.agents.hooks import HookInstaller
+from app.core.doctor import Finding
 from app.core.profiles import AgentProfile
 from app.core.status import Reading
 
@@ -30,6 +31,25 @@ def environ(env: Env) -> Mapping[str, str]:
 def home(env: Env = None) -> Path:
     """The user's home folder (``HOME``, as the CLIs themselves read it)."""
     return Path(environ(env).get("HOME") or Path.home())
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Where an agent of a kind would start now, as `doctor` judges it: its effective
+    environment (`app.core.environment.effective`), the repository, the folder new worktrees
+    are made in, whether they are pre-trusted, and Quarterdeck's hooks."""
+
+    profile: AgentProfile
+    env: Mapping[str, str]
+    hooks: HookInstaller | None = None
+    repo_root: Path | None = None
+    worktrees: Path | None = None
+    pretrust: bool = False
+
+
+def under(path: Path, folder: str | Path) -> bool:
+    """True when ``path`` is ``folder`` or inside it."""
+    return path == Path(folder) or Path(folder) in path.parents
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,14 @@ class AgentAdapter:
     def hook_problems(self, hooks: HookInstaller, env: Env = None) -> list[str]:
         """Why the CLI would not run the hooks `install_hooks` sets up (each with what to do),
         or nothing when it will."""
+        return []
+
+    def doctor(self, setup: Setup) -> list[Finding]:
+        """What would keep an agent of this kind, started now, from running as Quarterdeck
+        expects — its key or login, its config home, a first-run or trust or key dialog in a
+        new worktree, a permission mode that never asks, hooks of its own that will not load —
+        each with its fix. Reads the CLI's files; starts nothing. (Whether the hooks Quarterdeck
+        installs will load is `hook_problems`.)"""
         return []
 
     def reading_from_hook(self, event: str, payload: Any) -> Reading | None:

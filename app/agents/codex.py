@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from app.agents.base import AgentAdapter, Env, Launch, environ, home
+from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home, under
 from app.agents.files import write_atomically
 from app.agents.hooks import HookInstaller
+from app.core.doctor import Finding, note
 from app.core.status import Evidence, Reading, Status
 
 #: The event name the hook script is given for a ``notify`` call.
@@ -49,6 +50,74 @@ def _block(path: str) -> str:
     return f'\n{_MARK}\n[projects.{json.dumps(path)}]\ntrust_level = "trusted"\n'
 
 
+def findings(setup: Setup) -> list[Finding]:
+    """What would keep Codex from starting straight to its prompt in a new worktree (see
+    `AgentAdapter.doctor`)."""
+    env = setup.env
+    folder, file = codex_home(env), config_file(env)
+    where = "CODEX_HOME" if environ(env).get("CODEX_HOME") else "its default config home"
+    found = [note(f"config home {folder} ({where})")]
+    try:
+        config = tomllib.loads(file.read_text()) if file.exists() else {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return [*found, Finding(f"{file} cannot be read: {exc}", "fix it")]
+    provider = str(config.get("model_provider", "openai"))
+    providers = config.get("model_providers", {})
+    table = providers.get(provider) if isinstance(providers, dict) else None
+    if isinstance(table, dict):
+        env_key = str(table.get("env_key", ""))
+        if env_key and not env.get(env_key):
+            found.append(
+                Finding(
+                    f"model provider {provider!r} reads its key from {env_key}, which is not set",
+                    f"set {env_key} (in your environment or [agents.codex] env)",
+                )
+            )
+        if table.get("base_url"):
+            found.append(note(f"model provider {provider!r} at {table['base_url']}"))
+    elif not env.get("OPENAI_API_KEY") and not (folder / "auth.json").exists():
+        found.append(
+            Finding(
+                "no OpenAI key and no login",
+                "set OPENAI_API_KEY (in your environment or [agents.codex] env), run "
+                "`codex login`, or configure a model_provider in " + str(file),
+            )
+        )
+    found += _trust(setup, config)
+    hooks_file = folder / "hooks.json"
+    state = (
+        config.get("hooks", {}).get("state", {}) if isinstance(config.get("hooks"), dict) else {}
+    )
+    if hooks_file.exists() and not any(str(k).startswith(str(hooks_file)) for k in state):
+        found.append(
+            Finding(
+                f'every new agent stops at "Hooks need review" ({hooks_file} is not trusted)',
+                'start `codex` once and choose "Trust all and continue" (Quarterdeck\'s own '
+                "hook needs no hooks.json)",
+            )
+        )
+    return found
+
+
+def _trust(setup: Setup, config: dict[str, Any]) -> list[Finding]:
+    if setup.worktrees is None or setup.pretrust:
+        return []
+    projects = config.get("projects", {})
+    if isinstance(projects, dict) and any(
+        isinstance(entry, dict)
+        and entry.get("trust_level") == "trusted"
+        and under(setup.worktrees, path)
+        for path, entry in projects.items()
+    ):
+        return []
+    return [
+        Finding(
+            f"every new agent asks whether to trust its worktree (under {setup.worktrees})",
+            "run `quarterdeck pretrust on`",
+        )
+    ]
+
+
 class Codex(AgentAdapter):
     """OpenAI Codex CLI."""
 
@@ -58,6 +127,10 @@ class Codex(AgentAdapter):
         worktree, and new hooks stop the TUI for a review)."""
         notify = ["sh", str(hooks.script), NOTIFY_EVENT]
         return Launch(argv=("-c", "notify=[" + ", ".join(json.dumps(a) for a in notify) + "]"))
+
+    def doctor(self, setup: Setup) -> list[Finding]:
+        """See `findings`."""
+        return findings(setup)
 
     def reading_from_hook(self, event: str, payload: Any) -> Reading | None:
         """See `reading_from_hook`."""

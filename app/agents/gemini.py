@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from app.agents.base import AgentAdapter, Env, Launch, environ, home
+from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home, under
 from app.agents.files import load_json_object, write_json
 from app.agents.hooks import HookInstaller
+from app.core.doctor import Finding, first_set, note
 from app.core.signals import reading_from_request
 from app.core.status import Evidence, Reading, Status
 
@@ -90,6 +91,72 @@ def settings_refusal(file: Path) -> str | None:
     return None
 
 
+#: Variables that give Gemini CLI a key or another way to authenticate.
+AUTH_VARIABLES = (
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "GOOGLE_GENAI_USE_VERTEXAI",
+    "GOOGLE_GENAI_USE_GCA",
+    "GOOGLE_CLOUD_PROJECT",
+)
+
+
+def _trusted(worktrees: Path, folders: Mapping[str, Any]) -> bool:
+    """Whether Gemini CLI trusts folders under ``worktrees``: a ``TRUST_FOLDER`` entry for it or
+    a folder above it, or ``TRUST_PARENT`` for a folder whose parent is that."""
+    for path, level in folders.items():
+        if level == "TRUST_FOLDER" and under(worktrees, path):
+            return True
+        if level == "TRUST_PARENT" and under(worktrees, Path(path).parent):
+            return True
+    return False
+
+
+def findings(setup: Setup) -> list[Finding]:
+    """What would keep Gemini CLI from starting straight to its prompt in a new worktree (see
+    `AgentAdapter.doctor`)."""
+    env = setup.env
+    folder = gemini_dir(env)
+    where = "GEMINI_CLI_HOME" if environ(env).get("GEMINI_CLI_HOME") else "its default home"
+    found = [note(f"config home {folder} ({where})")]
+    settings_file = folder / "settings.json"
+    settings = load_json_object(settings_file) if settings_file.exists() else {}
+    if settings is None:
+        return [*found, Finding(f"{settings_file} is not valid JSON", "fix or remove it")]
+    if not first_set(dict(env), AUTH_VARIABLES) and not (folder / "oauth_creds.json").exists():
+        found.append(
+            Finding(
+                "no Gemini API key and no login",
+                "set GEMINI_API_KEY (in your environment or [agents.gemini] env), or run "
+                "`gemini` once and log in",
+            )
+        )
+    if env.get("GOOGLE_GEMINI_BASE_URL"):
+        found.append(note(f"talks to GOOGLE_GEMINI_BASE_URL={env['GOOGLE_GEMINI_BASE_URL']}"))
+    security = settings.get("security") if isinstance(settings.get("security"), dict) else {}
+    folder_trust = security.get("folderTrust") if isinstance(security, dict) else None
+    trust_off = isinstance(folder_trust, dict) and folder_trust.get("enabled") is False
+    if setup.worktrees is not None and not trust_off and not setup.pretrust:
+        file = trust_file(env)
+        folders = load_json_object(file) if file.exists() else {}
+        if not _trusted(setup.worktrees, folders or {}):
+            found.append(
+                Finding(
+                    f"every new agent asks whether to trust its worktree (under {setup.worktrees})",
+                    "run `quarterdeck pretrust on`",
+                )
+            )
+    hooks_config = settings.get("hooksConfig")
+    if isinstance(hooks_config, dict) and hooks_config.get("enabled") is False:
+        found.append(
+            Finding(
+                f"hooksConfig.enabled is false in {settings_file}: no hook runs",
+                "remove it (statuses then come from hooks, not the screen alone)",
+            )
+        )
+    return found
+
+
 def reading_from_hook(event: str, payload: Any) -> Reading | None:
     """What one Gemini CLI hook event says about the agent (None: nothing reliable)."""
     if event == "Notification":
@@ -132,6 +199,10 @@ class GeminiCli(AgentAdapter):
             groups[event] = [*kept, ours]
         path = hooks.write_settings(name, {**base, "hooks": groups})
         return Launch(env={"GEMINI_CLI_SYSTEM_SETTINGS_PATH": str(path)})
+
+    def doctor(self, setup: Setup) -> list[Finding]:
+        """See `findings`."""
+        return findings(setup)
 
     def hook_problems(self, hooks: HookInstaller, env: Env = None) -> list[str]:
         """Gemini CLI skips a system settings file it finds insecure, and our hooks with it."""

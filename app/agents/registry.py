@@ -19,8 +19,9 @@ from types import ModuleType
 from typing import Any
 
 import app.agents
-from app.agents.base import GENERIC, AgentAdapter, Env, Launch
+from app.agents.base import GENERIC, AgentAdapter, Env, Launch, Setup
 from app.agents.hooks import HookInstaller
+from app.core.doctor import Finding
 from app.core.environment import effective
 from app.core.errors import UsageError
 from app.core.profiles import AgentProfile
@@ -60,6 +61,10 @@ class ConfiguredAdapter(AgentAdapter):
     def hook_problems(self, hooks: HookInstaller, env: Env = None) -> list[str]:
         """The dialect's."""
         return self.dialect.hook_problems(hooks, self._env(env))
+
+    def doctor(self, setup: Setup) -> list[Finding]:
+        """The kind's own CLI's findings."""
+        return self.own.doctor(setup)
 
     def reading_from_hook(self, event: str, payload: Any) -> Reading | None:
         """Read in the dialect the profile names."""

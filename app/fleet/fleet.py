@@ -32,6 +32,7 @@ from app.fleet.comments import Comments
 from app.fleet.delivery import Answers, FirstPrompts, Keyboard, Outbox
 from app.fleet.diff_reader import DiffReader
 from app.fleet.diffs import Diffs
+from app.fleet.doctor import Doctor
 from app.fleet.hosting import Hosting
 from app.fleet.landing import Landing
 from app.fleet.panes import Panes
@@ -308,6 +309,17 @@ class Fleet:
     def spawn(self, request: SpawnRequest) -> list[Agent]:
         """Start ``request.count`` agents; all-or-nothing per agent, nothing left half-made."""
         return self.spawner.spawn(request)
+
+    def doctor(self) -> Doctor:
+        """What keeps each agent kind from running here as Quarterdeck expects (`Doctor`)."""
+        return Doctor(
+            self.profiles,
+            hooks=self.hooks,
+            repo_root=self.root,
+            worktrees=self.worktree_root,
+            pretrust=self.pretrust,
+            python=self.python,
+        )
 
     def hook_problems(self, kind: str) -> list[str]:
         """Why agents of ``kind`` would not run their hooks (`Spawner.hook_problems`)."""
