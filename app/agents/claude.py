@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home, under
+from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home
 from app.agents.files import load_json_object, write_json
 from app.agents.hooks import HookInstaller
 from app.core.doctor import Finding, first_set, note
@@ -177,21 +177,20 @@ def findings(setup: Setup) -> list[Finding]:
 
 
 def _trust(setup: Setup, data: dict[str, Any], file: Path) -> list[Finding]:
-    if setup.worktrees is None:
+    """Claude Code 2.1 trusts a git worktree when its main repository is trusted (a folder
+    above it does not count)."""
+    if setup.worktrees is None or setup.repo_root is None or setup.pretrust:
         return []
     projects = data.get("projects")
-    trusted = isinstance(projects, dict) and any(
-        isinstance(entry, dict)
-        and entry.get("hasTrustDialogAccepted") is True
-        and under(setup.worktrees, path)
-        for path, entry in projects.items()
-    )
-    if setup.pretrust or trusted:
+    entry = projects.get(str(setup.repo_root)) if isinstance(projects, dict) else None
+    if isinstance(entry, dict) and entry.get("hasTrustDialogAccepted") is True:
         return []
     return [
         Finding(
-            f"every new agent asks whether to trust its worktree (under {setup.worktrees})",
-            "run `quarterdeck pretrust on`",
+            f"every new agent asks whether to trust its worktree ({setup.repo_root} is not "
+            f"trusted in {file})",
+            "run `quarterdeck pretrust on`, or trust the repository in claude once (its "
+            "worktrees follow)",
         )
     ]
 

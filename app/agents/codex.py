@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home, under
+from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home
 from app.agents.files import write_atomically
 from app.agents.hooks import HookInstaller
 from app.core.doctor import Finding, note
@@ -83,7 +83,7 @@ def findings(setup: Setup) -> list[Finding]:
                 "`codex login`, or configure a model_provider in " + str(file),
             )
         )
-    found += _trust(setup, config)
+    found += _trust(setup, config, file)
     hooks_file = folder / "hooks.json"
     state = (
         config.get("hooks", {}).get("state", {}) if isinstance(config.get("hooks"), dict) else {}
@@ -99,21 +99,20 @@ def findings(setup: Setup) -> list[Finding]:
     return found
 
 
-def _trust(setup: Setup, config: dict[str, Any]) -> list[Finding]:
-    if setup.worktrees is None or setup.pretrust:
+def _trust(setup: Setup, config: dict[str, Any], file: Path) -> list[Finding]:
+    """Codex trusts a git worktree when its main repository is trusted."""
+    if setup.worktrees is None or setup.repo_root is None or setup.pretrust:
         return []
     projects = config.get("projects", {})
-    if isinstance(projects, dict) and any(
-        isinstance(entry, dict)
-        and entry.get("trust_level") == "trusted"
-        and under(setup.worktrees, path)
-        for path, entry in projects.items()
-    ):
+    entry = projects.get(str(setup.repo_root)) if isinstance(projects, dict) else None
+    if isinstance(entry, dict) and entry.get("trust_level") == "trusted":
         return []
     return [
         Finding(
-            f"every new agent asks whether to trust its worktree (under {setup.worktrees})",
-            "run `quarterdeck pretrust on`",
+            f"every new agent asks whether to trust its worktree ({setup.repo_root} is not "
+            f"trusted in {file})",
+            "run `quarterdeck pretrust on`, or trust the repository in codex once (its "
+            "worktrees follow)",
         )
     ]
 

@@ -73,7 +73,7 @@ def test_claude_each_missing_piece_is_named_with_its_fix(
     assert f"claude: problems  2.1.329 (Claude Code)  ({bin_dir / 'claude'})" in out.stdout
     assert "✗ no API key and no login — set ANTHROPIC_API_KEY" in out.stdout
     assert "✗ every new agent starts with the first-run onboarding" in out.stdout
-    assert "asks whether to trust its worktree" in out.stdout
+    assert f"asks whether to trust its worktree ({repo} is not trusted in" in out.stdout
     assert "run `quarterdeck pretrust on`" in out.stdout
     assert "· permission mode auto (the default of Claude Code 2.1)" in out.stdout
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
@@ -95,6 +95,13 @@ def test_claude_each_missing_piece_is_named_with_its_fix(
     (home / ".claude" / "settings.json").write_text(
         json.dumps({"permissions": {"defaultMode": "default"}})
     )
+    # A trusted repository covers its worktrees (as Claude Code 2.1 does), as pretrust does.
+    claude_json = json.loads((home / ".claude.json").read_text())
+    claude_json["projects"] = {str(repo): {"hasTrustDialogAccepted": True}}
+    (home / ".claude.json").write_text(json.dumps(claude_json))
+    assert "trust its worktree" not in doctor(repo, "claude").stdout
+    del claude_json["projects"]
+    (home / ".claude.json").write_text(json.dumps(claude_json))
     Fleet.open(repo).set_pretrust(True)
     out = doctor(repo, "claude")
     assert out.returncode == 0, out.stdout
