@@ -308,7 +308,16 @@ class TmuxServer:
 
         Its environment is the server's with ``env`` over it and ``unset`` removed (`env -u`),
         ``PATH`` included: the client that makes the window runs with ``env``'s ``PATH``."""
+        # Kept on exit from the first instant (an agent that fails at once leaves its window
+        # and last screen, not a window gone before its options are set): set for the whole
+        # server in the same call, which also covers a server an older version started.
         args = [
+            "set-option",
+            "-g",
+            "-w",
+            "remain-on-exit",
+            "on",
+            ";",
             "new-window",
             "-d",
             "-P",
