@@ -12,7 +12,7 @@ import importlib
 import os
 import pkgutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -26,6 +26,7 @@ from app.core.environment import effective
 from app.core.errors import UsageError
 from app.core.profiles import AgentProfile
 from app.core.status import Reading
+from app.infra.procs import environment_of
 
 
 def discover(package: ModuleType) -> dict[str, AgentAdapter]:
@@ -50,6 +51,8 @@ class ConfiguredAdapter(AgentAdapter):
     status: AgentAdapter
     #: The kind's ``env``: over this process's environment when no agent's is given.
     kind_env: tuple[tuple[str, str], ...] = ()
+    #: Each agent process's status file, by pid (its environment is read once).
+    _status_files: dict[int, Path | None] = field(default_factory=dict, compare=False)
 
     def _env(self, env: Env) -> Env:
         return env if env is not None else effective(os.environ, dict(self.kind_env))
@@ -75,8 +78,17 @@ class ConfiguredAdapter(AgentAdapter):
         return self.dialect.announces_tool(event)
 
     def status_file(self, pid: int, env: Env = None) -> Path | None:
-        """The status file the profile names, in the config home of the kind's environment."""
-        return self.status.status_file(pid, self._env(env))
+        """The status file the profile names, in the config home of the agent's environment:
+        the one its process was started with (found once per process), else the kind's."""
+        if env is None:
+            if pid not in self._status_files:
+                if len(self._status_files) > 1024:
+                    self._status_files.clear()
+                started_with = environment_of(pid)
+                env = started_with if started_with is not None else self._env(None)
+                self._status_files[pid] = self.status.status_file(pid, env)
+            return self._status_files[pid]
+        return self.status.status_file(pid, env)
 
     def reading_from_status_file(self, text: str) -> Reading | None:
         """Read as the status file's adapter reads it."""

@@ -31,6 +31,21 @@ def _ppid_map() -> dict[int, int]:
     return parents
 
 
+def environment_of(pid: int) -> dict[str, str] | None:
+    """The environment process ``pid`` was started with, or None when it cannot be read (gone,
+    not ours, no ``/proc``)."""
+    try:
+        raw = (_PROC / str(pid) / "environ").read_bytes()
+    except OSError:
+        return None
+    env = {}
+    for item in raw.split(b"\0"):
+        name, sep, value = item.partition(b"=")
+        if sep:
+            env[name.decode(errors="replace")] = value.decode(errors="replace")
+    return env
+
+
 def _has_marker(pid: int, marker: bytes) -> bool:
     try:
         return marker in (_PROC / str(pid) / "environ").read_bytes().split(b"\0")

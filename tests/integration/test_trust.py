@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -104,3 +106,20 @@ def test_trust_and_status_files_follow_the_config_home_of_the_kinds_env(
         assert worktree not in record(), kind
     assert not (home / ".claude.json").exists() and not (home / ".gemini").exists()
     assert fleet.profiles.adapter("claude").status_file(42) == claude_dir / "sessions" / "42.json"
+
+
+def test_a_status_file_is_looked_for_where_the_agent_process_keeps_it(
+    home: Path, repo: Path, tmp_path: Path
+) -> None:
+    # CLAUDE_CONFIG_DIR was in the environment of the command that started the agent only.
+    started = subprocess.Popen(
+        ["sleep", "30"], env={**os.environ, "CLAUDE_CONFIG_DIR": str(tmp_path / "theirs")}
+    )
+    try:
+        adapter = Fleet.open(repo).profiles.adapter("claude")
+        expected = tmp_path / "theirs" / "sessions" / f"{started.pid}.json"
+        assert adapter.status_file(started.pid) == expected
+    finally:
+        started.kill()
+        started.wait()
+    assert adapter.status_file(2**22 + 7) == home / ".claude" / "sessions" / f"{2**22 + 7}.json"
