@@ -147,9 +147,12 @@ class TmuxServer:
                 names.update(line.split("=", 1)[0] for line in result.stdout if "=" in line)
         return names
 
-    def _cmd_as_client(self, args: list[str], client_env: Mapping[str, str]) -> list[str]:
+    def _cmd_as_client(
+        self, what: str, args: list[str], client_env: Mapping[str, str]
+    ) -> list[str]:
         """`cmd`, run by a tmux client whose environment has ``client_env`` over this
-        process's: a window a command client makes takes the client's ``PATH``, not ``-e``'s."""
+        process's: a window a command client makes takes the client's ``PATH``, not ``-e``'s.
+        A failure says ``what`` failed."""
         result = subprocess.run(
             [self.tmux_bin, f"-L{self.socket_name}", *args],
             capture_output=True,
@@ -159,7 +162,7 @@ class TmuxServer:
         )
         if result.returncode != 0:
             words = result.stderr.strip() or "unknown error"
-            raise TmuxError(f"tmux {args[0]} failed: {words}")
+            raise TmuxError(f"tmux {what} failed: {words}")
         return result.stdout.splitlines()
 
     def is_running(self) -> bool:
@@ -334,7 +337,8 @@ class TmuxServer:
             args += ["-e", f"{key}={value}"]
         removed = [a for name in sorted(unset) for a in ("-u", name)]
         args += ["--", "exec " + shlex.join(["env", *removed, *argv] if removed else argv)]
-        out = self._cmd_as_client(args, {"PATH": env["PATH"]}) if "PATH" in env else self.cmd(*args)
+        client = {"PATH": env["PATH"]} if "PATH" in env else {}
+        out = self._cmd_as_client("new-window", args, client)
         window_id, pane_id, pid = out[0].split()
         # One tmux call for all the window's options (a command sequence).
         sequence: list[str] = []
