@@ -55,3 +55,10 @@ def agent_environment(
     """Everything an agent's window is started with: `effective`, then what Quarterdeck needs
     it to carry (its id, the hook spool), which nothing may override."""
     return {**effective(environ, kind_env), **needed}
+
+
+def differences(started_with: Mapping[str, str], now: Mapping[str, str]) -> list[str]:
+    """The names of the variables agents would inherit differently from ``now`` than from
+    ``started_with`` (set, unset or changed), sorted; values are never shown."""
+    old, new = inherited(started_with), inherited(now)
+    return sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))

@@ -1,4 +1,9 @@
-"""tmux: Quarterdeck's private server, one session per repository, one window per agent."""
+"""tmux: Quarterdeck's private server, one session per repository, one window per agent.
+
+Why one long module: it is the one thin wrapper of the one tmux server — sessions, windows and
+the environment they start with, panes, keys, options and the control connection share its
+handle, its error handling and its fallback from control mode to a subprocess.
+"""
 
 from __future__ import annotations
 
@@ -256,11 +261,20 @@ class TmuxServer:
             "select-window -t :0",
         )
 
-    def respawn_window0(self, session: str, cwd: str, argv: list[str], env: dict[str, str]) -> None:
-        """Start ``argv`` in window 0, replacing whatever runs there."""
+    def respawn_window0(
+        self,
+        session: str,
+        cwd: str,
+        argv: list[str],
+        env: dict[str, str],
+        unset: Collection[str] = (),
+    ) -> None:
+        """Start ``argv`` in window 0, replacing whatever runs there, with the server's
+        environment, ``env`` over it and ``unset`` removed."""
         target = f"={session}:0"
         env_args = [a for k, v in env.items() for a in ("-e", f"{k}={v}")]
-        command = "exec " + shlex.join(argv)
+        removed = [a for name in sorted(unset) for a in ("-u", name)]
+        command = "exec " + shlex.join(["env", *removed, *argv] if removed else argv)
         if self.server.cmd("list-panes", "-t", target).returncode != 0:
             self.cmd(
                 "new-window",
@@ -290,6 +304,16 @@ class TmuxServer:
             return None
         dead, _, role = out.stdout[0].partition(" ")
         return None if dead == "1" else role
+
+    def window0_pid(self, session: str) -> int | None:
+        """The pid of what runs in window 0 (None when there is no live window 0)."""
+        out = self.server.cmd(
+            "display-message", "-p", "-t", f"={session}:0", "#{pane_dead} #{pane_pid}"
+        )
+        if out.returncode != 0 or not out.stdout:
+            return None
+        dead, _, pid = out.stdout[0].partition(" ")
+        return int(pid) if dead != "1" and pid.isdigit() else None
 
     def mark_window0(self, session: str, role: str) -> None:
         """Record what runs in window 0 (``dashboard`` or ``placeholder``)."""

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from app.fleet.fleet import Fleet
 from tests.helpers import wait_for
 
 QD = str(Path(sys.executable).with_name("quarterdeck"))
@@ -78,3 +79,50 @@ def test_a_new_agent_gets_the_starting_commands_environment(repo: Path, tmp_path
     assert env["TMUX"].split(",")[0] != "/tmp/someone-elses-tmux"  # its own tmux server
     assert env["TERM"] != "dumb-launcher-terminal"
     assert seen(repo, "first")["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:1111"
+
+
+def test_the_launcher_says_when_the_running_dashboard_has_another_environment(
+    repo: Path, tmux_socket: str
+) -> None:
+    first = {**os.environ, "FOO": "1", "BAR": "x"}
+
+    def launch(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        out = subprocess.run(
+            [QD, "-C", str(repo), "open", "--detach"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert out.returncode == 0, out.stderr
+        return out
+
+    assert "note:" not in launch(first).stderr
+
+    def dashboard_up() -> bool:
+        shown = subprocess.run(
+            ["tmux", "-L", tmux_socket, "list-panes", "-a", "-F", "#{pane_current_command}"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        return "python" in shown
+
+    wait_for(dashboard_up, timeout=30, what="the dashboard's process in window 0")
+    assert "note:" not in launch(first).stderr  # the same environment: nothing to say
+    second = {**{k: v for k, v in first.items() if k != "BAR"}, "FOO": "2"}
+    said = launch(second).stderr
+    assert "the running dashboard was started with another environment (BAR, FOO differ)" in said
+    assert "quit the dashboard (q; agents keep running) and run quarterdeck again" in said
+    # Restarted from the second environment, the dashboard has exactly it: BAR is gone too.
+    hosting = Fleet.open(repo).hosting
+    old_pid = hosting.tmux.window0_pid(hosting.session)
+    hosting.start_dashboard(second)
+    wait_for(
+        lambda: (
+            hosting.tmux.window0_pid(hosting.session) not in (None, old_pid)
+            and dashboard_up()
+            and not hosting.stale_environment(second)
+        ),
+        timeout=30,
+        what=lambda: f"a fresh dashboard; differs: {hosting.stale_environment(second)}",
+    )
