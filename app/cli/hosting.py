@@ -62,7 +62,10 @@ def _offer_restart(fleet: Fleet, interactive: bool) -> None:
             file=sys.stderr,
         )
         return
-    answer = input("Restart the dashboard with this environment? Agents keep running. [y/N] ")
+    try:
+        answer = input("Restart the dashboard with this environment? Agents keep running. [y/N] ")
+    except EOFError:
+        answer = ""
     if answer.strip().lower() in ("y", "yes"):
         fleet.hosting.start_dashboard(os.environ)
 
