@@ -22,6 +22,8 @@ Keys of a rules file (parsed by `app.core.profiles`):
   (``"claude"``, ``"codex"``, ``"gemini"``, ``"aider"``): Quarterdeck installs its hook for the
   agents it starts; ``""`` for none; ``status_file``: an agent-side status file to read
   (``"claude"``: ``sessions/<pid>.json``);
+- ``env``: variables set in its agents' environment, over the environment of the command that
+  starts them (where its CLI keeps its settings is read from the result);
 - ``interrupt``: the keys that interrupt it; ``answer``: how a dialog takes an answer:
   ``"digit"`` (the option's number, the default), ``"arrows"`` (Down to it, then Enter) or
   ``"letter"`` (its first letter, then Enter); ``busy_input``: ``"queue"`` if it takes typed

@@ -2,20 +2,88 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from app.agents.base import AgentAdapter, Launch
+from app.agents.base import AgentAdapter, Env, Launch, Setup, home
 from app.agents.hooks import HookInstaller
+from app.core.doctor import Finding, note
 from app.core.status import Evidence, Reading, Status
+
+#: What gives Aider a model: a provider's key, or a server of one's own (``OPENAI_API_BASE``).
+MODEL_VARIABLES = (
+    "OPENAI_API_KEY",
+    "OPENAI_API_BASE",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "DEEPSEEK_API_KEY",
+    "OPENROUTER_API_KEY",
+    "GROQ_API_KEY",
+    "MISTRAL_API_KEY",
+    "AZURE_API_KEY",
+    "OLLAMA_API_BASE",
+)
+#: The questions Aider asks on a first start unless told not to, and the flag that stops each.
+FIRST_START_FLAGS = {
+    "--no-show-model-warnings": "stop at a warning about a model it does not know",
+    "--no-show-release-notes": "ask whether to show the release notes",
+}
+
+
+def _mentions_key(path: Path) -> bool:
+    try:
+        return "api-key" in path.read_text() or "_API_KEY=" in path.read_text()
+    except OSError:
+        return False
+
+
+def findings(setup: Setup) -> list[Finding]:
+    """What would keep Aider from starting straight to its prompt in a new worktree (see
+    `AgentAdapter.doctor`)."""
+    env, command = setup.env, setup.profile.command
+    files = [home(env) / ".aider.conf.yml", home(env) / ".env"]
+    if setup.repo_root is not None:
+        files += [setup.repo_root / ".aider.conf.yml", setup.repo_root / ".env"]
+    found: list[Finding] = []
+    if not any(env.get(v) for v in MODEL_VARIABLES) and not any(map(_mentions_key, files)):
+        found.append(
+            Finding(
+                "no model key (OPENAI_API_KEY, ANTHROPIC_API_KEY, …) and no OPENAI_API_BASE",
+                "set one (in your environment or [agents.aider] env), or an api-key in "
+                "~/.aider.conf.yml",
+            )
+        )
+    if env.get("OPENAI_API_BASE"):
+        found.append(note(f"talks to OPENAI_API_BASE={env['OPENAI_API_BASE']}"))
+    ignore = setup.repo_root / ".gitignore" if setup.repo_root is not None else None
+    ignored = ignore is not None and ignore.is_file() and ".aider" in ignore.read_text()
+    if ignore is not None and not ignored and "--no-gitignore" not in command:
+        found.append(
+            Finding(
+                "every new agent asks whether to add .aider* to .gitignore",
+                "add `.aider*` to .gitignore on the base branch, or --no-gitignore to "
+                "[agents.aider] command",
+            )
+        )
+    for flag, asks in FIRST_START_FLAGS.items():
+        if flag not in command:
+            found.append(
+                note(f"on a first start it may {asks}", f"add {flag} to [agents.aider] command")
+            )
+    return found
 
 
 class Aider(AgentAdapter):
     """Aider. It answers dialogs by letter (``answer = "letter"`` in its rules file)."""
 
-    def install_hooks(self, hooks: HookInstaller) -> Launch:
+    def install_hooks(self, hooks: HookInstaller, env: Env = None) -> Launch:
         """``--notifications --notifications-command``: a command that reads no stdin."""
         command = hooks.command("Notification", no_stdin=True)
         return Launch(argv=("--notifications", "--notifications-command", command))
+
+    def doctor(self, setup: Setup) -> list[Finding]:
+        """See `findings`."""
+        return findings(setup)
 
     def reading_from_hook(self, event: str, payload: Any) -> Reading | None:
         """Aider runs its notifications command whenever it waits for input: at its prompt or

@@ -15,13 +15,41 @@ from pathlib import Path
 from typing import Any
 
 from app.agents.hooks import HookInstaller
+from app.core.doctor import Finding
 from app.core.profiles import AgentProfile
 from app.core.status import Reading
 
+#: An agent's effective environment (`app.core.environment.effective`); None: this process's.
+Env = Mapping[str, str] | None
 
-def home() -> Path:
+
+def environ(env: Env) -> Mapping[str, str]:
+    """``env``, or this process's environment when None."""
+    return os.environ if env is None else env
+
+
+def home(env: Env = None) -> Path:
     """The user's home folder (``HOME``, as the CLIs themselves read it)."""
-    return Path(os.environ.get("HOME") or Path.home())
+    return Path(environ(env).get("HOME") or Path.home())
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Where an agent of a kind would start now, as `doctor` judges it: its effective
+    environment (`app.core.environment.effective`), the repository, the folder new worktrees
+    are made in, whether they are pre-trusted, and Quarterdeck's hooks."""
+
+    profile: AgentProfile
+    env: Mapping[str, str]
+    hooks: HookInstaller | None = None
+    repo_root: Path | None = None
+    worktrees: Path | None = None
+    pretrust: bool = False
+
+
+def under(path: Path, folder: str | Path) -> bool:
+    """True when ``path`` is ``folder`` or inside it."""
+    return path == Path(folder) or Path(folder) in path.parents
 
 
 @dataclass(frozen=True)
@@ -36,20 +64,40 @@ class AgentAdapter:
     """One agent CLI's knowledge that data cannot hold. Every method has a safe default."""
 
     def launch(
-        self, profile: AgentProfile, prompt: str, python: str, shell: str, hooks: HookInstaller
+        self,
+        profile: AgentProfile,
+        prompt: str,
+        python: str,
+        shell: str,
+        hooks: HookInstaller,
+        env: Env = None,
     ) -> Launch:
         """The command line and environment that start an agent of this kind: the profile's
-        command and environment, with this CLI's hooks installed (`install_hooks`)."""
-        extra = self.install_hooks(hooks)
+        command and environment, with this CLI's hooks installed (`install_hooks`). ``env`` is
+        the agent's effective environment (where its CLI keeps its settings)."""
+        extra = self.install_hooks(hooks, env)
         return Launch(
             argv=tuple(profile.argv(prompt, python, shell, extra=extra.argv)),
             env={**profile.env, **extra.env},
         )
 
-    def install_hooks(self, hooks: HookInstaller) -> Launch:
+    def install_hooks(self, hooks: HookInstaller, env: Env = None) -> Launch:
         """Prepare (idempotently) what makes the CLI run Quarterdeck's hook script, and say the
         extra arguments and environment that point the CLI at it."""
         return Launch()
+
+    def hook_problems(self, hooks: HookInstaller, env: Env = None) -> list[str]:
+        """Why the CLI would not run the hooks `install_hooks` sets up (each with what to do),
+        or nothing when it will."""
+        return []
+
+    def doctor(self, setup: Setup) -> list[Finding]:
+        """What would keep an agent of this kind, started now, from running as Quarterdeck
+        expects — its key or login, its config home, a first-run or trust or key dialog in a
+        new worktree, a permission mode that never asks, hooks of its own that will not load —
+        each with its fix. Reads the CLI's files; starts nothing. (Whether the hooks Quarterdeck
+        installs will load is `hook_problems`.)"""
+        return []
 
     def reading_from_hook(self, event: str, payload: Any) -> Reading | None:
         """What one hook event of this dialect says about the agent, or None when it says
@@ -61,16 +109,18 @@ class AgentAdapter:
         own permission request, so it must not end the request."""
         return False
 
-    def status_file(self, pid: int) -> Path | None:
-        """The status file the CLI keeps for its process ``pid``, if it keeps one."""
+    def status_file(self, pid: int, env: Env = None) -> Path | None:
+        """The status file the CLI keeps for its process ``pid``, if it keeps one (in the
+        config home ``env`` names)."""
         return None
 
     def reading_from_status_file(self, text: str) -> Reading | None:
         """What the status file's contents say; None for no information."""
         return None
 
-    def set_trust(self, worktree: Path, trust: bool) -> bool:
-        """Record (or withdraw) the CLI's trust in ``worktree`` in the CLI's own file. False
+    def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
+        """Record (or withdraw) the CLI's trust in ``worktree`` in the CLI's own file (the one
+        of the config home ``env``, the agent's environment, names). False
         when that file could not be understood (it is then left untouched); True when done or
         nothing was needed."""
         return True

@@ -8,14 +8,14 @@ when set, else ``~/.claude`` for its state and ``~/.claude.json`` for its settin
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from app.agents.base import AgentAdapter, Launch, home
+from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home
 from app.agents.files import load_json_object, write_json
 from app.agents.hooks import HookInstaller
+from app.core.doctor import Finding, first_set, note
 from app.core.signals import reading_from_request
 from app.core.status import Evidence, InputKind, Reading, Status
 
@@ -52,20 +52,20 @@ _STATUS_FILE: dict[str, Status] = {
 }
 
 
-def config_dir() -> Path | None:
-    """``CLAUDE_CONFIG_DIR``, when the user set it."""
-    configured = os.environ.get("CLAUDE_CONFIG_DIR")
+def config_dir(env: Env = None) -> Path | None:
+    """``CLAUDE_CONFIG_DIR`` of the environment ``env``, when set."""
+    configured = environ(env).get("CLAUDE_CONFIG_DIR")
     return Path(configured) if configured else None
 
 
-def state_dir() -> Path:
+def state_dir(env: Env = None) -> Path:
     """Where Claude Code keeps its state (``sessions/`` among it)."""
-    return config_dir() or home() / ".claude"
+    return config_dir(env) or home(env) / ".claude"
 
 
-def config_file() -> Path:
+def config_file(env: Env = None) -> Path:
     """Claude Code's ``.claude.json`` (projects and their trust among it)."""
-    return (config_dir() or home()) / ".claude.json"
+    return (config_dir(env) or home(env)) / ".claude.json"
 
 
 def reading_from_hook(event: str, payload: Any) -> Reading | None:
@@ -110,14 +110,133 @@ def settings(hooks: HookInstaller) -> dict[str, Any]:
     return {"hooks": groups}
 
 
+#: Variables that give Claude Code a key or a login of its own.
+KEY_VARIABLES = (
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "CLAUDE_CODE_OAUTH_TOKEN",
+    "CLAUDE_CODE_USE_BEDROCK",
+    "CLAUDE_CODE_USE_VERTEX",
+)
+#: Permission modes in which Claude Code never asks (``auto`` is 2.1's default).
+NEVER_ASKS = {"auto": "decides itself", "bypassPermissions": "skips every permission check"}
+
+
+def _json(path: Path) -> dict[str, Any] | None:
+    """A JSON object file; {} when missing, None when unreadable."""
+    if not path.exists():
+        return {}
+    return load_json_object(path)
+
+
+def findings(setup: Setup) -> list[Finding]:
+    """What would keep Claude Code from starting straight to its prompt in a new worktree, and
+    asking before it acts (see `AgentAdapter.doctor`)."""
+    env = setup.env
+    file, folder = config_file(env), state_dir(env)
+    where = "CLAUDE_CONFIG_DIR" if config_dir(env) else "its default config home"
+    found = [note(f"config home {folder} and {file} ({where})")]
+    data = _json(file)
+    if data is None:
+        return [*found, Finding(f"{file} is not valid JSON", "fix or remove it")]
+    user = _json(folder / "settings.json") or {}
+    login = (folder / ".credentials.json").exists() or "oauthAccount" in data
+    key = first_set(dict(env), KEY_VARIABLES)
+    if not key and not login and not user.get("apiKeyHelper"):
+        found.append(
+            Finding(
+                "no API key and no login",
+                "set ANTHROPIC_API_KEY (in your environment or [agents.claude] env), or run "
+                "`claude` once and log in",
+            )
+        )
+    if env.get("ANTHROPIC_BASE_URL"):
+        found.append(note(f"talks to ANTHROPIC_BASE_URL={env['ANTHROPIC_BASE_URL']}"))
+    if data.get("hasCompletedOnboarding") is not True:
+        found.append(
+            Finding(
+                f"every new agent starts with the first-run onboarding (no "
+                f"hasCompletedOnboarding in {file}); offline it exits",
+                'run `claude` once and finish it, or set "hasCompletedOnboarding": true there',
+            )
+        )
+    api_key = env.get("ANTHROPIC_API_KEY", "")
+    responses = data.get("customApiKeyResponses")
+    approved = responses.get("approved", []) if isinstance(responses, dict) else []
+    if api_key and api_key[-20:] not in approved:
+        found.append(
+            Finding(
+                f"every new agent asks whether to use ANTHROPIC_API_KEY (not approved in {file})",
+                "answer Yes once in claude, or add the key's last 20 characters to "
+                "customApiKeyResponses.approved there",
+            )
+        )
+    found += _trust(setup, data, file)
+    found += _permissions(setup, folder / "settings.json", user)
+    return found
+
+
+def _trust(setup: Setup, data: dict[str, Any], file: Path) -> list[Finding]:
+    """Claude Code 2.1 trusts a git worktree when its main repository is trusted (a folder
+    above it does not count)."""
+    if setup.worktrees is None or setup.repo_root is None or setup.pretrust:
+        return []
+    projects = data.get("projects")
+    entry = projects.get(str(setup.repo_root)) if isinstance(projects, dict) else None
+    if isinstance(entry, dict) and entry.get("hasTrustDialogAccepted") is True:
+        return []
+    return [
+        Finding(
+            f"every new agent asks whether to trust its worktree ({setup.repo_root} is not "
+            f"trusted in {file})",
+            "run `quarterdeck pretrust on`, or trust the repository in claude once (its "
+            "worktrees follow)",
+        )
+    ]
+
+
+def _permissions(setup: Setup, user_file: Path, user: dict[str, Any]) -> list[Finding]:
+    files = [(user_file, user)]
+    if setup.repo_root is not None:
+        for name in ("settings.json", "settings.local.json"):
+            path = setup.repo_root / ".claude" / name
+            files.append((path, _json(path) or {}))
+    mode, source = "auto", "the default of Claude Code 2.1"
+    found = []
+    for path, settings_ in files:
+        permissions = settings_.get("permissions")
+        if isinstance(permissions, dict) and permissions.get("defaultMode"):
+            mode, source = str(permissions["defaultMode"]), str(path)
+        if settings_.get("disableAllHooks") is True:
+            found.append(
+                Finding(
+                    f"disableAllHooks is set in {path}: Quarterdeck's hooks will not run",
+                    "remove it (statuses then come from hooks, not the screen alone)",
+                )
+            )
+    if mode in NEVER_ASKS:
+        found.append(
+            note(
+                f"permission mode {mode} ({source}): it {NEVER_ASKS[mode]} and never asks, so "
+                "no permission request reaches the inbox",
+                f'set "permissions": {{"defaultMode": "default"}} in {user_file} to be asked',
+            )
+        )
+    return found
+
+
 class ClaudeCode(AgentAdapter):
     """Claude Code (and any kind that speaks its hook dialect: the demo agent)."""
 
-    def install_hooks(self, hooks: HookInstaller) -> Launch:
+    def install_hooks(self, hooks: HookInstaller, env: Env = None) -> Launch:
         """A settings file of ours passed with ``--settings``: Claude Code merges it with the
         user's and the project's settings."""
         path = hooks.write_settings("claude-settings.json", settings(hooks))
         return Launch(argv=("--settings", str(path)))
+
+    def doctor(self, setup: Setup) -> list[Finding]:
+        """See `findings`."""
+        return findings(setup)
 
     def reading_from_hook(self, event: str, payload: Any) -> Reading | None:
         """See `reading_from_hook`."""
@@ -127,9 +246,9 @@ class ClaudeCode(AgentAdapter):
         """``PreToolUse``."""
         return event == "PreToolUse"
 
-    def status_file(self, pid: int) -> Path | None:
+    def status_file(self, pid: int, env: Env = None) -> Path | None:
         """``sessions/<pid>.json`` in Claude Code's state folder (deleted when it exits)."""
-        return state_dir() / "sessions" / f"{pid}.json"
+        return state_dir(env) / "sessions" / f"{pid}.json"
 
     def reading_from_status_file(self, text: str) -> Reading | None:
         """See `reading_from_status_file`."""
@@ -138,9 +257,9 @@ class ClaudeCode(AgentAdapter):
         except ValueError:
             return None
 
-    def set_trust(self, worktree: Path, trust: bool) -> bool:
+    def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
         """``projects.<path>.hasTrustDialogAccepted`` in ``.claude.json``."""
-        file = config_file()
+        file = config_file(env)
         data = load_json_object(file)
         if data is None:
             return False

@@ -4,15 +4,15 @@ record, a ``[projects."<path>"]`` table in ``$CODEX_HOME/config.toml``."""
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from app.agents.base import AgentAdapter, Launch, home
+from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home
 from app.agents.files import write_atomically
 from app.agents.hooks import HookInstaller
+from app.core.doctor import Finding, note
 from app.core.status import Evidence, Reading, Status
 
 #: The event name the hook script is given for a ``notify`` call.
@@ -22,10 +22,15 @@ _TITLE_THREAD = "single-line task title"
 _MARK = "# added by quarterdeck for an agent worktree"
 
 
-def config_file() -> Path:
-    """Codex's ``config.toml`` (in ``CODEX_HOME``, default ``~/.codex``)."""
-    configured = os.environ.get("CODEX_HOME")
-    return (Path(configured) if configured else home() / ".codex") / "config.toml"
+def codex_home(env: Env = None) -> Path:
+    """``CODEX_HOME`` of the environment ``env``, default ``~/.codex``."""
+    configured = environ(env).get("CODEX_HOME")
+    return Path(configured) if configured else home(env) / ".codex"
+
+
+def config_file(env: Env = None) -> Path:
+    """Codex's ``config.toml`` (in ``CODEX_HOME``)."""
+    return codex_home(env) / "config.toml"
 
 
 def reading_from_hook(event: str, payload: Any) -> Reading | None:
@@ -45,24 +50,95 @@ def _block(path: str) -> str:
     return f'\n{_MARK}\n[projects.{json.dumps(path)}]\ntrust_level = "trusted"\n'
 
 
+def findings(setup: Setup) -> list[Finding]:
+    """What would keep Codex from starting straight to its prompt in a new worktree (see
+    `AgentAdapter.doctor`)."""
+    env = setup.env
+    folder, file = codex_home(env), config_file(env)
+    where = "CODEX_HOME" if environ(env).get("CODEX_HOME") else "its default config home"
+    found = [note(f"config home {folder} ({where})")]
+    try:
+        config = tomllib.loads(file.read_text()) if file.exists() else {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return [*found, Finding(f"{file} cannot be read: {exc}", "fix it")]
+    provider = str(config.get("model_provider", "openai"))
+    providers = config.get("model_providers", {})
+    table = providers.get(provider) if isinstance(providers, dict) else None
+    if isinstance(table, dict):
+        env_key = str(table.get("env_key", ""))
+        if env_key and not env.get(env_key):
+            found.append(
+                Finding(
+                    f"model provider {provider!r} reads its key from {env_key}, which is not set",
+                    f"set {env_key} (in your environment or [agents.codex] env)",
+                )
+            )
+        if table.get("base_url"):
+            found.append(note(f"model provider {provider!r} at {table['base_url']}"))
+    elif not env.get("OPENAI_API_KEY") and not (folder / "auth.json").exists():
+        found.append(
+            Finding(
+                "no OpenAI key and no login",
+                "set OPENAI_API_KEY (in your environment or [agents.codex] env), run "
+                "`codex login`, or configure a model_provider in " + str(file),
+            )
+        )
+    found += _trust(setup, config, file)
+    hooks_file = folder / "hooks.json"
+    state = (
+        config.get("hooks", {}).get("state", {}) if isinstance(config.get("hooks"), dict) else {}
+    )
+    if hooks_file.exists() and not any(str(k).startswith(str(hooks_file)) for k in state):
+        found.append(
+            Finding(
+                f'every new agent stops at "Hooks need review" ({hooks_file} is not trusted)',
+                'start `codex` once and choose "Trust all and continue" (Quarterdeck\'s own '
+                "hook needs no hooks.json)",
+            )
+        )
+    return found
+
+
+def _trust(setup: Setup, config: dict[str, Any], file: Path) -> list[Finding]:
+    """Codex trusts a git worktree when its main repository is trusted."""
+    if setup.worktrees is None or setup.repo_root is None or setup.pretrust:
+        return []
+    projects = config.get("projects", {})
+    entry = projects.get(str(setup.repo_root)) if isinstance(projects, dict) else None
+    if isinstance(entry, dict) and entry.get("trust_level") == "trusted":
+        return []
+    return [
+        Finding(
+            f"every new agent asks whether to trust its worktree ({setup.repo_root} is not "
+            f"trusted in {file})",
+            "run `quarterdeck pretrust on`, or trust the repository in codex once (its "
+            "worktrees follow)",
+        )
+    ]
+
+
 class Codex(AgentAdapter):
     """OpenAI Codex CLI."""
 
-    def install_hooks(self, hooks: HookInstaller) -> Launch:
+    def install_hooks(self, hooks: HookInstaller, env: Env = None) -> Launch:
         """Codex runs its `notify` program with the event as a JSON argument; `-c` sets it
         for this session only (its hooks.json would live in the user's CODEX_HOME or in the
         worktree, and new hooks stop the TUI for a review)."""
         notify = ["sh", str(hooks.script), NOTIFY_EVENT]
         return Launch(argv=("-c", "notify=[" + ", ".join(json.dumps(a) for a in notify) + "]"))
 
+    def doctor(self, setup: Setup) -> list[Finding]:
+        """See `findings`."""
+        return findings(setup)
+
     def reading_from_hook(self, event: str, payload: Any) -> Reading | None:
         """See `reading_from_hook`."""
         return reading_from_hook(event, payload)
 
-    def set_trust(self, worktree: Path, trust: bool) -> bool:
+    def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
         """A marked ``[projects."<path>"]`` table with ``trust_level = "trusted"``, appended;
         the user's own entry for the path stays as it is."""
-        file = config_file()
+        file = config_file(env)
         try:
             text = file.read_text() if file.exists() else ""
             parsed = tomllib.loads(text)

@@ -1,17 +1,25 @@
 """Gemini CLI: hooks in a system settings file named by ``GEMINI_CLI_SYSTEM_SETTINGS_PATH``, and
-its trust record in ``~/.gemini/trustedFolders.json``."""
+its trust record in ``~/.gemini/trustedFolders.json``.
+
+Gemini CLI 0.61 reads a system settings file only when the file and every folder above it are
+owned by root and writable by nobody else (``Security Warning: Skipping system settings file …:
+Parent directory '/tmp' is insecure``); otherwise it starts without the file, hooks and all.
+`settings_refusal` says ahead of time whether it will.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from app.agents.base import AgentAdapter, Launch, home
+from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home, under
 from app.agents.files import load_json_object, write_json
 from app.agents.hooks import HookInstaller
+from app.core.doctor import Finding, first_set, note
 from app.core.signals import reading_from_request
 from app.core.status import Evidence, Reading, Status
 
@@ -25,6 +33,8 @@ GEMINI_EVENTS = (
     "SessionEnd",
 )
 GEMINI_SYSTEM_SETTINGS = Path("/etc/gemini-cli/settings.json")
+#: The system settings file made for the agents (in Quarterdeck's hooks folder).
+SETTINGS_NAME = "gemini-system-settings.json"
 
 # `Notification` with ToolPermission fires at once when a dialog opens (read apart).
 _EVENTS: dict[str, Status] = {
@@ -36,9 +46,115 @@ _EVENTS: dict[str, Status] = {
 }
 
 
-def trust_file() -> Path:
-    """Gemini CLI's trusted folders."""
-    return home() / ".gemini" / "trustedFolders.json"
+def gemini_dir(env: Env = None) -> Path:
+    """Gemini CLI's folder: ``.gemini`` in ``GEMINI_CLI_HOME``, else in the home folder."""
+    configured = environ(env).get("GEMINI_CLI_HOME")
+    return (Path(configured) if configured else home(env)) / ".gemini"
+
+
+def trust_file(env: Env = None) -> Path:
+    """Gemini CLI's trusted folders (``GEMINI_CLI_TRUSTED_FOLDERS_PATH`` when set)."""
+    configured = environ(env).get("GEMINI_CLI_TRUSTED_FOLDERS_PATH")
+    return Path(configured) if configured else gemini_dir(env) / "trustedFolders.json"
+
+
+def _insecure(path: Path, what: str) -> str | None:
+    """Why Gemini CLI finds one path insecure (not root's, or writable by group or others)."""
+    try:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode) and info.st_uid != 0:
+            return f"{what} {path} is a symlink not owned by root"
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"{what} {path} cannot be read: {exc.strerror}"
+    if info.st_uid != 0:
+        return f"{what} {path} is not owned by root"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"{what} {path} is writable by group or others (mode {info.st_mode & 0o7777:o})"
+    return None
+
+
+def settings_refusal(file: Path) -> str | None:
+    """Why Gemini CLI would skip ``file`` as its system settings, or None when it reads it: the
+    file and every folder above it (symlinks resolved too) must be root's and writable by no
+    one else — so for a user other than root it is always skipped."""
+    paths = [file, *file.parents]
+    real = Path(os.path.realpath(file))
+    if real != file:
+        paths += [real, *real.parents]
+    for path in paths:
+        reason = _insecure(path, "file" if path in (file, real) else "folder")
+        if reason is not None:
+            return reason
+    return None
+
+
+#: Variables that give Gemini CLI a key or another way to authenticate.
+AUTH_VARIABLES = (
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "GOOGLE_GENAI_USE_VERTEXAI",
+    "GOOGLE_GENAI_USE_GCA",
+    "GOOGLE_CLOUD_PROJECT",
+)
+
+
+def _trusted(worktrees: Path, folders: Mapping[str, Any]) -> bool:
+    """Whether Gemini CLI trusts folders under ``worktrees``: a ``TRUST_FOLDER`` entry for it or
+    a folder above it, or ``TRUST_PARENT`` for a folder whose parent is that."""
+    for path, level in folders.items():
+        if level == "TRUST_FOLDER" and under(worktrees, path):
+            return True
+        if level == "TRUST_PARENT" and under(worktrees, Path(path).parent):
+            return True
+    return False
+
+
+def findings(setup: Setup) -> list[Finding]:
+    """What would keep Gemini CLI from starting straight to its prompt in a new worktree (see
+    `AgentAdapter.doctor`)."""
+    env = setup.env
+    folder = gemini_dir(env)
+    where = "GEMINI_CLI_HOME" if environ(env).get("GEMINI_CLI_HOME") else "its default home"
+    found = [note(f"config home {folder} ({where})")]
+    settings_file = folder / "settings.json"
+    settings = load_json_object(settings_file) if settings_file.exists() else {}
+    if settings is None:
+        return [*found, Finding(f"{settings_file} is not valid JSON", "fix or remove it")]
+    if not first_set(dict(env), AUTH_VARIABLES) and not (folder / "oauth_creds.json").exists():
+        found.append(
+            Finding(
+                "no Gemini API key and no login",
+                "set GEMINI_API_KEY (in your environment or [agents.gemini] env), or run "
+                "`gemini` once and log in",
+            )
+        )
+    if env.get("GOOGLE_GEMINI_BASE_URL"):
+        found.append(note(f"talks to GOOGLE_GEMINI_BASE_URL={env['GOOGLE_GEMINI_BASE_URL']}"))
+    security = settings.get("security") if isinstance(settings.get("security"), dict) else {}
+    folder_trust = security.get("folderTrust") if isinstance(security, dict) else None
+    trust_off = isinstance(folder_trust, dict) and folder_trust.get("enabled") is False
+    if setup.worktrees is not None and not trust_off and not setup.pretrust:
+        file = trust_file(env)
+        folders = load_json_object(file) if file.exists() else {}
+        if not _trusted(setup.worktrees, folders or {}):
+            found.append(
+                Finding(
+                    f"every new agent asks whether to trust its worktree (under {setup.worktrees})",
+                    "run `quarterdeck pretrust on`",
+                )
+            )
+    hooks_config = settings.get("hooksConfig")
+    if isinstance(hooks_config, dict) and hooks_config.get("enabled") is False:
+        found.append(
+            Finding(
+                f"hooksConfig.enabled is false in {settings_file}: no hook runs",
+                "remove it (statuses then come from hooks, not the screen alone)",
+            )
+        )
+    return found
 
 
 def reading_from_hook(event: str, payload: Any) -> Reading | None:
@@ -54,13 +170,13 @@ def reading_from_hook(event: str, payload: Any) -> Reading | None:
 class GeminiCli(AgentAdapter):
     """Gemini CLI."""
 
-    def install_hooks(self, hooks: HookInstaller) -> Launch:
+    def install_hooks(self, hooks: HookInstaller, env: Env = None) -> Launch:
         """A system settings file made from the system settings in force (if any) plus our
         hooks, named by ``GEMINI_CLI_SYSTEM_SETTINGS_PATH``."""
         base: dict[str, Any] = {}
-        source = os.environ.get("GEMINI_CLI_SYSTEM_SETTINGS_PATH")
+        source = environ(env).get("GEMINI_CLI_SYSTEM_SETTINGS_PATH")
         existing = Path(source) if source else GEMINI_SYSTEM_SETTINGS
-        name = "gemini-system-settings.json"
+        name = SETTINGS_NAME
         if existing.is_file() and existing != hooks.hooks_dir / name:
             try:
                 loaded = json.loads(existing.read_text())
@@ -84,6 +200,22 @@ class GeminiCli(AgentAdapter):
         path = hooks.write_settings(name, {**base, "hooks": groups})
         return Launch(env={"GEMINI_CLI_SYSTEM_SETTINGS_PATH": str(path)})
 
+    def doctor(self, setup: Setup) -> list[Finding]:
+        """See `findings`."""
+        return findings(setup)
+
+    def hook_problems(self, hooks: HookInstaller, env: Env = None) -> list[str]:
+        """Gemini CLI skips a system settings file it finds insecure, and our hooks with it."""
+        reason = settings_refusal(hooks.hooks_dir / SETTINGS_NAME)
+        if reason is None:
+            return []
+        return [
+            f"Gemini CLI will skip its hook settings ({reason}): its status is read from the "
+            "screen alone. Gemini reads a system settings file only if it and every folder "
+            "above it are root's and writable by nobody else; run Quarterdeck as root on a "
+            "repository outside /tmp for its hooks"
+        ]
+
     def reading_from_hook(self, event: str, payload: Any) -> Reading | None:
         """See `reading_from_hook`."""
         return reading_from_hook(event, payload)
@@ -92,9 +224,9 @@ class GeminiCli(AgentAdapter):
         """``BeforeTool``."""
         return event == "BeforeTool"
 
-    def set_trust(self, worktree: Path, trust: bool) -> bool:
+    def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
         """``<path>: "TRUST_FOLDER"`` in ``~/.gemini/trustedFolders.json``."""
-        file = trust_file()
+        file = trust_file(env)
         data = load_json_object(file)
         if data is None:
             return False

@@ -9,20 +9,24 @@ kind that speaks Claude Code's hooks, or a built-in one with its hooks turned of
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import app.agents
-from app.agents.base import GENERIC, AgentAdapter, Launch
+from app.agents.base import GENERIC, AgentAdapter, Env, Launch, Setup
 from app.agents.hooks import HookInstaller
+from app.core.doctor import Finding
+from app.core.environment import effective
 from app.core.errors import UsageError
 from app.core.profiles import AgentProfile
 from app.core.status import Reading
+from app.infra.procs import environment_of
 
 
 def discover(package: ModuleType) -> dict[str, AgentAdapter]:
@@ -45,10 +49,25 @@ class ConfiguredAdapter(AgentAdapter):
     own: AgentAdapter
     dialect: AgentAdapter
     status: AgentAdapter
+    #: The kind's ``env``: over this process's environment when no agent's is given.
+    kind_env: tuple[tuple[str, str], ...] = ()
+    #: Each agent process's status file, by pid (its environment is read once).
+    _status_files: dict[int, Path | None] = field(default_factory=dict, compare=False)
 
-    def install_hooks(self, hooks: HookInstaller) -> Launch:
+    def _env(self, env: Env) -> Env:
+        return env if env is not None else effective(os.environ, dict(self.kind_env))
+
+    def install_hooks(self, hooks: HookInstaller, env: Env = None) -> Launch:
         """The dialect's hooks."""
-        return self.dialect.install_hooks(hooks)
+        return self.dialect.install_hooks(hooks, self._env(env))
+
+    def hook_problems(self, hooks: HookInstaller, env: Env = None) -> list[str]:
+        """The dialect's."""
+        return self.dialect.hook_problems(hooks, self._env(env))
+
+    def doctor(self, setup: Setup) -> list[Finding]:
+        """The kind's own CLI's findings."""
+        return self.own.doctor(setup)
 
     def reading_from_hook(self, event: str, payload: Any) -> Reading | None:
         """Read in the dialect the profile names."""
@@ -58,17 +77,26 @@ class ConfiguredAdapter(AgentAdapter):
         """As the dialect says."""
         return self.dialect.announces_tool(event)
 
-    def status_file(self, pid: int) -> Path | None:
-        """The status file the profile names."""
-        return self.status.status_file(pid)
+    def status_file(self, pid: int, env: Env = None) -> Path | None:
+        """The status file the profile names, in the config home of the agent's environment:
+        the one its process was started with (found once per process), else the kind's."""
+        if env is None:
+            if pid not in self._status_files:
+                if len(self._status_files) > 1024:
+                    self._status_files.clear()
+                started_with = environment_of(pid)
+                env = started_with if started_with is not None else self._env(None)
+                self._status_files[pid] = self.status.status_file(pid, env)
+            return self._status_files[pid]
+        return self.status.status_file(pid, env)
 
     def reading_from_status_file(self, text: str) -> Reading | None:
         """Read as the status file's adapter reads it."""
         return self.status.reading_from_status_file(text)
 
-    def set_trust(self, worktree: Path, trust: bool) -> bool:
-        """The kind's own trust record."""
-        return self.own.set_trust(worktree, trust)
+    def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
+        """The kind's own trust record, in the config home of the kind's environment."""
+        return self.own.set_trust(worktree, trust, self._env(env))
 
     def interrupt_keys(self, profile: AgentProfile) -> tuple[str, ...]:
         """The kind's own interrupt keys."""
@@ -87,7 +115,7 @@ class Adapters:
     def __init__(self, builtin: Mapping[str, AgentAdapter]) -> None:
         self.builtin = dict(builtin)
         #: Adapters of configured kinds, made once: the sweep asks for one per agent and look.
-        self._configured: dict[tuple[str, str, str], AgentAdapter] = {}
+        self._configured: dict[tuple[object, ...], AgentAdapter] = {}
 
     def _named(self, name: str, key: str, kind: str) -> AgentAdapter:
         if not name:
@@ -104,12 +132,14 @@ class Adapters:
         own = self.builtin.get(kind, GENERIC)
         if profile is None:
             return own
-        key = (kind, profile.hooks, profile.status_file)
+        kind_env = tuple(sorted(profile.env.items()))
+        key = (kind, profile.hooks, profile.status_file, kind_env)
         if key not in self._configured:
             self._configured[key] = ConfiguredAdapter(
                 own=own,
                 dialect=self._named(profile.hooks, "hooks", kind),
                 status=self._named(profile.status_file, "status_file", kind),
+                kind_env=kind_env,
             )
         return self._configured[key]
 

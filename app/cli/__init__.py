@@ -2,7 +2,7 @@
 
 One module per command group: `agents` (new, ls, attach, stop, rm, pretrust), `steering` (send,
 answer, interrupt, wait), `review` (diff, check, merge, push), `hosting` (open, dashboard, demo
-and the launcher) and `classify`; `parser` holds the arguments of them all.
+and the launcher), `classify` and `doctor`; `parser` holds the arguments of them all.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from collections.abc import Callable, Sequence
 
 from app.cli.agents import cmd_attach, cmd_ls, cmd_new, cmd_pretrust, cmd_rm, cmd_stop
 from app.cli.classify import cmd_classify
+from app.cli.doctor import cmd_doctor
 from app.cli.hosting import cmd_dashboard, cmd_demo, cmd_open
 from app.cli.parser import build_parser
 from app.cli.review import cmd_check, cmd_diff, cmd_merge, cmd_push
 from app.cli.shared import ERROR_EXIT, USAGE_EXIT
 from app.cli.steering import cmd_answer, cmd_interrupt, cmd_send, cmd_wait
-from app.core.errors import QuarterdeckError, UsageError
+from app.core.errors import QuarterdeckError, UnsafeRemovalError, UsageError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -33,6 +34,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "open": cmd_open,
     "classify": cmd_classify,
     "pretrust": cmd_pretrust,
+    "doctor": cmd_doctor,
     "answer": cmd_answer,
     "send": cmd_send,
     "interrupt": cmd_interrupt,
@@ -51,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except UsageError as exc:
+    except (UsageError, UnsafeRemovalError) as exc:  # a refused removal is a wrong request
         print(f"quarterdeck: {exc}", file=sys.stderr)
         return USAGE_EXIT
     except QuarterdeckError as exc:

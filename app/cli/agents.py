@@ -47,6 +47,8 @@ def cmd_new(args: argparse.Namespace) -> int:
             f"started {agent.name} ({agent.kind}) on {agent.checkout.branch} "
             f"in {agent.checkout.worktree}"
         )
+    for problem in fleet.hook_problems(request.kind):
+        print(f"warning: {problem}", file=sys.stderr)
     pending = [a.name for a in agents if a.prompt_state is PromptState.PENDING]
     if pending and not args.no_wait:
         engine = command_engine(fleet)

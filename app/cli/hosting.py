@@ -44,11 +44,39 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _offer_restart(fleet: Fleet, interactive: bool) -> None:
+    """Say when the running dashboard has another environment than this command (agents it
+    starts get its own), and offer to restart it with this one."""
+    names = fleet.hosting.stale_environment(os.environ)
+    if not names:
+        return
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    print(
+        f"note: the running dashboard was started with another environment ({shown} differ); "
+        "agents started from it get that one. `quarterdeck new` from this shell uses this one.",
+        file=sys.stderr,
+    )
+    if not interactive:
+        print(
+            "To switch, quit the dashboard (q; agents keep running) and run quarterdeck again.",
+            file=sys.stderr,
+        )
+        return
+    try:
+        answer = input("Restart the dashboard with this environment? Agents keep running. [y/N] ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() in ("y", "yes"):
+        fleet.hosting.start_dashboard(os.environ)
+
+
 def launch(fleet: Fleet, detach: bool) -> int:
     """Create or re-attach to the repository's session, with the dashboard in window 0."""
     hosting = fleet.hosting
+    interactive = not detach and sys.stdin.isatty() and sys.stdout.isatty()
+    _offer_restart(fleet, interactive)
     attach = hosting.launch(os.environ)
-    if detach or not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not interactive:
         print(
             f"dashboard running in tmux session {hosting.session}; attach with: "
             f"{' '.join(attach[3:])}  (or run `quarterdeck -C {hosting.root}`)"

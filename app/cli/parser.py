@@ -100,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("state", choices=["on", "off", "status"])
 
+    p = command(
+        "doctor",
+        "check each agent kind: installed and its version, its key or login, config home, "
+        "first-run, trust and key dialogs, permission mode, hooks; one line per finding",
+    )
+    p.add_argument("kinds", nargs="*", metavar="KIND", help="the kinds to check (default: all)")
+
     p = command("answer", "answer the dialog an agent waits on (verified)")
     p.add_argument("name")
     p.add_argument(

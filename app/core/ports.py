@@ -82,6 +82,11 @@ class AgentsPort(Protocol):
         """Start agents (blocking)."""
         ...
 
+    def hook_problems(self, kind: str) -> list[str]:
+        """Why agents of ``kind`` would not run their hooks (each with what to do): their
+        status is then read from the screen alone."""
+        ...
+
     def stop(self, name: str) -> None:
         """End an agent's whole process tree and verify it is gone (blocking)."""
         ...

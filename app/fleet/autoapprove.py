@@ -43,6 +43,10 @@ class AutoApprove:
         self._answered: set[tuple[str, float]] = set()
         self._closing = threading.Event()
 
+    def use(self, rules: Sequence[AutoApproveRule]) -> None:
+        """The rules of a configuration read again."""
+        self._rules = rules
+
     def apply(self, rows: Sequence[AgentRow]) -> None:
         """Answer yes to each permission request the rules cover, once per request, on a pool
         thread; returns at once."""

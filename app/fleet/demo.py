@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from app.core.agent import SpawnRequest
+from app.infra.settings import data_home
 
 #: (name, behaviour, task): varied so every status shows within seconds.
 DEMO_FLEET: tuple[tuple[str, str, str], ...] = (
@@ -56,9 +57,11 @@ def _git(root: Path, *args: str) -> None:
 
 
 def create_demo_repository(parent: Path | None = None) -> Path:
-    """A new git repository with a little code and one commit, outside the current directory."""
-    if parent is not None:
-        parent.mkdir(parents=True, exist_ok=True)
+    """A new git repository with a little code and one commit, outside the current directory:
+    in ``parent``, by default ``$XDG_DATA_HOME/quarterdeck/demo`` — not ``/tmp``, whose
+    world-writable folder makes Gemini CLI skip the hook settings kept in the repository."""
+    parent = parent or data_home() / "demo"
+    parent.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="quarterdeck-demo-", dir=parent))
     check = DEMO_CHECK.format(python=shlex.quote(sys.executable))
     files = {**_FILES, ".quarterdeck.toml": f"check = {json.dumps(check)}\n"}

@@ -106,9 +106,14 @@ class Engine:
         4. review tracking: diff stats follow the agents there are now (written only by the
            process holding the lock).
 
+        Before them all, at most once a second, the configuration files are looked at (two
+        ``stat`` calls) and read again when one changed (`Fleet.reload_settings`).
+
         Errors propagate: the engine thread shows them, a command reports them.
         """
         fleet = self.fleet
+        if fleet.config.changed():
+            fleet.reload_settings()
         if not self.driving:
             self._take_lock()
         if self.driving:
@@ -193,6 +198,8 @@ class Engine:
     def _notice(self) -> str:
         if self.last_error:
             return f"status tracking failed: {self.last_error}"
+        if self.fleet.profiles.problem:
+            return self.fleet.profiles.problem
         if not self.driving:
             holder = self.fleet.lock.holder()
             who = f" (pid {holder})" if holder else ""

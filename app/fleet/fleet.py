@@ -32,10 +32,11 @@ from app.fleet.comments import Comments
 from app.fleet.delivery import Answers, FirstPrompts, Keyboard, Outbox
 from app.fleet.diff_reader import DiffReader
 from app.fleet.diffs import Diffs
+from app.fleet.doctor import Doctor
 from app.fleet.hosting import Hosting
 from app.fleet.landing import Landing
 from app.fleet.panes import Panes
-from app.fleet.profiles import Profiles
+from app.fleet.profiles import ConfigFiles, Profiles
 from app.fleet.publish import Publisher
 from app.fleet.roster import Roster
 from app.fleet.spawn import Spawner, read_pretrust, write_pretrust
@@ -46,7 +47,7 @@ from app.infra.git import Repository
 from app.infra.lock import EngineLock
 from app.infra.notify import Notifier
 from app.infra.review_tables import CheckTable, LandingTable
-from app.infra.settings import Settings, load_settings, tmux_socket_name
+from app.infra.settings import Settings, config_files, load_settings, tmux_socket_name
 from app.infra.spool import EventSpool
 from app.infra.store import Store
 from app.infra.tmux import PaneFacts, TmuxServer
@@ -87,6 +88,7 @@ class Fleet:
         self.notifier = Notifier(settings.notify, tmux, self.session)
         self.roster = Roster(self.repo_name, repo.root, store, self.notifier)
         self.profiles = Profiles(settings.profiles, settings.default_agent)
+        self.config = ConfigFiles(config_files(repo.root), time.monotonic)
         self.tracking = StatusTracking(tmux, self.profiles)
         self.panes = Panes(tmux, self.session, hosted=self.hosted)
         closing = threading.Event()  # set when this process's engine stops delivering
@@ -219,6 +221,26 @@ class Fleet:
         """Opt this repository in (or out) of pre-trusting agent worktrees."""
         write_pretrust(self.state_dir, on)
 
+    def reload_settings(self) -> bool:
+        """Read the configuration again (`config.toml`, `.quarterdeck.toml`): new agents,
+        status tracking, answers, messages and auto-approve use it from now on. A file that
+        fails to load keeps the settings in force and says why (`Profiles.problem`, on the rows
+        of agents of a kind it would define). True when the settings changed."""
+        try:
+            settings = load_settings(self.repo.root)
+        except Exception as exc:  # a bad file must not stop a running dashboard
+            self.profiles.problem = f"configuration not loaded: {exc}"
+            return False
+        self.profiles.problem = ""
+        if settings == self.settings:
+            return False
+        self.settings = settings
+        self.profiles.update(settings.profiles, settings.default_agent)
+        self.spawner.use(settings)
+        self.autoapprove.use(settings.auto_approve)
+        self.notifier.settings = settings.notify
+        return True
+
     def reload(self) -> list[Agent]:
         """Re-read every agent from the store and publish the view."""
         return self.roster.reload()
@@ -287,6 +309,21 @@ class Fleet:
     def spawn(self, request: SpawnRequest) -> list[Agent]:
         """Start ``request.count`` agents; all-or-nothing per agent, nothing left half-made."""
         return self.spawner.spawn(request)
+
+    def doctor(self) -> Doctor:
+        """What keeps each agent kind from running here as Quarterdeck expects (`Doctor`)."""
+        return Doctor(
+            self.profiles,
+            hooks=self.hooks,
+            repo_root=self.root,
+            worktrees=self.worktree_root,
+            pretrust=self.pretrust,
+            python=self.python,
+        )
+
+    def hook_problems(self, kind: str) -> list[str]:
+        """Why agents of ``kind`` would not run their hooks (`Spawner.hook_problems`)."""
+        return self.spawner.hook_problems(kind)
 
     def ensure_session(self) -> None:
         """Create this repository's tmux session (window 0 waits for the dashboard)."""

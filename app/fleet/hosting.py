@@ -12,6 +12,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from app.core.environment import SET_BY_TMUX, differences, inherited
+from app.infra.procs import environment_of
 from app.infra.settings import Settings
 from app.infra.tmux import TmuxServer
 
@@ -22,15 +24,15 @@ PLACEHOLDER = [
     "printf '\\n  The Quarterdeck dashboard is not running here.\\n"
     "  Run `quarterdeck` in the repository to start it.\\n'; exec tail -f /dev/null",
 ]
-#: Variables of the launcher's environment that the hosted dashboard keeps.
-KEPT_VARIABLES = ("PATH", "HOME", "LANG", "TERM")
-KEPT_PREFIXES = ("XDG_", "QUARTERDECK_")
 
 
 def dashboard_environment(environ: Mapping[str, str], session: str) -> dict[str, str]:
-    """The environment of the hosted dashboard: the launcher's paths, locale, terminal and
-    Quarterdeck's own settings, and `QUARTERDECK_HOSTED` naming the session it is hosted in."""
-    env = {k: v for k, v in environ.items() if k.startswith(KEPT_PREFIXES) or k in KEPT_VARIABLES}
+    """The environment of the hosted dashboard: the launcher's (the agents it starts get it,
+    keys and base URLs included), with its terminal type but not its tmux or its terminal's
+    size, and `QUARTERDECK_HOSTED` naming the session it is hosted in."""
+    env = inherited(environ)
+    if "TERM" in environ:
+        env["TERM"] = environ["TERM"]
     env["QUARTERDECK_HOSTED"] = session
     return env
 
@@ -76,14 +78,26 @@ class Hosting:
         return self.tmux.window0_command(self.session) == "dashboard"
 
     def start_dashboard(self, environ: Mapping[str, str]) -> None:
-        """Start the hosted dashboard in window 0, replacing whatever runs there."""
+        """Start the hosted dashboard in window 0, replacing whatever runs there, with the
+        launcher's environment (what the tmux server has besides is removed: agents started
+        from the dashboard inherit its environment)."""
+        env = dashboard_environment(environ, self.session)
+        unset = self.tmux.environment_names(self.session) - set(env) - SET_BY_TMUX
         self.tmux.respawn_window0(
-            self.session,
-            str(self.root),
-            dashboard_argv(self.python, self.root),
-            dashboard_environment(environ, self.session),
+            self.session, str(self.root), dashboard_argv(self.python, self.root), env, unset
         )
         self.tmux.mark_window0(self.session, "dashboard")
+
+    def stale_environment(self, environ: Mapping[str, str]) -> list[str]:
+        """The variables the running dashboard (which gives agents it starts its own
+        environment) has otherwise than ``environ``; [] when none runs or it cannot tell."""
+        if not self.dashboard_running():
+            return []
+        pid = self.tmux.window0_pid(self.session)
+        started_with = environment_of(pid) if pid is not None else None
+        if started_with is None:
+            return []
+        return differences(started_with, dashboard_environment(environ, self.session))
 
     def launch(self, environ: Mapping[str, str]) -> list[str]:
         """Make sure the session and its dashboard run, show window 0, and return the command

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from app.agents.hooks import HookInstaller
 from app.core.agent import Agent, Checkout, Placement, PromptState, SpawnRequest, StatusShown
+from app.core.environment import SET_BY_TMUX, agent_environment, effective
 from app.core.errors import ToolMissingError, UsageError
 from app.core.naming import branch_name, repo_key, slugify, unique_names, validate_name
 from app.core.profiles import PromptDelivery
@@ -36,7 +37,10 @@ class Plan:
     branch: str
     worktree: Path
     argv: list[str]
+    #: The kind's ``env`` and what its hooks need (over the starting command's environment).
     env: dict[str, str]
+    #: The environment the agent's CLI will see: where it keeps its settings and trust.
+    cli_env: dict[str, str]
     prompt: str
     prompt_state: PromptState
 
@@ -101,6 +105,10 @@ class Spawner:
         self._python = python
         self._clock = clock
 
+    def use(self, settings: Settings) -> None:
+        """The settings of a configuration read again (branch prefix, worktree root)."""
+        self._settings = settings
+
     @property
     def worktree_root(self) -> Path:
         """Where this repository's agent worktrees live."""
@@ -148,8 +156,9 @@ class Spawner:
                     f"worktree directory {worktree} already exists; "
                     "remove it or pick another --name"
                 )
+            cli_env = effective(os.environ, profile.env)
             launch = self._profiles.adapter(request.kind).launch(
-                profile, request.prompt, self._python, shell, self._hooks
+                profile, request.prompt, self._python, shell, self._hooks, cli_env
             )
             typed = profile.prompt is PromptDelivery.TYPE and bool(request.prompt)
             plans.append(
@@ -159,11 +168,19 @@ class Spawner:
                     worktree=worktree,
                     argv=list(launch.argv),
                     env=dict(launch.env),
+                    cli_env={**cli_env, **launch.env},
                     prompt=request.prompt,
                     prompt_state=PromptState.PENDING if typed else PromptState.NONE,
                 )
             )
         return plans, base, base_commit
+
+    def hook_problems(self, kind: str) -> list[str]:
+        """Why agents of ``kind`` started now would not run their hooks (each with what to
+        do): their status is then read from the screen alone."""
+        profile = self._profiles.get(kind)
+        env = effective(os.environ, profile.env)
+        return self._profiles.adapter(kind).hook_problems(self._hooks, env)
 
     def spawn(self, request: SpawnRequest) -> list[Agent]:
         """Start ``request.count`` agents; all-or-nothing per agent, nothing left half-made."""
@@ -184,8 +201,8 @@ class Spawner:
             undo.append(lambda: self._repo.remove_worktree(plan.worktree))
             undo.append(lambda: self._repo.delete_branch(plan.branch))
             adapter = self._profiles.adapter(kind)
-            if self._pretrust() and adapter.set_trust(plan.worktree, True):
-                undo.append(lambda: adapter.set_trust(plan.worktree, False))
+            if self._pretrust() and adapter.set_trust(plan.worktree, True, plan.cli_env):
+                undo.append(lambda: adapter.set_trust(plan.worktree, False, plan.cli_env))
             now = self._clock()
             agent = Agent(
                 id=agent_id,
@@ -201,9 +218,12 @@ class Spawner:
             )
             self._store.insert(agent)
             undo.append(lambda: self._store.delete(agent_id))
-            env = {"QUARTERDECK_AGENT_ID": agent_id, "QUARTERDECK_AGENT_NAME": plan.name}
-            env.update(self._hooks.environment())
-            env.update(plan.env)
+            # The environment of the command (or dashboard) starting it, not the one the
+            # private tmux server was started with, and what Quarterdeck needs it to carry.
+            needed = {"QUARTERDECK_AGENT_ID": agent_id, "QUARTERDECK_AGENT_NAME": plan.name}
+            needed.update(self._hooks.environment())
+            env = agent_environment(os.environ, plan.env, needed)
+            unset = self._tmux.environment_names(self._session) - set(env) - SET_BY_TMUX
             pane = self._tmux.new_agent_window(
                 self._session,
                 agent_id,
@@ -212,6 +232,7 @@ class Spawner:
                 plan.argv,
                 env,
                 glyph=STATUS_GLYPH[agent.shown.status],
+                unset=unset,
             )
             agent = replace(
                 agent,

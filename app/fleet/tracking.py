@@ -130,7 +130,7 @@ class StatusTracking:
                 Status.EXITED, Evidence("pane", "tmux pane is gone"), summary=agent.shown.summary
             )
         if profile is None:
-            return Reading(Status.UNKNOWN, Evidence("config", f"unknown kind {agent.kind!r}"))
+            return Reading(Status.UNKNOWN, Evidence("config", self._profiles.unknown(agent.kind)))
         look = (pane.activity, pane.dead, pane.dead_status)
         if mem.screen is not None and mem.look is not None and mem.look[1:] == look[1:]:
             if dirty is not None:

@@ -1,12 +1,16 @@
 """Processes: find an agent's whole process tree and end it, verified; process groups (a
-check's), start times that tell a recycled pid from the process that had it."""
+check's), start times that tell a recycled pid from the process that had it; a program's
+version."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
+import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 _PROC = Path("/proc")
@@ -25,6 +29,21 @@ def _ppid_map() -> dict[int, int]:
         rest = stat[stat.rfind(")") + 2 :].split()
         parents[int(entry.name)] = int(rest[1])
     return parents
+
+
+def environment_of(pid: int) -> dict[str, str] | None:
+    """The environment process ``pid`` was started with, or None when it cannot be read (gone,
+    not ours, no ``/proc``)."""
+    try:
+        raw = (_PROC / str(pid) / "environ").read_bytes()
+    except OSError:
+        return None
+    env = {}
+    for item in raw.split(b"\0"):
+        name, sep, value = item.partition(b"=")
+        if sep:
+            env[name.decode(errors="replace")] = value.decode(errors="replace")
+    return env
 
 
 def _has_marker(pid: int, marker: bytes) -> bool:
@@ -131,3 +150,31 @@ def kill_group(pgid: int, sig: signal.Signals) -> None:
     """Send ``sig`` to a process group (nothing when it is gone or not ours)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+
+
+def program_version(
+    program: str, env: Mapping[str, str], timeout: float = 10.0
+) -> tuple[int | None, str]:
+    """Run ``program --version`` in a session of its own (no terminal, no input) with ``env``:
+    its exit status (None when it did not finish in ``timeout`` seconds: its whole process
+    group is killed) and the line it printed that names a version (else its first line)."""
+    proc = subprocess.Popen(
+        [program, "--version"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        env=dict(env),
+        start_new_session=True,
+    )
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return None, ""
+    lines = [line.strip() for line in out.splitlines() if line.strip()]
+    # A warning may come first (Codex's about helper binaries): the line with a version wins.
+    versioned = [line for line in lines if re.search(r"\d+\.\d+", line) and len(line) < 80]
+    return proc.returncode, (versioned or lines or [""])[0]

@@ -185,6 +185,14 @@ def _check_names(
     return profiles
 
 
+def config_files(repo_root: Path | None = None) -> list[Path]:
+    """The configuration files, the nearest last: the user's, then the repository's."""
+    files = [config_home() / "config.toml"]
+    if repo_root is not None:
+        files.append(repo_root / ".quarterdeck.toml")
+    return files
+
+
 def load_settings(repo_root: Path | None = None) -> Settings:
     """Built-in defaults, then ``~/.config/quarterdeck/config.toml``, then ``.quarterdeck.toml``."""
     builtin = builtin_agents()
@@ -193,10 +201,7 @@ def load_settings(repo_root: Path | None = None) -> Settings:
     rules: tuple[AutoApproveRule, ...] = ()
     notify: dict[str, Any] = {}
     checks: dict[str, str] = {}
-    sources = [config_home() / "config.toml"]
-    if repo_root is not None:
-        sources.append(repo_root / ".quarterdeck.toml")
-    for path in sources:
+    for path in config_files(repo_root):
         data = _read_toml(path)
         unknown = set(data) - _KNOWN_KEYS
         if unknown:

@@ -1,4 +1,9 @@
-"""tmux: Quarterdeck's private server, one session per repository, one window per agent."""
+"""tmux: Quarterdeck's private server, one session per repository, one window per agent.
+
+Why one long module: it is the one thin wrapper of the one tmux server — sessions, windows and
+the environment they start with, panes, keys, options and the control connection share its
+handle, its error handling and its fallback from control mode to a subprocess.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ import os
 import shlex
 import shutil
 import signal
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from importlib import resources
 
@@ -136,6 +142,34 @@ class TmuxServer:
             raise TmuxError(f"tmux {args[0]} failed: {' '.join(result.stderr) or 'unknown error'}")
         return list(result.stdout)
 
+    def environment_names(self, session: str) -> set[str]:
+        """The variables the server would give a new window of ``session`` on its own: its
+        global environment (the one it started with) and the session's."""
+        names: set[str] = set()
+        for scope in (("-g",), ("-t", f"={session}")):
+            result = self.server.cmd("show-environment", *scope)
+            if result.returncode == 0:
+                names.update(line.split("=", 1)[0] for line in result.stdout if "=" in line)
+        return names
+
+    def _cmd_as_client(
+        self, what: str, args: list[str], client_env: Mapping[str, str]
+    ) -> list[str]:
+        """`cmd`, run by a tmux client whose environment has ``client_env`` over this
+        process's: a window a command client makes takes the client's ``PATH``, not ``-e``'s.
+        A failure says ``what`` failed."""
+        result = subprocess.run(
+            [self.tmux_bin, f"-L{self.socket_name}", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **client_env},
+            check=False,
+        )
+        if result.returncode != 0:
+            words = result.stderr.strip() or "unknown error"
+            raise TmuxError(f"tmux {what} failed: {words}")
+        return result.stdout.splitlines()
+
     def is_running(self) -> bool:
         """True when the server is up."""
         return bool(self.server.is_alive())
@@ -227,11 +261,20 @@ class TmuxServer:
             "select-window -t :0",
         )
 
-    def respawn_window0(self, session: str, cwd: str, argv: list[str], env: dict[str, str]) -> None:
-        """Start ``argv`` in window 0, replacing whatever runs there."""
+    def respawn_window0(
+        self,
+        session: str,
+        cwd: str,
+        argv: list[str],
+        env: dict[str, str],
+        unset: Collection[str] = (),
+    ) -> None:
+        """Start ``argv`` in window 0, replacing whatever runs there, with the server's
+        environment, ``env`` over it and ``unset`` removed."""
         target = f"={session}:0"
         env_args = [a for k, v in env.items() for a in ("-e", f"{k}={v}")]
-        command = "exec " + shlex.join(argv)
+        removed = [a for name in sorted(unset) for a in ("-u", name)]
+        command = "exec " + shlex.join(["env", *removed, *argv] if removed else argv)
         if self.server.cmd("list-panes", "-t", target).returncode != 0:
             self.cmd(
                 "new-window",
@@ -262,6 +305,16 @@ class TmuxServer:
         dead, _, role = out.stdout[0].partition(" ")
         return None if dead == "1" else role
 
+    def window0_pid(self, session: str) -> int | None:
+        """The pid of what runs in window 0 (None when there is no live window 0)."""
+        out = self.server.cmd(
+            "display-message", "-p", "-t", f"={session}:0", "#{pane_dead} #{pane_pid}"
+        )
+        if out.returncode != 0 or not out.stdout:
+            return None
+        dead, _, pid = out.stdout[0].partition(" ")
+        return int(pid) if dead != "1" and pid.isdigit() else None
+
     def mark_window0(self, session: str, role: str) -> None:
         """Record what runs in window 0 (``dashboard`` or ``placeholder``)."""
         self.cmd("set-option", "-w", "-t", f"={session}:0", "@qd_role", role)
@@ -275,10 +328,23 @@ class TmuxServer:
         argv: list[str],
         env: dict[str, str],
         glyph: str = "",
+        unset: Collection[str] = (),
     ) -> NewPane:
         """A new window running ``argv`` (exec'd, so the pane's pid is the agent's), marked with
-        the agent's id so that it is never mistaken for another pane with a recycled ``%id``."""
+        the agent's id so that it is never mistaken for another pane with a recycled ``%id``.
+
+        Its environment is the server's with ``env`` over it and ``unset`` removed (`env -u`),
+        ``PATH`` included: the client that makes the window runs with ``env``'s ``PATH``."""
+        # Kept on exit from the first instant (an agent that fails at once leaves its window
+        # and last screen, not a window gone before its options are set): set for the whole
+        # server in the same call, which also covers a server an older version started.
         args = [
+            "set-option",
+            "-g",
+            "-w",
+            "remain-on-exit",
+            "on",
+            ";",
             "new-window",
             "-d",
             "-P",
@@ -293,8 +359,10 @@ class TmuxServer:
         ]
         for key, value in env.items():
             args += ["-e", f"{key}={value}"]
-        args += ["--", "exec " + shlex.join(argv)]
-        out = self.cmd(*args)
+        removed = [a for name in sorted(unset) for a in ("-u", name)]
+        args += ["--", "exec " + shlex.join(["env", *removed, *argv] if removed else argv)]
+        client = {"PATH": env["PATH"]} if "PATH" in env else {}
+        out = self._cmd_as_client("new-window", args, client)
         window_id, pane_id, pid = out[0].split()
         # One tmux call for all the window's options (a command sequence).
         sequence: list[str] = []

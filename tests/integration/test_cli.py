@@ -31,6 +31,17 @@ def test_new_ls_stop_rm_and_their_errors(repo: Path) -> None:
     assert json.loads(qd("-C", str(repo), "ls", "--json").stdout) == []
 
 
+def test_a_refused_removal_exits_2_and_names_what_would_be_lost(repo: Path) -> None:
+    assert qd("-C", str(repo), "new", "", "--agent", "shell", "--name", "keep").returncode == 0
+    worktree = json.loads(qd("-C", str(repo), "ls", "--json").stdout)[0]["worktree"]
+    (Path(worktree) / "notes.txt").write_text("unsaved\n")
+    refused = qd("-C", str(repo), "rm", "keep")
+    assert refused.returncode == 2, refused.stderr
+    assert "--discard-changes" in refused.stderr
+    assert [a["name"] for a in json.loads(qd("-C", str(repo), "ls", "--json").stdout)] == ["keep"]
+    assert qd("-C", str(repo), "rm", "keep", "--discard-changes").returncode == 0
+
+
 def test_pretrust_is_a_per_repository_switch(repo: Path) -> None:
     assert "pretrust is off" in qd("-C", str(repo), "pretrust", "status").stdout
     assert "pretrust is on" in qd("-C", str(repo), "pretrust", "on").stdout

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -73,3 +76,50 @@ def test_opt_in_per_repository_trusts_new_worktrees(home: Path, repo: Path) -> N
     assert json.loads(trusted.read_text()) == {worktree: "TRUST_FOLDER"}
     fleet.remove("g", discard_unmerged=False, discard_changes=False)
     assert json.loads(trusted.read_text()) == {}
+
+
+def test_trust_and_status_files_follow_the_config_home_of_the_kinds_env(
+    home: Path, repo: Path, tmp_path: Path
+) -> None:
+    claude_dir, codex_home, gemini_home = (tmp_path / n for n in ("claude", "codex", "gemini"))
+    (repo / ".quarterdeck.toml").write_text(
+        f'[agents.claude]\nenv = {{ CLAUDE_CONFIG_DIR = "{claude_dir}" }}\n'
+        f'[agents.codex]\nenv = {{ CODEX_HOME = "{codex_home}" }}\n'
+        f'[agents.gemini]\nenv = {{ GEMINI_CLI_HOME = "{gemini_home}" }}\n'
+    )
+    fleet = Fleet.open(repo)
+    fleet.set_pretrust(True)
+    records: dict[str, Callable[[], dict[str, object]]] = {
+        "claude": lambda: json.loads((claude_dir / ".claude.json").read_text()).get("projects", {}),
+        "codex": lambda: tomllib.loads((codex_home / "config.toml").read_text()).get(
+            "projects", {}
+        ),
+        "gemini": lambda: json.loads((gemini_home / ".gemini" / "trustedFolders.json").read_text()),
+    }
+    for kind, record in records.items():
+        # A shell stands in for the real CLI (its hook arguments land in "$@").
+        stand_in = "sh -c 'exec tail -f /dev/null' qd"
+        fleet.spawn(SpawnRequest(prompt="", kind=kind, name=f"{kind}-agent", command=stand_in))
+        worktree = fleet.get(f"{kind}-agent").checkout.worktree
+        assert worktree in record(), kind
+        fleet.remove(f"{kind}-agent", discard_unmerged=False, discard_changes=False)
+        assert worktree not in record(), kind
+    assert not (home / ".claude.json").exists() and not (home / ".gemini").exists()
+    assert fleet.profiles.adapter("claude").status_file(42) == claude_dir / "sessions" / "42.json"
+
+
+def test_a_status_file_is_looked_for_where_the_agent_process_keeps_it(
+    home: Path, repo: Path, tmp_path: Path
+) -> None:
+    # CLAUDE_CONFIG_DIR was in the environment of the command that started the agent only.
+    started = subprocess.Popen(
+        ["sleep", "30"], env={**os.environ, "CLAUDE_CONFIG_DIR": str(tmp_path / "theirs")}
+    )
+    try:
+        adapter = Fleet.open(repo).profiles.adapter("claude")
+        expected = tmp_path / "theirs" / "sessions" / f"{started.pid}.json"
+        assert adapter.status_file(started.pid) == expected
+    finally:
+        started.kill()
+        started.wait()
+    assert adapter.status_file(2**22 + 7) == home / ".claude" / "sessions" / f"{2**22 + 7}.json"

@@ -443,6 +443,21 @@ async def test_new_agent_defaults_to_demo_kind_and_ctrl_s_submits() -> None:
         assert port.spawned == [SpawnRequest(prompt="hello", kind="demo", name=None, base="main")]
 
 
+async def test_a_kind_whose_hooks_will_not_load_is_announced_when_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port = FakePort()
+    warning = "Gemini CLI will skip its hook settings (folder /tmp …)"
+    port.hook_warnings["demo"] = [warning]
+    app = make_app(port)
+    notes = record_notifications(app, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press(*"hello", "ctrl+s")
+        await wait_until(pilot, lambda: "information: Started new-agent" in notes)
+        await wait_until(pilot, lambda: f"warning: {warning}" in notes)
+
+
 async def test_spawn_error_keeps_the_form_open_with_the_typed_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -62,7 +62,7 @@ def test_time_left(deadline: float | None, now: float, expected: float | None) -
     assert time_left(deadline, now) == expected
 
 
-def test_the_hosted_dashboard_keeps_paths_locale_and_our_settings_only() -> None:
+def test_the_hosted_dashboard_has_the_launchers_environment_but_its_tmux_and_size() -> None:
     environ = {
         "PATH": "/bin",
         "HOME": "/h",
@@ -82,6 +82,7 @@ def test_the_hosted_dashboard_keeps_paths_locale_and_our_settings_only() -> None
         "TERM": "xterm",
         "XDG_DATA_HOME": "/d",
         "QUARTERDECK_TMUX_SOCKET": "s",
+        "SECRET_TOKEN": "x",
         "QUARTERDECK_HOSTED": "qd-repo-1",
     }
     assert dashboard_argv("/py", Path("/r")) == [

@@ -42,10 +42,14 @@ class FormFlow(Widget):
     class SpawnFinished(Message):
         """A spawn from the new-agent form finished: ``agents`` started, or ``error``."""
 
-        def __init__(self, agents: list[Agent], error: str = "") -> None:
+        def __init__(
+            self, agents: list[Agent], error: str = "", warnings: Sequence[str] = ()
+        ) -> None:
             super().__init__()
             self.agents = agents
             self.error = error
+            #: What will not work as it should for the agents started (their hooks).
+            self.warnings = tuple(warnings)
 
     class SendFinished(Message):
         """A send from the message form finished: ``messages`` queued, or ``error``."""
@@ -110,9 +114,14 @@ class FormFlow(Widget):
     def _spawned(self, request: SpawnRequest) -> Message:
         """In a thread: start the agents; a failure goes back to the form."""
         try:
-            return self.SpawnFinished(self.agents.spawn(request))
+            agents = self.agents.spawn(request)
         except Exception as error:
             return self.SpawnFinished([], describe_error(error))
+        try:
+            warnings = self.agents.hook_problems(request.kind)
+        except Exception as error:
+            warnings = [describe_error(error)]
+        return self.SpawnFinished(agents, warnings=warnings)
 
     def on_form_flow_spawn_finished(self, message: SpawnFinished) -> None:
         """Close the form and announce the new agent, or show why it did not start."""
@@ -122,6 +131,8 @@ class FormFlow(Widget):
         if names:
             self.notify(f"Started {', '.join(names)}")
             self.post_message(self.Started(names[0]))
+        for warning in message.warnings:
+            self.notify(warning, severity="warning", timeout=20)
 
     # -- a message --------------------------------------------------------------------------
 

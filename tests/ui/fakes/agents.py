@@ -26,6 +26,8 @@ class FakeAgents(FakeViews):
     #: Set to make `spawn` wait until the test releases it.
     spawn_gate: threading.Event | None = None
     spawned: list[SpawnRequest] = field(default_factory=list)
+    #: What `hook_problems` says, by kind.
+    hook_warnings: dict[str, list[str]] = field(default_factory=dict)
     stopped: list[str] = field(default_factory=list)
     removed: list[tuple[str, bool, bool]] = field(default_factory=list)
 
@@ -45,6 +47,9 @@ class FakeAgents(FakeViews):
         name = request.name or "new-agent"
         self.push([*self.rows, make_row(name, Status.STARTING, kind=request.kind, age=0)])
         return [_agent(request, name)]
+
+    def hook_problems(self, kind: str) -> list[str]:
+        return list(self.hook_warnings.get(kind, []))
 
     def stop(self, name: str) -> None:
         self._row(name)
