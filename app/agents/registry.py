@@ -58,6 +58,10 @@ class ConfiguredAdapter(AgentAdapter):
         """As the dialect says."""
         return self.dialect.announces_tool(event)
 
+    def submits_prompt(self, event: str) -> bool:
+        """As the dialect says."""
+        return self.dialect.submits_prompt(event)
+
     def status_file(self, pid: int) -> Path | None:
         """The status file the profile names."""
         return self.status.status_file(pid)

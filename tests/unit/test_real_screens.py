@@ -77,6 +77,10 @@ def test_recorded_screen_reads_as_labelled(agent: str, stem: str) -> None:
         assert reading.question == label["question"]
     if "options" in label:
         assert list(reading.options) == label["options"]
+    if "detail" in label:
+        assert reading.detail == label["detail"]
+    if "summary" in label:
+        assert reading.summary == label["summary"]
     if reading.status is Status.NEEDS_INPUT:
         # What the agent asks is what the dashboard shows for it.
         assert reading.question and reading.summary == reading.question
