@@ -278,3 +278,12 @@ def test_when_start_up_is_over(
     prompt: str, state: PromptState, reading: Status, seen: bool, over: bool
 ) -> None:
     assert startup_over(_started(prompt, state), reading, WAITING, prompt_seen=seen) is over
+
+
+def test_gemini_takes_a_message_while_it_works_into_its_queue() -> None:
+    """Typed while it works, Gemini CLI keeps a message in its "Queued" list and runs it after
+    the turn (recorded: 19-queued-after-enter-while-working): it is typed to at once."""
+    gemini = PROFILES["gemini"]
+    assert can_type(Status.WORKING, gemini)
+    queued = load_pane("gemini", "19-queued-after-enter-while-working").text
+    assert message_taken(queued, Status.WORKING, SEA, gemini, was_ready=False, seen=0)
