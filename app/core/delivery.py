@@ -180,8 +180,20 @@ def prompt_due(agent: Agent, profile: AgentProfile | None, *, ready: bool) -> bo
     return agent.prompt_state is PromptState.PENDING and profile is not None and ready
 
 
+#: How long after its start an agent that reads ready, with its first prompt shown nowhere (not
+#: above its input box, not in it), counts as started anyway: a CLI that took the prompt
+#: without a sign the rules know must not stay "starting" for good.
+STARTUP_GRACE = 30.0
+
+
 def startup_over(
-    agent: Agent, reading: Status, profile: AgentProfile, *, prompt_seen: bool
+    agent: Agent,
+    reading: Status,
+    profile: AgentProfile,
+    *,
+    prompt_seen: bool,
+    prompt_waiting: bool = False,
+    age: float = 0.0,
 ) -> bool:
     """Whether the agent's start-up is over, given what its CLI reads now (``reading``, before
     start-up is taken into account).
@@ -190,7 +202,9 @@ def startup_over(
     something (its turn began), its turn ended (in an error too), the prompt shows above its
     input box (``prompt_seen``: a turn too quick to see), or its typed prompt was delivered or
     failed. One started with no prompt is starting until its CLI is ready (or works). An agent
-    that ended is no longer starting.
+    that ended is no longer starting. After `STARTUP_GRACE` seconds (``age``) an agent that
+    reads ready is started unless its prompt still stands in its input box
+    (``prompt_waiting``).
     """
     if reading in (Status.EXITED, Status.FAILED, Status.DONE):
         return True
@@ -198,4 +212,7 @@ def startup_over(
         return True
     if not agent.prompt.strip():
         return reading in (profile.ready_status, Status.WORKING, Status.ERROR)
-    return reading in (Status.WORKING, Status.ERROR) or prompt_seen
+    if reading in (Status.WORKING, Status.ERROR) or prompt_seen:
+        return True
+    ready = reading in (profile.ready_status, Status.IDLE)
+    return ready and not prompt_waiting and age > STARTUP_GRACE

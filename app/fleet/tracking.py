@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from app.core.agent import Agent
 from app.core.classify import PaneView, classify
-from app.core.delivery import shown_above_box, startup_over
+from app.core.delivery import input_holds, shown_above_box, startup_over
 from app.core.profiles import AgentProfile
 from app.core.signals import Signal, fuse
 from app.core.status import Evidence, Reading, Status, StatusTracker, TrackedStatus
@@ -192,7 +192,7 @@ class StatusTracking:
             reading = replace(reading, detail=mem.request)
         if profile is not None:
             mem.ready = reading.status is profile.ready_status
-            reading = self._startup(agent, mem, profile, reading)
+            reading = self._startup(agent, mem, profile, reading, now)
         stored = TrackedStatus(reading=_stored_reading(agent), since=agent.shown.since)
         if mem.tracked is None and reading.status is not Status.UNKNOWN:
             # The first look of this process at the agent is taken as it is: hysteresis guards
@@ -207,7 +207,7 @@ class StatusTracking:
         return mem.tracked
 
     def _startup(
-        self, agent: Agent, mem: _Memory, profile: AgentProfile, reading: Reading
+        self, agent: Agent, mem: _Memory, profile: AgentProfile, reading: Reading, now: float
     ) -> Reading:
         """While the agent starts, a ready screen (or one not understood yet: the CLI loads)
         reads ``starting``: until it took its first prompt, or, with none, until it is ready.
@@ -215,8 +215,18 @@ class StatusTracking:
         if agent.started or mem.started:
             return reading
         screen = mem.view.text if mem.view is not None else ""
-        seen = bool(agent.prompt.strip()) and shown_above_box(screen, agent.prompt, profile) > 0
-        if startup_over(agent, reading.status, profile, prompt_seen=seen):
+        prompt = agent.prompt.strip()
+        seen = bool(prompt) and shown_above_box(screen, agent.prompt, profile) > 0
+        waiting = bool(prompt) and input_holds(screen, agent.prompt, profile)
+        over = startup_over(
+            agent,
+            reading.status,
+            profile,
+            prompt_seen=seen,
+            prompt_waiting=waiting,
+            age=now - agent.created_at,
+        )
+        if over:
             mem.started = True
             return reading
         if reading.status not in (profile.ready_status, Status.IDLE, Status.UNKNOWN):

@@ -11,6 +11,7 @@ from app.core.agent import Agent, PromptState, StatusShown
 from app.core.delivery import (
     QUEUED_TAIL,
     RESEND_GAP,
+    STARTUP_GRACE,
     can_take,
     can_type,
     input_holds,
@@ -278,6 +279,26 @@ def test_when_start_up_is_over(
     prompt: str, state: PromptState, reading: Status, seen: bool, over: bool
 ) -> None:
     assert startup_over(_started(prompt, state), reading, WAITING, prompt_seen=seen) is over
+
+
+@pytest.mark.parametrize(
+    ("reading", "waiting", "age", "over"),
+    [
+        # Ready long after its start with its prompt shown nowhere: it took it unseen.
+        (Status.IDLE, False, STARTUP_GRACE + 1, True),
+        (Status.IDLE, False, STARTUP_GRACE - 1, False),
+        # Its prompt still stands in its input box: however long, not taken.
+        (Status.IDLE, True, STARTUP_GRACE * 10, False),
+        # Still loading: not ready.
+        (Status.UNKNOWN, False, STARTUP_GRACE * 10, False),
+    ],
+)
+def test_start_up_ends_after_a_grace_for_a_prompt_taken_unseen(
+    reading: Status, waiting: bool, age: float, over: bool
+) -> None:
+    agent = _started("fix it")
+    got = startup_over(agent, reading, WAITING, prompt_seen=False, prompt_waiting=waiting, age=age)
+    assert got is over
 
 
 def test_gemini_takes_a_message_while_it_works_into_its_queue() -> None:
