@@ -98,6 +98,7 @@ def sample_agent(check: CheckSummary | None) -> Agent:
         created_at=100.0,
         prompt="fix it",
         prompt_state=PromptState.DELIVERED,
+        started=True,
         shown=StatusShown(
             Status.NEEDS_INPUT,
             InputKind.PERMISSION,

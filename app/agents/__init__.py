@@ -16,8 +16,10 @@ Keys of a rules file (parsed by `app.core.profiles`):
   shell); ``program``: what must be installed (checked on PATH before anything is created);
 - ``prompt``: ``"argv"`` (the prompt is appended as ``prompt_args``) or ``"type"`` (typed once
   ready); ``ready``: the status in which a typed prompt may be delivered;
-- ``rules``: screen rules, first match wins (see `app.core.profiles.ScreenRule`); ``chrome``:
-  lines that are UI furniture, not output (skipped for the "last line" column);
+- ``rules``: screen rules, first match wins (see `app.core.profiles.ScreenRule`; a rule's
+  ``detail`` pattern gives an error or a retry its line); ``chrome``: lines that are UI
+  furniture, not output (footers, sidebars, model and path lines: skipped for the "last line"
+  column); ``input``: the CLI's input line, where typed text stands until the CLI takes it;
 - ``hooks``: the hook dialect the CLI speaks, named after the module that knows it
   (``"claude"``, ``"codex"``, ``"gemini"``, ``"aider"``): Quarterdeck installs its hook for the
   agents it starts; ``""`` for none; ``status_file``: an agent-side status file to read

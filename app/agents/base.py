@@ -109,6 +109,11 @@ class AgentAdapter:
         own permission request, so it must not end the request."""
         return False
 
+    def submits_prompt(self, event: str) -> bool:
+        """True for the event that says the CLI took a prompt typed into it (or given on its
+        command line): proof that a message was delivered."""
+        return False
+
     def status_file(self, pid: int, env: Env = None) -> Path | None:
         """The status file the CLI keeps for its process ``pid``, if it keeps one (in the
         config home ``env`` names)."""

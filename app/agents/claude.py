@@ -16,7 +16,7 @@ from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home
 from app.agents.files import load_json_object, write_json
 from app.agents.hooks import HookInstaller
 from app.core.doctor import Finding, first_set, note
-from app.core.signals import reading_from_request
+from app.core.signals import error_line, reading_from_request
 from app.core.status import Evidence, InputKind, Reading, Status
 
 #: Claude Code events we listen to (tool events need a matcher).
@@ -34,16 +34,19 @@ CLAUDE_EVENTS = (
 CLAUDE_TOOL_EVENTS = frozenset({"PreToolUse", "PermissionRequest", "PostToolUse"})
 
 # No hook fires when the human rejects a request or presses Esc, and `Notification` comes
-# seconds late: neither may set the status.
+# seconds late: neither may set the status. `SessionStart` fires before the input box is drawn
+# (and before a first prompt given on the command line is taken): it says nothing of the
+# status. `StopFailure`: the turn ended in an API error, after the CLI's retries.
 _EVENTS: dict[str, Status] = {
-    "SessionStart": Status.IDLE,
     "UserPromptSubmit": Status.WORKING,
     "PreToolUse": Status.WORKING,
     "PostToolUse": Status.WORKING,
     "PermissionRequest": Status.NEEDS_INPUT,
     "Stop": Status.IDLE,
-    "StopFailure": Status.IDLE,
+    "StopFailure": Status.ERROR,
 }
+#: The event that says the CLI took a prompt typed into it (or given on its command line).
+PROMPT_SUBMITTED = "UserPromptSubmit"
 
 _STATUS_FILE: dict[str, Status] = {
     "idle": Status.IDLE,
@@ -75,6 +78,11 @@ def reading_from_hook(event: str, payload: Any) -> Reading | None:
         return None
     if status is Status.NEEDS_INPUT:
         return reading_from_request(event, payload)
+    if status is Status.ERROR:
+        said = payload.get("last_assistant_message") if isinstance(payload, Mapping) else None
+        if not isinstance(said, str) or not said.strip():
+            said = str(payload.get("error", "")) if isinstance(payload, Mapping) else ""
+        return Reading(status, Evidence("hook", event), detail=error_line(said) or "API error")
     return Reading(status, Evidence("hook", event))
 
 
@@ -245,6 +253,10 @@ class ClaudeCode(AgentAdapter):
     def announces_tool(self, event: str) -> bool:
         """``PreToolUse``."""
         return event == "PreToolUse"
+
+    def submits_prompt(self, event: str) -> bool:
+        """``UserPromptSubmit``."""
+        return event == PROMPT_SUBMITTED
 
     def status_file(self, pid: int, env: Env = None) -> Path | None:
         """``sessions/<pid>.json`` in Claude Code's state folder (deleted when it exits)."""

@@ -37,8 +37,8 @@ GEMINI_SYSTEM_SETTINGS = Path("/etc/gemini-cli/settings.json")
 SETTINGS_NAME = "gemini-system-settings.json"
 
 # `Notification` with ToolPermission fires at once when a dialog opens (read apart).
+# `SessionStart` fires before the input box is drawn: it says nothing of the status.
 _EVENTS: dict[str, Status] = {
-    "SessionStart": Status.IDLE,
     "BeforeAgent": Status.WORKING,
     "BeforeTool": Status.WORKING,
     "AfterTool": Status.WORKING,
@@ -223,6 +223,10 @@ class GeminiCli(AgentAdapter):
     def announces_tool(self, event: str) -> bool:
         """``BeforeTool``."""
         return event == "BeforeTool"
+
+    def submits_prompt(self, event: str) -> bool:
+        """``BeforeAgent``: the CLI took a prompt and starts its turn."""
+        return event == "BeforeAgent"
 
     def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
         """``<path>: "TRUST_FOLDER"`` in ``~/.gemini/trustedFolders.json``."""

@@ -77,6 +77,10 @@ class ConfiguredAdapter(AgentAdapter):
         """As the dialect says."""
         return self.dialect.announces_tool(event)
 
+    def submits_prompt(self, event: str) -> bool:
+        """As the dialect says."""
+        return self.dialect.submits_prompt(event)
+
     def status_file(self, pid: int, env: Env = None) -> Path | None:
         """The status file the profile names, in the config home of the agent's environment:
         the one its process was started with (found once per process), else the kind's."""

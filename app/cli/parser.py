@@ -144,10 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "wait",
         "wait until an agent is idle, waits on the human, or has exited; exit status: 0 reached, "
-        "3 timed out, 4 the agent ended first",
+        "3 timed out, 4 the agent ended first, 5 its turn ended in an error first",
     )
     p.add_argument("name")
-    p.add_argument("--until", required=True, choices=["idle", "needs_input", "exited"])
+    p.add_argument("--until", required=True, choices=["idle", "needs_input", "error", "exited"])
     p.add_argument("--timeout", type=float, default=None, help="seconds (default: no limit)")
 
     p = command("open", "open (or re-attach to) the dashboard; the default command")

@@ -18,9 +18,12 @@ if TYPE_CHECKING:
 
 USAGE_EXIT = 2
 ERROR_EXIT = 1
-#: `quarterdeck wait`: the agent did not reach the status in time / ended before reaching it.
+#: `quarterdeck wait`: the agent did not reach the status in time / ended before reaching it /
 WAIT_TIMEOUT_EXIT = 3
 WAIT_ENDED_EXIT = 4
+#: `quarterdeck wait`: the agent's turn ended in an error (status ``error``) before it reached
+#: the status waited for.
+WAIT_ERROR_EXIT = 5
 
 
 def open_fleet(path: str) -> Fleet:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.cli.shared import ERROR_EXIT, WAIT_ENDED_EXIT, WAIT_TIMEOUT_EXIT, open_fleet, run_until
+from app.cli.shared import (
+    ERROR_EXIT,
+    WAIT_ENDED_EXIT,
+    WAIT_ERROR_EXIT,
+    WAIT_TIMEOUT_EXIT,
+    open_fleet,
+    run_until,
+)
 from app.core.answers import choose
 from app.core.errors import UsageError
 from app.core.messages import MessageMode, MessageState
@@ -42,7 +49,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     ids = [m.id for m in messages]
 
     def final() -> bool:
-        return all((m := fleet.message(i)) is not None and m.final for i in ids)
+        return all((m := fleet.message(i)) is not None and (m.final or m.not_taken) for i in ids)
 
     run_until(fleet, final, args.timeout)
     status = 0
@@ -52,7 +59,7 @@ def cmd_send(args: argparse.Namespace) -> int:
             continue
         if sent.state is MessageState.DELIVERED:
             print(f"delivered to {sent.agent_name}")
-        elif sent.state is MessageState.FAILED:
+        elif sent.state is MessageState.FAILED or sent.not_taken:
             print(f"not delivered to {sent.agent_name}: {sent.error}", file=sys.stderr)
             status = ERROR_EXIT
         else:
@@ -82,14 +89,18 @@ def cmd_wait(args: argparse.Namespace) -> int:
     def reached() -> bool:
         status = fleet.get(args.name).shown.status
         seen[:] = [status.value]
-        return status in wanted or is_ended(status)
+        return status in wanted or status is Status.ERROR or is_ended(status)
 
     if not run_until(fleet, reached, args.timeout):
         print(f"{args.name} is still {seen[0] if seen else 'unknown'}", file=sys.stderr)
         return WAIT_TIMEOUT_EXIT
     agent = fleet.get(args.name)
-    line = f"{args.name} is {agent.shown.status.value}"
-    if agent.shown.question:
-        line += f": {agent.shown.question}"
+    shown = agent.shown
+    line = f"{args.name} is {shown.status.value}"
+    if shown.question or shown.detail:
+        line += f": {shown.question or shown.detail}"
     print(line)
-    return 0 if agent.shown.status in wanted else WAIT_ENDED_EXIT
+    if shown.status in wanted:
+        return 0
+    # The turn ended in an error, or the agent ended, before the status waited for.
+    return WAIT_ERROR_EXIT if shown.status is Status.ERROR else WAIT_ENDED_EXIT

@@ -95,6 +95,9 @@ class Agent:
     #: The latest check, None when none ran.
     check: CheckSummary | None = None
     stopped: bool = False
+    #: Its start-up is over: it took its first prompt (or, started with none, its CLI became
+    #: ready). Until then its status shows ``starting`` rather than a ready screen's idle.
+    started: bool = False
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,16 @@ def _waiting(row: AgentRow) -> Alert:
     )
 
 
+def _error(row: AgentRow) -> Alert:
+    return Alert(
+        name=row.name,
+        kind=AlertKind.WAITING,
+        title=f"{row.name} stopped on an error",
+        body=row.detail or row.summary,
+        key=(row.name, row.since, row.status.value),
+    )
+
+
 def _finished(row: AgentRow) -> Alert:
     verb = {Status.FAILED: "failed", Status.EXITED: "exited"}.get(row.status, "finished its turn")
     return Alert(
@@ -57,8 +67,9 @@ def _finished(row: AgentRow) -> Alert:
 
 def alerts_between(before: FleetView, after: FleetView, *, finished: bool = True) -> list[Alert]:
     """What changed from ``before`` to ``after`` that the human should hear of: an agent that
-    started waiting on them, and (with ``finished``) one that went from working to idle, done,
-    exited or failed. Agents new in ``after`` are not announced as finished."""
+    started waiting on them or whose turn ended in an error, and (with ``finished``) one that
+    went from working to idle, done, exited or failed. Agents new in ``after`` are not
+    announced as finished."""
     old = {r.name: r for r in before.rows}
     alerts = []
     for row in after.rows:
@@ -67,6 +78,10 @@ def alerts_between(before: FleetView, after: FleetView, *, finished: bool = True
             prev is None or prev.status is not Status.NEEDS_INPUT or prev.since != row.since
         ):
             alerts.append(_waiting(row))
+        elif row.status is Status.ERROR and (
+            prev is None or prev.status is not Status.ERROR or prev.since != row.since
+        ):
+            alerts.append(_error(row))
         elif finished and prev is not None and prev.status in _BUSY and row.status in _FINISHED:
             alerts.append(_finished(row))
     return alerts

@@ -443,21 +443,21 @@ def _read_rules(
         if region is None:
             continue
         if rule.reads_dialog:
-            if rows is None:
-                rows = _rows(pane.text)
+            rows = _rows(pane.text) if rows is None else rows
             question, options = _extract(rule, rows)
         else:
             question, options = _legacy_extract(rule, region)
         if not _applies(rule, question, options):
             continue
+        detail = rule.read_detail("\n".join(region))  # an error or a retry: its line
         return Reading(
             rule.status,
             Evidence("screen", f"{profile.kind}: {rule.name}"),
             kind=rule.kind,
             question=question,
             options=options,
-            # For an agent that waits, what it asks is the line that matters.
-            summary=question or summary,
+            summary=question or detail or summary,  # for a wait, what it asks matters most
+            detail=detail,
         )
     return None
 

@@ -51,6 +51,12 @@ class Message:
         """True once delivered or failed."""
         return self.state in FINAL_STATES
 
+    @property
+    def not_taken(self) -> bool:
+        """True for a message typed into its agent that the agent did not take: it stays
+        queued (``error`` says what was seen) and is tried again once the agent moves."""
+        return self.state is MessageState.PENDING and bool(self.error)
+
     def describe(self) -> str:
         """One line for the agent's row: ``✉ queued``, ``✉ delivered``, ``✗ message failed: …``."""
         if self.state is MessageState.FAILED:
@@ -59,6 +65,8 @@ class Message:
             return "✉ message delivered"
         if self.state is MessageState.SENDING:
             return "✉ sending message…"
+        if self.not_taken:
+            return f"✉ message not taken yet, still queued: {self.error}"
         if self.mode is MessageMode.INTERRUPT:
             return "✉ message waits: interrupting first"
         return "✉ message queued"

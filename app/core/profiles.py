@@ -67,6 +67,10 @@ class ScreenRule:
       ``Allow once   Allow always   Reject``);
     - legacy: ``option`` alone takes every matching line of the region, and ``question`` the first
       match in the region.
+
+    What the row says besides the status (an error, a retry): ``detail``, searched in the region
+    (its last match), gives the reading's detail and the last-output column: ``detail_format``
+    filled with its named groups (``retrying {attempt}: {error}``), else its first group.
     """
 
     name: str
@@ -90,6 +94,24 @@ class ScreenRule:
     option_strip: re.Pattern[str] | None = None
     asks: re.Pattern[str] | None = None
     offers: re.Pattern[str] | None = None
+    detail: re.Pattern[str] | None = None
+    detail_format: str = ""
+
+    def read_detail(self, region: str) -> str:
+        """What ``detail`` says of the region: its last match, as ``detail_format`` filled with
+        the named groups, else its first group (line breaks and runs of spaces folded)."""
+        matches = list(self.detail.finditer(region)) if self.detail is not None else []
+        if not matches:
+            return ""
+        m = matches[-1]
+        groups = {k: " ".join((v or "").split()) for k, v in m.groupdict().items()}
+        if self.detail_format:
+            try:
+                return self.detail_format.format(**groups)[:300]
+            except (KeyError, IndexError, ValueError):
+                pass
+        first = next((g for g in m.groups() if g is not None), m.group(0))
+        return " ".join(first.split())[:300]
 
     @property
     def reads_dialog(self) -> bool:
@@ -112,6 +134,9 @@ class AgentProfile:
     default_status: Status = Status.UNKNOWN
     rules: tuple[ScreenRule, ...] = ()
     chrome: tuple[re.Pattern[str], ...] = ()
+    #: The CLI's input line: where typed text stands until the CLI takes it (the last match on
+    #: screen, with the rows under it up to a blank row or a rule). None: the bottom line.
+    input_line: re.Pattern[str] | None = None
     interrupt_keys: tuple[str, ...] = ("Escape",)
     #: What typing to the CLI while it works does: ``queue`` (it keeps the message for after
     #: the current step) or ``wait`` (Quarterdeck holds the message until the agent is ready).
@@ -205,6 +230,8 @@ _RULE_KEYS = frozenset(
         "option_strip",
         "asks",
         "offers",
+        "detail",
+        "detail_format",
     }
 )
 
@@ -260,6 +287,8 @@ def _rule(kind: str, index: int, raw: Mapping[str, Any]) -> ScreenRule:
         option_strip=rx("option_strip"),
         asks=rx("asks"),
         offers=rx("offers"),
+        detail=rx("detail"),
+        detail_format=str(raw.get("detail_format", "")),
     )
     if rule.screen is None and rule.title is None and rule.footer is None:
         raise UsageError(f"{where}: needs a 'screen' or a 'title' pattern (or a 'footer')")
@@ -294,6 +323,7 @@ def parse_profile(kind: str, raw: Mapping[str, Any]) -> AgentProfile:
             for i, c in enumerate(_strings(raw.get("chrome", []), f"{where} chrome"))
             if (p := _regex(c, f"{where} chrome {i + 1}")) is not None
         ),
+        input_line=_regex(raw.get("input"), f"{where} input"),
         interrupt_keys=_strings(raw.get("interrupt", ["Escape"]), f"{where} interrupt"),
         busy_input=_choice(raw.get("busy_input", "wait"), ("queue", "wait"), f"{where} busy_input"),
         env={str(k): str(v) for k, v in dict(raw.get("env", {})).items()},

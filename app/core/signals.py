@@ -68,6 +68,14 @@ def _hook_request(payload: Any, tool: str) -> tuple[str, tuple[str, ...], str]:
     return "", (), tool
 
 
+def error_line(text: str) -> str:
+    """The line that says what went wrong, from an error message as a hook reports it: its
+    first line, up to the end of its first sentence (``API Error: 529 Overloaded``)."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    head, dot, _rest = first.partition(". ")
+    return _one_line(head if dot else first.rstrip("."))
+
+
 def reading_from_request(event: str, payload: Any) -> Reading:
     """A hook event that says a dialog opened (a tool asks leave, or asks the human a
     question) as a ``needs_input`` reading with what the payload tells of the dialog.
@@ -107,6 +115,7 @@ def fuse(screen: Signal | None, signals: list[Signal]) -> Reading | None:
       delivered late (an interrupted step's event after the agent is back at its prompt), and
       an idle agent may never redraw to correct it. The screen lags the other way by a render
       at most.
+    - An error on the screen is not hidden by a signal that says idle: the turn ended in it.
     - An ``unknown`` screen gives way to any other signal.
 
     ``screen.at`` is when the screen reading last changed, not when it was last looked at.
@@ -126,15 +135,21 @@ def fuse(screen: Signal | None, signals: list[Signal]) -> Reading | None:
         return shown
     if latest.reading.status is Status.WORKING and shown.status is Status.IDLE:
         return shown
+    if shown.status is Status.ERROR and latest.reading.status is Status.IDLE:
+        # An error the screen shows is the end of that turn told better than "idle" (Claude
+        # Code's status file says idle after a failed turn).
+        return shown
     if latest.at > screen.at or shown.status is Status.UNKNOWN:
         fused = latest.reading
+        # An error's line is what the row shows of it.
+        error = fused.detail if fused.status is Status.ERROR else ""
         return Reading(
             fused.status,
             fused.evidence,
             kind=fused.kind,
             question=fused.question,
             options=fused.options,
-            summary=shown.summary,
+            summary=error or shown.summary,
             detail=fused.detail,
         )
     return shown

@@ -12,6 +12,9 @@ class Status(StrEnum):
     STARTING = "starting"
     WORKING = "working"
     NEEDS_INPUT = "needs_input"
+    #: The turn ended in an error (an API or tool error the CLI gave up on): the human decides
+    #: what next. Not ended: the agent takes messages.
+    ERROR = "error"
     IDLE = "idle"
     DONE = "done"
     FAILED = "failed"
@@ -44,6 +47,7 @@ def is_ended(status: Status, *, stopped: bool = False) -> bool:
 #: Order in which statuses are listed: the ones that need the human first.
 ATTENTION_ORDER: tuple[Status, ...] = (
     Status.NEEDS_INPUT,
+    Status.ERROR,
     Status.FAILED,
     Status.IDLE,
     Status.DONE,
@@ -59,6 +63,7 @@ STATUS_GLYPH: dict[Status, str] = {
     Status.STARTING: "…",
     Status.WORKING: "●",
     Status.NEEDS_INPUT: "?",
+    Status.ERROR: "!",
     Status.IDLE: "○",
     Status.DONE: "✓",
     Status.FAILED: "✗",
@@ -124,6 +129,7 @@ class TrackedStatus:
 #: between spinner frames and need to hold a little.
 SETTLE_SECONDS: dict[Status, float] = {
     Status.NEEDS_INPUT: 0.0,
+    Status.ERROR: 0.0,
     Status.EXITED: 0.0,
     Status.FAILED: 0.0,
     Status.WORKING: 0.0,

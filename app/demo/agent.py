@@ -17,7 +17,8 @@ Claude Code's do, with the same event names and payload fields:
   approved command's run step belongs to that same tool use: no second ``PreToolUse``;
 - ``PostToolUse`` (plus a minimal ``tool_response``) when a step completes, an approved
   command has run, or a question is answered;
-- ``Stop`` when a turn ends by itself;
+- ``Stop`` when a turn ends by itself; ``StopFailure`` (``error``, ``last_assistant_message``)
+  instead when it ends in an API error (a task that starts with ``error:``);
 - ``SessionEnd`` when the agent leaves: ``reason: "prompt_input_exit"`` for /exit, Ctrl-D or
   the end of piped input (Claude Code's value), ``"other"`` for SIGTERM, SIGHUP or a
   quitter leaving by itself. The agent waits up to `EXIT_WAIT` for queued hooks first.
@@ -29,7 +30,9 @@ or a skipped question: no ``PostToolUse``, and no ``Stop`` for that turn. A simu
 Misbehaviour switches, for tests of the fleet that runs agents: ``--flood`` (thousands of log
 lines a second while working), ``--hang-after N`` (freeze for good as step N+1 starts),
 ``--die-at-once`` (one error line, exit 1), ``--ignore-sighup`` (outlives its terminal, like
-Gemini CLI) and ``--ignore-sigterm``. By default SIGHUP exits with 129 and SIGTERM with 0.
+Gemini CLI), ``--ignore-sigterm`` and ``--lose-enter N`` (the first N Enters after typed text
+do nothing, as Codex loses an Enter that follows a paste too closely). By default SIGHUP
+exits with 129 and SIGTERM with 0.
 
 Why one long module: the demo agent is a program of its own, run as ``python -m`` in each
 agent's pane; its screen, its turn loop and its input handling draw the strings its rules file
@@ -240,6 +243,7 @@ class Agent:
         hang_after: int | None = None,
         outlive_terminal: bool = False,
         transcript: Path | None = None,
+        lose_enter: int = 0,
     ) -> None:
         """Set the agent up; nothing is drawn until `run`.
 
@@ -254,6 +258,8 @@ class Agent:
             outlive_terminal: Keep running when the terminal goes away (SIGHUP is ignored).
             transcript: A file to which every line the agent takes (submitted at its prompt
                 or queued while it works) is appended as one JSON line.
+            lose_enter: Ignore this many Enters pressed after text was typed at the prompt
+                (as a CLI loses an Enter that follows a paste too closely).
         """
         self.seed, self.speed, self.behaviour, self.name = seed, speed, behaviour, name
         if hooks is None:
@@ -261,6 +267,7 @@ class Agent:
         self.hooks = hooks
         self.flood, self.hang_after, self.outlive_terminal = flood, hang_after, outlive_terminal
         self.transcript = transcript
+        self.lose_enter = lose_enter
         self.planner = Planner(seed, behaviour)
         self.timing = random.Random(f"timing-{seed}")  # apart from the plan's generator
         self.keys = KeyReader(sys.stdin.fileno())
@@ -460,7 +467,7 @@ class Agent:
         # A dialog's or question's tool use starts when it opens; an approved command's run
         # is the tool use its dialog opened; a crash is no tool use at all.
         approved = step.kind == "run" and self.tool.get("tool_input") == {"command": step.text}
-        if step.kind not in ("ask", "question", "crash") and not approved:
+        if step.kind not in ("ask", "question", "crash", "fail") and not approved:
             self.open_tool(step)
         self.draw_spinner(force=True)
         self.steps_started += 1
@@ -493,6 +500,14 @@ class Agent:
         if step.kind == "crash":
             self.out("\r\x1b[K✗ Fatal: simulated crash\n")
             raise SystemExit(1)
+        if step.kind == "fail":
+            # The turn ends in an API error, as Claude Code's does once its retries ran out:
+            # the error line, StopFailure (no Stop), and the prompt again.
+            self.mode = "idle"
+            self.say(f"✗ {step.text}. Try again in a moment.")
+            self.emit("StopFailure", error="server_error", last_assistant_message=step.text)
+            self.go_idle()
+            return
         report = self.do(step)
         self.say(report)
         self.close_tool(report.removeprefix("• "))
@@ -604,6 +619,8 @@ class Agent:
         elif kind == "ctrl_d" and not self.line:
             self.out("\n")
             self.leave("prompt_input_exit")
+        elif kind == "enter" and self.line.strip() and self.lose_enter > 0:
+            self.lose_enter -= 1  # lost: the text stays at the prompt
         elif kind == "enter":
             task, self.line = self.line, ""
             self.out("\n")
@@ -802,6 +819,13 @@ def main(argv: list[str] | None = None) -> int:
         "--ignore-sighup", action="store_true", help="ignore SIGHUP and outlive the terminal"
     )
     misbehave.add_argument("--ignore-sigterm", action="store_true", help="ignore SIGTERM")
+    misbehave.add_argument(
+        "--lose-enter",
+        type=int,
+        default=0,
+        metavar="N",
+        help="ignore the first N Enters pressed after text at the prompt (the text stays)",
+    )
     args = parser.parse_args(argv)
     if args.speed <= 0:
         parser.error("--speed must be positive")
@@ -826,6 +850,7 @@ def main(argv: list[str] | None = None) -> int:
         hang_after=args.hang_after,
         outlive_terminal=args.ignore_sighup,
         transcript=args.transcript,
+        lose_enter=args.lose_enter,
     )
     fd = sys.stdin.fileno()
     saved = _raw_mode(fd)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Behaviour = Literal["worker", "asker", "questioner", "busy", "quitter", "crasher", "mixed"]
-StepKind = Literal["read", "edit", "test", "commit", "ask", "run", "question", "crash"]
+StepKind = Literal["read", "edit", "test", "commit", "ask", "run", "question", "crash", "fail"]
 
 #: Every behaviour the agent accepts on its command line, ``mixed`` being the default.
 BEHAVIOURS: tuple[Behaviour, ...] = (
@@ -112,6 +112,10 @@ class Turn:
     steps: tuple[Step, ...]
 
 
+#: The step that ends a turn in an API error (tasks that start with ``error:``).
+FAIL_STEP = Step("fail", "Calling the model", text="API Error: 529 simulated overload")
+
+
 def task_words(task: str) -> list[str]:
     """The task's meaningful words, lower-cased and ASCII-only, for naming files.
 
@@ -179,6 +183,10 @@ def plan_turn(rng: random.Random, behaviour: Behaviour, task: str) -> Turn:
         The turn, with every choice (paths, lines, commands, messages) already made.
     """
     concrete: Behaviour = behaviour
+    if task.strip().lower().startswith("error:"):
+        # A task that starts with "error:" ends its turn in an API error, as a real CLI's
+        # does when its model server fails and its retries run out.
+        return Turn(concrete, task, (Step("read", "Reading", path=_READ_PATHS[0]), FAIL_STEP))
     if behaviour == "mixed":
         concrete = rng.choice(("worker", "asker", "questioner"))
     words = task_words(task)

@@ -18,12 +18,13 @@ from app.core.agent import Agent, PromptState
 from app.core.answers import answer_taken, check_answer, check_reply, reply_taken
 from app.core.classify import PaneView, classify
 from app.core.delivery import (
-    QUEUED_TAIL,
+    at_prompt,
     can_take,
     can_type,
+    input_holds,
     message_taken,
     prompt_due,
-    typed_tail,
+    shown_above_box,
 )
 from app.core.errors import QuarterdeckError, UsageError
 from app.core.messages import Message, MessageMode, MessageState
@@ -40,10 +41,18 @@ AgentLookup = Callable[[str], Agent]
 
 #: How long the agent has to show it took a message (after Enter) before Enter is pressed again.
 VERIFY_SECONDS = 4.0
+#: How long typed text may still stand in the input box after Enter before that Enter counts
+#: as lost (and is pressed again).
+LOST_ENTER_SECONDS = 1.5
+#: How many times Enter is pressed for one message before it is reported not taken.
+ENTER_ATTEMPTS = 3
+#: How long typed text has to show in the input box before Enter is pressed anyway.
+TYPED_SECONDS = 1.0
 #: How long an answered dialog may take to change before the answer is reported as not taken.
 ANSWER_VERIFY_SECONDS = 4.0
-#: Pause between typing and Enter (some CLIs swallow an Enter that follows a paste at once).
-ENTER_DELAY = 0.15
+#: Pause between the text showing in the input box and Enter, longer on each new try (Codex
+#: swallows an Enter that follows pasted text within ~120 ms).
+ENTER_DELAY = 0.25
 #: How long an interrupted agent has to come back to its prompt.
 INTERRUPT_SECONDS = 10.0
 #: Messages are typed into at most this many agents at once.
@@ -58,6 +67,11 @@ class _NotNow(Exception):
     """The agent cannot take the message after all (a closer look found it busy)."""
 
 
+class NotTaken(QuarterdeckError):
+    """Typed, but the agent did not take it (its Enter lost, or keys went elsewhere): a
+    message stays queued, a first prompt is reported not delivered."""
+
+
 @dataclass(frozen=True)
 class _Look:
     screen: str
@@ -68,12 +82,21 @@ class _Look:
 
 class Keyboard:
     """Typing into an agent's pane and looking at what it shows: the part every delivery
-    shares. ``closing`` set (Quarterdeck quits) ends any wait for a dialog at once."""
+    shares. ``closing`` set (Quarterdeck quits) ends any wait for a dialog at once;
+    ``submitted(agent_id, since)`` says whether the agent's CLI reported taking a prompt (its
+    prompt-submitted hook) since then."""
 
-    def __init__(self, tmux: TmuxServer, pane_of: PaneLookup, closing: threading.Event) -> None:
+    def __init__(
+        self,
+        tmux: TmuxServer,
+        pane_of: PaneLookup,
+        closing: threading.Event,
+        submitted: Callable[[str, float], bool] | None = None,
+    ) -> None:
         self._tmux = tmux
         self._pane_of = pane_of
         self._closing = closing
+        self._submitted = submitted or (lambda _agent_id, _since: False)
 
     def pane(self, agent: Agent) -> PaneFacts | None:
         """The agent's pane, or None when it is gone."""
@@ -106,37 +129,61 @@ class Keyboard:
     def type_and_verify(
         self, agent: Agent, profile: AgentProfile, text: str, *, ready: bool, before: str
     ) -> None:
-        """Type ``text`` into the agent, pause, press Enter once no dialog would take it, and
-        verify the agent took it; one more Enter if not, never the text again. ``ready``: the
-        agent was at its prompt (``before`` is its screen then). Raises `QuarterdeckError` when
-        the agent exited or showed no sign."""
-        seen = before.count(typed_tail(text, QUEUED_TAIL))
+        """Type ``text`` into the agent, wait until its input box shows it, pause, press Enter
+        once no dialog would take it, and verify the agent took it (`message_taken`): its
+        prompt-submitted hook, or the text left the box and the CLI moved on. An Enter that
+        was lost (the text still in the box) is pressed again, up to `ENTER_ATTEMPTS` times;
+        the text is never typed twice — text a try left in the box gets only its Enter.
+        ``ready``: the agent was at its prompt (``before`` is its screen then). Raises
+        `NotTaken` when the agent showed no sign of taking it, `QuarterdeckError` when it
+        exited."""
+        seen = shown_above_box(before, text, profile)
         pane = self._pane_of(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"{agent.name} exited before the message was typed")
-        self.type_text(pane, text)
-        for _attempt in range(2):
-            time.sleep(ENTER_DELAY)
+        typed_at = time.time()
+        if not input_holds(before, text, profile):
+            self.type_text(pane, text)
+            self._wait_typed(agent, profile, text)
+        for attempt in range(ENTER_ATTEMPTS):
+            time.sleep(ENTER_DELAY * (attempt + 1))
             self._wait_out_dialog(agent, profile)
             self._tmux.send_keys(pane.pane_id, "Enter")
-            deadline = time.monotonic() + VERIFY_SECONDS
-            while time.monotonic() < deadline:
+            pressed = time.monotonic()
+            while time.monotonic() < pressed + VERIFY_SECONDS:
                 now = self.look(agent, profile)
                 if now.dead:
                     raise QuarterdeckError(f"{agent.name} exited while the message was being typed")
+                submitted = self._submitted(agent.id, typed_at)
                 if message_taken(
                     now.screen,
                     now.status,
                     text,
+                    profile,
                     was_ready=ready,
-                    ready_status=profile.ready_status,
                     seen=seen,
+                    submitted=submitted,
                 ):
                     return
+                if time.monotonic() > pressed + LOST_ENTER_SECONDS and input_holds(
+                    now.screen, text, profile
+                ):
+                    break  # the Enter was lost: the text stands in the box as typed
                 time.sleep(0.05)
-        raise QuarterdeckError(
-            f"typed into {agent.name}, but it showed no sign of taking the message: attach to check"
+        raise NotTaken(
+            f"{agent.name} did not take it: Enter pressed {ENTER_ATTEMPTS} times, and the text "
+            "is still in its input box or the agent showed no sign of it"
         )
+
+    def _wait_typed(self, agent: Agent, profile: AgentProfile, text: str) -> None:
+        """Until the agent's input box shows the typed text (a CLI that collapses a paste into
+        a placeholder never does: bounded by `TYPED_SECONDS`)."""
+        deadline = time.monotonic() + TYPED_SECONDS
+        while time.monotonic() < deadline:
+            now = self.look(agent, profile)
+            if now.dead or input_holds(now.screen, text, profile):
+                return
+            time.sleep(0.03)
 
     def _wait_out_dialog(self, agent: Agent, profile: AgentProfile) -> None:
         """A dialog that opened as the message was typed would take its Enter as an answer:
@@ -316,11 +363,12 @@ class Outbox:
         return messages
 
     def wait(self, messages: Sequence[Message], timeout: float) -> list[Message]:
-        """The messages once each is delivered or failed, or as they are at the deadline."""
+        """The messages once each is delivered, failed or not taken (still queued), or as they
+        are at the deadline."""
         deadline = time.monotonic() + timeout
         while True:
             current = [self._store.message(m.id) or m for m in messages]
-            if all(m.final for m in current) or time.monotonic() > deadline:
+            if all(m.final or m.not_taken for m in current) or time.monotonic() > deadline:
                 return current
             time.sleep(0.05)
 
@@ -382,6 +430,17 @@ class Outbox:
                     )
                     self._on_change()
                     return
+                except NotTaken as exc:
+                    # Nothing is lost: it stays queued, and is tried again (Enter only, if its
+                    # text is still in the box) once the agent's status moved.
+                    self._sent_at[agent_id] = self._clock()
+                    error = f"not taken yet: {exc}; it stays queued"
+                    self._store.set_message_state(message.id, MessageState.PENDING, error)
+                    self._store.log(
+                        agent_id, self._clock(), "-", f"user: message {message.id} {error}"
+                    )
+                    self._on_change()
+                    return
                 except QuarterdeckError as exc:
                     state, error = MessageState.FAILED, str(exc)
                 except Exception as exc:  # a failure is shown on the message, never lost
@@ -401,11 +460,11 @@ class Outbox:
         look = self._keyboard.look(agent, profile)
         if look.dead:
             raise QuarterdeckError(f"{agent.name} exited before the message was typed")
-        if message.mode is MessageMode.INTERRUPT and look.status is not profile.ready_status:
+        if message.mode is MessageMode.INTERRUPT and not at_prompt(look.status, profile):
             look = self._interrupt(agent, profile)
         if not can_type(look.status, profile):
             raise _NotNow  # a dialog (never typed into), starting, or busy and not queueing
-        ready = look.status is profile.ready_status
+        ready = at_prompt(look.status, profile)
         self._keyboard.type_and_verify(
             agent, profile, message.text, ready=ready, before=look.screen
         )
@@ -418,7 +477,7 @@ class Outbox:
             look = self._keyboard.look(agent, profile)
             if look.dead:
                 raise QuarterdeckError(f"{agent.name} exited when interrupted")
-            if look.status is profile.ready_status:
+            if at_prompt(look.status, profile):
                 return look
             if time.monotonic() - pressed > 2.0:
                 self._press_interrupt(agent)
@@ -470,11 +529,13 @@ class FirstPrompts:
                     failed = replace(agent, prompt_state=PromptState.FAILED)
                     self._store.update(failed, before=agent)
 
-    def maybe_deliver(self, agent: Agent) -> None:
-        """Start typing the agent's prompt when it is due (the agent became ready) and no other
-        process or thread claimed it."""
+    def maybe_deliver(self, agent: Agent, ready: bool) -> None:
+        """Start typing the agent's prompt when it is due (``ready``: its CLI reads ready) and
+        no other process or thread claimed it."""
         profile = self._profiles.find(agent.kind)
-        if agent.id in self._delivering or profile is None or not prompt_due(agent, profile):
+        if agent.id in self._delivering or profile is None:
+            return
+        if not prompt_due(agent, profile, ready=ready):
             return
         claimed = self._store.claim_prompt(agent.id)
         if claimed is None:

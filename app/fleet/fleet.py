@@ -92,7 +92,7 @@ class Fleet:
         self.tracking = StatusTracking(tmux, self.profiles)
         self.panes = Panes(tmux, self.session, hosted=self.hosted)
         closing = threading.Event()  # set when this process's engine stops delivering
-        keyboard = Keyboard(tmux, self.panes.of, closing)
+        keyboard = Keyboard(tmux, self.panes.of, closing, self.tracking.submitted_since)
         self.answers = Answers(
             keyboard, store, named=self.roster.named, profiles=self.profiles, clock=clock
         )

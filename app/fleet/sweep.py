@@ -28,8 +28,9 @@ class FreshStats(Protocol):
         ...
 
 
-def with_status(agent: Agent, tracked: TrackedStatus) -> Agent:
-    """The agent record showing the tracked status."""
+def with_status(agent: Agent, tracked: TrackedStatus, *, started: bool = False) -> Agent:
+    """The agent record showing the tracked status (``started``: its start-up was seen to
+    end)."""
     reading = tracked.reading
     shown = StatusShown(
         status=reading.status,
@@ -42,7 +43,7 @@ def with_status(agent: Agent, tracked: TrackedStatus) -> Agent:
         detail=reading.detail,
         summary=reading.summary or agent.shown.summary,
     )
-    return replace(agent, shown=shown)
+    return replace(agent, shown=shown, started=agent.started or started)
 
 
 class Sweep:
@@ -60,7 +61,7 @@ class Sweep:
         diffs: FreshStats,
         *,
         session: str,
-        deliver: Callable[[Agent], None],
+        deliver: Callable[[Agent, bool], None],
         clock: Callable[[], float],
     ) -> None:
         self._store = store
@@ -115,7 +116,7 @@ class Sweep:
                 changed = self._commit(agent, updated) or changed
                 current[agent_id] = updated
                 if deliver:
-                    self._deliver(updated)
+                    self._deliver(updated, self._tracking.ready(agent_id))
             self._roster.hold(current.values())  # events left were of agents no longer stored
             if changed:
                 self._roster.publish()
@@ -147,7 +148,7 @@ class Sweep:
             self._take_hooks(agent, events.pop(agent_id))
             tracked = self._tracking.observe(agent, pane, now, set())
             if tracked is not None:
-                updated = with_status(agent, tracked)
+                updated = with_status(agent, tracked, started=self._tracking.started(agent_id))
                 if self._commit(agent, updated):
                     current[agent_id] = updated
                     changed = True
@@ -202,7 +203,8 @@ class Sweep:
         """The agent with its status after this look. Its diff stats come from the review
         watcher when this process runs one; otherwise they are refreshed here when due."""
         tracked = self._tracking.observe(agent, pane, now, dirty)
-        updated = agent if tracked is None else with_status(agent, tracked)
+        started = self._tracking.started(agent.id)
+        updated = agent if tracked is None else with_status(agent, tracked, started=started)
         return self._diffs.after_look(updated, pane.activity if pane else None, now)
 
     def update_status_line(self) -> None:

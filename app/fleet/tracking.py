@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from app.core.agent import Agent
 from app.core.classify import PaneView, classify
+from app.core.delivery import input_holds, shown_above_box, startup_over
 from app.core.profiles import AgentProfile
 from app.core.signals import Signal, fuse
 from app.core.status import Evidence, Reading, Status, StatusTracker, TrackedStatus
@@ -33,6 +34,13 @@ class _Memory:
     #: What the last dialog-opening hook said the request is about, until the agent moves on
     #: (a late hook of the step before must not lose it).
     request: str = ""
+    #: The CLI reads its ready status (before start-up is taken into account): a typed first
+    #: prompt may go in.
+    ready: bool = False
+    #: Its start-up is over (see `app.core.delivery.startup_over`).
+    started: bool = False
+    #: When its CLI last said it took a prompt (its prompt-submitted hook), 0 for never.
+    submitted_at: float = 0.0
 
 
 def _stored_reading(agent: Agent) -> Reading:
@@ -81,6 +89,8 @@ class StatusTracking:
             return None
         adapter = self._profiles.adapter(agent.kind)
         reading = adapter.reading_from_hook(event.event, event.payload)
+        if adapter.submits_prompt(event.event):
+            self._mem(agent.id).submitted_at = max(self._mem(agent.id).submitted_at, event.at)
         if reading is not None:
             mem = self._mem(agent.id)
             mem.signals["hook"] = Signal(reading, event.at)
@@ -180,6 +190,9 @@ class StatusTracking:
             return None
         if reading.status is Status.NEEDS_INPUT and not reading.detail and mem.request:
             reading = replace(reading, detail=mem.request)
+        if profile is not None:
+            mem.ready = reading.status is profile.ready_status
+            reading = self._startup(agent, mem, profile, reading, now)
         stored = TrackedStatus(reading=_stored_reading(agent), since=agent.shown.since)
         if mem.tracked is None and reading.status is not Status.UNKNOWN:
             # The first look of this process at the agent is taken as it is: hysteresis guards
@@ -192,6 +205,52 @@ class StatusTracking:
         else:
             mem.tracked = self._tracker.observe(mem.tracked or stored, reading, now)
         return mem.tracked
+
+    def _startup(
+        self, agent: Agent, mem: _Memory, profile: AgentProfile, reading: Reading, now: float
+    ) -> Reading:
+        """While the agent starts, a ready screen (or one not understood yet: the CLI loads)
+        reads ``starting``: until it took its first prompt, or, with none, until it is ready.
+        A start-up dialog still reads as what it is."""
+        if agent.started or mem.started:
+            return reading
+        screen = mem.view.text if mem.view is not None else ""
+        prompt = agent.prompt.strip()
+        seen = bool(prompt) and shown_above_box(screen, agent.prompt, profile) > 0
+        waiting = bool(prompt) and input_holds(screen, agent.prompt, profile)
+        over = startup_over(
+            agent,
+            reading.status,
+            profile,
+            prompt_seen=seen,
+            prompt_waiting=waiting,
+            age=now - agent.created_at,
+        )
+        if over:
+            mem.started = True
+            return reading
+        if reading.status not in (profile.ready_status, Status.IDLE, Status.UNKNOWN):
+            return reading
+        why = "its first prompt is not taken yet" if agent.prompt.strip() else "not ready yet"
+        evidence = Evidence(reading.evidence.source, f"{reading.evidence.detail}; {why}")
+        return Reading(Status.STARTING, evidence, summary=reading.summary)
+
+    def ready(self, agent_id: str) -> bool:
+        """Whether the agent's CLI read its ready status at the last look (a typed first prompt
+        may go in: the status shown stays ``starting`` until it is taken)."""
+        mem = self._memory.get(agent_id)
+        return mem is not None and mem.ready
+
+    def started(self, agent_id: str) -> bool:
+        """Whether this process saw the agent's start-up end."""
+        mem = self._memory.get(agent_id)
+        return mem is not None and mem.started
+
+    def submitted_since(self, agent_id: str, since: float) -> bool:
+        """Whether the agent's CLI said it took a prompt (its prompt-submitted hook) at or
+        after ``since`` (the hook's own clock: the wall clock)."""
+        mem = self._memory.get(agent_id)
+        return mem is not None and mem.submitted_at >= since
 
     def next_settle(self) -> float | None:
         """When the earliest pending status change may be accepted (a sweep is due then)."""

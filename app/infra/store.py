@@ -111,6 +111,8 @@ def _decode(text: str) -> Agent:
         overlap=tuple(data.get("overlap", ())),
         check=check,
         stopped=data.get("stopped", False),
+        # A record from before start-up was tracked is of an agent long past it.
+        started=data.get("started", True),
     )
 
 

@@ -23,6 +23,7 @@ STATUS_VARIABLE: dict[Status, str] = {
     Status.STARTING: "status-starting",
     Status.WORKING: "status-working",
     Status.NEEDS_INPUT: "status-waiting",
+    Status.ERROR: "status-error",
     Status.IDLE: "status-idle",
     Status.DONE: "status-done",
     Status.FAILED: "status-failed",
@@ -32,7 +33,8 @@ STATUS_VARIABLE: dict[Status, str] = {
 }
 
 #: Status variables every theme file must define. `status-paused` is optional (defaults to the
-#: `status-unknown` colour) because a paused agent is rare.
+#: `status-unknown` colour) because a paused agent is rare; `status-error` too (defaults to the
+#: theme's error colour), so themes written before it still load.
 REQUIRED_VARIABLES: tuple[str, ...] = (
     "status-working",
     "status-waiting",
@@ -177,6 +179,7 @@ def status_variable_defaults(colours: dict[str, str]) -> dict[str, str]:
         "status-idle": colours["primary"],
         "status-done": colours["success"],
         "status-failed": colours["error"],
+        "status-error": colours["error"],
         "status-exited": muted,
         "status-starting": colours["secondary"],
         "status-unknown": muted,

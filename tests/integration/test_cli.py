@@ -98,3 +98,23 @@ def test_send_wait_answer_and_interrupt_from_scripts(repo: Path, tmp_path: Path)
     assert ended.returncode == 4 and "bot is exited" in ended.stdout
     refused = qd(*C, "send", "bot", "hello")
     assert refused.returncode == 2 and "bot has exited" in refused.stderr
+
+
+def test_a_turn_that_ends_in_an_error_stops_wait_and_takes_the_next_message(repo: Path) -> None:
+    """The demo agent's "error:" task ends its turn in an API error, as a real CLI's does when
+    its model server fails: the agent reads `error` with the error line, `wait --until idle`
+    stops there with exit status 5, and the agent still takes a message."""
+    C = ("-C", str(repo))
+    command = "{python} -m app.demo.agent --behaviour worker --speed 4"
+    out = qd(*C, "new", "error: call the model", "--name", "bot", "--command", command)
+    assert out.returncode == 0, out.stderr
+    waited = qd(*C, "wait", "bot", "--until", "idle", "--timeout", "30")
+    assert waited.returncode == 5, (waited.stdout, waited.stderr)
+    assert "bot is error: API Error: 529 simulated overload" in waited.stdout
+    (row,) = json.loads(qd(*C, "ls", "--json").stdout)
+    assert row["status"] == "error"
+    assert row["detail"] == "API Error: 529 simulated overload"
+    sent = qd(*C, "send", "bot", "read the readme")
+    assert sent.returncode == 0 and "delivered to bot" in sent.stdout, sent.stderr
+    again = qd(*C, "wait", "bot", "--until", "idle", "--timeout", "30")
+    assert again.returncode == 0 and "bot is idle" in again.stdout, again.stderr

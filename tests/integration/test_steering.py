@@ -211,3 +211,44 @@ def test_two_hundred_messages_to_twenty_agents_in_mixed_states(
         mine = [t for t in got if t.startswith("msg ")]
         assert sorted(mine) == sorted(sent[name]), (name, got)  # none lost, none twice
         assert all(t.endswith(f"for {name} — ✓ $x `y` 'z'") for t in mine)  # none misdirected
+
+
+def test_an_enter_the_agent_lost_is_pressed_again(fleet: Fleet, tmp_path: Path) -> None:
+    """The demo agent loses the first Enter after typed text (as Codex loses one that follows
+    a paste too closely): the text stays at its prompt, Quarterdeck sees it there and presses
+    Enter again — the text is typed once."""
+    transcript = demo(fleet, tmp_path, "deaf-once", flags="--lose-enter 1")
+    wait_for(lambda: status(fleet, "deaf-once") is Status.IDLE, timeout=15, what="idle")
+    (message,) = fleet.send(["deaf-once"], "fix the parser", MessageMode.QUEUE)
+    wait_for(lambda: fleet.message(message.id).final, timeout=30, what="delivered")  # type: ignore[union-attr]
+    assert fleet.message(message.id).state is MessageState.DELIVERED  # type: ignore[union-attr]
+    assert taken(transcript) == [("submitted", "fix the parser")]
+
+
+def test_a_message_the_agent_never_takes_is_not_delivered_and_stays_queued(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    """Every Enter is lost: the message is reported not taken (never "delivered"), stays
+    queued with what was seen, and its text is in the agent's input line once."""
+    transcript = demo(fleet, tmp_path, "deaf", flags="--lose-enter 99")
+    wait_for(lambda: status(fleet, "deaf") is Status.IDLE, timeout=15, what="idle")
+    (message,) = fleet.send(["deaf"], "fix the parser", MessageMode.QUEUE)
+    wait_for(lambda: fleet.message(message.id).not_taken, timeout=40, what="not taken")  # type: ignore[union-attr]
+    after = fleet.message(message.id)
+    assert after is not None and after.state is MessageState.PENDING
+    assert "still in its input box" in after.error and "stays queued" in after.error
+    assert taken(transcript) == []
+    assert fleet.capture("deaf").count("fix the parser") == 1
+
+
+def test_an_agent_started_with_a_prompt_is_starting_until_it_takes_it(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    """Its prompt prompt is typed once the demo agent's prompt is drawn, but until the agent
+    takes it the status stays starting: never idle before the first turn began."""
+    transcript = demo(fleet, tmp_path, "eager", prompt="fix the parser", flags="--speed 4")
+    wait_for(lambda: ("submitted", "fix the parser") in taken(transcript), timeout=20)
+    wait_for(lambda: status(fleet, "eager") is Status.IDLE, timeout=30, what="turn done")
+    shown = [s for _at, s, evidence in fleet.evidence("eager") if evidence.startswith("screen")]
+    first_work = shown.index("working")
+    assert "idle" not in shown[:first_work], shown

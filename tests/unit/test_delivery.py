@@ -11,17 +11,23 @@ from app.core.agent import Agent, PromptState, StatusShown
 from app.core.delivery import (
     QUEUED_TAIL,
     RESEND_GAP,
+    STARTUP_GRACE,
     can_take,
     can_type,
+    input_holds,
     input_pending,
     message_taken,
     prompt_due,
+    shown_above_box,
+    startup_over,
     typed_tail,
 )
 from app.core.messages import Message, MessageMode, MessageState
 from app.core.profiles import AgentProfile
 from app.core.status import Status
+from app.infra.settings import builtin_profiles
 from tests.helpers import make_agent
+from tests.unit.test_real_screens import load_pane
 
 QUEUEING = AgentProfile("demo", "", ("demo",), "demo", busy_input="queue")
 WAITING = AgentProfile("aider", "", ("aider",), "aider", busy_input="wait")
@@ -107,10 +113,14 @@ LONG = "please also add tests for the payment module and run them all"
 @pytest.mark.parametrize(
     ("screen", "status", "text", "was_ready", "seen", "taken"),
     [
-        # Ready: the agent left its prompt...
-        (f"{PROMPT}fix it", Status.WORKING, "fix it", True, 0, True),
-        # ... or its input line emptied...
+        # Ready: the agent left its prompt (the text is above its spinner)...
+        (f"{PROMPT}fix it\n⠋ working", Status.WORKING, "fix it", True, 0, True),
+        # ... (a screen that still shows the text in its input line has not: working or not)
+        (f"{PROMPT}fix it", Status.WORKING, "fix it", True, 0, False),
+        # ... or its input line emptied and the text shows above it (a quick turn)...
         (f"{PROMPT}fix it\nok\n{PROMPT}", Status.IDLE, "fix it", True, 0, True),
+        # ... or its turn opened a dialog at once (which hides the input line).
+        ("Run it?\n❯ 1. Yes\n  2. No", Status.NEEDS_INPUT, "fix it", True, 0, True),
         # ... but the text still standing at the prompt is not taken.
         (f"{PROMPT}fix it", Status.IDLE, "fix it", True, 0, False),
         # Busy: the text shows queued once more than before it was typed.
@@ -133,9 +143,7 @@ LONG = "please also add tests for the payment module and run them all"
 def test_when_typed_text_counts_as_taken(
     screen: str, status: Status, text: str, was_ready: bool, seen: int, taken: bool
 ) -> None:
-    got = message_taken(
-        screen, status, text, was_ready=was_ready, ready_status=Status.IDLE, seen=seen
-    )
+    got = message_taken(screen, status, text, QUEUEING, was_ready=was_ready, seen=seen)
     assert got is taken
 
 
@@ -164,4 +172,139 @@ def test_the_queued_tail_is_the_end_of_the_last_line() -> None:
 def test_when_the_first_prompt_is_due(
     status: Status, prompt: PromptState, profile: AgentProfile | None, due: bool
 ) -> None:
-    assert prompt_due(replace(agent(status), prompt_state=prompt), profile) is due
+    # Ready is what the CLI reads: the status shown stays starting until the prompt is taken.
+    ready = profile is not None and status is profile.ready_status
+    for shown in (status, Status.STARTING):
+        got = prompt_due(replace(agent(shown), prompt_state=prompt), profile, ready=ready)
+        assert got is due
+
+
+PROFILES = builtin_profiles()
+SEA = "slow: tell me about the sea"
+
+
+@pytest.mark.parametrize(
+    ("cli", "stem", "holds"),
+    [
+        # The typed text stands in the input box: under the rule (Claude), in the composer
+        # (Codex), in the box above the footer while it works (Gemini).
+        ("claude", "18-text-in-input-not-sent", True),
+        ("codex", "18-text-in-composer-not-sent", True),
+        ("gemini", "18-text-in-input-while-working", True),
+        # After Enter it left the box: above it, or in Gemini's "Queued" list.
+        ("claude", "19-working-after-enter", False),
+        ("codex", "19-working-after-enter", False),
+        ("gemini", "19-queued-after-enter-while-working", False),
+    ],
+)
+def test_the_input_box_of_each_cli_holds_typed_text_until_enter_is_taken(
+    cli: str, stem: str, holds: bool
+) -> None:
+    screen = load_pane(cli, stem).text
+    assert input_holds(screen, SEA, PROFILES[cli]) is holds
+
+
+@pytest.mark.parametrize(
+    ("cli", "before", "after", "was_ready", "status"),
+    [
+        ("claude", "18-text-in-input-not-sent", "19-working-after-enter", True, Status.WORKING),
+        ("codex", "18-text-in-composer-not-sent", "19-working-after-enter", True, Status.WORKING),
+        (
+            "gemini",
+            "18-text-in-input-while-working",
+            "19-queued-after-enter-while-working",
+            False,
+            Status.WORKING,
+        ),
+    ],
+)
+def test_real_screens_tell_a_lost_enter_from_a_taken_message(
+    cli: str, before: str, after: str, was_ready: bool, status: Status
+) -> None:
+    """The text standing in the box is never taken, though the bottom line is a footer (a
+    screen Gemini showed while Quarterdeck reported the message delivered); the text gone from
+    the box and shown above it (the transcript, "Queued") is."""
+    profile = PROFILES[cli]
+    typed, entered = load_pane(cli, before).text, load_pane(cli, after).text
+    assert not message_taken(typed, status, SEA, profile, was_ready=was_ready, seen=0)
+    assert message_taken(entered, status, SEA, profile, was_ready=was_ready, seen=0)
+    # Its prompt-submitted hook is proof on its own.
+    hooked = message_taken(typed, status, SEA, profile, was_ready=was_ready, seen=0, submitted=True)
+    assert hooked
+
+
+def test_a_prompt_standing_in_the_input_box_was_not_taken() -> None:
+    """opencode shows its --prompt in the input box before it takes it; once taken it shows
+    above the box."""
+    profile = PROFILES["opencode"]
+    waiting = load_pane("opencode", "05-prompt-in-input-before-taken").text
+    taken = load_pane("opencode", "17-error-final").text
+    assert input_holds(waiting, "error: please fail", profile)
+    assert shown_above_box(waiting, "error: please fail", profile) == 0
+    assert shown_above_box(taken, "error: please fail", profile) == 1
+
+
+def _started(prompt: str, state: PromptState = PromptState.NONE) -> Agent:
+    return replace(agent(Status.STARTING), prompt=prompt, prompt_state=state)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "state", "reading", "seen", "over"),
+    [
+        # A first prompt on the command line: a ready screen is not the end of start-up...
+        ("fix it", PromptState.NONE, Status.IDLE, False, False),
+        ("fix it", PromptState.NONE, Status.UNKNOWN, False, False),
+        ("fix it", PromptState.NONE, Status.STARTING, False, False),
+        # ... nor a start-up dialog (it shows as what it is meanwhile)...
+        ("fix it", PromptState.NONE, Status.NEEDS_INPUT, False, False),
+        # ... its turn is: it works, ends in an error, or the prompt shows above the box.
+        ("fix it", PromptState.NONE, Status.WORKING, False, True),
+        ("fix it", PromptState.NONE, Status.ERROR, False, True),
+        ("fix it", PromptState.NONE, Status.IDLE, True, True),
+        # A typed prompt: once it was delivered (or failed, then the agent is what it reads).
+        ("fix it", PromptState.PENDING, Status.IDLE, False, False),
+        ("fix it", PromptState.SENDING, Status.IDLE, False, False),
+        ("fix it", PromptState.DELIVERED, Status.IDLE, False, True),
+        ("fix it", PromptState.FAILED, Status.IDLE, False, True),
+        # No prompt: once the CLI is ready.
+        ("", PromptState.NONE, Status.UNKNOWN, False, False),
+        ("", PromptState.NONE, Status.NEEDS_INPUT, False, False),
+        ("", PromptState.NONE, Status.IDLE, False, True),
+        # An agent that ended is not starting.
+        ("fix it", PromptState.NONE, Status.EXITED, False, True),
+        ("fix it", PromptState.NONE, Status.FAILED, False, True),
+    ],
+)
+def test_when_start_up_is_over(
+    prompt: str, state: PromptState, reading: Status, seen: bool, over: bool
+) -> None:
+    assert startup_over(_started(prompt, state), reading, WAITING, prompt_seen=seen) is over
+
+
+@pytest.mark.parametrize(
+    ("reading", "waiting", "age", "over"),
+    [
+        # Ready long after its start with its prompt shown nowhere: it took it unseen.
+        (Status.IDLE, False, STARTUP_GRACE + 1, True),
+        (Status.IDLE, False, STARTUP_GRACE - 1, False),
+        # Its prompt still stands in its input box: however long, not taken.
+        (Status.IDLE, True, STARTUP_GRACE * 10, False),
+        # Still loading: not ready.
+        (Status.UNKNOWN, False, STARTUP_GRACE * 10, False),
+    ],
+)
+def test_start_up_ends_after_a_grace_for_a_prompt_taken_unseen(
+    reading: Status, waiting: bool, age: float, over: bool
+) -> None:
+    agent = _started("fix it")
+    got = startup_over(agent, reading, WAITING, prompt_seen=False, prompt_waiting=waiting, age=age)
+    assert got is over
+
+
+def test_gemini_takes_a_message_while_it_works_into_its_queue() -> None:
+    """Typed while it works, Gemini CLI keeps a message in its "Queued" list and runs it after
+    the turn (recorded: 19-queued-after-enter-while-working): it is typed to at once."""
+    gemini = PROFILES["gemini"]
+    assert can_type(Status.WORKING, gemini)
+    queued = load_pane("gemini", "19-queued-after-enter-while-working").text
+    assert message_taken(queued, Status.WORKING, SEA, gemini, was_ready=False, seen=0)

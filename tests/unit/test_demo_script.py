@@ -20,7 +20,17 @@ from app.demo.hooks import (
     tool_call,
     tool_response,
 )
-from app.demo.script import BEHAVIOURS, Behaviour, Planner, Step, Turn, apply_edit, task_words
+from app.demo.script import (
+    BEHAVIOURS,
+    FAIL_STEP,
+    Behaviour,
+    Planner,
+    Step,
+    Turn,
+    apply_edit,
+    plan_turn,
+    task_words,
+)
 
 TASKS = ["Add a cache layer", "fix the login bug", "", "écrire les tests", "日本語"]
 
@@ -274,3 +284,9 @@ def test_tool_responses_are_minimal_but_shaped_like_claudes() -> None:
     assert written == {"filePath": "/w/a", "success": True}
     bash = tool_response("Bash", {"command": "ls"}, "Ran ls (exit 0)")
     assert bash["stdout"] == "Ran ls (exit 0)" and bash["interrupted"] is False
+
+
+def test_a_task_that_starts_with_error_ends_its_turn_in_an_api_error() -> None:
+    turn = plan_turn(random.Random(1), "worker", "error: call the model")
+    assert turn.steps[-1] == FAIL_STEP
+    assert all(step.kind != "fail" for step in plan_turn(random.Random(1), "worker", "x").steps)

@@ -139,3 +139,26 @@ def test_codex_notify_ends_a_turn_but_not_the_title_thread() -> None:
     assert readings[1] is not None and readings[1].status is Status.IDLE
     assert codex.reading_from_hook("codex-notify", {"type": "other"}) is None
     assert codex.reading_from_hook("codex-notify", "not json") is None
+
+
+def test_claude_stop_failure_is_an_error_with_its_line() -> None:
+    (payload,) = [p for e, p in recorded("claude") if e == "StopFailure"]
+    reading = claude.reading_from_hook("StopFailure", payload)
+    assert reading is not None and reading.status is Status.ERROR
+    assert reading.detail == "API Error: 529 Fake overload"
+
+
+def test_session_start_says_nothing_of_the_status() -> None:
+    """It fires before the input box is drawn, and before a first prompt given on the command
+    line is taken: reading it as idle made `new … && wait --until idle` return at once."""
+    for event, payload in recorded("claude") + recorded("gemini"):
+        if event == "SessionStart":
+            assert claude.reading_from_hook(event, payload) is None
+            assert gemini.reading_from_hook(event, payload) is None
+
+
+def test_the_event_that_says_a_prompt_was_taken() -> None:
+    assert claude.ADAPTER.submits_prompt("UserPromptSubmit")
+    assert not claude.ADAPTER.submits_prompt("PreToolUse")
+    assert gemini.ADAPTER.submits_prompt("BeforeAgent")
+    assert not gemini.ADAPTER.submits_prompt("AfterAgent")

@@ -77,6 +77,10 @@ def test_recorded_screen_reads_as_labelled(agent: str, stem: str) -> None:
         assert reading.question == label["question"]
     if "options" in label:
         assert list(reading.options) == label["options"]
+    if "detail" in label:
+        assert reading.detail == label["detail"]
+    if "summary" in label:
+        assert reading.summary == label["summary"]
     if reading.status is Status.NEEDS_INPUT:
         # What the agent asks is what the dashboard shows for it.
         assert reading.question and reading.summary == reading.question
@@ -133,3 +137,20 @@ def test_a_permission_dialog_keeps_the_command_above_it_as_context(agent: str, s
     # The dialog's own question and options are not context.
     assert reading.question not in reading.context
     assert not set(reading.options) & set(reading.context)
+
+
+@pytest.mark.parametrize(
+    ("agent", "stem", "summary"),
+    [
+        # Aider's files in the chat, on the line above its prompt.
+        ("aider", "23-after-edit", "You can use /undo to undo and discard each aider commit."),
+        # Codex's header (its folder) and its model and folder line.
+        ("codex", "10-idle-at-prompt", ""),
+        # Gemini's tips and its terminal warning.
+        ("gemini", "18-text-in-input-while-working", ""),
+        # opencode's sidebar (context, LSP, its folder) and its input placeholder.
+        ("opencode", "10-idle-at-prompt", ""),
+    ],
+)
+def test_the_last_output_skips_each_clis_furniture(agent: str, stem: str, summary: str) -> None:
+    assert classify(PROFILES[agent], load_pane(agent, stem)).summary == summary

@@ -49,3 +49,23 @@ def test_a_late_working_hook_does_not_hide_the_prompt_on_screen() -> None:
     assert fuse(Signal(SCREEN_IDLE, 10.0), [Signal(late, 12.0)]) == SCREEN_IDLE
     # But a fresher hook still leads a screen that shows work, or says nothing.
     assert fuse(Signal(SCREEN_WORKING, 10.0), [Signal(HOOK_STOP, 12.0)]).status is Status.IDLE  # type: ignore[union-attr]
+
+
+def test_an_error_on_screen_is_not_hidden_by_an_idle_signal() -> None:
+    """Claude Code's status file says idle after a failed turn; the screen shows the error."""
+    error = Reading(
+        Status.ERROR,
+        Evidence("screen", "API error"),
+        summary="API Error: 529",
+        detail="API Error: 529",
+    )
+    idle_file = Reading(Status.IDLE, Evidence("status file", "idle"))
+    assert fuse(Signal(error, 10.0), [Signal(idle_file, 12.0)]) == error
+    # A fresher hook that says the turn failed carries its line into the row's last output.
+    failed = Reading(Status.ERROR, Evidence("hook", "StopFailure"), detail="API Error: 529")
+    fused = fuse(Signal(SCREEN_WORKING, 10.0), [Signal(failed, 12.0)])
+    assert fused is not None and fused.status is Status.ERROR
+    assert fused.summary == "API Error: 529"
+    # The next prompt taken (a fresher working hook) ends it.
+    took = Reading(Status.WORKING, Evidence("hook", "UserPromptSubmit"))
+    assert fuse(Signal(error, 10.0), [Signal(took, 12.0)]).status is Status.WORKING  # type: ignore[union-attr]

@@ -1,0 +1,100 @@
+"""Start-up, tracked by the fleet through a real tmux server: a pane that shows what a real CLI
+showed while it started (recorded screens), switched to its next screen on cue."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+from app.core.agent import SpawnRequest
+from app.core.status import Status
+from app.fleet.fleet import Fleet
+from tests.helpers import wait_for
+
+SCREENS = Path(__file__).resolve().parents[1] / "fixtures" / "screens"
+
+#: Shows the first screen, waits for the cue file, then shows the second one, and stays.
+PLAYER = (
+    "import pathlib, sys, time\n"
+    "first, second, cue = sys.argv[1:4]\n"
+    "sys.stdout.write(pathlib.Path(first).read_text()); sys.stdout.flush()\n"
+    "while not pathlib.Path(cue).exists(): time.sleep(0.05)\n"
+    "sys.stdout.write('\\x1b[2J\\x1b[H' + pathlib.Path(second).read_text()); sys.stdout.flush()\n"
+    "time.sleep(600)\n"
+)
+
+
+def play(fleet: Fleet, tmp_path: Path, kind: str, first: str, second: str, prompt: str) -> Path:
+    """An agent of ``kind`` whose pane shows its CLI's ``first`` screen, then ``second`` once
+    the returned cue file exists."""
+    script = tmp_path / "player.py"
+    script.write_text(PLAYER)
+    cue = tmp_path / "cue"
+    files = [str(SCREENS / kind / f"{stem}.txt") for stem in (first, second)]
+    command = shlex.join([sys.executable, str(script), *files, str(cue)])
+    fleet.spawn(SpawnRequest(prompt=prompt, kind=kind, name="cli", command=command))
+    return cue
+
+
+def test_a_ready_screen_with_the_prompt_still_in_its_input_box_is_starting(
+    repo: Path, tmp_path: Path
+) -> None:
+    """opencode draws its idle footer while its --prompt still stands in the input box: the
+    agent has not taken it, so it is starting, not idle; once the prompt shows above the box
+    (its turn ended, here in an error) start-up is over."""
+    fleet = Fleet.open(repo)
+    cue = play(
+        fleet,
+        tmp_path,
+        "opencode",
+        "05-prompt-in-input-before-taken",
+        "17-error-final",
+        "error: please fail",
+    )
+
+    def drawn() -> bool:
+        fleet.sweep()
+        return "ctrl+p commands" in fleet.capture("cli")
+
+    wait_for(drawn, timeout=15, what="the recorded screen")
+    for _ in range(20):  # longer than idle's hysteresis, many looks
+        fleet.sweep()
+    agent = fleet.get("cli")
+    assert agent.shown.status is Status.STARTING, agent.shown.evidence
+    assert "first prompt is not taken yet" in agent.shown.evidence
+    cue.touch()
+
+    def failed() -> bool:
+        fleet.sweep()
+        return fleet.get("cli").shown.status is Status.ERROR
+
+    wait_for(failed, timeout=15, what="the error")
+    agent = fleet.get("cli")
+    assert agent.started and agent.shown.detail == "Fake server error"
+    events = [status for _, status, _ in fleet.store.events(agent.id)]
+    assert "idle" not in events and "unknown" not in events
+
+
+def test_a_cli_that_is_still_loading_is_starting_not_unknown(repo: Path, tmp_path: Path) -> None:
+    """Codex draws its composer before its configuration loaded (no model line yet): starting;
+    the ready composer after it, with no prompt to take, is idle."""
+    fleet = Fleet.open(repo)
+    cue = play(fleet, tmp_path, "codex", "05-splash-before-ready", "10-idle-at-prompt", "")
+
+    def drawn() -> bool:
+        fleet.sweep()
+        return "Ask Codex to do anything" in fleet.capture("cli")
+
+    wait_for(drawn, timeout=15, what="the splash")
+    for _ in range(20):
+        fleet.sweep()
+    assert fleet.get("cli").shown.status is Status.STARTING
+    cue.touch()
+
+    def ready() -> bool:
+        fleet.sweep()
+        return fleet.get("cli").shown.status is Status.IDLE
+
+    wait_for(ready, timeout=15, what="idle")
+    assert fleet.get("cli").started
