@@ -41,6 +41,8 @@ def with_status(agent: Agent, tracked: TrackedStatus) -> Agent:
         context=reading.context,
         detail=reading.detail,
         summary=reading.summary or agent.shown.summary,
+        others=reading.others,
+        focused=reading.focused,
     )
     return replace(agent, shown=shown)
 

@@ -77,6 +77,8 @@ def test_recorded_screen_reads_as_labelled(agent: str, stem: str) -> None:
         assert reading.question == label["question"]
     if "options" in label:
         assert list(reading.options) == label["options"]
+    # Every other dialog open on the screen is read too, and on no other screen is one found.
+    assert list(reading.others) == label.get("others", [])
     if reading.status is Status.NEEDS_INPUT:
         # What the agent asks is what the dashboard shows for it.
         assert reading.question and reading.summary == reading.question
@@ -133,3 +135,29 @@ def test_a_permission_dialog_keeps_the_command_above_it_as_context(agent: str, s
     # The dialog's own question and options are not context.
     assert reading.question not in reading.context
     assert not set(reading.options) & set(reading.context)
+
+
+def test_a_screen_with_two_dialogs_shows_the_one_the_keys_reach_first() -> None:
+    # Gemini, in a folder not trusted yet, ran its -i prompt behind the trust box: a shell
+    # confirmation above the trust box, both with the selection glyph. Keys reach the upper
+    # one (Down moved its selection), so it is what the agent waits on; the trust box is
+    # listed with it.
+    reading = classify(
+        PROFILES["gemini"], load_pane("gemini", "02-trust-box-under-shell-permission")
+    )
+    assert reading.kind is InputKind.PERMISSION and reading.focused
+    assert reading.others[0].startswith("trust: Do you trust the files in this folder?")
+    assert any("echo hello-from-fake-model" in line for line in reading.context)
+
+
+def test_several_dialogs_are_found_with_any_rule_set_and_not_known_focused() -> None:
+    # The same screen read by a CLI whose profile does not say which dialog takes the keys:
+    # both dialogs are found, the lower one shown, and it is not taken as focused.
+    from dataclasses import replace
+
+    profile = replace(PROFILES["gemini"], dialog_focus="")
+    reading = classify(profile, load_pane("gemini", "02-trust-box-under-shell-permission"))
+    assert reading.kind is InputKind.TRUST and not reading.focused
+    assert reading.others == (
+        "permission: Allow execution of [Shell]? (1. Allow once; 2. No, suggest changes (esc))",
+    )
