@@ -46,6 +46,11 @@ AgentLookup = Callable[[str], Agent]
 
 #: How long the agent has to show it took a message (after Enter) before Enter is pressed again.
 VERIFY_SECONDS = 4.0
+#: How long a changed screen must hold before it counts (a redraw in progress is not a change).
+SETTLE_SECONDS = 0.3
+#: How long a picked "type my own answer" option must keep its question open to count as
+#: having opened a field (rather than answering at once).
+FIELD_SETTLE = 0.6
 #: Pause between typing and Enter (some CLIs swallow an Enter that follows a paste at once).
 ENTER_DELAY = 0.15
 #: How long an interrupted agent has to come back to its prompt.
@@ -199,7 +204,8 @@ class Answers:
         pane = self._keyboard.pane(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {name!r} is gone")
-        before = self._reading(profile, pane)
+        screen = self._keyboard.screen(pane)
+        before = classify(profile, PaneView(screen, pane.title, pane.command))
         check_on_screen(agent, before)
         keys = self._profiles.adapter(agent.kind).answer_keys(profile, number, before)
         if not keys:
@@ -208,7 +214,7 @@ class Answers:
             self._keyboard.press(pane, *press)
         label = before.options[number - 1] if 0 < number <= len(before.options) else str(number)
         self._store.log(agent.id, self._clock(), "-", f"{origin}: answered {number} ({label})")
-        outcome = self._await_change(agent, profile, before)
+        outcome = self._await_change(agent, profile, before, screen)
         if outcome is None:
             raise QuarterdeckError(
                 f"answered {name} with {label!r}, but its dialog is still open after "
@@ -216,22 +222,32 @@ class Answers:
             )
         return f"answered {name}: {label}{outcome}"
 
-    def _await_change(self, agent: Agent, profile: AgentProfile, before: Reading) -> str | None:
+    def _await_change(
+        self, agent: Agent, profile: AgentProfile, before: Reading, screen: str
+    ) -> str | None:
         """Wait (as long as the dialog's kind may take, `AgentProfile.answer_seconds`) for the
         answered dialog to change or go: '' when it did, a note when the agent exited or
-        restarted to apply the answer, None when the dialog is still open."""
+        restarted to apply the answer (a restart note more than ``screen``, the screen
+        answered, showed), None when the dialog is still open."""
         deadline = time.monotonic() + profile.answer_seconds(before.kind)
+        notes = len(profile.restarting.findall(screen)) if profile.restarting else 0
         restarted = False
+        changed_at: float | None = None
         while time.monotonic() < deadline:
             facts = self._keyboard.pane(agent)
             if facts is None or facts.dead:
                 return " (the agent then exited)"
             screen = self._keyboard.screen(facts)
             now = classify(profile, PaneView(screen, facts.title, facts.command))
-            if profile.restarting is not None and profile.restarting.search(screen):
-                restarted = True  # follow the restart: the dialog goes once it is back
-            elif answer_taken(before, now):
+            # A change counts once it holds (a redraw in progress is no answer taken).
+            if not answer_taken(before, now):
+                changed_at = None
+            elif changed_at is None:
+                changed_at = time.monotonic()
+            elif time.monotonic() - changed_at >= SETTLE_SECONDS:
                 return " (it restarted to apply it)" if restarted else ""
+            if profile.restarting is not None and len(profile.restarting.findall(screen)) > notes:
+                restarted = True  # follow the restart: the dialog goes once it is back
             time.sleep(0.05)
         return None
 
@@ -292,6 +308,7 @@ class Answers:
         label = before.options[option - 1] if 0 < option <= len(before.options) else str(option)
         self._store.log(agent.id, self._clock(), "-", f"user: answered {option} ({label})")
         deadline = time.monotonic() + VERIFY_SECONDS
+        changed_at: float | None = None
         while time.monotonic() < deadline:
             now = self._keyboard.look(agent, profile)
             if now.dead or now.status is not Status.NEEDS_INPUT or now.question != before.question:
@@ -299,8 +316,12 @@ class Answers:
                     f"picking {label!r} answered {agent.name}'s question at once; the text was "
                     "not typed"
                 )
-            if now.screen != screen:
-                return  # the same question, drawn anew: its field is open
+            if now.screen != screen and changed_at is None:
+                changed_at = time.monotonic()
+            # The same question drawn anew, and still there a moment later (a CLI may first
+            # move its selection, then submit): its field is open.
+            if changed_at is not None and time.monotonic() - changed_at >= FIELD_SETTLE:
+                return
             time.sleep(0.05)
         raise QuarterdeckError(
             f"picked {label!r} in {agent.name}'s question, but no place to type opened; "
@@ -334,11 +355,17 @@ class Answers:
             return f"pressed {' '.join(keys)} in {agent.name} (it was not working)"
         presses = 1
         deadline = time.monotonic() + INTERRUPT_VERIFY_SECONDS
+        stopped_at: float | None = None
         while time.monotonic() < deadline:
             now = self._keyboard.look(agent, profile)
             if now.dead:
                 return f"interrupted {agent.name} (it then exited)"
-            if now.status is not Status.WORKING:
+            # Stopped once it holds (a redraw in progress shows no working footer either).
+            if now.status is Status.WORKING:
+                stopped_at = None
+            elif stopped_at is None:
+                stopped_at = time.monotonic()
+            elif time.monotonic() - stopped_at >= SETTLE_SECONDS:
                 return f"interrupted {agent.name}"
             again = profile.interrupt_again
             if again is not None and again.search(now.screen) and presses < MAX_INTERRUPT_PRESSES:
