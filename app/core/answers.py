@@ -49,11 +49,15 @@ def free_text_option(options: Sequence[str]) -> int | None:
 
 def request_subject(row: AgentRow) -> tuple[str, str]:
     """What a permission request is about: the tool and the command, path or URL, as hooks
-    report them (``Bash``, ``npm test --watch``) or, without hooks, the first line of the
-    dialog's context on screen."""
+    report them (``Bash``, ``npm test --watch``) or, without hooks, from the dialog's context
+    on screen: the command it shows (the last ``$ <cmd>`` line, as opencode's and Codex's
+    dialogs show it), else its first line."""
     if row.detail:
         tool, sep, rest = row.detail.partition(": ")
         return (tool, rest) if sep else ("", row.detail)
+    commands = [c.strip()[2:] for c in row.context if c.strip().startswith("$ ")]
+    if commands:
+        return "", commands[-1].strip()
     line = next((c for c in row.context if c.strip()), "")
     return "", line.strip()
 

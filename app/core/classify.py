@@ -83,8 +83,10 @@ CONTEXT_LINES = 6
 def dialog_context(
     lines: list[str], reading: Reading, keep: int = CONTEXT_LINES
 ) -> tuple[str, ...]:
-    """The last ``keep`` lines above a dialog: what the agent said or wants to run just before
-    it asked. The dialog starts at its question (else its first option), found from the
+    """What the agent said or wants to run as it asked, in at most ``keep`` lines: the lines
+    above the dialog, then the dialog's own lines between its question and its options (what
+    a dialog titled "Permission required" wants: ``# Shell command`` / ``$ <cmd>``), which are
+    kept first. The dialog starts at its question (else its first option), found from the
     bottom of the screen."""
     anchors = [reading.question.splitlines()[0]] if reading.question.strip() else []
     anchors += list(reading.options[:1])
@@ -98,12 +100,23 @@ def dialog_context(
             break
     if start is None:
         return ()
-    above = [
-        line.strip()
-        for line in lines[:start]
-        if not (_RULE_ONLY.match(line.strip()) or _ART.match(line.strip()))
-    ]
-    return tuple(above[-keep:])
+
+    def kept(part: list[str]) -> list[str]:
+        return [
+            line.strip()
+            for line in part
+            if not (_RULE_ONLY.match(line.strip()) or _ART.match(line.strip()))
+        ]
+
+    above = kept(lines[:start])
+    body: list[str] = []
+    first = reading.options[0].strip()[:40] if reading.options else ""
+    if reading.question.strip() and first:
+        end = next((i for i in range(start + 1, len(lines)) if first in lines[i]), None)
+        if end is not None:
+            question = _fold(reading.question)
+            body = [line for line in kept(lines[start + 1 : end]) if _fold(line) not in question]
+    return tuple((above + body)[-keep:])
 
 
 def last_meaningful_line(lines: list[str], profile: AgentProfile) -> str:

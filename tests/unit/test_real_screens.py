@@ -161,3 +161,54 @@ def test_several_dialogs_are_found_with_any_rule_set_and_not_known_focused() -> 
     assert reading.others == (
         "permission: Allow execution of [Shell]? (1. Allow once; 2. No, suggest changes (esc))",
     )
+
+
+@pytest.mark.parametrize(
+    ("agent", "stem", "body"),
+    [
+        (
+            "opencode",
+            "20-permission-bash",
+            [
+                "# Shell command",
+                "$ echo hello-from-fake-model > fake_bash_output.txt && cat fake_bash_output.txt",
+            ],
+        ),
+        (
+            "codex",
+            "20-permission-bash",
+            [
+                "Environment: local",
+                "Reason: Do you want to let the fake model write a marker file?",
+                "$ echo hello-from-fake-model > fake_bash_output.txt && cat fake_bash_output.txt",
+            ],
+        ),
+    ],
+)
+def test_what_a_dialog_shows_under_its_question_is_its_context(
+    agent: str, stem: str, body: list[str]
+) -> None:
+    # opencode's question is always "Permission required": what it wants to run is in the
+    # dialog, between that title and the options.
+    from app.core.answers import request_subject
+    from app.core.views import AgentRow
+
+    reading = classify(PROFILES[agent], load_pane(agent, stem))
+    assert list(reading.context[-len(body) :]) == body
+    row = AgentRow(
+        "a",
+        agent,
+        reading.status,
+        "",
+        0.0,
+        "",
+        "",
+        "",
+        "",
+        reading.question,
+        reading.options,
+        input_kind=reading.kind,
+        context=reading.context,
+    )
+    subject = "echo hello-from-fake-model > fake_bash_output.txt && cat fake_bash_output.txt"
+    assert request_subject(row) == ("", subject)
