@@ -186,9 +186,15 @@ def check_on_screen(agent: Agent, now: Reading) -> None:
         raise several_dialogs(
             agent.name, describe_dialog(now.kind, now.question, now.options), now.others
         )
+    # What a hook told of a question (its labels) may be less than the screen shows
+    # ("Type something." added): then every option shown must be on the screen, in order.
+    if shown.evidence.startswith("hook"):
+        options_same = [o for o in now.options if o in shown.options] == list(shown.options)
+    else:
+        options_same = now.options == shown.options
     same = (
         (not shown.question or now.question == shown.question)
-        and (not shown.options or now.options == shown.options)
+        and (not shown.options or options_same)
         and now.others == shown.others
     )
     if not same:

@@ -390,3 +390,27 @@ def test_keys_go_only_into_the_dialog_that_was_shown(now: Reading, refusal: str 
     else:
         with pytest.raises(UsageError, match=re.escape(refusal)):
             check_on_screen(agent, now)
+
+
+def test_a_question_a_hook_told_is_the_same_one_the_screen_then_shows() -> None:
+    # AskUserQuestion's hook gives its labels; the screen adds "Type something." and more.
+    told = make_agent(
+        "c",
+        StatusShown(
+            Status.NEEDS_INPUT,
+            InputKind.QUESTION,
+            evidence="hook: PermissionRequest AskUserQuestion",
+            question="Which color?",
+            options=("Red", "Blue"),
+        ),
+    )
+    screen = Reading(
+        Status.NEEDS_INPUT,
+        Evidence("screen", "t"),
+        InputKind.QUESTION,
+        "Which color?",
+        ("Red", "Blue", "Type something.", "Chat about this"),
+    )
+    check_on_screen(told, screen)
+    with pytest.raises(UsageError, match="another dialog"):
+        check_on_screen(told, replace(screen, options=("Green", "Blue")))
