@@ -356,6 +356,7 @@ class Answers:
         presses = 1
         deadline = time.monotonic() + INTERRUPT_VERIFY_SECONDS
         stopped_at: float | None = None
+        answered_ask = False
         while time.monotonic() < deadline:
             now = self._keyboard.look(agent, profile)
             if now.dead:
@@ -367,13 +368,15 @@ class Answers:
                 stopped_at = time.monotonic()
             elif time.monotonic() - stopped_at >= SETTLE_SECONDS:
                 return f"interrupted {agent.name}"
-            again = profile.interrupt_again
-            if again is not None and again.search(now.screen) and presses < MAX_INTERRUPT_PRESSES:
+            # Pressed again once each time the CLI asks (its note stays up a moment after).
+            asked = profile.interrupt_again is not None and bool(
+                profile.interrupt_again.search(now.screen)
+            )
+            if asked and not answered_ask and presses < MAX_INTERRUPT_PRESSES:
                 self._keyboard.press(pane, *keys)
                 presses += 1
                 self._store.log(agent.id, self._clock(), "-", "user: interrupt again (asked)")
-                time.sleep(0.2)  # let the CLI redraw before looking for its prompt again
-                continue
+            answered_ask = asked
             time.sleep(0.05)
         raise QuarterdeckError(
             f"pressed {' '.join(keys)} in {agent.name} {presses} time(s), but it is still "

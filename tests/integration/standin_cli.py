@@ -7,7 +7,9 @@ test can tell what reached it.
   interrupt", for 5 s), the second stops the turn;
 - ``restart-trust SECONDS``: Gemini's trust box; "1" restarts it for SECONDS (the box stays up,
   under the restart note), then its prompt;
-- ``show STEM``: a recorded screen (``<agent>/<stem>``), left as it is whatever is pressed.
+- ``show STEM``: a recorded screen (``<agent>/<stem>``), left as it is whatever is pressed;
+- ``then STEM NEXT``: a recorded screen, and on the first key another one (a dialog whose
+  option answers at once).
 """
 
 from __future__ import annotations
@@ -85,6 +87,13 @@ def show(stem: str) -> None:
         key(1.0)
 
 
+def then(stem: str, following: str) -> None:
+    draw(recorded(stem))
+    while not key(1.0):
+        pass
+    show(following)
+
+
 def main() -> None:
     mode, *args = sys.argv[1:]
     old = termios.tcgetattr(sys.stdin)
@@ -96,6 +105,8 @@ def main() -> None:
             restart_trust(float(args[0]))
         elif mode == "show":
             show(args[0])
+        elif mode == "then":
+            then(args[0], args[1])
         else:
             raise SystemExit(f"unknown mode {mode!r}")
     finally:

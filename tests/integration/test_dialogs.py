@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.core.agent import SpawnRequest
-from app.core.errors import UsageError
+from app.core.errors import QuarterdeckError, UsageError
 from app.core.status import InputKind, Status
 from app.fleet.fleet import Fleet
 from tests.helpers import wait_for
@@ -84,3 +84,28 @@ def test_no_key_is_pressed_when_the_screen_has_two_dialogs_and_the_focus_is_unkn
     with pytest.raises(UsageError, match="cannot tell which one the keys would reach"):
         fleet.reply("g2", "trust it")
     assert not keys.exists() or keys.read_text() == ""
+
+
+def test_no_text_follows_an_option_that_answered_at_once(repo: Path, tmp_path: Path) -> None:
+    # Gemini's question, where picking "Enter a custom value" would here answer at once.
+    keys = tmp_path / "keys.log"
+    fleet = Fleet.open(repo)
+    fleet.spawn(
+        SpawnRequest(
+            prompt="ask: pick a color",
+            kind="gemini",
+            name="gq",
+            command=f"env STANDIN_KEYS={keys} {{python}} {STANDIN} then "
+            "gemini/30-question-ask-user gemini/13-idle-after-turn",
+        )
+    )
+    wait_for(
+        lambda: (
+            status(fleet, "gq") is Status.NEEDS_INPUT
+            and fleet.get("gq").shown.input_kind is InputKind.QUESTION
+        ),
+        what="the question",
+    )
+    with pytest.raises(QuarterdeckError, match="answered gq's question at once; the text was not"):
+        fleet.reply("gq", "green please")
+    assert keys.read_text().splitlines() == ["'3'"]
