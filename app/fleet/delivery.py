@@ -57,8 +57,13 @@ ENTER_DELAY = 0.15
 INTERRUPT_SECONDS = 10.0
 #: How long an interrupted agent that was working has to show it stopped.
 INTERRUPT_VERIFY_SECONDS = 5.0
-#: The most presses of the interrupt key one interrupt makes (when the CLI asks again).
+#: The most presses of the interrupt key one interrupt makes (when the CLI asks again), and the
+#: least time between two of them.
 MAX_INTERRUPT_PRESSES = 3
+INTERRUPT_GAP = 0.5
+#: How long a press of a CLI that asks for a second one may show nothing before it is taken
+#: as lost and pressed again.
+UNSEEN_PRESS_SECONDS = 1.5
 #: Messages are typed into at most this many agents at once.
 WORKERS = 8
 #: How long Enter waits for a dialog that opened as the message was typed to be answered.
@@ -356,7 +361,8 @@ class Answers:
         presses = 1
         deadline = time.monotonic() + INTERRUPT_VERIFY_SECONDS
         stopped_at: float | None = None
-        answered_ask = False
+        pressed_at = time.monotonic()
+        answered = seen = False  # the last press answered the CLI's ask; it asked since
         while time.monotonic() < deadline:
             now = self._keyboard.look(agent, profile)
             if now.dead:
@@ -368,15 +374,24 @@ class Answers:
                 stopped_at = time.monotonic()
             elif time.monotonic() - stopped_at >= SETTLE_SECONDS:
                 return f"interrupted {agent.name}"
-            # Pressed again once each time the CLI asks (its note stays up a moment after).
-            asked = profile.interrupt_again is not None and bool(
-                profile.interrupt_again.search(now.screen)
-            )
-            if asked and not answered_ask and presses < MAX_INTERRUPT_PRESSES:
-                self._keyboard.press(pane, *keys)
-                presses += 1
-                self._store.log(agent.id, self._clock(), "-", "user: interrupt again (asked)")
-            answered_ask = asked
+            again = profile.interrupt_again
+            if again is not None and presses < MAX_INTERRUPT_PRESSES:
+                asked = bool(again.search(now.screen))
+                seen = seen or asked
+                since = time.monotonic() - pressed_at
+                # Pressed again once when the CLI asks (its note stays up a moment after),
+                # or when a press showed no sign of arriving; never at once after the last
+                # (two Esc bytes in quick succession read as one Alt+Esc).
+                why = ""
+                if asked and not answered and since >= INTERRUPT_GAP:
+                    why = "asked"
+                elif not seen and not answered and since >= UNSEEN_PRESS_SECONDS:
+                    why = "no sign of the last press"
+                if why:
+                    self._keyboard.press(pane, *keys)
+                    presses += 1
+                    pressed_at, answered, seen = time.monotonic(), why == "asked", False
+                    self._store.log(agent.id, self._clock(), "-", f"user: interrupt again ({why})")
             time.sleep(0.05)
         raise QuarterdeckError(
             f"pressed {' '.join(keys)} in {agent.name} {presses} time(s), but it is still "
