@@ -3,8 +3,9 @@ real CLI was recorded drawing (``tests/fixtures/screens``) and reacts to keys th
 CLI was seen to react. Every key it reads is appended to ``$STANDIN_KEYS`` (when set), so a
 test can tell what reached it.
 
-- ``double-esc``: opencode working; the first Esc only arms the interrupt ("esc again to
-  interrupt", for 5 s), the second stops the turn;
+- ``double-esc [lose-first]``: opencode working; the first Esc only arms the interrupt ("esc
+  again to interrupt", for 5 s), the second stops the turn (``lose-first``: the very first Esc
+  is lost, as opencode sometimes loses one);
 - ``restart-trust SECONDS``: Gemini's trust box; "1" restarts it for SECONDS (the box stays up,
   under the restart note), then its prompt;
 - ``show STEM``: a recorded screen (``<agent>/<stem>``), left as it is whatever is pressed;
@@ -47,14 +48,16 @@ def recorded(stem: str) -> str:
     return (SCREENS / f"{stem}.txt").read_text(encoding="utf-8")
 
 
-def double_esc() -> None:
+def double_esc(lose_first: bool) -> None:
     working = "  ┃  slow: write a poem\n\n     lorem ipsum\n\n   ⬝⬝⬝⬝■■■■  esc interrupt"
     draw(working)
     armed_at = 0.0
     while True:
         pressed = key(0.1)
         now = time.monotonic()
-        if pressed == "\x1b":
+        if pressed == "\x1b" and lose_first:
+            lose_first = False
+        elif pressed == "\x1b":
             if armed_at and now - armed_at < 5:
                 break
             armed_at = now
@@ -100,7 +103,7 @@ def main() -> None:
     tty.setcbreak(sys.stdin)
     try:
         if mode == "double-esc":
-            double_esc()
+            double_esc(args[:1] == ["lose-first"])
         elif mode == "restart-trust":
             restart_trust(float(args[0]))
         elif mode == "show":

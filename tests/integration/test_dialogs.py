@@ -39,6 +39,16 @@ def test_interrupt_presses_again_when_the_cli_asks_and_verifies_the_turn_stopped
     assert "user: interrupt again (asked)" in trail
 
 
+def test_interrupt_presses_again_when_a_press_showed_no_sign(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    standin(fleet, "lossy", "opencode", "double-esc", "lose-first")
+    wait_for(lambda: status(fleet, "lossy") is Status.WORKING, what="working")
+    assert fleet.interrupt("lossy") == "interrupted lossy"
+    trail = [e for _, _, e in fleet.evidence("lossy")]
+    assert "user: interrupt again (no sign of the last press)" in trail
+    assert "user: interrupt again (asked)" in trail
+
+
 def test_an_answer_that_restarts_the_cli_is_followed_past_the_usual_wait(repo: Path) -> None:
     # Gemini keeps its trust box up under a restart note for about 12 s; the stand-in for 6 s,
     # longer than an answer usually may take.
