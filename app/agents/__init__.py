@@ -28,6 +28,11 @@ Keys of a rules file (parsed by `app.core.profiles`):
   starts them (where its CLI keeps its settings is read from the result);
 - ``interrupt``: the keys that interrupt it; ``answer``: how a dialog takes an answer:
   ``"digit"`` (the option's number, the default), ``"arrows"`` (Down to it, then Enter) or
-  ``"letter"`` (its first letter, then Enter); ``busy_input``: ``"queue"`` if it takes typed
-  messages while it works, else ``"wait"``.
+  ``"letter"`` (its first letter, then Enter), and a rule's own ``answer`` for a dialog that
+  differs (a list without numbers takes arrows); ``dialog_focus``: which of several dialogs on
+  one screen takes the keys (``"top"``, ``"bottom"``; unset: not known, answers refused);
+  ``answer_wait``: seconds an answered dialog of a kind may take to change (``{ trust = 40 }``);
+  ``restarting``: what the CLI shows while it restarts to apply an answer; ``interrupt_again``:
+  what it shows when the interrupt key must be pressed again; ``busy_input``: ``"queue"`` if it
+  takes typed messages while it works, else ``"wait"``.
 """

@@ -9,7 +9,7 @@ its own, and presses the keys its profile names.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,12 +134,20 @@ class AgentAdapter:
         """The keys that interrupt the agent's current step."""
         return profile.interrupt_keys
 
-    def answer_keys(
-        self, profile: AgentProfile, number: int, options: Sequence[str]
-    ) -> list[list[str]]:
-        """The key presses that pick option ``number`` (1-based) of a dialog, as tmux
+    def answer_keys(self, profile: AgentProfile, number: int, dialog: Reading) -> list[list[str]]:
+        """The key presses that pick option ``number`` (1-based) of the dialog the screen
+        shows (``dialog``: its options, the selected one, how it takes an answer), as tmux
         ``send-keys`` argument lists."""
-        return profile.answer_keys(number, options)
+        return profile.answer_keys(number, dialog.options, dialog.answer, dialog.selected)
+
+    def reply_keys(
+        self, profile: AgentProfile, dialog: Reading, option: int | None, text: str
+    ) -> list[list[str]] | None:
+        """The key presses that record ``text`` as the answer to the question ``dialog``
+        shows, its "type my own answer" option being ``option`` (if any); the last press
+        submits it. None: the CLI takes words the usual way — pick that option with
+        `answer_keys`, then type the text and Enter."""
+        return None
 
 
 #: The adapter of a kind with no module of its own.

@@ -16,6 +16,7 @@ from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home
 from app.agents.files import load_json_object, write_json
 from app.agents.hooks import HookInstaller
 from app.core.doctor import Finding, first_set, note
+from app.core.profiles import AgentProfile, move_keys
 from app.core.signals import error_line, reading_from_request
 from app.core.status import Evidence, InputKind, Reading, Status
 
@@ -290,6 +291,16 @@ class ClaudeCode(AgentAdapter):
             return True
         write_json(file, data)
         return True
+
+    def reply_keys(
+        self, profile: AgentProfile, dialog: Reading, option: int | None, text: str
+    ) -> list[list[str]] | None:
+        """AskUserQuestion's "Type something." is a text field in the list: the selection is
+        moved onto it with arrows (its number only moves the selection too, and typed while
+        it is already there, goes into the answer), the text typed there, Enter submits."""
+        if option is None:
+            return None
+        return [*move_keys(dialog.selected, option), ["-l", text], ["Enter"]]
 
 
 ADAPTER = ClaudeCode()

@@ -13,6 +13,7 @@ from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home
 from app.agents.files import write_atomically
 from app.agents.hooks import HookInstaller
 from app.core.doctor import Finding, note
+from app.core.profiles import AgentProfile, move_keys
 from app.core.status import Evidence, Reading, Status
 
 #: The event name the hook script is given for a ``notify`` call.
@@ -153,6 +154,16 @@ class Codex(AgentAdapter):
         elif block in text:
             write_atomically(file, text.replace(block, "", 1))
         return True
+
+    def reply_keys(
+        self, profile: AgentProfile, dialog: Reading, option: int | None, text: str
+    ) -> list[list[str]] | None:
+        """request_user_input takes words as notes on an option ("tab to add notes"): the
+        selection moves onto "None of the above" with arrows (its number submits it at
+        once), Tab opens the notes, the text is typed there and Enter submits both."""
+        if option is None:
+            return None
+        return [*move_keys(dialog.selected, option), ["Tab"], ["-l", text], ["Enter"]]
 
 
 ADAPTER = Codex()

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from app.agents.base import AgentAdapter, Setup, environ, home
 from app.core.doctor import Finding, first_set, note
+from app.core.profiles import AgentProfile, move_keys
+from app.core.status import Reading
 
 #: Provider keys opencode picks up from the environment.
 KEY_VARIABLES = (
@@ -68,6 +70,16 @@ class Opencode(AgentAdapter):
     def doctor(self, setup: Setup) -> list[Finding]:
         """See `findings`."""
         return findings(setup)
+
+    def reply_keys(
+        self, profile: AgentProfile, dialog: Reading, option: int | None, text: str
+    ) -> list[list[str]] | None:
+        """The question tool's "Type your own answer": the selection (a colour only, so
+        taken as the first option) moves onto it with arrows, Enter opens its text field
+        under it, the text is typed there and Enter submits it."""
+        if option is None:
+            return None
+        return [*move_keys(dialog.selected, option), ["Enter"], ["-l", text], ["Enter"]]
 
 
 ADAPTER = Opencode()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -106,11 +106,15 @@ class ConfiguredAdapter(AgentAdapter):
         """The kind's own interrupt keys."""
         return self.own.interrupt_keys(profile)
 
-    def answer_keys(
-        self, profile: AgentProfile, number: int, options: Sequence[str]
-    ) -> list[list[str]]:
+    def answer_keys(self, profile: AgentProfile, number: int, dialog: Reading) -> list[list[str]]:
         """The kind's own answer keys."""
-        return self.own.answer_keys(profile, number, options)
+        return self.own.answer_keys(profile, number, dialog)
+
+    def reply_keys(
+        self, profile: AgentProfile, dialog: Reading, option: int | None, text: str
+    ) -> list[list[str]] | None:
+        """The kind's own way of answering in words."""
+        return self.own.reply_keys(profile, dialog, option, text)
 
 
 class Adapters:

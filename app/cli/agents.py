@@ -99,6 +99,8 @@ def _as_json(agent: Agent, messages: dict[str, Message]) -> dict[str, object]:
         "check": check_label(a.check) if a.check is not None else "",
         "check_line": a.check.last_line if a.check is not None else "",
         "overlap": list(a.overlap),
+        "others": list(a.shown.others),
+        "focused": a.shown.focused,
     }
 
 
@@ -120,6 +122,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
         status = a.shown.status.value + (
             f":{a.shown.input_kind.value}" if a.shown.input_kind else ""
         )
+        if a.shown.others:
+            status += f" (+{len(a.shown.others)} dialog{'s' if len(a.shown.others) > 1 else ''})"
         rows.append(
             (
                 a.name,

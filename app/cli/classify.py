@@ -72,6 +72,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
                     "evidence": str(reading.evidence),
                     "rule": rule,
                     "summary": reading.summary,
+                    "others": list(reading.others),
+                    "focused": reading.focused,
                 },
                 indent=2,
                 ensure_ascii=False,
@@ -89,6 +91,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
         print("context:")
         for line in reading.context:
             print(f"  {line}")
+    for other in reading.others:
+        print(f"also open: {other}")
+    if reading.others and not reading.focused:
+        print("focus:    not known which dialog takes the keys")
     print(f"rule:     {rule}")
     print(f"summary:  {reading.summary}")
     return 0

@@ -74,8 +74,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 def cmd_interrupt(args: argparse.Namespace) -> int:
     """``quarterdeck interrupt NAME``."""
     fleet = open_fleet(args.path)
-    fleet.interrupt(args.name)
-    print(f"interrupted {args.name}")
+    print(fleet.interrupt(args.name))
     return 0
 
 

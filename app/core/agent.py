@@ -62,6 +62,10 @@ class StatusShown:
     context: tuple[str, ...] = ()
     detail: str = ""
     summary: str = ""
+    #: Other dialogs open on the same screen, and whether the dialog shown is known to be the
+    #: one that takes keys (see `app.core.status.Reading`).
+    others: tuple[str, ...] = ()
+    focused: bool = True
 
 
 @dataclass(frozen=True)

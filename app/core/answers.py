@@ -9,9 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from app.core.agent import Agent
+from app.core.classify import screen_lines
 from app.core.delivery import input_pending
 from app.core.errors import UsageError
-from app.core.status import InputKind, Reading, Status
+from app.core.status import InputKind, Reading, Status, describe_dialog
 from app.core.views import AgentRow
 
 _YES = re.compile(
@@ -21,8 +22,8 @@ _NO = re.compile(
     r"^\s*(?:\d+[.)]\s*)?(?:no\b|n\b|reject|deny|decline|cancel|don'?t\b|do not|skip)", re.I
 )
 _FREE_TEXT = re.compile(
-    r"type something|something else|other\b|custom|tell \w+ (?:what|how)|suggest changes"
-    r"|none of the above|chat about",
+    r"type something|type your own|something else|other\b|custom|tell \w+ (?:what|how)"
+    r"|suggest changes|none of the above|chat about",
     re.I,
 )
 
@@ -48,11 +49,15 @@ def free_text_option(options: Sequence[str]) -> int | None:
 
 def request_subject(row: AgentRow) -> tuple[str, str]:
     """What a permission request is about: the tool and the command, path or URL, as hooks
-    report them (``Bash``, ``npm test --watch``) or, without hooks, the first line of the
-    dialog's context on screen."""
+    report them (``Bash``, ``npm test --watch``) or, without hooks, from the dialog's context
+    on screen: the command it shows (the last ``$ <cmd>`` line, as opencode's and Codex's
+    dialogs show it), else its first line."""
     if row.detail:
         tool, sep, rest = row.detail.partition(": ")
         return (tool, rest) if sep else ("", row.detail)
+    commands = [c.strip()[2:] for c in row.context if c.strip().startswith("$ ")]
+    if commands:
+        return "", commands[-1].strip()
     line = next((c for c in row.context if c.strip()), "")
     return "", line.strip()
 
@@ -67,7 +72,8 @@ def request_signature(row: AgentRow, words: int = 2) -> tuple[str, ...]:
 
 
 def similar_requests(rows: Iterable[AgentRow], like: AgentRow) -> list[AgentRow]:
-    """The waiting permission requests alike to ``like`` (itself included), oldest first."""
+    """The waiting permission requests alike to ``like`` (itself included), oldest first;
+    never one whose screen shows another dialog too."""
     if like.status is not Status.NEEDS_INPUT or like.input_kind is not InputKind.PERMISSION:
         return []
     signature = request_signature(like)
@@ -78,6 +84,7 @@ def similar_requests(rows: Iterable[AgentRow], like: AgentRow) -> list[AgentRow]
         and r.input_kind is InputKind.PERMISSION
         and request_signature(r) == signature
         and yes_option(r.options) is not None
+        and not r.others
     ]
     return sorted(alike, key=lambda r: r.since)
 
@@ -111,8 +118,8 @@ class AutoApproveRule:
 def auto_approval(rules: Sequence[AutoApproveRule], row: AgentRow) -> AutoApproveRule | None:
     """The first rule that approves the row's request, if any (and only when a yes option
     exists to pick)."""
-    if yes_option(row.options) is None:
-        return None
+    if yes_option(row.options) is None or row.others:
+        return None  # never on the human's behalf while another dialog is open
     return next((rule for rule in rules if rule.matches(row)), None)
 
 
@@ -142,16 +149,60 @@ def choose(options: Sequence[str], choice: str) -> int:
     raise UsageError(f"{choice!r} could be several options (options: {listed})")
 
 
+def several_dialogs(name: str, shown: str, others: Sequence[str]) -> UsageError:
+    """The refusal for a screen with several dialogs open and no telling which takes keys."""
+    listed = "; ".join([shown, *others])
+    return UsageError(
+        f"{name}'s screen shows {1 + len(others)} dialogs ({listed}) and Quarterdeck cannot "
+        f"tell which one the keys would reach; nothing was pressed: attach to answer "
+        f"(quarterdeck attach {name})"
+    )
+
+
 def check_answer(agent: Agent, number: int) -> None:
     """Refuse (`UsageError`) to pick option ``number`` unless the agent, as last seen, waits on
-    a dialog that has that option; a free-text question is answered in words instead."""
+    a dialog that has that option and takes the keys; a free-text question is answered in
+    words instead."""
     shown = agent.shown
     if shown.status is not Status.NEEDS_INPUT:
         raise UsageError(f"{agent.name} is {shown.status.value}, not waiting on a dialog")
+    if shown.others and not shown.focused:
+        raise several_dialogs(
+            agent.name, describe_dialog(shown.input_kind, shown.question, ()), shown.others
+        )
     if shown.options and not 0 < number <= len(shown.options):
         raise UsageError(f"{agent.name}'s dialog has options 1 to {len(shown.options)}")
     if not shown.options and shown.input_kind is InputKind.QUESTION:
         raise UsageError(f"{agent.name} asks a free-text question: attach to answer it")
+
+
+def check_on_screen(agent: Agent, now: Reading) -> None:
+    """Refuse (`UsageError`) to press keys unless the dialog on the screen now (``now``) is
+    the one the human was shown and it takes the keys: the screen may have changed since."""
+    shown = agent.shown
+    if now.status is not Status.NEEDS_INPUT:
+        raise UsageError(f"{agent.name} no longer shows a dialog; nothing was pressed")
+    if now.others and not now.focused:
+        raise several_dialogs(
+            agent.name, describe_dialog(now.kind, now.question, now.options), now.others
+        )
+    # What a hook told of a question (its labels) may be less than the screen shows
+    # ("Type something." added): then every option shown must be on the screen, in order.
+    if shown.evidence.startswith("hook"):
+        options_same = [o for o in now.options if o in shown.options] == list(shown.options)
+    else:
+        options_same = now.options == shown.options
+    same = (
+        (not shown.question or now.question == shown.question)
+        and (not shown.options or options_same)
+        and now.others == shown.others
+    )
+    if not same:
+        raise UsageError(
+            f"{agent.name}'s screen now shows another dialog than the one shown "
+            f"({describe_dialog(now.kind, now.question, now.options)}); nothing was pressed: "
+            "look again and answer that one"
+        )
 
 
 def answer_taken(before: Reading, after: Reading) -> bool:
@@ -168,6 +219,10 @@ def check_reply(agent: Agent, text: str) -> int | None:
         raise UsageError(f"{agent.name} is {shown.status.value}, not waiting on a dialog")
     if not text.strip():
         raise UsageError("the reply is empty")
+    if shown.others and not shown.focused:
+        raise several_dialogs(
+            agent.name, describe_dialog(shown.input_kind, shown.question, ()), shown.others
+        )
     option = free_text_option(shown.options)
     if option is None and (shown.options or shown.input_kind is not InputKind.QUESTION):
         listed = "; ".join(f"{i}. {o}" for i, o in enumerate(shown.options, 1))
@@ -178,8 +233,21 @@ def check_reply(agent: Agent, text: str) -> int | None:
 def reply_taken(
     before: tuple[Status, str], after: tuple[Status, str], screen: str, text: str
 ) -> bool:
-    """Whether a reply typed in words was taken. ``before`` and ``after`` are the status and
-    question shown before typing and now: an agent that was asking must have moved on (another
-    status or question), and the reply must have left its input line."""
+    """Whether a reply typed in words was taken as the answer. ``before`` and ``after`` are
+    the status and question shown before typing and now: an agent that was asking must have
+    moved on (another status or question), the reply must have left its input line, and the
+    screen must show it (the CLI echoes the answer it took: ``→ green please``,
+    ``note: green please``)."""
     moved_on = before[0] is not Status.NEEDS_INPUT or after != before
-    return moved_on and not input_pending(screen, text)
+    return moved_on and not input_pending(screen, text) and shows_text(screen, text)
+
+
+#: How much of a reply must be seen on the screen (a long one wraps and scrolls).
+_SHOWN_CHARS = 40
+
+
+def shows_text(screen: str, text: str) -> bool:
+    """Whether the screen shows ``text`` (its start, words folded as a wrap folds them)."""
+    words = " ".join(text.split())[:_SHOWN_CHARS]
+    folded = " ".join(" ".join(screen_lines(screen)).split())
+    return bool(words) and words in folded

@@ -5,6 +5,12 @@ process is dead) goes in, a `Reading` comes out. What each agent CLI looks like 
 profile's rules, see `app.core.profiles.ScreenRule`); this module holds the generic reading of
 screens those rules rely on: regions of the last lines, footers, and dialogs read the way a
 person reads them (the question above a list of options, or options offered on one line).
+A screen may hold more than one dialog: each is found, and the reading says which one takes
+the keys when the profile knows (``dialog_focus``).
+
+Why one long module: the search for other dialogs reads the screen again with the same rule
+matcher, row model and dialog reader; split apart, each part would reach into the others'
+private helpers.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import re
 from dataclasses import dataclass, replace
 
 from app.core.profiles import AgentProfile, RulePhase, ScreenRule
-from app.core.status import Evidence, Reading, Status
+from app.core.status import Evidence, Reading, Status, describe_dialog
 
 #: Programs that mean "the agent is gone and a shell is back in the pane".
 SHELLS = frozenset({"bash", "zsh", "sh", "dash", "fish", "ksh", "tcsh", "csh", "nu"})
@@ -77,8 +83,10 @@ CONTEXT_LINES = 6
 def dialog_context(
     lines: list[str], reading: Reading, keep: int = CONTEXT_LINES
 ) -> tuple[str, ...]:
-    """The last ``keep`` lines above a dialog: what the agent said or wants to run just before
-    it asked. The dialog starts at its question (else its first option), found from the
+    """What the agent said or wants to run as it asked, in at most ``keep`` lines: the lines
+    above the dialog, then the dialog's own lines between its question and its options (what
+    a dialog titled "Permission required" wants: ``# Shell command`` / ``$ <cmd>``), which are
+    kept first. The dialog starts at its question (else its first option), found from the
     bottom of the screen."""
     anchors = [reading.question.splitlines()[0]] if reading.question.strip() else []
     anchors += list(reading.options[:1])
@@ -92,12 +100,23 @@ def dialog_context(
             break
     if start is None:
         return ()
-    above = [
-        line.strip()
-        for line in lines[:start]
-        if not (_RULE_ONLY.match(line.strip()) or _ART.match(line.strip()))
-    ]
-    return tuple(above[-keep:])
+
+    def kept(part: list[str]) -> list[str]:
+        return [
+            line.strip()
+            for line in part
+            if not (_RULE_ONLY.match(line.strip()) or _ART.match(line.strip()))
+        ]
+
+    above = kept(lines[:start])
+    body: list[str] = []
+    first = reading.options[0].strip()[:40] if reading.options else ""
+    if reading.question.strip() and first:
+        end = next((i for i in range(start + 1, len(lines)) if first in lines[i]), None)
+        if end is not None:
+            question = _fold(reading.question)
+            body = [line for line in kept(lines[start + 1 : end]) if _fold(line) not in question]
+    return tuple((above + body)[-keep:])
 
 
 def last_meaningful_line(lines: list[str], profile: AgentProfile) -> str:
@@ -244,8 +263,8 @@ def _clean_label(rule: ScreenRule, text: str) -> str:
     return _fold(label)
 
 
-def _list_options(rule: ScreenRule, rows: list[_Row], start: int) -> tuple[int, list[str]] | None:
-    """The vertical option list around the last anchor row: (index of its first row, labels)."""
+def _list_options(rule: ScreenRule, rows: list[_Row], start: int) -> _Options | None:
+    """The vertical option list around the last anchor row."""
     assert rule.option_anchor is not None
     anchor = next(
         (
@@ -335,13 +354,17 @@ def _list_options(rule: ScreenRule, rows: list[_Row], start: int) -> tuple[int, 
     labels: list[str] = []
     current: list[str] = []
     previous: _Row | None = None  # the row the current label last grew by
+    selected = 0
     for i in range(first, last + 1):
         k = kind(i)
         row = rows[i]
         if k == "option":
             if current:
                 labels.append(" ".join(current))
-            current = [_unmarked(rule, row.text).strip()]
+            unmarked = _unmarked(rule, row.text)
+            if unmarked != row.text:
+                selected = len(labels) + 1
+            current = [unmarked.strip()]
             previous = row
         elif k == "deeper" and current and previous is not None:
             # A deeper row continues the label only when the label's row was full: the next
@@ -357,12 +380,14 @@ def _list_options(rule: ScreenRule, rows: list[_Row], start: int) -> tuple[int, 
             previous = None
     if current:
         labels.append(" ".join(current))
-    cleaned = [label for label in (_clean_label(rule, x) for x in labels) if label]
-    return first, cleaned
+    cleaned = [_clean_label(rule, x) for x in labels]
+    if not all(cleaned):
+        selected = 0  # an option without a label was dropped: the count no longer holds
+    return _Options(first, [label for label in cleaned if label], selected, numbered)
 
 
-def _inline_options(rule: ScreenRule, rows: list[_Row], start: int) -> tuple[int, list[str]] | None:
-    """Options offered on one line: (index of the row after the match's first row, labels)."""
+def _inline_options(rule: ScreenRule, rows: list[_Row], start: int) -> _Options | None:
+    """Options offered on one line (``first`` is the row after the match's first row)."""
     assert rule.options_line is not None
     texts = [row.text for row in rows[start:]]
     text = "\n".join(texts)
@@ -377,12 +402,13 @@ def _inline_options(rule: ScreenRule, rows: list[_Row], start: int) -> tuple[int
             labels.append(_fold(label))
     # The question may stand on the same row as the options (Aider): search up to that row.
     end = start + text.count("\n", 0, m.start()) + 1
-    return end, labels
+    return _Options(end, labels)
 
 
-def _paragraphs(rule: ScreenRule, rows: list[_Row], start: int, end: int) -> list[str]:
-    """The paragraphs above ``end``, nearest first, up to ``question_stop`` or ``start``."""
-    paragraphs: list[str] = []
+def _paragraphs(rule: ScreenRule, rows: list[_Row], start: int, end: int) -> list[tuple[int, str]]:
+    """The paragraphs above ``end`` with their first row, nearest first, up to
+    ``question_stop`` or ``start``."""
+    paragraphs: list[tuple[int, str]] = []
     current: list[str] = []
     for i in range(end - 1, start - 1, -1):
         row = rows[i]
@@ -390,38 +416,65 @@ def _paragraphs(rule: ScreenRule, rows: list[_Row], start: int, end: int) -> lis
             break
         if row.blank or _FURNITURE.match(row.text):
             if current:
-                paragraphs.append("\n".join(reversed(current)))
+                paragraphs.append((i + 1, "\n".join(reversed(current))))
             current = []
             continue
         current.append(row.text.strip())
+        top = i
     if current:
-        paragraphs.append("\n".join(reversed(current)))
+        paragraphs.append((top, "\n".join(reversed(current))))
     return paragraphs
 
 
-def _find_question(rule: ScreenRule, rows: list[_Row], start: int, end: int) -> str:
-    """The question: for each pattern in turn, the nearest paragraph above ``end`` it matches."""
+def _find_question(rule: ScreenRule, rows: list[_Row], start: int, end: int) -> tuple[str, int]:
+    """The question, for each pattern in turn from the nearest paragraph above ``end`` it
+    matches, and the first row of that paragraph (``end`` when none matched)."""
     paragraphs = _paragraphs(rule, rows, start, end)
     for pattern in rule.question:
-        for paragraph in paragraphs:
+        for top, paragraph in paragraphs:
             m = pattern.search(paragraph)
             if m:
-                return _fold(_first_group(m))
-    return ""
+                return _fold(_first_group(m)), top
+    return "", end
 
 
-def _extract(rule: ScreenRule, rows: list[_Row]) -> tuple[str, tuple[str, ...]]:
+@dataclass(frozen=True)
+class _Options:
+    """The options a dialog reader found: the row they start at, their labels, the one the
+    selection glyph is on (1-based, 0 unknown) and whether the list is numbered."""
+
+    first: int
+    labels: list[str]
+    selected: int = 0
+    numbered: bool = True
+
+
+@dataclass(frozen=True)
+class _Dialog:
+    """What a dialog reader found: question, options, and the first row the dialog takes."""
+
+    question: str
+    options: tuple[str, ...]
+    top: int
+    selected: int = 0
+    numbered: bool = True
+
+
+def _extract(rule: ScreenRule, rows: list[_Row]) -> _Dialog:
     start = _region_start(rows, rule.lines)
     end = len(rows)
-    options: list[str] = []
     found = None
     if rule.option_anchor is not None:
         found = _list_options(rule, rows, start)
     if found is None and rule.options_line is not None:
         found = _inline_options(rule, rows, start)
-    if found is not None:
-        end, options = found
-    return _find_question(rule, rows, start, end), tuple(options)
+    if found is None:
+        question, top = _find_question(rule, rows, start, end)
+        return _Dialog(question, (), top)
+    question, top = _find_question(rule, rows, start, found.first)
+    return _Dialog(
+        question, tuple(found.labels), min(top, found.first), found.selected, found.numbered
+    )
 
 
 def _applies(rule: ScreenRule, question: str, options: tuple[str, ...]) -> bool:
@@ -432,8 +485,9 @@ def _applies(rule: ScreenRule, question: str, options: tuple[str, ...]) -> bool:
 
 def _read_rules(
     profile: AgentProfile, phase: RulePhase, pane: PaneView, lines: list[str], summary: str
-) -> Reading | None:
-    """The reading of the first rule of ``phase`` that matches, or None."""
+) -> tuple[Reading, int | None] | None:
+    """The reading of the first rule of ``phase`` that matches, with the first row of the
+    dialog it read (None when the rule reads no dialog's options), or None."""
     rows: list[_Row] | None = None
     title = pane.title.strip()
     for rule in profile.rules:
@@ -442,15 +496,28 @@ def _read_rules(
         region = _match(rule, lines, title)
         if region is None:
             continue
+        top: int | None = None
+        selected, how = 0, rule.answer
         if rule.reads_dialog:
-            rows = _rows(pane.text) if rows is None else rows
-            question, options = _extract(rule, rows)
+            if rows is None:
+                rows = _rows(pane.text)
+            dialog = _extract(rule, rows)
+            question, options = dialog.question, dialog.options
+            # Where the dialog starts, for the search of other dialogs above it: only a list
+            # with its selection glyph (when the CLI draws one) is an open dialog.
+            # A rule that reads the last line alone reads a line-based prompt: what is above
+            # it is scrollback, answered.
+            marked = rule.option_marker is None or dialog.selected > 0
+            top = dialog.top if options and marked and rule.lines != 1 else None
+            selected = dialog.selected
+            if not dialog.numbered and not how and profile.answer == "digit":
+                how = "arrows"  # no number to press: move the selection instead
         else:
             question, options = _legacy_extract(rule, region)
         if not _applies(rule, question, options):
             continue
         detail = rule.read_detail("\n".join(region))  # an error or a retry: its line
-        return Reading(
+        reading = Reading(
             rule.status,
             Evidence("screen", f"{profile.kind}: {rule.name}"),
             kind=rule.kind,
@@ -458,8 +525,56 @@ def _read_rules(
             options=options,
             summary=question or detail or summary,  # for a wait, what it asks matters most
             detail=detail,
+            selected=selected,
+            answer=how,
         )
+        return reading, top
     return None
+
+
+#: The most dialogs looked for on one screen.
+_MAX_DIALOGS = 4
+
+
+def _dialogs_above(profile: AgentProfile, pane: PaneView, top: int) -> list[Reading]:
+    """The dialogs open above the row ``top`` (the first row of the dialog found), nearest
+    first: the screen cut there is read again by the profile's rules, and every dialog with
+    a choice (two options or more) found counts — a line of scrollback that looks like one
+    selected option (a prompt echoed after ``❯``) is no dialog."""
+    found: list[Reading] = []
+    text_lines = pane.text.splitlines()
+    while top > 0 and len(found) < _MAX_DIALOGS - 1:
+        upper = PaneView("\n".join(text_lines[:top]), pane.title, pane.command)
+        lines = screen_lines(upper.text)
+        result = _read_rules(profile, RulePhase.RUNNING, upper, lines, "")
+        if result is None:
+            break
+        reading, next_top = result
+        if (
+            reading.status is not Status.NEEDS_INPUT
+            or next_top is None
+            or next_top >= top
+            or len(reading.options) < 2
+        ):
+            break
+        found.append(replace(reading, context=dialog_context(lines, reading)))
+        top = next_top
+    return found
+
+
+def _with_others(profile: AgentProfile, pane: PaneView, reading: Reading, top: int) -> Reading:
+    """The reading of a screen's dialog, told of the other dialogs open on the same screen:
+    the one that takes the keys (the profile's ``dialog_focus``) is shown first; when the
+    profile cannot tell, the lowest is shown, not known to be focused."""
+    above = _dialogs_above(profile, pane, top)
+    if not above:
+        return reading
+    dialogs = [reading, *above]  # bottom first
+    if profile.dialog_focus == "top":
+        dialogs.reverse()
+    shown, rest = dialogs[0], dialogs[1:]
+    others = tuple(describe_dialog(d.kind, d.question, d.options) for d in rest)
+    return replace(shown, others=others, focused=bool(profile.dialog_focus))
 
 
 def classify(profile: AgentProfile, pane: PaneView) -> Reading:
@@ -486,12 +601,15 @@ def classify(profile: AgentProfile, pane: PaneView) -> Reading:
     if gone is not None:
         ending = _read_rules(profile, RulePhase.EXITED, pane, lines, summary)
         if ending is not None:
-            return ending
+            return ending[0]
         return Reading(Status.EXITED, gone, summary=summary)
-    reading = _read_rules(profile, RulePhase.RUNNING, pane, lines, summary)
-    if reading is not None:
+    found = _read_rules(profile, RulePhase.RUNNING, pane, lines, summary)
+    if found is not None:
+        reading, top = found
         if reading.status is Status.NEEDS_INPUT:
-            return replace(reading, context=dialog_context(lines, reading))
+            reading = replace(reading, context=dialog_context(lines, reading))
+            if top is not None:
+                reading = _with_others(profile, pane, reading, top)
         return reading
     return Reading(
         profile.default_status,

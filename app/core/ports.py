@@ -113,8 +113,10 @@ class SteeringPort(Protocol):
         on an unknown or ended agent or an empty text."""
         ...
 
-    def interrupt(self, name: str) -> None:
-        """Press the agent kind's interrupt key once (blocking, fast)."""
+    def interrupt(self, name: str) -> str:
+        """Press the agent kind's interrupt key and verify a working agent stopped, pressing
+        again when its CLI asks for it (blocking, a few seconds at most); returns what was
+        done."""
         ...
 
     def reply(self, name: str, text: str) -> str:

@@ -35,6 +35,19 @@ DEFAULT_OPTION_LABEL = re.compile(
 DEFAULT_OPTIONS_SPLIT = re.compile(r"\s{2,}")
 
 
+#: How long an answered dialog may take to change before the answer is reported as not taken.
+ANSWER_SECONDS = 4.0
+#: The ways a dialog takes an answer (see `AgentProfile.answer`).
+ANSWER_WAYS = ("digit", "arrows", "letter")
+
+
+def move_keys(selected: int, number: int) -> list[list[str]]:
+    """The arrow presses that move a list's selection from option ``selected`` (0: unknown,
+    taken as the first) to option ``number``."""
+    step = number - max(selected, 1)
+    return [["Down" if step > 0 else "Up"] for _ in range(abs(step))]
+
+
 @dataclass(frozen=True)
 class ScreenRule:
     """One rule of a screen classifier: when it matches, the agent is in ``status``.
@@ -65,6 +78,8 @@ class ScreenRule:
     - options on one line: the last match of ``options_line`` (group 1), split by
       ``options_split``, each with ``option_strip`` removed (Aider's ``(Y)es/(N)o``, opencode's
       ``Allow once   Allow always   Reject``);
+    - ``answer``: how this dialog takes an answer, when not as the profile says (``arrows``:
+      move the selection, then Enter); a list without numbers always takes ``arrows``;
     - legacy: ``option`` alone takes every matching line of the region, and ``question`` the first
       match in the region.
 
@@ -96,6 +111,9 @@ class ScreenRule:
     offers: re.Pattern[str] | None = None
     detail: re.Pattern[str] | None = None
     detail_format: str = ""
+    #: How this dialog takes an answer when it differs from the profile's ``answer`` (a list
+    #: whose digits only move the selection takes ``arrows``).
+    answer: str = ""
 
     def read_detail(self, region: str) -> str:
         """What ``detail`` says of the region: its last match, as ``detail_format`` filled with
@@ -151,13 +169,32 @@ class AgentProfile:
     #: How its dialogs take an answer: ``digit`` (press the option's number), ``arrows`` (move
     #: down to it, then Enter) or ``letter`` (type the option's first letter, then Enter).
     answer: str = "digit"
+    #: Which dialog takes the keys when a screen shows several: ``top`` or ``bottom``; empty
+    #: when not known (an answer by number is then refused).
+    dialog_focus: str = ""
+    #: How long an answered dialog may take to change, by input kind (``trust``: a CLI that
+    #: restarts to apply it), in seconds; kinds not named get `ANSWER_SECONDS`.
+    answer_wait: Mapping[str, float] = field(default_factory=dict)
+    #: What the CLI shows while it restarts itself to apply an answer (the answer was taken).
+    restarting: re.Pattern[str] | None = None
+    #: What the CLI shows when the interrupt key must be pressed again to stop the turn.
+    interrupt_again: re.Pattern[str] | None = None
 
-    def answer_keys(self, number: int, options: Sequence[str]) -> list[list[str]]:
+    def answer_seconds(self, kind: InputKind | None) -> float:
+        """How long a dialog of ``kind`` may take to show it took an answer."""
+        return self.answer_wait.get(kind.value if kind is not None else "", ANSWER_SECONDS)
+
+    def answer_keys(
+        self, number: int, options: Sequence[str], how: str = "", selected: int = 0
+    ) -> list[list[str]]:
         """The key presses that pick option ``number`` (1-based) of a dialog, as tmux
-        ``send-keys`` argument lists (each list is one call; literal text is marked ``-l``)."""
-        if self.answer == "arrows":
-            return [["Down"] for _ in range(number - 1)] + [["Enter"]]
-        if self.answer == "letter":
+        ``send-keys`` argument lists (each list is one call; literal text is marked ``-l``).
+        ``how`` overrides the profile's way for this dialog; ``selected`` is the option the
+        selection is on (0: unknown, taken as the first)."""
+        way = how or self.answer
+        if way == "arrows":
+            return [*move_keys(selected, number), ["Enter"]]
+        if way == "letter":
             label = options[number - 1] if 0 < number <= len(options) else ""
             letter = next((c for c in label if c.isalnum()), "")
             return [["-l", letter.lower()], ["Enter"]] if letter else []
@@ -232,6 +269,7 @@ _RULE_KEYS = frozenset(
         "offers",
         "detail",
         "detail_format",
+        "answer",
     }
 )
 
@@ -289,6 +327,7 @@ def _rule(kind: str, index: int, raw: Mapping[str, Any]) -> ScreenRule:
         offers=rx("offers"),
         detail=rx("detail"),
         detail_format=str(raw.get("detail_format", "")),
+        answer=_choice(raw["answer"], ANSWER_WAYS, f"{where} answer") if "answer" in raw else "",
     )
     if rule.screen is None and rule.title is None and rule.footer is None:
         raise UsageError(f"{where}: needs a 'screen' or a 'title' pattern (or a 'footer')")
@@ -329,10 +368,29 @@ def parse_profile(kind: str, raw: Mapping[str, Any]) -> AgentProfile:
         env={str(k): str(v) for k, v in dict(raw.get("env", {})).items()},
         hooks=_name(raw.get("hooks", ""), f"{where} hooks"),
         status_file=_name(raw.get("status_file", ""), f"{where} status_file"),
-        answer=_choice(
-            raw.get("answer", "digit"), ("digit", "arrows", "letter"), f"{where} answer"
+        answer=_choice(raw.get("answer", "digit"), ANSWER_WAYS, f"{where} answer"),
+        dialog_focus=_choice(
+            raw.get("dialog_focus", ""), ("", "top", "bottom"), f"{where} dialog_focus"
         ),
+        answer_wait=_seconds(raw.get("answer_wait", {}), f"{where} answer_wait"),
+        restarting=_regex(raw.get("restarting"), f"{where} restarting"),
+        interrupt_again=_regex(raw.get("interrupt_again"), f"{where} interrupt_again"),
     )
+
+
+def _seconds(raw: Any, where: str) -> dict[str, float]:
+    """``{input kind = seconds}``: every key an input kind, every value a positive number."""
+    if not isinstance(raw, Mapping):
+        raise UsageError(f"{where}: expected a table of input kind = seconds")
+    kinds = {k.value for k in InputKind}
+    out: dict[str, float] = {}
+    for key, value in raw.items():
+        if key not in kinds:
+            raise UsageError(f"{where}: {key!r} is not an input kind ({', '.join(sorted(kinds))})")
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise UsageError(f"{where}: {key} must be a number of seconds > 0, got {value!r}")
+        out[str(key)] = float(value)
+    return out
 
 
 def parse_profiles(raw: Mapping[str, Any]) -> dict[str, AgentProfile]:

@@ -98,15 +98,32 @@ class Reading:
     #: hook reported it (``Bash: npm test``).
     context: tuple[str, ...] = ()
     detail: str = ""
+    #: The other dialogs open on the same screen (`describe_dialog`), and whether the one read
+    #: here is known to be the one that takes keys (with other dialogs open it may not be).
+    others: tuple[str, ...] = ()
+    focused: bool = True
+    #: The option carrying the selection glyph (1-based; 0 when the screen does not say), and
+    #: how this dialog takes an answer when it differs from its CLI's usual way (``arrows``).
+    selected: int = 0
+    answer: str = ""
 
     def same_state(self, other: Reading) -> bool:
-        """True when both readings say the same thing to the human (status, kind, question)."""
-        return (self.status, self.kind, self.question, self.options) == (
+        """True when both readings say the same thing to the human (status, kind, question,
+        options and the other dialogs open)."""
+        return (self.status, self.kind, self.question, self.options, self.others) == (
             other.status,
             other.kind,
             other.question,
             other.options,
+            other.others,
         )
+
+
+def describe_dialog(kind: InputKind | None, question: str, options: tuple[str, ...]) -> str:
+    """One dialog in a line: ``trust: Do you trust this folder? (1. Trust; 2. Don't trust)``."""
+    listed = "; ".join(f"{i}. {o}" for i, o in enumerate(options, 1))
+    text = f"{kind.value}: {question}" if kind is not None else question
+    return f"{text} ({listed})" if listed else text
 
 
 @dataclass(frozen=True)

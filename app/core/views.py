@@ -30,6 +30,9 @@ class AgentRow:
     #: While waiting: the lines above the dialog, and what the request is about (from a hook).
     context: tuple[str, ...] = ()
     detail: str = ""
+    #: Other dialogs open on the same screen, and whether the one shown takes the keys.
+    others: tuple[str, ...] = ()
+    focused: bool = True
     #: The latest message to the agent, where it is (``✉ message queued``), if any.
     message: str = ""
     stats: DiffStats = field(default_factory=DiffStats)
@@ -70,6 +73,8 @@ class AgentRow:
             input_kind=shown.input_kind,
             context=shown.context,
             detail=shown.detail,
+            others=shown.others,
+            focused=shown.focused,
             message=message.describe() if message is not None else "",
             stats=agent.stats,
             check=agent.check,

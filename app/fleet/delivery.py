@@ -15,7 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from app.core.agent import Agent, PromptState
-from app.core.answers import answer_taken, check_answer, check_reply, reply_taken
+from app.core.answers import (
+    answer_taken,
+    check_answer,
+    check_on_screen,
+    check_reply,
+    reply_taken,
+)
 from app.core.classify import PaneView, classify
 from app.core.delivery import (
     at_prompt,
@@ -48,13 +54,25 @@ LOST_ENTER_SECONDS = 1.5
 ENTER_ATTEMPTS = 3
 #: How long typed text has to show in the input box before Enter is pressed anyway.
 TYPED_SECONDS = 1.0
-#: How long an answered dialog may take to change before the answer is reported as not taken.
-ANSWER_VERIFY_SECONDS = 4.0
 #: Pause between the text showing in the input box and Enter, longer on each new try (Codex
 #: swallows an Enter that follows pasted text within ~120 ms).
 ENTER_DELAY = 0.25
+#: How long a changed screen must hold before it counts (a redraw in progress is not a change).
+SETTLE_SECONDS = 0.3
+#: How long a picked "type my own answer" option must keep its question open to count as
+#: having opened a field (rather than answering at once).
+FIELD_SETTLE = 0.6
 #: How long an interrupted agent has to come back to its prompt.
 INTERRUPT_SECONDS = 10.0
+#: How long an interrupted agent that was working has to show it stopped.
+INTERRUPT_VERIFY_SECONDS = 5.0
+#: The most presses of the interrupt key one interrupt makes (when the CLI asks again), and the
+#: least time between two of them.
+MAX_INTERRUPT_PRESSES = 3
+INTERRUPT_GAP = 0.5
+#: How long a press of a CLI that asks for a second one may show nothing before it is taken
+#: as lost and pressed again.
+UNSEEN_PRESS_SECONDS = 1.5
 #: Messages are typed into at most this many agents at once.
 WORKERS = 8
 #: How long Enter waits for a dialog that opened as the message was typed to be answered.
@@ -230,72 +248,202 @@ class Answers:
     def answer(self, name: str, number: int, origin: str = "user") -> str:
         """Pick option ``number`` of the dialog the agent waits on, with the keys its CLI
         expects, and verify the dialog changed or went. Returns what was answered. ``origin``
-        says who answered, in the agent's trail."""
+        says who answered, in the agent's trail. Nothing is pressed unless the dialog on the
+        screen now is the one shown and takes the keys."""
         agent = self._named(name)
         check_answer(agent, number)
         profile = self._profiles.get(agent.kind)
         pane = self._keyboard.pane(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {name!r} is gone")
-        keys = self._profiles.adapter(agent.kind).answer_keys(profile, number, agent.shown.options)
+        screen = self._keyboard.screen(pane)
+        before = classify(profile, PaneView(screen, pane.title, pane.command))
+        check_on_screen(agent, before)
+        keys = self._profiles.adapter(agent.kind).answer_keys(profile, number, before)
         if not keys:
             raise UsageError(f"cannot tell which key picks option {number} of {name}'s dialog")
-        before = self._reading(profile, pane)
-        if before.status is not Status.NEEDS_INPUT:
-            # It moved on since it was last looked at: the keys would go to its input line.
-            raise QuarterdeckError(f"{name} no longer shows a dialog; nothing was pressed")
         for press in keys:
             self._keyboard.press(pane, *press)
-        label = agent.shown.options[number - 1] if agent.shown.options else str(number)
+        label = before.options[number - 1] if 0 < number <= len(before.options) else str(number)
         self._store.log(agent.id, self._clock(), "-", f"{origin}: answered {number} ({label})")
-        deadline = time.monotonic() + ANSWER_VERIFY_SECONDS
+        outcome = self._await_change(agent, profile, before, screen)
+        if outcome is None:
+            raise QuarterdeckError(
+                f"answered {name} with {label!r}, but its dialog is still open after "
+                f"{profile.answer_seconds(before.kind):.0f}s: attach to check"
+            )
+        return f"answered {name}: {label}{outcome}"
+
+    def _await_change(
+        self, agent: Agent, profile: AgentProfile, before: Reading, screen: str
+    ) -> str | None:
+        """Wait (as long as the dialog's kind may take, `AgentProfile.answer_seconds`) for the
+        answered dialog to change or go: '' when it did, a note when the agent exited or
+        restarted to apply the answer (a restart note more than ``screen``, the screen
+        answered, showed), None when the dialog is still open."""
+        deadline = time.monotonic() + profile.answer_seconds(before.kind)
+        notes = len(profile.restarting.findall(screen)) if profile.restarting else 0
+        restarted = False
+        changed_at: float | None = None
         while time.monotonic() < deadline:
             facts = self._keyboard.pane(agent)
             if facts is None or facts.dead:
-                return f"answered {name}: {label} (the agent then exited)"
-            if answer_taken(before, self._reading(profile, facts)):
-                return f"answered {name}: {label}"
+                return " (the agent then exited)"
+            screen = self._keyboard.screen(facts)
+            now = classify(profile, PaneView(screen, facts.title, facts.command))
+            # A change counts once it holds (a redraw in progress is no answer taken).
+            if not answer_taken(before, now):
+                changed_at = None
+            elif changed_at is None:
+                changed_at = time.monotonic()
+            elif time.monotonic() - changed_at >= SETTLE_SECONDS:
+                return " (it restarted to apply it)" if restarted else ""
+            if profile.restarting is not None and len(profile.restarting.findall(screen)) > notes:
+                restarted = True  # follow the restart: the dialog goes once it is back
             time.sleep(0.05)
-        raise QuarterdeckError(
-            f"answered {name} with {label!r}, but its dialog is still open: attach to check"
-        )
+        return None
 
     def reply(self, name: str, text: str) -> str:
-        """Answer the agent's dialog in words: pick its "type my own answer" option if it has
-        one, then type ``text`` and Enter; verified. Returns what was done."""
+        """Answer the agent's question in words, the way its CLI takes them (its adapter's
+        `reply_keys`, else: pick its "type my own answer" option, then type ``text`` and
+        Enter), and verify the question went and the screen shows the text as the answer.
+        Returns what was done."""
         agent = self._named(name)
         option = check_reply(agent, text)
         profile = self._profiles.get(agent.kind)
-        if option is not None:
-            self.answer(name, option)
+        adapter = self._profiles.adapter(agent.kind)
         pane = self._keyboard.pane(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {name!r} is gone")
-        before = self._keyboard.look(agent, profile)
-        self._keyboard.type_text(pane, text)
-        time.sleep(ENTER_DELAY)
-        self._keyboard.press(pane, "Enter")
+        before = self._reading(profile, pane)
+        check_on_screen(agent, before)
+        keys = adapter.reply_keys(profile, before, option, text)
+        if keys is None:
+            if option is not None:
+                self._pick_field(agent, profile, pane, option, before)
+            keys = [["-l", text], ["Enter"]]
+        for press in keys:
+            if press == ["Enter"]:
+                time.sleep(ENTER_DELAY)  # some CLIs swallow an Enter right after typing
+            if press[:1] == ["-l"] and "\n" in press[-1]:
+                self._keyboard.type_text(pane, press[-1])
+            else:
+                self._keyboard.press(pane, *press)
         self._store.log(agent.id, self._clock(), "-", "user: replied in words")
-        deadline = time.monotonic() + VERIFY_SECONDS
+        deadline = time.monotonic() + max(VERIFY_SECONDS, profile.answer_seconds(before.kind))
         while time.monotonic() < deadline:
             now = self._keyboard.look(agent, profile)
             asked, shown = (before.status, before.question), (now.status, now.question)
-            if now.dead or reply_taken(asked, shown, now.screen, text):
+            if now.dead:
+                return f"replied to {name} (the agent then exited)"
+            if reply_taken(asked, shown, now.screen, text):
                 return f"replied to {name}"
             time.sleep(0.05)
         raise QuarterdeckError(
-            f"typed a reply into {name}, but it did not take it: attach to check"
+            f"typed a reply into {name}, but its question did not take it as the answer: "
+            "attach to check"
         )
 
-    def interrupt(self, agent: Agent) -> None:
-        """Press the agent kind's interrupt key(s) once."""
+    def _pick_field(
+        self, agent: Agent, profile: AgentProfile, pane: PaneFacts, option: int, before: Reading
+    ) -> None:
+        """Pick the dialog's "type my own answer" option and check it opened a place to type:
+        an option that answers at once (the question went) gets no text after it."""
+        keys = self._profiles.adapter(agent.kind).answer_keys(profile, option, before)
+        if not keys:
+            raise UsageError(
+                f"cannot tell which key picks option {option} of {agent.name}'s dialog"
+            )
+        screen = self._keyboard.screen(pane)
+        for press in keys:
+            self._keyboard.press(pane, *press)
+        label = before.options[option - 1] if 0 < option <= len(before.options) else str(option)
+        self._store.log(agent.id, self._clock(), "-", f"user: answered {option} ({label})")
+        deadline = time.monotonic() + VERIFY_SECONDS
+        changed_at: float | None = None
+        while time.monotonic() < deadline:
+            now = self._keyboard.look(agent, profile)
+            if now.dead or now.status is not Status.NEEDS_INPUT or now.question != before.question:
+                raise QuarterdeckError(
+                    f"picking {label!r} answered {agent.name}'s question at once; the text was "
+                    "not typed"
+                )
+            if now.screen != screen and changed_at is None:
+                changed_at = time.monotonic()
+            # The same question drawn anew, and still there a moment later (a CLI may first
+            # move its selection, then submit): its field is open.
+            if changed_at is not None and time.monotonic() - changed_at >= FIELD_SETTLE:
+                return
+            time.sleep(0.05)
+        raise QuarterdeckError(
+            f"picked {label!r} in {agent.name}'s question, but no place to type opened; "
+            "the text was not typed: attach to check"
+        )
+
+    def press_interrupt(self, agent: Agent) -> None:
+        """Press the agent kind's interrupt key(s) once (a message sent to interrupt presses
+        it until the agent is back at its prompt)."""
+        pane = self._keyboard.pane(agent)
+        if pane is None or pane.dead:
+            raise QuarterdeckError(f"the pane of {agent.name!r} is gone")
+        keys = self._profiles.adapter(agent.kind).interrupt_keys(self._profiles.get(agent.kind))
+        self._keyboard.press(pane, *keys)
+        self._store.log(agent.id, self._clock(), "-", f"user: interrupt ({' '.join(keys)})")
+
+    def interrupt(self, agent: Agent) -> str:
+        """Press the agent kind's interrupt key(s) and, when it was working, verify its turn
+        stopped (the screen leaves the working state), pressing again when the CLI asks for
+        it (``interrupt_again``: opencode's first Esc only arms the interrupt). Returns what
+        was done; raises `QuarterdeckError` when the agent still works."""
         pane = self._keyboard.pane(agent)
         if pane is None or pane.dead:
             raise QuarterdeckError(f"the pane of {agent.name!r} is gone")
         profile = self._profiles.get(agent.kind)
         keys = self._profiles.adapter(agent.kind).interrupt_keys(profile)
+        working = self._keyboard.look(agent, profile).status is Status.WORKING
         self._keyboard.press(pane, *keys)
         self._store.log(agent.id, self._clock(), "-", f"user: interrupt ({' '.join(keys)})")
+        if not working:
+            return f"pressed {' '.join(keys)} in {agent.name} (it was not working)"
+        presses = 1
+        deadline = time.monotonic() + INTERRUPT_VERIFY_SECONDS
+        stopped_at: float | None = None
+        pressed_at = time.monotonic()
+        answered = seen = False  # the last press answered the CLI's ask; it asked since
+        while time.monotonic() < deadline:
+            now = self._keyboard.look(agent, profile)
+            if now.dead:
+                return f"interrupted {agent.name} (it then exited)"
+            # Stopped once it holds (a redraw in progress shows no working footer either).
+            if now.status is Status.WORKING:
+                stopped_at = None
+            elif stopped_at is None:
+                stopped_at = time.monotonic()
+            elif time.monotonic() - stopped_at >= SETTLE_SECONDS:
+                return f"interrupted {agent.name}"
+            again = profile.interrupt_again
+            if again is not None and presses < MAX_INTERRUPT_PRESSES:
+                asked = bool(again.search(now.screen))
+                seen = seen or asked
+                since = time.monotonic() - pressed_at
+                # Pressed again once when the CLI asks (its note stays up a moment after),
+                # or when a press showed no sign of arriving; never at once after the last
+                # (two Esc bytes in quick succession read as one Alt+Esc).
+                why = ""
+                if asked and not answered and since >= INTERRUPT_GAP:
+                    why = "asked"
+                elif not seen and not answered and since >= UNSEEN_PRESS_SECONDS:
+                    why = "no sign of the last press"
+                if why:
+                    self._keyboard.press(pane, *keys)
+                    presses += 1
+                    pressed_at, answered, seen = time.monotonic(), why == "asked", False
+                    self._store.log(agent.id, self._clock(), "-", f"user: interrupt again ({why})")
+            time.sleep(0.05)
+        raise QuarterdeckError(
+            f"pressed {' '.join(keys)} in {agent.name} {presses} time(s), but it is still "
+            f"working after {INTERRUPT_VERIFY_SECONDS:.0f}s: attach to stop it"
+        )
 
 
 class Outbox:

@@ -102,7 +102,7 @@ class Fleet:
             named=self.roster.named,
             agents=self.roster.agents,
             profiles=self.profiles,
-            interrupt=self.answers.interrupt,
+            interrupt=self.answers.press_interrupt,
             ring=self.spool.ring,
             clock=clock,
             on_change=self.refresh_view,
@@ -419,9 +419,10 @@ class Fleet:
         """Queue a message for each named agent; the engine types and verifies it."""
         return self.outbox.send(names, text, mode)
 
-    def interrupt(self, name: str) -> None:
-        """Press the agent's interrupt key once."""
-        self.answers.interrupt(self.get(name))
+    def interrupt(self, name: str) -> str:
+        """Press the agent's interrupt key and verify its turn stopped (see
+        `Answers.interrupt`); returns what was done."""
+        return self.answers.interrupt(self.get(name))
 
     def reply(self, name: str, text: str) -> str:
         """Answer the agent's dialog in words (verified)."""

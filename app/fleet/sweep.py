@@ -42,6 +42,8 @@ def with_status(agent: Agent, tracked: TrackedStatus, *, started: bool = False) 
         context=reading.context,
         detail=reading.detail,
         summary=reading.summary or agent.shown.summary,
+        others=reading.others,
+        focused=reading.focused,
     )
     return replace(agent, shown=shown, started=agent.started or started)
 

@@ -51,6 +51,8 @@ def _stored_reading(agent: Agent) -> Reading:
         agent.shown.question,
         agent.shown.options,
         agent.shown.summary,
+        others=agent.shown.others,
+        focused=agent.shown.focused,
     )
 
 

@@ -446,3 +446,18 @@ async def test_the_strip_is_hidden_on_an_empty_fleet() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert not app.dashboard.strip.display
+
+
+def test_a_screen_with_several_dialogs_shows_them_all_and_says_when_focus_is_unknown() -> None:
+    from app.ui.inbox.screen import item_content
+
+    row = replace(
+        waiting_rows()[1],
+        others=("trust: Do you trust the files in this folder? (1. Trust folder; 2. Don't trust)",),
+        focused=False,
+    )
+    text = item_content(row, now=row.since + 5).plain
+    assert "also open: trust: Do you trust the files in this folder?" in text
+    assert "which one takes keys is not known" in text
+    known = item_content(replace(row, focused=True), now=row.since + 5).plain
+    assert "also open: trust:" in known and "not known" not in known

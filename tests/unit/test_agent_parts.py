@@ -76,6 +76,8 @@ def test_ls_json_says_every_part_as_before(
         ("check", label),
         ("check_line", line),
         ("overlap", ["web"]),
+        ("others", []),
+        ("focused", True),
     ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from app.core.answers import (
     answer_taken,
     auto_approval,
     check_answer,
+    check_on_screen,
     check_reply,
     choose,
     free_text_option,
@@ -295,11 +297,18 @@ ASKING = (Status.NEEDS_INPUT, "Which database?")
     ("before", "after", "screen", "taken"),
     [
         (ASKING, (Status.WORKING, ""), "> Postgres\n⠋ working", True),
-        (ASKING, (Status.NEEDS_INPUT, "Which port?"), "Which port?\n> ", True),
+        (
+            ASKING,
+            (Status.NEEDS_INPUT, "Which port?"),
+            "· Which database? → Postgres\nWhich port?",
+            True,
+        ),
+        # Moved on, but the screen does not show the text as the answer: not taken.
+        (ASKING, (Status.NEEDS_INPUT, "Which port?"), "Which port?\n> ", False),
         (ASKING, ASKING, "Which database?\n> ", False),  # the same question still asked
         (ASKING, (Status.WORKING, ""), "Which database?\n> Postgres", False),  # not entered
         # Not asking before (a free-text option picked first): only the input line counts.
-        ((Status.IDLE, ""), (Status.IDLE, ""), "> ", True),
+        ((Status.IDLE, ""), (Status.IDLE, ""), "  ⎿ Postgres\n> ", True),
         ((Status.IDLE, ""), (Status.IDLE, ""), "> Postgres", False),
     ],
 )
@@ -307,3 +316,101 @@ def test_when_a_reply_counts_as_taken(
     before: tuple[Status, str], after: tuple[Status, str], screen: str, taken: bool
 ) -> None:
     assert reply_taken(before, after, screen, "Postgres") is taken
+
+
+TWO_DIALOGS = ("trust: Do you trust this folder? (1. Trust; 2. Don't trust)",)
+
+
+def test_an_answer_by_number_is_refused_when_the_keys_may_reach_another_dialog() -> None:
+    unknown = make_agent(
+        "g",
+        StatusShown(
+            Status.NEEDS_INPUT,
+            InputKind.PERMISSION,
+            question="Allow execution of [Shell]?",
+            options=("Allow once", "No"),
+            others=TWO_DIALOGS,
+            focused=False,
+        ),
+    )
+    with pytest.raises(UsageError, match=r"g's screen shows 2 dialogs .*attach to answer"):
+        check_answer(unknown, 1)
+    with pytest.raises(UsageError, match="cannot tell which one the keys would reach"):
+        check_reply(unknown, "hi")
+    with pytest.raises(UsageError, match="cannot tell which one the keys would reach"):
+        check_on_screen(unknown, _on_screen(others=TWO_DIALOGS, focused=False))
+    # Known to take the keys (the CLI's profile says which of several does): answered.
+    known = make_agent("g", replace(unknown.shown, focused=True))
+    check_answer(known, 1)
+    check_on_screen(known, _on_screen(others=TWO_DIALOGS, focused=True))
+
+
+def _on_screen(
+    question: str = "Allow execution of [Shell]?",
+    options: tuple[str, ...] = ("Allow once", "No"),
+    others: tuple[str, ...] = (),
+    focused: bool = True,
+    status: Status = Status.NEEDS_INPUT,
+) -> Reading:
+    return Reading(
+        status,
+        Evidence("screen", "t"),
+        InputKind.PERMISSION,
+        question,
+        options,
+        others=others,
+        focused=focused,
+    )
+
+
+@pytest.mark.parametrize(
+    ("now", "refusal"),
+    [
+        (_on_screen(), None),
+        (_on_screen(others=TWO_DIALOGS, focused=False), "screen shows 2 dialogs"),
+        # A second dialog opened since: not the screen the human answered.
+        (_on_screen(others=TWO_DIALOGS), "now shows another dialog than the one shown"),
+        (_on_screen("Apply this change?"), "now shows another dialog than the one shown"),
+        (_on_screen(options=("Allow once", "Allow always", "No")), "another dialog"),
+        (_on_screen(status=Status.WORKING), "no longer shows a dialog; nothing was pressed"),
+    ],
+)
+def test_keys_go_only_into_the_dialog_that_was_shown(now: Reading, refusal: str | None) -> None:
+    agent = make_agent(
+        "g",
+        StatusShown(
+            Status.NEEDS_INPUT,
+            InputKind.PERMISSION,
+            question="Allow execution of [Shell]?",
+            options=("Allow once", "No"),
+        ),
+    )
+    if refusal is None:
+        check_on_screen(agent, now)
+    else:
+        with pytest.raises(UsageError, match=re.escape(refusal)):
+            check_on_screen(agent, now)
+
+
+def test_a_question_a_hook_told_is_the_same_one_the_screen_then_shows() -> None:
+    # AskUserQuestion's hook gives its labels; the screen adds "Type something." and more.
+    told = make_agent(
+        "c",
+        StatusShown(
+            Status.NEEDS_INPUT,
+            InputKind.QUESTION,
+            evidence="hook: PermissionRequest AskUserQuestion",
+            question="Which color?",
+            options=("Red", "Blue"),
+        ),
+    )
+    screen = Reading(
+        Status.NEEDS_INPUT,
+        Evidence("screen", "t"),
+        InputKind.QUESTION,
+        "Which color?",
+        ("Red", "Blue", "Type something.", "Chat about this"),
+    )
+    check_on_screen(told, screen)
+    with pytest.raises(UsageError, match="another dialog"):
+        check_on_screen(told, replace(screen, options=("Green", "Blue")))

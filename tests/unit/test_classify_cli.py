@@ -58,6 +58,8 @@ def test_json_output_with_title_from_the_meta_file(capsys: pytest.CaptureFixture
         "evidence": "screen: codex: spinner title",
         "rule": "codex: spinner title",
         "summary": "• lorem",
+        "others": [],
+        "focused": True,
     }
     # Without the title the same screen shows only Codex's composer; --title overrides the meta.
     assert main([*argv, "--meta", f"{stem}.meta.json", "--title", "codex1"]) == 0
@@ -133,3 +135,12 @@ def test_the_installed_command(tmp_path: Path) -> None:
         "Allow for this session",
         "No, suggest changes (esc)",
     ]
+
+
+def test_other_dialogs_on_the_screen_are_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    stem = SCREENS / "gemini" / "02-trust-box-under-shell-permission"
+    argv = ["classify", "-a", "gemini", "--screen", f"{stem}.txt", "--meta", f"{stem}.meta.json"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "question: Allow execution of [Shell]?"
+    assert any(line.startswith("also open: trust: Do you trust the files") for line in out)

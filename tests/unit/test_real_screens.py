@@ -81,6 +81,8 @@ def test_recorded_screen_reads_as_labelled(agent: str, stem: str) -> None:
         assert reading.detail == label["detail"]
     if "summary" in label:
         assert reading.summary == label["summary"]
+    # Every other dialog open on the screen is read too, and on no other screen is one found.
+    assert list(reading.others) == label.get("others", [])
     if reading.status is Status.NEEDS_INPUT:
         # What the agent asks is what the dashboard shows for it.
         assert reading.question and reading.summary == reading.question
@@ -154,3 +156,80 @@ def test_a_permission_dialog_keeps_the_command_above_it_as_context(agent: str, s
 )
 def test_the_last_output_skips_each_clis_furniture(agent: str, stem: str, summary: str) -> None:
     assert classify(PROFILES[agent], load_pane(agent, stem)).summary == summary
+
+
+def test_a_screen_with_two_dialogs_shows_the_one_the_keys_reach_first() -> None:
+    # Gemini, in a folder not trusted yet, ran its -i prompt behind the trust box: a shell
+    # confirmation above the trust box, both with the selection glyph. Keys reach the upper
+    # one (Down moved its selection), so it is what the agent waits on; the trust box is
+    # listed with it.
+    reading = classify(
+        PROFILES["gemini"], load_pane("gemini", "02-trust-box-under-shell-permission")
+    )
+    assert reading.kind is InputKind.PERMISSION and reading.focused
+    assert reading.others[0].startswith("trust: Do you trust the files in this folder?")
+    assert any("echo hello-from-fake-model" in line for line in reading.context)
+
+
+def test_several_dialogs_are_found_with_any_rule_set_and_not_known_focused() -> None:
+    # The same screen read by a CLI whose profile does not say which dialog takes the keys:
+    # both dialogs are found, the lower one shown, and it is not taken as focused.
+    from dataclasses import replace
+
+    profile = replace(PROFILES["gemini"], dialog_focus="")
+    reading = classify(profile, load_pane("gemini", "02-trust-box-under-shell-permission"))
+    assert reading.kind is InputKind.TRUST and not reading.focused
+    assert reading.others == (
+        "permission: Allow execution of [Shell]? (1. Allow once; 2. No, suggest changes (esc))",
+    )
+
+
+@pytest.mark.parametrize(
+    ("agent", "stem", "body"),
+    [
+        (
+            "opencode",
+            "20-permission-bash",
+            [
+                "# Shell command",
+                "$ echo hello-from-fake-model > fake_bash_output.txt && cat fake_bash_output.txt",
+            ],
+        ),
+        (
+            "codex",
+            "20-permission-bash",
+            [
+                "Environment: local",
+                "Reason: Do you want to let the fake model write a marker file?",
+                "$ echo hello-from-fake-model > fake_bash_output.txt && cat fake_bash_output.txt",
+            ],
+        ),
+    ],
+)
+def test_what_a_dialog_shows_under_its_question_is_its_context(
+    agent: str, stem: str, body: list[str]
+) -> None:
+    # opencode's question is always "Permission required": what it wants to run is in the
+    # dialog, between that title and the options.
+    from app.core.answers import request_subject
+    from app.core.views import AgentRow
+
+    reading = classify(PROFILES[agent], load_pane(agent, stem))
+    assert list(reading.context[-len(body) :]) == body
+    row = AgentRow(
+        "a",
+        agent,
+        reading.status,
+        "",
+        0.0,
+        "",
+        "",
+        "",
+        "",
+        reading.question,
+        reading.options,
+        input_kind=reading.kind,
+        context=reading.context,
+    )
+    subject = "echo hello-from-fake-model > fake_bash_output.txt && cat fake_bash_output.txt"
+    assert request_subject(row) == ("", subject)

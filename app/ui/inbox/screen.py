@@ -82,6 +82,16 @@ def item_content(row: AgentRow, now: float, *, focused: bool = False) -> Content
         lines.append(options.rstrip())
     else:
         lines.append(Content.from_markup("    [dim]no options: r replies, enter attaches[/dim]"))
+    for other in row.others:
+        also = "  [b $status-waiting]?[/] [dim]also open:[/] $dialog"
+        lines.append(Content.from_markup(also, dialog=other))
+    if row.others and not row.focused:
+        lines.append(
+            Content.from_markup(
+                "    [b $error]several dialogs: which one takes keys is not known; "
+                "enter attaches[/]"
+            )
+        )
     return Content("\n").join(lines)
 
 

@@ -32,9 +32,10 @@ class FakeSteering(FakeViews):
             for i, n in enumerate(names, 1)
         ]
 
-    def interrupt(self, name: str) -> None:
+    def interrupt(self, name: str) -> str:
         self._steer_error()
         self.interrupted.append(name)
+        return f"interrupted {name}"
 
     def reply(self, name: str, text: str) -> str:
         self._steer_error()
