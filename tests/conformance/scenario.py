@@ -74,15 +74,15 @@ class Flow:
         *,
         needs: tuple[str, ...] = (),
         snap: str | None = None,
-    ) -> bool:
-        """Run one step; returns whether it passed. ``needs``: steps without which this one
+    ) -> str:
+        """Run one step; returns its outcome. ``needs``: steps without which this one
         means nothing (it is skipped, naming them). ``snap``: the agent whose pane to save."""
         start = time.monotonic()
         missing = [n for n in needs if n in self.failed]
         if missing:
             self._record(name, SKIP, f"needs {', '.join(missing)}", start)
             self.failed.add(name)
-            return False
+            return SKIP
         try:
             note = fn()
             outcome, reason = PASS, note or ""
@@ -97,7 +97,7 @@ class Flow:
         self._record(name, outcome, reason, start)
         if outcome != PASS:
             self.failed.add(name)
-        return outcome == PASS
+        return outcome
 
     def _record(self, name: str, outcome: str, reason: str, start: float) -> None:
         result = Result(self.cli, name, outcome, reason, time.monotonic() - start)
@@ -147,7 +147,10 @@ class CliRun:
     def run(self) -> None:
         f, n = self.flow, self.name
         f.step("spawn", self.spawn, snap=n)
-        f.step("first-run dialog (pretrust off)", self.first_run, needs=("spawn",), snap=n)
+        first = f.step("first-run dialog (pretrust off)", self.first_run, needs=("spawn",), snap=n)
+        if first == FAIL:
+            # Stuck in a first-run dialog: start it again past them, so the rest still runs.
+            f.step("respawn with pretrust on", self.respawn, needs=("spawn",), snap=n)
         f.step("working", self.working, needs=("spawn",))
         f.step("permission asked", self.permission, needs=("spawn",), snap=n)
         f.step("answer permission", self.answer_permission, needs=("permission asked",), snap=n)
@@ -172,6 +175,11 @@ class CliRun:
         self.worktree = Path(str(agent["worktree"]))
         self.base = str(agent.get("base") or "main")
         return done.out.strip()
+
+    def respawn(self) -> str:
+        self.qd.ok("rm", self.name, "--discard-unmerged", "--discard-changes", timeout=60)
+        self.qd.ok("pretrust", "on", timeout=30)
+        return self.spawn()
 
     def first_run(self) -> str | None:
         agent = _first_dialog(self.qd, self.name)
