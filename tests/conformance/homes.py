@@ -103,8 +103,6 @@ def write_claude(home: Home) -> dict[str, str]:
         "DISABLE_TELEMETRY": "1",
         "DISABLE_ERROR_REPORTING": "1",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        # An API error shows at once, not after minutes of retries.
-        "CLAUDE_CODE_MAX_RETRIES": "0",
     }
 
 

@@ -14,7 +14,8 @@ step within it is the number of tool results sent back since that prompt:
 - ``ask:``   a question tool (Which color…? Red / Blue), then a final text quoting the answer;
 - ``slow:``  words streamed for ``--slow-seconds``;
 - ``hang:``  no bytes at all for ``--hang-seconds``;
-- ``error:`` an HTTP error (529 overloaded for Anthropic, 500 elsewhere);
+- ``error:`` an HTTP error (529 overloaded for Anthropic, 500 elsewhere; ``error: 400 …`` picks
+  the status, e.g. one no client retries);
 - anything else: a short text.
 
 Tools are called by the names each CLI offers (``Bash``/``exec_command``/``run_shell_command``/
@@ -147,6 +148,13 @@ class ToolCall:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
 
+def error_status(prompt: str, default: int) -> int:
+    """The HTTP status of an ``error:`` turn: the number right after ``error:`` (400-599), else
+    ``default``."""
+    match = re.match(r"\s*error:\s*([45]\d\d)\b", prompt, flags=re.I)
+    return int(match.group(1)) if match else default
+
+
 def final_text(turn: Turn) -> str:
     """The closing text of a scenario once its tool has run."""
     result = " ".join(turn.last_tool_result.split())[:300]
@@ -187,7 +195,9 @@ def fill(schema: Any, key: str, values: dict[str, Any], depth: int = 0) -> Any:
         return {
             name: fill(sub, name, values, depth + 1)
             for name, sub in props.items()
-            if name in required or name in values
+            # A question's choices are optional in some schemas (Gemini's ask_user requires them
+            # only for type "choice"): always give them.
+            if name in required or name in values or name in ("options", "choices")
         }
     if kind == "array":
         items = schema.get("items", {})
@@ -351,16 +361,21 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(0.1)
         self.close_connection = True
 
-    def _error(self, status: int, anthropic: bool) -> None:
+    def _error(self, turn: Turn, default: int, anthropic: bool) -> None:
+        status = error_status(turn.prompt, default)
         if anthropic:
-            body: dict[str, Any] = {
-                "type": "error",
-                "error": {"type": "overloaded_error", "message": "Fake overload"},
-            }
+            kind, message = (
+                ("overloaded_error", "Fake overload")
+                if status == 529
+                else ("api_error", "Fake server error")
+                if status >= 500
+                else ("invalid_request_error", "Fake invalid request")
+            )
+            body: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}
         else:
-            body = {
-                "error": {"message": "Fake server error", "type": "server_error", "code": status}
-            }
+            kind = "server_error" if status >= 500 else "invalid_request_error"
+            message = "Fake server error" if status >= 500 else "Fake invalid request"
+            body = {"error": {"message": message, "type": kind, "code": status}}
         self._json(status, body)
 
     # routes
@@ -418,7 +433,7 @@ class Handler(BaseHTTPRequestHandler):
         if not tools:
             turn = Turn(turn.prompt, "text", 0)
         if turn.scenario == "error":
-            self._error(529, anthropic=True)
+            self._error(turn, 529, anthropic=True)
             return
         if turn.scenario == "hang":
             self._hang()
@@ -509,7 +524,7 @@ class Handler(BaseHTTPRequestHandler):
         if not tools:
             turn = Turn(turn.prompt, "text", 0)
         if turn.scenario == "error":
-            self._error(500, anthropic=False)
+            self._error(turn, 500, anthropic=False)
             return
         if turn.scenario == "hang":
             self._hang()
@@ -651,7 +666,7 @@ class Handler(BaseHTTPRequestHandler):
         if titling:
             turn = Turn(turn.prompt, "text", 0)
         if turn.scenario == "error":
-            self._error(500, anthropic=False)
+            self._error(turn, 500, anthropic=False)
             return
         if turn.scenario == "hang":
             self._hang()
@@ -738,7 +753,7 @@ class Handler(BaseHTTPRequestHandler):
         if not tools:
             turn = Turn(turn.prompt, "text", 0)
         if turn.scenario == "error":
-            self._error(500, anthropic=False)
+            self._error(turn, 500, anthropic=False)
             return
         if turn.scenario == "hang":
             self._hang()

@@ -4,7 +4,6 @@ of 127.0.0.1 with its own request log, and that log read back."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -85,11 +84,12 @@ class ModelServer:
         self.url = ""
 
     def start(self) -> str:
-        env = dict(os.environ, SLOW_SECONDS=str(self._slow), HANG_SECONDS=str(self._hang))
         out = self.log.path.with_suffix(".out")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, str(SERVER), "--port", "0", "--log", str(self.log.path)]
+        argv += ["--slow-seconds", str(self._slow), "--hang-seconds", str(self._hang)]
         self._proc = subprocess.Popen(
-            [sys.executable, str(SERVER), "--port", "0", "--log", str(self.log.path)],
-            env=env,
+            argv,
             stdout=out.open("w"),
             stderr=subprocess.STDOUT,
             text=True,

@@ -26,7 +26,8 @@ BASH_PROMPT = "bash: write the marker file"
 ASK_PROMPT = "ask: which colour should it be?"
 SLOW_PROMPT = "slow: tell me a long story"
 EDIT_PROMPT = "edit: write the notes file"
-ERROR_PROMPT = "error: this turn fails"
+#: An API error no client retries (a 5xx is retried for minutes by most of them).
+ERROR_PROMPT = "error: 400 this turn fails"
 HELLO_PROMPT = "hello there"
 ANSWER_TEXT = "green please"
 #: What the `bash:` scenario's command writes in the agent's worktree.
@@ -220,10 +221,12 @@ class CliRun:
     def working(self) -> str:
         if not self.id:
             raise StepFailed("no agent id")
-        got = poll(
-            lambda: True if any(s == "working" for s, _ in events(self.qd.repo, self.id)) else None,
-            90,
-        )
+
+        def seen() -> bool | None:
+            self.qd.agents()  # a look runs one tick of tracking: nothing else runs it
+            return True if any(s == "working" for s, _ in events(self.qd.repo, self.id)) else None
+
+        got = poll(seen, 60)
         if got is None:
             trail = [s for s, _ in events(self.qd.repo, self.id)]
             raise StepFailed(f"no `working` in its trail: {trail}")

@@ -119,6 +119,49 @@ def test_anthropic_error_is_an_overload(server: ScriptServer) -> None:
     assert json.loads(body)["error"]["type"] == "overloaded_error"
 
 
+def test_an_error_turn_may_name_its_status(server: ScriptServer) -> None:
+    tools = [{"name": "Bash"}]
+    said = {"role": "user", "content": "error: 400 a request no client retries"}
+    status, body = post(server, "/v1/messages", {"tools": tools, "messages": [said]})
+    assert status == 400
+    assert json.loads(body)["error"]["type"] == "invalid_request_error"
+    chat = {"tools": [{"type": "function", "function": {"name": "bash", "parameters": SHELL}}]}
+    status, body = post(server, "/v1/chat/completions", {**chat, "messages": [said]})
+    assert status == 400 and json.loads(body)["error"]["code"] == 400
+    status, _ = post(
+        server,
+        "/v1/chat/completions",
+        {**chat, "messages": [{"role": "user", "content": "error:"}]},
+    )
+    assert status == 500
+
+
+def test_a_questions_options_are_given_even_when_its_schema_does_not_require_them(
+    server: ScriptServer,
+) -> None:
+    # Gemini CLI's ask_user: `options` is required only for type "choice", so not in `required`.
+    ask = json.loads(json.dumps(ASK))
+    ask["properties"]["questions"]["items"]["required"] = ["question", "header", "type"]
+    ask["properties"]["questions"]["items"]["properties"]["type"] = {
+        "type": "string",
+        "enum": ["choice", "text", "yesno"],
+    }
+    decl = {"name": "ask_user", "parametersJsonSchema": ask}
+    status, text = post(
+        server,
+        "/v1beta/models/gemini-pro:streamGenerateContent?alt=sse",
+        {
+            "contents": [{"role": "user", "parts": [{"text": "ask: colour?"}]}],
+            "tools": [{"functionDeclarations": [decl]}],
+        },
+    )
+    assert status == 200
+    call = events(text)[0]["candidates"][0]["content"]["parts"][0]["functionCall"]
+    question = call["args"]["questions"][0]
+    assert question["type"] == "choice"
+    assert [o["label"] for o in question["options"]] == ["Red", "Blue"]
+
+
 def test_responses_call_a_question_tool_filled_from_its_schema(server: ScriptServer) -> None:
     body = {
         "model": "fake-model",
