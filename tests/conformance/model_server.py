@@ -10,7 +10,8 @@ step within it is the number of tool results sent back since that prompt:
 
 - ``bash:``  a shell tool call that needs permission (``echo … > fake_bash_output.txt``), then a
   final text quoting the tool's output;
-- ``edit:``  a file write (``fake_notes.md``), then a final text;
+- ``edit:``  a file write (``fake_notes.md``; with only a shell tool offered, as Codex does, an
+  ``apply_patch`` command), then a final text;
 - ``ask:``   a question tool (Which color…? Red / Blue), then a final text quoting the answer;
 - ``slow:``  words streamed for ``--slow-seconds``;
 - ``hang:``  no bytes at all for ``--hang-seconds``;
@@ -238,18 +239,30 @@ def tool_call(turn: Turn, offered: dict[str, dict[str, Any]]) -> ToolCall | None
         }
         return ToolCall(name, fill(schema, "", values))
     if turn.scenario == "edit":
+        patch = (
+            "*** Begin Patch\n*** Add File: "
+            + NOTES_FILE
+            + "\n"
+            + "".join("+" + line + "\n" for line in NOTES_TEXT.splitlines())
+            + "*** End Patch\n"
+        )
         name = pick_tool(offered, WRITE_TOOLS)
         if name is None:
-            return None
+            # Codex offers no file tool: it takes `apply_patch` as a command of its shell tool
+            # and applies it in its sandbox (no escalation asked for).
+            shell = pick_tool(offered, SHELL_TOOLS)
+            if shell is None:
+                return None
+            props = offered[shell].get("properties", {})
+            cmd_key = next((k for k in ("command", "cmd") if k in props), "command")
+            script = f"apply_patch <<'PATCH'\n{patch}PATCH\n"
+            argv: Any = script
+            if props.get(cmd_key, {}).get("type") == "array":
+                argv = ["bash", "-lc", script]
+            values = {cmd_key: argv, "description": "Write the notes file"}
+            return ToolCall(shell, fill(offered[shell], "", values))
         path = f"{turn.cwd}/{NOTES_FILE}" if turn.cwd and name == "Write" else NOTES_FILE
         if name == "apply_patch":
-            patch = (
-                "*** Begin Patch\n*** Add File: "
-                + NOTES_FILE
-                + "\n"
-                + "".join("+" + line + "\n" for line in NOTES_TEXT.splitlines())
-                + "*** End Patch\n"
-            )
             return ToolCall(name, fill(offered[name], "", {"input": patch, "patch": patch}))
         values = {"file_path": path, "filePath": path, "path": path, "content": NOTES_TEXT}
         return ToolCall(name, fill(offered[name], "", values))

@@ -22,7 +22,7 @@ _RESULT_TYPES = {"tool_result", "function_call_output", "custom_tool_call_output
 def _tool_results(node: Any) -> list[Any]:
     found: list[Any] = []
     if isinstance(node, dict):
-        if node.get("type") in _RESULT_TYPES or node.get("role") == "tool":
+        if str(node.get("type")) in _RESULT_TYPES or node.get("role") == "tool":
             found.append(node)
         elif "functionResponse" in node:
             found.append(node["functionResponse"])

@@ -222,14 +222,17 @@ class CliRun:
         if not self.id:
             raise StepFailed("no agent id")
 
-        def seen() -> bool | None:
+        def trail() -> list[str] | None:
             self.qd.agents()  # a look runs one tick of tracking: nothing else runs it
-            return True if any(s == "working" for s, _ in events(self.qd.repo, self.id)) else None
+            got = [s for s, _ in events(self.qd.repo, self.id)]
+            return got if {"working", "needs_input"} & set(got) else None
 
-        got = poll(seen, 60)
-        if got is None:
-            trail = [s for s, _ in events(self.qd.repo, self.id)]
-            raise StepFailed(f"no `working` in its trail: {trail}")
+        got = poll(trail, 60) or [s for s, _ in events(self.qd.repo, self.id)]
+        if "working" not in got:
+            if "needs_input" in got:
+                # The prompt reached its dialog between two looks: nothing to see working.
+                raise StepSkipped(f"at its dialog before a look saw it work: {got}")
+            raise StepFailed(f"no `working` in its trail: {got}")
         return "working in its trail"
 
     def permission(self) -> str:
@@ -386,8 +389,12 @@ class CliRun:
     def _settle(self) -> None:
         """Before a new prompt: let the agent finish whatever the previous step left."""
         agent = self.qd.agent(self.name)
-        if agent.get("status") == "needs_input" and agent.get("input_kind") == "permission":
-            self.qd.run("answer", self.name, "n", timeout=60)
+        if agent.get("status") == "needs_input":
+            # A dialog an earlier step left open: refuse a permission, cancel anything else.
+            if agent.get("input_kind") == "permission":
+                self.qd.run("answer", self.name, "n", timeout=60)
+            else:
+                self.qd.run("interrupt", self.name, timeout=60)
         poll(
             lambda: (
                 True

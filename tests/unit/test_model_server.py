@@ -136,6 +136,38 @@ def test_an_error_turn_may_name_its_status(server: ScriptServer) -> None:
     assert status == 500
 
 
+def test_an_edit_with_only_a_shell_tool_is_an_apply_patch_command(server: ScriptServer) -> None:
+    exec_command = {
+        "type": "object",
+        "properties": {
+            "cmd": {"type": "string"},
+            "sandbox_permissions": {"type": "string", "enum": ["use_default", "require_escalated"]},
+        },
+        "required": ["cmd"],
+    }
+    body = {
+        "model": "fake-model",
+        "stream": True,
+        "tools": [{"type": "function", "name": "exec_command", "parameters": exec_command}],
+        "input": [
+            {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "edit: the notes"}],
+            }
+        ],
+    }
+    status, text = post(server, "/v1/responses", body)
+    assert status == 200
+    done = next(e for e in events(text) if e["type"] == "response.output_item.done")["item"]
+    assert done["name"] == "exec_command"
+    args = json.loads(done["arguments"])
+    assert args["cmd"].startswith(
+        "apply_patch <<'PATCH'\n*** Begin Patch\n*** Add File: fake_notes.md"
+    )
+    assert "sandbox_permissions" not in args  # inside the sandbox: no escalation asked
+
+
 def test_a_questions_options_are_given_even_when_its_schema_does_not_require_them(
     server: ScriptServer,
 ) -> None:
