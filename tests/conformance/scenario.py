@@ -126,7 +126,7 @@ def started_names(out: str) -> list[str]:
 
 
 def _first_dialog(qd: Qd, name: str) -> dict[str, Any]:
-    return qd.wait_for(name, lambda a: a.get("status") == "needs_input", 90, "waiting on the human")
+    return qd.wait_for(name, lambda a: a.get("status") == "needs_input", 60, "waiting on the human")
 
 
 class CliRun:
@@ -261,14 +261,27 @@ class CliRun:
         marker = self.worktree / BASH_MARKER
         if poll(lambda: True if marker.exists() else None, 45) is None:
             raise StepFailed(f"{BASH_MARKER} was not written: {describe(self.qd.agent(self.name))}")
-        self.qd.wait_status(self.name, ("idle",), 60)
-        return "marker written, idle"
+        followed = self._idle_after_follow_ups(self.name)
+        return "marker written, idle" + (f" (answered {followed})" if followed else "")
+
+    def _idle_after_follow_ups(self, name: str) -> list[str]:
+        """Wait for idle, answering yes to questions the CLI asks after its tool ran (Aider:
+        "Add command output to the chat?"); returns them."""
+        asked: list[str] = []
+        for _ in range(3):
+            agent = self.qd.wait_status(name, ("idle", "needs_input"), 60)
+            if agent.get("status") == "idle":
+                return asked
+            asked.append(str(agent.get("question")))
+            self.qd.ok("answer", name, "y", timeout=60)
+            self.qd.wait_for(name, partial(_past_dialog, agent.get("question")), 30, "past it")
+        raise StepFailed(f"still asking after answering {asked}")
 
     def send_question(self) -> str:
         self._settle()
         if not self.cli.asks:
             raise StepSkipped(f"{self.cli.name} has no tool to ask the human a question")
-        self.qd.ok("send", self.name, ASK_PROMPT, "--timeout", "60", timeout=90)
+        self.qd.ok("send", self.name, ASK_PROMPT, "--timeout", "45", timeout=60)
         agent = _first_dialog(self.qd, self.name)
         if agent.get("input_kind") != "question" or not agent.get("options"):
             raise StepFailed(f"expected its question dialog, Quarterdeck shows {describe(agent)}")
@@ -291,7 +304,7 @@ class CliRun:
     def slow(self) -> str:
         self._settle()
         self.slow_sent = time.monotonic()
-        self.qd.ok("send", self.name, SLOW_PROMPT, "--timeout", "60", timeout=90)
+        self.qd.ok("send", self.name, SLOW_PROMPT, "--timeout", "45", timeout=60)
         self.qd.wait_status(self.name, ("working",), 30)
         return "working while it streams"
 
@@ -307,23 +320,28 @@ class CliRun:
 
     def edit(self) -> str:
         self._settle()
-        self.qd.ok("send", self.name, EDIT_PROMPT, "--timeout", "60", timeout=90)
-        answered = ""
+        self.qd.ok("send", self.name, EDIT_PROMPT, "--timeout", "45", timeout=60)
 
         def done_or_asks(a: dict[str, Any]) -> bool:
             return a.get("status") == "needs_input" or (
                 a.get("status") == "idle" and _changed(self.worktree, self.base)
             )
 
-        agent = self.qd.wait_for(self.name, done_or_asks, 90, "done with the edit or asking")
-        if agent.get("status") == "needs_input":
+        asked = []
+        for _ in range(3):  # a model may write more than once; each write may ask
+            agent = self.qd.wait_for(self.name, done_or_asks, 60, "done with the edit or asking")
+            if agent.get("status") != "needs_input":
+                break
             if agent.get("input_kind") != "permission":
                 raise StepFailed(
                     f"expected a write permission, Quarterdeck shows {describe(agent)}"
                 )
             self.qd.ok("answer", self.name, "y", timeout=60)
-            answered = f"answered {agent.get('question')!r}; "
-            self.qd.wait_status(self.name, ("idle",), 90)
+            asked.append(str(agent.get("question")))
+            self.qd.wait_for(
+                self.name, partial(_past_dialog, agent.get("question")), 30, "past the dialog"
+            )
+        answered = f"answered {asked}; " if asked else ""
         stats = self.qd.wait_for(
             self.name,
             lambda a: int(a.get("files") or 0) >= 1 and int(a.get("added") or 0) > 0,
@@ -337,14 +355,14 @@ class CliRun:
 
     def error(self) -> str:
         self._settle()
-        self.qd.ok("send", self.name, ERROR_PROMPT, "--timeout", "60", timeout=90)
+        self.qd.ok("send", self.name, ERROR_PROMPT, "--timeout", "45", timeout=60)
         agent = self.qd.wait_for(
             self.name,
             lambda a: (
                 a.get("status") in ("error", "failed")
                 or (a.get("status") == "idle" and "error" in describe(a).lower())
             ),
-            120,
+            60,
             "showing the API error",
         )
         return describe(agent)
@@ -445,7 +463,7 @@ class CliRun:
         marker = worktrees[first] / BASH_MARKER
         if poll(lambda: True if marker.exists() else None, 45) is None:
             raise StepFailed(f"{first}: answered, but its command did not run")
-        self.qd.wait_status(first, ("idle",), 60)
+        self._idle_after_follow_ups(first)
         other = self.qd.agent(second)
         if (worktrees[second] / BASH_MARKER).exists() or other.get("status") != "needs_input":
             raise StepFailed(f"answering {first} moved {second} too: {describe(other)}")
@@ -453,7 +471,7 @@ class CliRun:
         marker = worktrees[second] / BASH_MARKER
         if poll(lambda: True if marker.exists() else None, 45) is None:
             raise StepFailed(f"{second}: answered, but its command did not run")
-        self.qd.wait_status(second, ("idle",), 60)
+        self._idle_after_follow_ups(second)
         return "no trust dialog; each answer reached only its own agent"
 
 
@@ -464,6 +482,11 @@ def _past(asked: object, agent: dict[str, Any]) -> bool:
         or agent.get("input_kind") not in ("trust", "setup")
         or agent.get("question") != asked
     )
+
+
+def _past_dialog(asked: object, agent: dict[str, Any]) -> bool:
+    """Whether the agent is past the dialog that asked ``asked``."""
+    return agent.get("status") != "needs_input" or agent.get("question") != asked
 
 
 def _agent_id(qd: Qd, name: str) -> str:
