@@ -149,7 +149,7 @@ class CliRun:
         f, n = self.flow, self.name
         f.step("spawn", self.spawn, snap=n)
         first = f.step("first-run dialog (pretrust off)", self.first_run, needs=("spawn",), snap=n)
-        if first == FAIL:
+        if first == FAIL and self._in_first_run_dialog():
             # Stuck in a first-run dialog: start it again past them, so the rest still runs.
             f.step("respawn with pretrust on", self.respawn, needs=("spawn",), snap=n)
         f.step("working", self.working, needs=("spawn",))
@@ -177,6 +177,16 @@ class CliRun:
         self.base = str(agent.get("base") or "main")
         return done.out.strip()
 
+    def _in_first_run_dialog(self) -> bool:
+        try:
+            agent = self.qd.agent(self.name)
+        except StepFailed:
+            return False
+        return agent.get("status") == "needs_input" and agent.get("input_kind") in (
+            "trust",
+            "setup",
+        )
+
     def respawn(self) -> str:
         self.qd.ok("rm", self.name, "--discard-unmerged", "--discard-changes", timeout=60)
         self.qd.ok("pretrust", "on", timeout=30)
@@ -197,6 +207,7 @@ class CliRun:
     def _answer_setup(self, agent: dict[str, Any]) -> str:
         """Answer first-run dialogs (trust, setup) until the agent is past them."""
         answered = []
+        wrong = []
         for _ in range(3):
             options = [str(o) for o in agent.get("options", [])]
             pick = self.cli.trust if agent.get("input_kind") == "trust" else None
@@ -207,14 +218,29 @@ class CliRun:
                 )
             if choice is None:
                 raise StepFailed(f"no option to accept the dialog among {options}")
-            self.qd.ok("answer", self.name, choice[:20], timeout=60)
+            done = self.qd.run("answer", self.name, choice[:20], timeout=60)
             answered.append(f"{agent.get('input_kind')}: {choice!r}")
             asked = agent.get("question")
-            agent = self.qd.wait_for(self.name, partial(_past, asked), 60, "past the dialog")
+            # Whatever `answer` said, look at where the agent is (a false failure is a failure
+            # too, but the agent may still be fine to go on with).
+            try:
+                agent = self.qd.wait_for(
+                    self.name, partial(_past, asked), 20 if done.rc else 60, "past the dialog"
+                )
+            except StepFailed:
+                if done.rc:
+                    raise StepFailed(
+                        f"`answer` exit {done.rc}, and the dialog is still open: {done.said()}"
+                    ) from None
+                raise
+            if done.rc:
+                wrong.append(f"`answer` exit {done.rc} though the dialog moved on: {done.said()}")
             if agent.get("status") != "needs_input" or agent.get("input_kind") not in (
                 "trust",
                 "setup",
             ):
+                if wrong:
+                    raise StepFailed("; ".join(wrong))
                 return "answered " + "; ".join(answered)
         raise StepFailed(f"still in first-run dialogs after {answered}")
 
