@@ -7,6 +7,7 @@ the inbox must answer exactly one agent: the one whose dialog is shown (focused)
 
 from __future__ import annotations
 
+import re
 import time
 from functools import partial
 from pathlib import Path
@@ -111,8 +112,11 @@ class Mixed:
             if a.get("status") == "needs_input" and a.get("name") in self.names.values()
         }
 
-    def _gone(self, before: set[str]) -> set[str] | None:
-        return (before - set(self._waiting())) or None
+    def _gone(self, before: dict[str, object]) -> set[str] | None:
+        """The agents of ``before`` (name: question) no longer waiting on that question (one
+        may ask another at once, as Aider does after running a command)."""
+        now = {n: a.get("question") for n, a in self._waiting().items()}
+        return {n for n, q in before.items() if n not in now or now[n] != q} or None
 
     def _answer_all(self, listed: list[str]) -> None:
         by_name = {self.names[c]: c for c in listed}
@@ -121,9 +125,12 @@ class Mixed:
             if not left:
                 break
             start = time.monotonic()
-            before = set(self._waiting()) & left
+            before = {n: a.get("question") for n, a in self._waiting().items() if n in left}
             if not before:
                 break
+            # The item the inbox shows focused: the one `y` must answer, and only it.
+            found = re.search(r"▶ (mix-[a-z]+)", self._screen())
+            shown = found.group(1) if found else ""
             self.qd.tmux("send-keys", "-t", self.dashboard, "y")
 
             gone = poll(partial(self._gone, before), 30, every=0.7) or set()
@@ -153,6 +160,11 @@ class Mixed:
                 continue
             (name,) = gone
             left.discard(name)
+            if shown and name != shown:
+                self._record(
+                    by_name[name], STEPS[1], FAIL, f"`y` answered it while {shown} was shown", start
+                )
+                continue
             self._record(by_name[name], STEPS[1], *self._ran(name), start)
         for name in sorted(left):
             self._record(
