@@ -147,6 +147,7 @@ class CliRun:
     # -- the main agent -------------------------------------------------------------------
     def run(self) -> None:
         f, n = self.flow, self.name
+        f.step("doctor", self.doctor)
         f.step("spawn", self.spawn, snap=n)
         first = f.step("first-run dialog (pretrust off)", self.first_run, needs=("spawn",), snap=n)
         if first == FAIL and self._in_first_run_dialog():
@@ -166,6 +167,33 @@ class CliRun:
         f.step("rm refused", self.rm_refused, needs=("spawn",))
         f.step("rm archived", self.rm_archived, needs=("spawn",))
         f.step("two at once (pretrust on)", self.two_at_once)
+
+    def doctor(self) -> str:
+        """`quarterdeck doctor` passes the CLI's setup here, and names the CLI's executable
+        when it is missing."""
+        done = self.qd.run("doctor", timeout=60)
+        if "invalid choice: 'doctor'" in done.err:
+            raise StepFailed("there is no `quarterdeck doctor`")
+        if done.rc != 0 or self.cli.name not in done.out:
+            raise StepFailed(f"`doctor` exit {done.rc} on a working setup: {done.said()}")
+        config = Path(self.qd.env["XDG_CONFIG_HOME"]) / "quarterdeck" / "config.toml"
+        good = config.read_text(encoding="utf-8")
+        missing = f"/nonexistent/{self.cli.name}"
+        prefix = f"[agents.{self.cli.name}]\n"
+        broken = re.sub(r"(?m)^program = .*$", f'program = "{missing}"', good)
+        broken = re.sub(r'(?m)^command = \["[^"]*"', f'command = ["{missing}"', broken)
+        if prefix not in broken:
+            raise StepFailed("no kind configured to break")
+        config.write_text(broken, encoding="utf-8")
+        try:
+            bad = self.qd.run("doctor", timeout=60)
+        finally:
+            config.write_text(good, encoding="utf-8")
+        if bad.rc == 0 or missing not in bad.out + bad.err:
+            raise StepFailed(
+                f"with {missing} missing, `doctor` exit {bad.rc} without naming it: {bad.said()}"
+            )
+        return "passes; names the missing executable"
 
     def spawn(self) -> str:
         done = self.qd.ok(
