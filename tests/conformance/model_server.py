@@ -35,13 +35,14 @@ step). Usage::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -103,9 +104,15 @@ def cwd_of(text: str) -> str:
     return match.group(1).rstrip(".,;`'\"") if match else ""
 
 
+def prompt_tag(prompt: str) -> str:
+    """A short digest of a prompt: the ids of the tool calls made for it begin with it."""
+    return hashlib.sha1(prompt.strip().encode()).hexdigest()[:8]
+
+
 def turn_of(messages: list[tuple[str, list[tuple[str, str]]]], system: str = "") -> Turn:
     """The turn asked for by a conversation given as (role, [(part kind, text)]), where a part
-    kind is ``text`` or ``result`` (a tool result)."""
+    kind is ``text`` or ``result`` (a tool result; ``result@<call id>`` when the call's id is
+    known)."""
     prompt, index = "", -1
     for i, (role, parts) in enumerate(messages):
         if role != "user":
@@ -116,15 +123,20 @@ def turn_of(messages: list[tuple[str, list[tuple[str, str]]]], system: str = "")
                 prompt, index = words, i
     results: list[str] = []
     for _, parts in messages[index + 1 :] if index >= 0 else []:
-        results += [text for kind, text in parts if kind == "result"]
-    # A tool result in the prompt's own message, after its text, counts too (Claude Code puts
-    # the user's next prompt beside a rejected result, before it).
+        results += [text for kind, text in parts if kind.startswith("result")]
+    # In the prompt's own message: the results after the prompt's text (Claude Code puts the
+    # user's next prompt beside a rejected result, before it), and the results of our calls
+    # for this prompt wherever they are (after an interrupt Claude Code merges the turns into
+    # one message, every result first and every prompt after them).
     if index >= 0:
-        seen_prompt = False
-        for kind, text in messages[index][1]:
-            if kind == "text" and prompt_text(text).strip():
-                seen_prompt = True
-            elif kind == "result" and seen_prompt:
+        tag = prompt_tag(prompt)
+        parts = messages[index][1]
+        last = max(
+            (i for i, (k, t) in enumerate(parts) if k == "text" and prompt_text(t).strip()),
+            default=-1,
+        )
+        for i, (kind, text) in enumerate(parts):
+            if kind.startswith("result") and (i > last or tag in kind):
                 results.append(text)
     all_text = system + "\n" + "\n".join(t for _, parts in messages for _, t in parts)
     return Turn(
@@ -217,7 +229,13 @@ def fill(schema: Any, key: str, values: dict[str, Any], depth: int = 0) -> Any:
 
 def tool_call(turn: Turn, offered: dict[str, dict[str, Any]]) -> ToolCall | None:
     """The tool call of the turn's scenario at step 0, with arguments fitting the tool's schema;
-    None when the scenario needs no tool or the CLI offers none that fits."""
+    None when the scenario needs no tool or the CLI offers none that fits. Its id begins with
+    the prompt's tag (`prompt_tag`), so its result is known for this prompt wherever it is."""
+    call = _tool_call(turn, offered)
+    return replace(call, id=prompt_tag(turn.prompt) + call.id[:8]) if call else None
+
+
+def _tool_call(turn: Turn, offered: dict[str, dict[str, Any]]) -> ToolCall | None:
     if turn.step > 0 or turn.scenario not in ("bash", "edit", "ask"):
         return None
     if turn.scenario == "bash":
@@ -437,7 +455,8 @@ class Handler(BaseHTTPRequestHandler):
                 if block.get("type") == "text":
                     parts.append(("text", block.get("text", "")))
                 elif block.get("type") == "tool_result":
-                    parts.append(("result", _text_of(block.get("content"))))
+                    kind = f"result@{block.get('tool_use_id', '')}"
+                    parts.append((kind, _text_of(block.get("content"))))
             conversation.append((message.get("role", ""), parts))
         system = _text_of(body.get("system"))
         turn = turn_of(conversation, system)

@@ -109,6 +109,46 @@ def test_anthropic_asks_for_the_shell_tool_then_quotes_its_result(server: Script
     assert second["content_block"]["id"] != block["id"]
 
 
+def test_a_result_merged_before_its_prompt_still_counts(server: ScriptServer) -> None:
+    # After an interrupt Claude Code merges the turns into one user message: every tool result
+    # first, then every prompt. The result of the call made for the last prompt ends its turn.
+    first = {"role": "user", "content": [{"type": "text", "text": "slow: go on"}]}
+    ask: dict[str, Any] = {
+        "model": "m",
+        "stream": True,
+        "tools": [{"name": "Bash", "input_schema": SHELL}],
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    *first["content"],
+                    {"type": "text", "text": "[Request interrupted by user]"},
+                    {"type": "text", "text": "bash: run it"},
+                ],
+            }
+        ],
+    }
+    _, body = post(server, "/v1/messages", ask)
+    block = next(e for e in events(body) if e["type"] == "content_block_start")["content_block"]
+    assert block["type"] == "tool_use"
+    result = {"type": "tool_result", "tool_use_id": block["id"], "content": "hi-out"}
+    merged: list[dict[str, Any]] = [
+        {"role": "assistant", "content": [{"type": "text", "text": "lorem"}, block]},
+        {"role": "user", "content": [result, *ask["messages"][0]["content"]]},
+    ]
+    _, body = post(server, "/v1/messages", {**ask, "messages": merged})
+    assert not [e for e in events(body) if e.get("content_block", {}).get("type") == "tool_use"]
+    text = "".join(
+        e["delta"].get("text", "") for e in events(body) if e["type"] == "content_block_delta"
+    )
+    assert "hi-out" in text
+    # Someone else's result in that place is not this prompt's.
+    other = {**result, "tool_use_id": "toolu_0123456789abcdef"}
+    merged[1]["content"][0] = other
+    _, body = post(server, "/v1/messages", {**ask, "messages": merged})
+    assert [e for e in events(body) if e.get("content_block", {}).get("type") == "tool_use"]
+
+
 def test_anthropic_error_is_an_overload(server: ScriptServer) -> None:
     status, body = post(
         server,
