@@ -80,7 +80,11 @@ def table(rows: list[Result], clis: list[str], width: int = 34) -> str:
     for s in steps:
         cells = [_cell(by_key.get((c, s)), w).ljust(w) for c, w in zip(clis, cols, strict=True)]
         lines.append("  ".join([s.ljust(step_w), *cells]).rstrip())
-    notes = [r for r in rows if r.outcome != PASS and r.reason]
+    order = {c: i for i, c in enumerate(clis)}
+    notes = sorted(
+        (r for r in rows if r.outcome != PASS and r.reason),
+        key=lambda r: (order.get(r.cli, len(order)), steps.index(r.step)),
+    )
     if notes:
         lines.append("")
         lines.extend(f"{r.outcome} {r.cli} / {r.step}: {r.reason}" for r in notes)
