@@ -182,7 +182,10 @@ class Qd:
         return agent
 
     def kill_server(self) -> None:
+        """End this run's tmux server and remove its socket file (tmux leaves it behind)."""
         self.tmux("kill-server")
+        folder = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
+        (folder / self.socket).unlink(missing_ok=True)
 
 
 def describe(agent: dict[str, Any]) -> str:
