@@ -10,11 +10,13 @@ step within it is the number of tool results sent back since that prompt:
 
 - ``bash:``  a shell tool call that needs permission (``echo … > fake_bash_output.txt``), then a
   final text quoting the tool's output;
-- ``edit:``  a file write (``fake_notes.md``), then a final text;
+- ``edit:``  a file write (``fake_notes.md``; with only a shell tool offered, as Codex does, an
+  ``apply_patch`` command), then a final text;
 - ``ask:``   a question tool (Which color…? Red / Blue), then a final text quoting the answer;
 - ``slow:``  words streamed for ``--slow-seconds``;
 - ``hang:``  no bytes at all for ``--hang-seconds``;
-- ``error:`` an HTTP error (529 overloaded for Anthropic, 500 elsewhere);
+- ``error:`` an HTTP error (529 overloaded for Anthropic, 500 elsewhere; ``error: 400 …`` picks
+  the status, e.g. one no client retries);
 - anything else: a short text.
 
 Tools are called by the names each CLI offers (``Bash``/``exec_command``/``run_shell_command``/
@@ -33,13 +35,14 @@ step). Usage::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -101,9 +104,15 @@ def cwd_of(text: str) -> str:
     return match.group(1).rstrip(".,;`'\"") if match else ""
 
 
+def prompt_tag(prompt: str) -> str:
+    """A short digest of a prompt: the ids of the tool calls made for it begin with it."""
+    return hashlib.sha1(prompt.strip().encode()).hexdigest()[:8]
+
+
 def turn_of(messages: list[tuple[str, list[tuple[str, str]]]], system: str = "") -> Turn:
     """The turn asked for by a conversation given as (role, [(part kind, text)]), where a part
-    kind is ``text`` or ``result`` (a tool result)."""
+    kind is ``text`` or ``result`` (a tool result; ``result@<call id>`` when the call's id is
+    known)."""
     prompt, index = "", -1
     for i, (role, parts) in enumerate(messages):
         if role != "user":
@@ -114,15 +123,20 @@ def turn_of(messages: list[tuple[str, list[tuple[str, str]]]], system: str = "")
                 prompt, index = words, i
     results: list[str] = []
     for _, parts in messages[index + 1 :] if index >= 0 else []:
-        results += [text for kind, text in parts if kind == "result"]
-    # A tool result in the prompt's own message, after its text, counts too (Claude Code puts
-    # the user's next prompt beside a rejected result, before it).
+        results += [text for kind, text in parts if kind.startswith("result")]
+    # In the prompt's own message: the results after the prompt's text (Claude Code puts the
+    # user's next prompt beside a rejected result, before it), and the results of our calls
+    # for this prompt wherever they are (after an interrupt Claude Code merges the turns into
+    # one message, every result first and every prompt after them).
     if index >= 0:
-        seen_prompt = False
-        for kind, text in messages[index][1]:
-            if kind == "text" and prompt_text(text).strip():
-                seen_prompt = True
-            elif kind == "result" and seen_prompt:
+        tag = prompt_tag(prompt)
+        parts = messages[index][1]
+        last = max(
+            (i for i, (k, t) in enumerate(parts) if k == "text" and prompt_text(t).strip()),
+            default=-1,
+        )
+        for i, (kind, text) in enumerate(parts):
+            if kind.startswith("result") and (i > last or tag in kind):
                 results.append(text)
     all_text = system + "\n" + "\n".join(t for _, parts in messages for _, t in parts)
     return Turn(
@@ -145,6 +159,13 @@ class ToolCall:
     arguments: dict[str, Any]
     #: Unique per call: CLIs match results to calls by it.
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+
+
+def error_status(prompt: str, default: int) -> int:
+    """The HTTP status of an ``error:`` turn: the number right after ``error:`` (400-599), else
+    ``default``."""
+    match = re.match(r"\s*error:\s*([45]\d\d)\b", prompt, flags=re.I)
+    return int(match.group(1)) if match else default
 
 
 def final_text(turn: Turn) -> str:
@@ -187,7 +208,9 @@ def fill(schema: Any, key: str, values: dict[str, Any], depth: int = 0) -> Any:
         return {
             name: fill(sub, name, values, depth + 1)
             for name, sub in props.items()
-            if name in required or name in values
+            # A question's choices are optional in some schemas (Gemini's ask_user requires them
+            # only for type "choice"): always give them.
+            if name in required or name in values or name in ("options", "choices")
         }
     if kind == "array":
         items = schema.get("items", {})
@@ -206,7 +229,13 @@ def fill(schema: Any, key: str, values: dict[str, Any], depth: int = 0) -> Any:
 
 def tool_call(turn: Turn, offered: dict[str, dict[str, Any]]) -> ToolCall | None:
     """The tool call of the turn's scenario at step 0, with arguments fitting the tool's schema;
-    None when the scenario needs no tool or the CLI offers none that fits."""
+    None when the scenario needs no tool or the CLI offers none that fits. Its id begins with
+    the prompt's tag (`prompt_tag`), so its result is known for this prompt wherever it is."""
+    call = _tool_call(turn, offered)
+    return replace(call, id=prompt_tag(turn.prompt) + call.id[:8]) if call else None
+
+
+def _tool_call(turn: Turn, offered: dict[str, dict[str, Any]]) -> ToolCall | None:
     if turn.step > 0 or turn.scenario not in ("bash", "edit", "ask"):
         return None
     if turn.scenario == "bash":
@@ -228,18 +257,30 @@ def tool_call(turn: Turn, offered: dict[str, dict[str, Any]]) -> ToolCall | None
         }
         return ToolCall(name, fill(schema, "", values))
     if turn.scenario == "edit":
+        patch = (
+            "*** Begin Patch\n*** Add File: "
+            + NOTES_FILE
+            + "\n"
+            + "".join("+" + line + "\n" for line in NOTES_TEXT.splitlines())
+            + "*** End Patch\n"
+        )
         name = pick_tool(offered, WRITE_TOOLS)
         if name is None:
-            return None
+            # Codex offers no file tool: it takes `apply_patch` as a command of its shell tool
+            # and applies it in its sandbox (no escalation asked for).
+            shell = pick_tool(offered, SHELL_TOOLS)
+            if shell is None:
+                return None
+            props = offered[shell].get("properties", {})
+            cmd_key = next((k for k in ("command", "cmd") if k in props), "command")
+            script = f"apply_patch <<'PATCH'\n{patch}PATCH\n"
+            argv: Any = script
+            if props.get(cmd_key, {}).get("type") == "array":
+                argv = ["bash", "-lc", script]
+            values = {cmd_key: argv, "description": "Write the notes file"}
+            return ToolCall(shell, fill(offered[shell], "", values))
         path = f"{turn.cwd}/{NOTES_FILE}" if turn.cwd and name == "Write" else NOTES_FILE
         if name == "apply_patch":
-            patch = (
-                "*** Begin Patch\n*** Add File: "
-                + NOTES_FILE
-                + "\n"
-                + "".join("+" + line + "\n" for line in NOTES_TEXT.splitlines())
-                + "*** End Patch\n"
-            )
             return ToolCall(name, fill(offered[name], "", {"input": patch, "patch": patch}))
         values = {"file_path": path, "filePath": path, "path": path, "content": NOTES_TEXT}
         return ToolCall(name, fill(offered[name], "", values))
@@ -351,16 +392,21 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(0.1)
         self.close_connection = True
 
-    def _error(self, status: int, anthropic: bool) -> None:
+    def _error(self, turn: Turn, default: int, anthropic: bool) -> None:
+        status = error_status(turn.prompt, default)
         if anthropic:
-            body: dict[str, Any] = {
-                "type": "error",
-                "error": {"type": "overloaded_error", "message": "Fake overload"},
-            }
+            kind, message = (
+                ("overloaded_error", "Fake overload")
+                if status == 529
+                else ("api_error", "Fake server error")
+                if status >= 500
+                else ("invalid_request_error", "Fake invalid request")
+            )
+            body: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}
         else:
-            body = {
-                "error": {"message": "Fake server error", "type": "server_error", "code": status}
-            }
+            kind = "server_error" if status >= 500 else "invalid_request_error"
+            message = "Fake server error" if status >= 500 else "Fake invalid request"
+            body = {"error": {"message": message, "type": kind, "code": status}}
         self._json(status, body)
 
     # routes
@@ -409,7 +455,8 @@ class Handler(BaseHTTPRequestHandler):
                 if block.get("type") == "text":
                     parts.append(("text", block.get("text", "")))
                 elif block.get("type") == "tool_result":
-                    parts.append(("result", _text_of(block.get("content"))))
+                    kind = f"result@{block.get('tool_use_id', '')}"
+                    parts.append((kind, _text_of(block.get("content"))))
             conversation.append((message.get("role", ""), parts))
         system = _text_of(body.get("system"))
         turn = turn_of(conversation, system)
@@ -418,7 +465,7 @@ class Handler(BaseHTTPRequestHandler):
         if not tools:
             turn = Turn(turn.prompt, "text", 0)
         if turn.scenario == "error":
-            self._error(529, anthropic=True)
+            self._error(turn, 529, anthropic=True)
             return
         if turn.scenario == "hang":
             self._hang()
@@ -509,7 +556,7 @@ class Handler(BaseHTTPRequestHandler):
         if not tools:
             turn = Turn(turn.prompt, "text", 0)
         if turn.scenario == "error":
-            self._error(500, anthropic=False)
+            self._error(turn, 500, anthropic=False)
             return
         if turn.scenario == "hang":
             self._hang()
@@ -651,7 +698,7 @@ class Handler(BaseHTTPRequestHandler):
         if titling:
             turn = Turn(turn.prompt, "text", 0)
         if turn.scenario == "error":
-            self._error(500, anthropic=False)
+            self._error(turn, 500, anthropic=False)
             return
         if turn.scenario == "hang":
             self._hang()
@@ -738,7 +785,7 @@ class Handler(BaseHTTPRequestHandler):
         if not tools:
             turn = Turn(turn.prompt, "text", 0)
         if turn.scenario == "error":
-            self._error(500, anthropic=False)
+            self._error(turn, 500, anthropic=False)
             return
         if turn.scenario == "hang":
             self._hang()

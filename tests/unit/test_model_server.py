@@ -109,6 +109,46 @@ def test_anthropic_asks_for_the_shell_tool_then_quotes_its_result(server: Script
     assert second["content_block"]["id"] != block["id"]
 
 
+def test_a_result_merged_before_its_prompt_still_counts(server: ScriptServer) -> None:
+    # After an interrupt Claude Code merges the turns into one user message: every tool result
+    # first, then every prompt. The result of the call made for the last prompt ends its turn.
+    first = {"role": "user", "content": [{"type": "text", "text": "slow: go on"}]}
+    ask: dict[str, Any] = {
+        "model": "m",
+        "stream": True,
+        "tools": [{"name": "Bash", "input_schema": SHELL}],
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    *first["content"],
+                    {"type": "text", "text": "[Request interrupted by user]"},
+                    {"type": "text", "text": "bash: run it"},
+                ],
+            }
+        ],
+    }
+    _, body = post(server, "/v1/messages", ask)
+    block = next(e for e in events(body) if e["type"] == "content_block_start")["content_block"]
+    assert block["type"] == "tool_use"
+    result = {"type": "tool_result", "tool_use_id": block["id"], "content": "hi-out"}
+    merged: list[dict[str, Any]] = [
+        {"role": "assistant", "content": [{"type": "text", "text": "lorem"}, block]},
+        {"role": "user", "content": [result, *ask["messages"][0]["content"]]},
+    ]
+    _, body = post(server, "/v1/messages", {**ask, "messages": merged})
+    assert not [e for e in events(body) if e.get("content_block", {}).get("type") == "tool_use"]
+    text = "".join(
+        e["delta"].get("text", "") for e in events(body) if e["type"] == "content_block_delta"
+    )
+    assert "hi-out" in text
+    # Someone else's result in that place is not this prompt's.
+    other = {**result, "tool_use_id": "toolu_0123456789abcdef"}
+    merged[1]["content"][0] = other
+    _, body = post(server, "/v1/messages", {**ask, "messages": merged})
+    assert [e for e in events(body) if e.get("content_block", {}).get("type") == "tool_use"]
+
+
 def test_anthropic_error_is_an_overload(server: ScriptServer) -> None:
     status, body = post(
         server,
@@ -117,6 +157,81 @@ def test_anthropic_error_is_an_overload(server: ScriptServer) -> None:
     )
     assert status == 529
     assert json.loads(body)["error"]["type"] == "overloaded_error"
+
+
+def test_an_error_turn_may_name_its_status(server: ScriptServer) -> None:
+    tools = [{"name": "Bash"}]
+    said = {"role": "user", "content": "error: 400 a request no client retries"}
+    status, body = post(server, "/v1/messages", {"tools": tools, "messages": [said]})
+    assert status == 400
+    assert json.loads(body)["error"]["type"] == "invalid_request_error"
+    chat = {"tools": [{"type": "function", "function": {"name": "bash", "parameters": SHELL}}]}
+    status, body = post(server, "/v1/chat/completions", {**chat, "messages": [said]})
+    assert status == 400 and json.loads(body)["error"]["code"] == 400
+    status, _ = post(
+        server,
+        "/v1/chat/completions",
+        {**chat, "messages": [{"role": "user", "content": "error:"}]},
+    )
+    assert status == 500
+
+
+def test_an_edit_with_only_a_shell_tool_is_an_apply_patch_command(server: ScriptServer) -> None:
+    exec_command = {
+        "type": "object",
+        "properties": {
+            "cmd": {"type": "string"},
+            "sandbox_permissions": {"type": "string", "enum": ["use_default", "require_escalated"]},
+        },
+        "required": ["cmd"],
+    }
+    body = {
+        "model": "fake-model",
+        "stream": True,
+        "tools": [{"type": "function", "name": "exec_command", "parameters": exec_command}],
+        "input": [
+            {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "edit: the notes"}],
+            }
+        ],
+    }
+    status, text = post(server, "/v1/responses", body)
+    assert status == 200
+    done = next(e for e in events(text) if e["type"] == "response.output_item.done")["item"]
+    assert done["name"] == "exec_command"
+    args = json.loads(done["arguments"])
+    assert args["cmd"].startswith(
+        "apply_patch <<'PATCH'\n*** Begin Patch\n*** Add File: fake_notes.md"
+    )
+    assert "sandbox_permissions" not in args  # inside the sandbox: no escalation asked
+
+
+def test_a_questions_options_are_given_even_when_its_schema_does_not_require_them(
+    server: ScriptServer,
+) -> None:
+    # Gemini CLI's ask_user: `options` is required only for type "choice", so not in `required`.
+    ask = json.loads(json.dumps(ASK))
+    ask["properties"]["questions"]["items"]["required"] = ["question", "header", "type"]
+    ask["properties"]["questions"]["items"]["properties"]["type"] = {
+        "type": "string",
+        "enum": ["choice", "text", "yesno"],
+    }
+    decl = {"name": "ask_user", "parametersJsonSchema": ask}
+    status, text = post(
+        server,
+        "/v1beta/models/gemini-pro:streamGenerateContent?alt=sse",
+        {
+            "contents": [{"role": "user", "parts": [{"text": "ask: colour?"}]}],
+            "tools": [{"functionDeclarations": [decl]}],
+        },
+    )
+    assert status == 200
+    call = events(text)[0]["candidates"][0]["content"]["parts"][0]["functionCall"]
+    question = call["args"]["questions"][0]
+    assert question["type"] == "choice"
+    assert [o["label"] for o in question["options"]] == ["Red", "Blue"]
 
 
 def test_responses_call_a_question_tool_filled_from_its_schema(server: ScriptServer) -> None:
