@@ -109,6 +109,12 @@ class AgentAdapter:
         own permission request, so it must not end the request."""
         return False
 
+    def prompt_behind_trust(self, worktree: Path, env: Env = None) -> bool:
+        """True when a prompt given on the command line would run behind a trust dialog the
+        CLI shows first in ``worktree``: its tool confirmations may then take keys the user
+        pressed for the dialog shown, so the prompt is typed once the dialog is answered."""
+        return False
+
     def submits_prompt(self, event: str) -> bool:
         """True for the event that says the CLI took a prompt typed into it (or given on its
         command line): proof that a message was delivered."""

@@ -228,6 +228,12 @@ class GeminiCli(AgentAdapter):
         """``BeforeAgent``: the CLI took a prompt and starts its turn."""
         return event == "BeforeAgent"
 
+    def prompt_behind_trust(self, worktree: Path, env: Env = None) -> bool:
+        """A ``-i`` prompt in a folder not trusted yet runs behind the trust box: a tool
+        confirmation it opens takes the keys meant for the box, unseen (observed, 0.61.0)."""
+        folders = load_json_object(trust_file(env))
+        return not (folders and _trusted(worktree, folders))
+
     def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
         """``<path>: "TRUST_FOLDER"`` in ``~/.gemini/trustedFolders.json``."""
         file = trust_file(env)

@@ -98,6 +98,10 @@ class ConfiguredAdapter(AgentAdapter):
         """Read as the status file's adapter reads it."""
         return self.status.reading_from_status_file(text)
 
+    def prompt_behind_trust(self, worktree: Path, env: Env = None) -> bool:
+        """The kind's own CLI's, in the config home of the kind's environment."""
+        return self.own.prompt_behind_trust(worktree, self._env(env))
+
     def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
         """The kind's own trust record, in the config home of the kind's environment."""
         return self.own.set_trust(worktree, trust, self._env(env))

@@ -9,25 +9,14 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from app.cli.shared import command_engine, open_fleet, run_until
+from app.cli.shared import deliver_first_prompts, open_fleet, run_until
 from app.core.agent import Agent, PromptState, SpawnRequest
-from app.core.errors import AgentNotFoundError, UsageError
+from app.core.errors import UsageError
 from app.core.messages import Message
 from app.core.views import check_label, format_duration
 
 if TYPE_CHECKING:
-    from app.fleet.fleet import Fleet
-
-#: How long ``new`` waits for the prompts it typed to be taken.
-PROMPT_WAIT_SECONDS = 60.0
-_UNFINISHED = (PromptState.PENDING, PromptState.SENDING)
-
-
-def _prompt_state(fleet: Fleet, name: str) -> PromptState:
-    try:
-        return fleet.get(name).prompt_state
-    except AgentNotFoundError:
-        return PromptState.FAILED
+    pass
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -51,25 +40,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         print(f"warning: {problem}", file=sys.stderr)
     pending = [a.name for a in agents if a.prompt_state is PromptState.PENDING]
     if pending and not args.no_wait:
-        engine = command_engine(fleet)
-
-        def settled() -> bool:
-            # A dashboard tracking the fleet delivers them: nothing to wait for here.
-            if not engine.driving:
-                return True
-            return all(_prompt_state(fleet, n) not in _UNFINISHED for n in pending)
-
-        engine.run_until(settled, PROMPT_WAIT_SECONDS)
-        if not engine.drove:
-            print("the running dashboard delivers the prompt once the agent is ready")
-            return 0
-        failed = [n for n in pending if _prompt_state(fleet, n) is not PromptState.DELIVERED]
-        if failed:
-            print(
-                f"prompt not yet delivered to: {', '.join(failed)} "
-                "(the dashboard delivers it once the agent is ready)",
-                file=sys.stderr,
-            )
+        deliver_first_prompts(fleet, pending)
     return 0
 
 
@@ -101,6 +72,7 @@ def _as_json(agent: Agent, messages: dict[str, Message]) -> dict[str, object]:
         "overlap": list(a.overlap),
         "others": list(a.shown.others),
         "focused": a.shown.focused,
+        "first_prompt": a.prompt_state.value,
     }
 
 

@@ -7,9 +7,13 @@ import os
 import shlex
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from app.core.agent import Agent, PromptState
+from app.core.errors import AgentNotFoundError
+from app.core.status import Status
 
 if TYPE_CHECKING:
     # Imported when first used: `classify` and `--help` need no fleet.
@@ -44,6 +48,57 @@ def run_until(fleet: Fleet, predicate: Callable[[], bool], timeout: float | None
     """Wait until ``predicate()`` holds, tracking the fleet meanwhile when no dashboard does;
     True if it held before the timeout."""
     return command_engine(fleet).run_until(predicate, timeout)
+
+
+#: How long a command waits for the first prompts it has to type to be taken.
+PROMPT_WAIT_SECONDS = 60.0
+
+
+def deliver_first_prompts(fleet: Fleet, names: Sequence[str], answered: str = "") -> None:
+    """Track the fleet (when no dashboard does) until each named agent's first prompt was typed
+    and taken, or a dialog other than ``answered`` holds it (a start-up dialog: the prompt is
+    typed once that is answered); say what became of each."""
+    unfinished = (PromptState.PENDING, PromptState.SENDING)
+
+    def held(agent: Agent) -> bool:
+        shown = agent.shown
+        return shown.status is Status.NEEDS_INPUT and shown.question != answered
+
+    def agent(name: str) -> Agent | None:
+        try:
+            return fleet.get(name)
+        except AgentNotFoundError:
+            return None
+
+    def settled() -> bool:
+        if not engine.driving:
+            return True  # a dashboard tracking the fleet delivers them
+        return all(
+            (a := agent(n)) is None or a.prompt_state not in unfinished or held(a) for n in names
+        )
+
+    engine = command_engine(fleet)
+    engine.run_until(settled, PROMPT_WAIT_SECONDS)
+    if not engine.drove:
+        print("the running dashboard delivers the prompt once the agent is ready")
+        return
+    for name in names:
+        a = agent(name)
+        if a is None or a.prompt_state is PromptState.DELIVERED:
+            continue
+        if a.prompt_state in unfinished and held(a):
+            what = a.shown.input_kind.value if a.shown.input_kind else "a"
+            print(
+                f"{name} waits on its {what} dialog ({a.shown.question}): its prompt is typed "
+                f"once that is answered (quarterdeck answer {name} …)",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"prompt not yet delivered to: {name} "
+                "(the dashboard delivers it once the agent is ready)",
+                file=sys.stderr,
+            )
 
 
 def self_command() -> str:

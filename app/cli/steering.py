@@ -10,9 +10,11 @@ from app.cli.shared import (
     WAIT_ENDED_EXIT,
     WAIT_ERROR_EXIT,
     WAIT_TIMEOUT_EXIT,
+    deliver_first_prompts,
     open_fleet,
     run_until,
 )
+from app.core.agent import PromptState
 from app.core.answers import choose
 from app.core.errors import UsageError
 from app.core.messages import MessageMode, MessageState
@@ -29,6 +31,9 @@ def cmd_answer(args: argparse.Namespace) -> int:
         return 0
     agent = fleet.get(args.name)
     print(fleet.answer(args.name, choose(agent.shown.options, args.option)))
+    if fleet.get(args.name).prompt_state is PromptState.PENDING:
+        # A start-up dialog held its first prompt: typed now, so the turn starts.
+        deliver_first_prompts(fleet, [args.name], answered=agent.shown.question)
     return 0
 
 

@@ -18,7 +18,8 @@ from app.fleet.profiles import Profiles
 from app.infra.procs import program_version
 from app.infra.settings import load_settings
 
-VERSION_TIMEOUT = 10.0
+#: How long `--version` may take: Codex's first run in a new home copies its helper binaries.
+VERSION_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)

@@ -157,10 +157,20 @@ class Spawner:
                     "remove it or pick another --name"
                 )
             cli_env = effective(os.environ, profile.env)
-            launch = self._profiles.adapter(request.kind).launch(
-                profile, request.prompt, self._python, shell, self._hooks, cli_env
+            adapter = self._profiles.adapter(request.kind)
+            launched = profile
+            if (
+                profile.prompt is PromptDelivery.ARGV
+                and request.prompt
+                and not self._pretrust()
+                and adapter.prompt_behind_trust(worktree, cli_env)
+            ):
+                # Typed once the trust dialog is answered, never run unseen behind it.
+                launched = replace(profile, prompt=PromptDelivery.TYPE)
+            launch = adapter.launch(
+                launched, request.prompt, self._python, shell, self._hooks, cli_env
             )
-            typed = profile.prompt is PromptDelivery.TYPE and bool(request.prompt)
+            typed = launched.prompt is PromptDelivery.TYPE and bool(request.prompt)
             plans.append(
                 Plan(
                     name=name,

@@ -21,6 +21,10 @@ MIN_CAPTURE_INTERVAL = 0.1
 DEAD_PANE_HISTORY = 20
 
 
+#: How long a ready screen must hold before a typed first prompt goes in.
+READY_SETTLE_SECONDS = 1.0
+
+
 @dataclass
 class _Memory:
     looked_at: float = 0.0
@@ -193,7 +197,12 @@ class StatusTracking:
         if reading.status is Status.NEEDS_INPUT and not reading.detail and mem.request:
             reading = replace(reading, detail=mem.request)
         if profile is not None:
-            mem.ready = reading.status is profile.ready_status
+            # Ready for a typed prompt once the ready screen held a moment: a CLI that restarts
+            # (Gemini after a trust answer) draws its ready title before it takes keys.
+            mem.ready = (
+                reading.status is profile.ready_status
+                and now - mem.screen_since >= READY_SETTLE_SECONDS
+            )
             reading = self._startup(agent, mem, profile, reading, now)
         stored = TrackedStatus(reading=_stored_reading(agent), since=agent.shown.since)
         if mem.tracked is None and reading.status is not Status.UNKNOWN:

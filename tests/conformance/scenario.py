@@ -171,11 +171,28 @@ class CliRun:
     def doctor(self) -> str:
         """`quarterdeck doctor` passes the CLI's setup here, and names the CLI's executable
         when it is missing."""
-        done = self.qd.run("doctor", timeout=60)
+        kind = self.cli.name
+        if self.cli.trust is not None:
+            # Pretrust is off here, so a new worktree would stop at the trust dialog: doctor
+            # must say so, and pass once pretrust is on.
+            untrusted = self.qd.run("doctor", kind, timeout=60)
+            if "invalid choice: 'doctor'" in untrusted.err:
+                raise StepFailed("there is no `quarterdeck doctor`")
+            if untrusted.rc == 0 or "trust" not in untrusted.out:
+                raise StepFailed(
+                    f"with pretrust off, `doctor {kind}` exit {untrusted.rc} without naming the "
+                    f"trust dialog: {untrusted.said()}"
+                )
+            self.qd.ok("pretrust", "on", timeout=30)
+        try:
+            done = self.qd.run("doctor", kind, timeout=60)
+        finally:
+            if self.cli.trust is not None:
+                self.qd.ok("pretrust", "off", timeout=30)
         if "invalid choice: 'doctor'" in done.err:
             raise StepFailed("there is no `quarterdeck doctor`")
-        if done.rc != 0 or self.cli.name not in done.out:
-            raise StepFailed(f"`doctor` exit {done.rc} on a working setup: {done.said()}")
+        if done.rc != 0 or kind not in done.out:
+            raise StepFailed(f"`doctor {kind}` exit {done.rc} on a working setup: {done.said()}")
         config = Path(self.qd.env["XDG_CONFIG_HOME"]) / "quarterdeck" / "config.toml"
         good = config.read_text(encoding="utf-8")
         missing = f"/nonexistent/{self.cli.name}"
@@ -186,14 +203,15 @@ class CliRun:
             raise StepFailed("no kind configured to break")
         config.write_text(broken, encoding="utf-8")
         try:
-            bad = self.qd.run("doctor", timeout=60)
+            bad = self.qd.run("doctor", kind, timeout=60)
         finally:
             config.write_text(good, encoding="utf-8")
         if bad.rc == 0 or missing not in bad.out + bad.err:
             raise StepFailed(
-                f"with {missing} missing, `doctor` exit {bad.rc} without naming it: {bad.said()}"
+                f"with {missing} missing, `doctor {kind}` exit {bad.rc} without naming it: "
+                f"{bad.said()}"
             )
-        return "passes; names the missing executable"
+        return "names the trust dialog and a missing executable; passes a working setup"
 
     def spawn(self) -> str:
         done = self.qd.ok(

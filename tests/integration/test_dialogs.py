@@ -17,9 +17,9 @@ from tests.helpers import wait_for
 STANDIN = Path(__file__).resolve().parent / "standin_cli.py"
 
 
-def standin(fleet: Fleet, name: str, kind: str, *args: str) -> None:
+def standin(fleet: Fleet, name: str, kind: str, *args: str, prompt: str = "go on") -> None:
     command = " ".join(["{python}", str(STANDIN), *args])
-    fleet.spawn(SpawnRequest(prompt="go on", kind=kind, name=name, command=command))
+    fleet.spawn(SpawnRequest(prompt=prompt, kind=kind, name=name, command=command))
 
 
 def status(fleet: Fleet, name: str) -> Status:
@@ -53,7 +53,8 @@ def test_an_answer_that_restarts_the_cli_is_followed_past_the_usual_wait(repo: P
     # Gemini keeps its trust box up under a restart note for about 12 s; the stand-in for 6 s,
     # longer than an answer usually may take.
     fleet = Fleet.open(repo)
-    standin(fleet, "gt", "gemini", "restart-trust", "6")
+    # No first prompt: the stand-in would never show it taken, and the agent stay starting.
+    standin(fleet, "gt", "gemini", "restart-trust", "6", prompt="")
     wait_for(
         lambda: (
             status(fleet, "gt") is Status.NEEDS_INPUT

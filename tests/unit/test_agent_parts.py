@@ -78,6 +78,7 @@ def test_ls_json_says_every_part_as_before(
         ("overlap", ["web"]),
         ("others", []),
         ("focused", True),
+        ("first_prompt", "delivered"),
     ]
 
 
