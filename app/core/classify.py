@@ -527,6 +527,8 @@ def _read_rules(
             detail=detail,
             selected=selected,
             answer=how,
+            others=(rule.hides,) if rule.hides else (),
+            focused=not rule.hides,
         )
         return reading, top
     return None

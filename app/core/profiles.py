@@ -114,6 +114,9 @@ class ScreenRule:
     #: How this dialog takes an answer when it differs from the profile's ``answer`` (a list
     #: whose digits only move the selection takes ``arrows``).
     answer: str = ""
+    #: A dialog this screen may hide when the rule matches (what to call it): the dialog shown
+    #: is then not known to take the keys, and answering it by number is refused.
+    hides: str = ""
 
     def read_detail(self, region: str) -> str:
         """What ``detail`` says of the region: its last match, as ``detail_format`` filled with
@@ -270,6 +273,7 @@ _RULE_KEYS = frozenset(
         "detail",
         "detail_format",
         "answer",
+        "hides",
     }
 )
 
@@ -328,6 +332,7 @@ def _rule(kind: str, index: int, raw: Mapping[str, Any]) -> ScreenRule:
         detail=rx("detail"),
         detail_format=str(raw.get("detail_format", "")),
         answer=_choice(raw["answer"], ANSWER_WAYS, f"{where} answer") if "answer" in raw else "",
+        hides=str(raw.get("hides", "")),
     )
     if rule.screen is None and rule.title is None and rule.footer is None:
         raise UsageError(f"{where}: needs a 'screen' or a 'title' pattern (or a 'footer')")

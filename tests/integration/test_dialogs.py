@@ -120,3 +120,30 @@ def test_no_text_follows_an_option_that_answered_at_once(repo: Path, tmp_path: P
     with pytest.raises(QuarterdeckError, match="answered gq's question at once; the text was not"):
         fleet.reply("gq", "green please")
     assert keys.read_text().splitlines() == ["'3'"]
+
+
+def test_no_key_reaches_a_trust_box_with_a_prompt_running_behind_it(
+    repo: Path, tmp_path: Path
+) -> None:
+    # Gemini with a -i prompt in a folder it does not trust: the box is drawn alone, but a tool
+    # confirmation of the prompt behind it takes a "1" meant for the box (it ran the command).
+    keys = tmp_path / "keys.log"
+    fleet = Fleet.open(repo)
+    fleet.spawn(
+        SpawnRequest(
+            prompt="",
+            kind="gemini",
+            name="g3",
+            command=f"env STANDIN_KEYS={keys} {{python}} {STANDIN} show "
+            "gemini/63-trust-box-over-running-prompt",
+        )
+    )
+    wait_for(lambda: status(fleet, "g3") is Status.NEEDS_INPUT, what="the trust box")
+    shown = fleet.get("g3").shown
+    assert shown.input_kind is InputKind.TRUST and not shown.focused
+    assert shown.others == (
+        "a dialog of the prompt running behind it (not drawn: it may take the keys)",
+    )
+    with pytest.raises(UsageError, match="cannot tell which one the keys would reach"):
+        fleet.answer("g3", 1)
+    assert not keys.exists() or keys.read_text() == ""
