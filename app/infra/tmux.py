@@ -295,25 +295,24 @@ class TmuxServer:
         # and the launcher can restart it.
         self.cmd("set-option", "-w", "-t", target, "remain-on-exit", "on")
 
-    def window0_command(self, session: str) -> str | None:
-        """What runs in window 0, or None when there is no live window 0."""
+    def _window0(self, session: str, field: str) -> str | None:
+        """A format ``field`` of window 0's pane, or None when there is no live window 0."""
         out = self.server.cmd(
-            "display-message", "-p", "-t", f"={session}:0", "#{pane_dead} #{@qd_role}"
+            "display-message", "-p", "-t", f"={session}:0", f"#{{pane_dead}} {field}"
         )
         if out.returncode != 0 or not out.stdout:
             return None
-        dead, _, role = out.stdout[0].partition(" ")
-        return None if dead == "1" else role
+        dead, _, value = out.stdout[0].partition(" ")
+        return None if dead == "1" else value
+
+    def window0_command(self, session: str) -> str | None:
+        """What runs in window 0, or None when there is no live window 0."""
+        return self._window0(session, "#{@qd_role}")
 
     def window0_pid(self, session: str) -> int | None:
         """The pid of what runs in window 0 (None when there is no live window 0)."""
-        out = self.server.cmd(
-            "display-message", "-p", "-t", f"={session}:0", "#{pane_dead} #{pane_pid}"
-        )
-        if out.returncode != 0 or not out.stdout:
-            return None
-        dead, _, pid = out.stdout[0].partition(" ")
-        return int(pid) if dead != "1" and pid.isdigit() else None
+        pid = self._window0(session, "#{pane_pid}")
+        return int(pid) if pid is not None and pid.isdigit() else None
 
     def mark_window0(self, session: str, role: str) -> None:
         """Record what runs in window 0 (``dashboard`` or ``placeholder``)."""

@@ -386,6 +386,19 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    def _answered(self, turn: Turn, plain: bool, status: int, anthropic: bool) -> Turn | None:
+        """The turn to reply to (a plain text when ``plain``: no tools offered, a title asked);
+        None when its scenario was answered here already (an error, a hang)."""
+        if plain:
+            turn = Turn(turn.prompt, "text", 0)
+        if turn.scenario == "error":
+            self._error(turn, status, anthropic=anthropic)
+            return None
+        if turn.scenario == "hang":
+            self._hang()
+            return None
+        return turn
+
     def _hang(self) -> None:
         deadline = time.monotonic() + self.server.hang_seconds
         while time.monotonic() < deadline and not self.server.stopping.is_set():
@@ -462,14 +475,10 @@ class Handler(BaseHTTPRequestHandler):
         turn = turn_of(conversation, system)
         self._log(body, turn)
         tools = {t["name"]: t.get("input_schema", {}) for t in body.get("tools", []) if "name" in t}
-        if not tools:
-            turn = Turn(turn.prompt, "text", 0)
-        if turn.scenario == "error":
-            self._error(turn, 529, anthropic=True)
+        answering = self._answered(turn, not tools, 529, anthropic=True)
+        if answering is None:
             return
-        if turn.scenario == "hang":
-            self._hang()
-            return
+        turn = answering
         call = tool_call(turn, tools)
         model = body.get("model", "fake-model")
         if not body.get("stream"):
@@ -553,14 +562,10 @@ class Handler(BaseHTTPRequestHandler):
                 tools[name] = (
                     tool.get("parameters") or tool.get("function", {}).get("parameters") or {}
                 )
-        if not tools:
-            turn = Turn(turn.prompt, "text", 0)
-        if turn.scenario == "error":
-            self._error(turn, 500, anthropic=False)
+        answering = self._answered(turn, not tools, 500, anthropic=False)
+        if answering is None:
             return
-        if turn.scenario == "hang":
-            self._hang()
-            return
+        turn = answering
         self._sse(
             self._responses_events(body.get("model", "fake-model"), turn, tool_call(turn, tools))
         )
@@ -695,14 +700,10 @@ class Handler(BaseHTTPRequestHandler):
         titling = (
             not tools and re.search(r"(?i)generate a (?:\w+ )*title", system + asked) is not None
         )
-        if titling:
-            turn = Turn(turn.prompt, "text", 0)
-        if turn.scenario == "error":
-            self._error(turn, 500, anthropic=False)
+        answering = self._answered(turn, titling, 500, anthropic=False)
+        if answering is None:
             return
-        if turn.scenario == "hang":
-            self._hang()
-            return
+        turn = answering
         call = tool_call(turn, tools) if tools else None
         reply_text: str | None = None
         if call is None:
@@ -782,14 +783,10 @@ class Handler(BaseHTTPRequestHandler):
                 )
         config = body.get("generationConfig", {})
         schema = config.get("responseJsonSchema") or config.get("responseSchema")
-        if not tools:
-            turn = Turn(turn.prompt, "text", 0)
-        if turn.scenario == "error":
-            self._error(turn, 500, anthropic=False)
+        answering = self._answered(turn, not tools, 500, anthropic=False)
+        if answering is None:
             return
-        if turn.scenario == "hang":
-            self._hang()
-            return
+        turn = answering
         call = tool_call(turn, tools)
         if schema and not tools:
             text_parts = [{"text": json.dumps(fill(schema, "", {"reasoning": "fake"}))}]
