@@ -48,9 +48,13 @@ class _Memory:
 
 
 def _stored_reading(agent: Agent) -> Reading:
+    """The status the store holds, as a reading (its evidence said once: a status carried over
+    from look to look is not wrapped again each time)."""
+    evidence = agent.shown.evidence
+    detail = evidence[len("store: ") :] if evidence.startswith("store: ") else evidence
     return Reading(
         agent.shown.status,
-        Evidence("store", agent.shown.evidence),
+        Evidence("store", detail),
         agent.shown.input_kind,
         agent.shown.question,
         agent.shown.options,
