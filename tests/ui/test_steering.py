@@ -322,3 +322,22 @@ async def test_a_burst_of_alerts_rings_once_and_names_everyone(
         await pilot.pause()
         assert rung == [True]
         assert notes == ["warning: docs-site, api-auth, web-ui", "information: build-fix finished"]
+
+
+async def test_bang_says_what_the_interrupt_did_as_the_port_tells_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An agent that was not working is not reported "interrupted": the key was only pressed.
+    port = FakePort(rows=twelve_rows())
+    monkeypatch.setattr(
+        port, "interrupt", lambda name: f"pressed Escape in {name} (it was not working)"
+    )
+    app = make_app(port)
+    notes = record_notifications(app, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("exclamation_mark")
+        await wait_until(
+            pilot,
+            lambda: "information: Pressed Escape in fix-login-bug (it was not working)" in notes,
+        )
+        assert not any("Interrupted" in note for note in notes)

@@ -181,13 +181,15 @@ class AgentFlow(Widget):
             self.run_port(partial(self._interrupt, names))
 
     def _interrupt(self, names: tuple[str, ...]) -> Message | None:
-        """In a thread: interrupt each agent; report each failure, and the successes."""
+        """In a thread: interrupt each agent; report each failure, and what each success did
+        (as the port says it: "interrupted X", or a key pressed in an agent that was not
+        working)."""
         done = []
         for name in names:
             try:
-                self.steering.interrupt(name)
+                said = self.steering.interrupt(name)
             except Exception as error:
                 self.post_message(OperationReported(f"{name}: {describe_error(error)}", "error"))
             else:
-                done.append(name)
-        return OperationReported(f"Interrupted {', '.join(done)}") if done else None
+                done.append(said[:1].upper() + said[1:])
+        return OperationReported("; ".join(done)) if done else None
