@@ -102,11 +102,18 @@ class Agent:
     #: Its start-up is over: it took its first prompt (or, started with none, its CLI became
     #: ready). Until then its status shows ``starting`` rather than a ready screen's idle.
     started: bool = False
+    #: The task it carries out (``name``, ``name#2`` for attempt 2), '' for none.
+    task: str = ""
 
 
 @dataclass(frozen=True)
 class SpawnRequest:
-    """What the human asked for when starting agents."""
+    """What the human asked for when starting agents.
+
+    ``base`` is the branch the work lands in; ``start_point`` the commit to branch from when
+    it is not the base's tip (a task's dependencies' work); ``model`` and ``args`` go on the
+    agent's command line; ``task`` names the task it works on.
+    """
 
     prompt: str
     kind: str = "demo"
@@ -114,3 +121,7 @@ class SpawnRequest:
     base: str | None = None
     count: int = 1
     command: str | None = None
+    start_point: str = ""
+    model: str = ""
+    args: tuple[str, ...] = ()
+    task: str = ""

@@ -17,6 +17,7 @@ from app.core.checks import CheckResult
 from app.core.diff import AgentDiff, Comment
 from app.core.landing import MergeOutcome, MergeStrategy
 from app.core.messages import Message, MessageMode
+from app.core.tasks import Task, TaskEvent, TaskSpec
 from app.core.views import FleetView
 
 
@@ -201,5 +202,58 @@ class PanesPort(Protocol):
         ...
 
 
-class FleetPort(ViewPort, AgentsPort, SteeringPort, ReviewPort, PanesPort, Protocol):
+class TasksPort(Protocol):
+    """The task board: tasks, their attempts and history, and what the human does to them.
+    Every method but `tasks` names a task by its name or number."""
+
+    def tasks(self) -> list[Task]:
+        """Every task, oldest first, as last written."""
+        ...
+
+    def task(self, ref: str) -> Task:
+        """One task by name or number (``3``, ``#3``), or a `UsageError` listing the tasks."""
+        ...
+
+    def task_history(self, ref: str) -> list[TaskEvent]:
+        """Every transition of the task, oldest first."""
+        ...
+
+    @property
+    def max_running(self) -> int:
+        """How many task attempts may run at once in this repository."""
+        ...
+
+    def add_tasks(self, specs: Sequence[TaskSpec]) -> list[Task]:
+        """Add tasks (all or none: unknown dependencies and cycles refused, named), and start
+        what may start now."""
+        ...
+
+    def edit_task(self, ref: str, spec: TaskSpec) -> Task:
+        """Replace the spec of a task that has not started."""
+        ...
+
+    def start_task(self, ref: str) -> Task:
+        """Start the task as soon as its dependencies allow, over the concurrency cap."""
+        ...
+
+    def retry_task(self, ref: str) -> Task:
+        """Run a failed or cancelled task again (its attempts get their caps again; work done
+        is kept); dependents it held are released when it passes."""
+        ...
+
+    def cancel_task(self, ref: str) -> Task:
+        """Stop the task's agents (their work is kept) and hold its dependents."""
+        ...
+
+    def land_task(self, ref: str, attempt: int | None = None) -> str:
+        """Keep one passed attempt: land its branch, discard the others (archive refs kept).
+        Returns what was done."""
+        ...
+
+    def compare_attempts(self, ref: str, first: int, second: int) -> str:
+        """The diff between two attempts' branches (``git diff first second``)."""
+        ...
+
+
+class FleetPort(ViewPort, AgentsPort, SteeringPort, ReviewPort, PanesPort, TasksPort, Protocol):
     """Everything the dashboard can ask of the fleet: the feature ports together."""

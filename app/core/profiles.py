@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -150,6 +150,8 @@ class AgentProfile:
     program: str
     prompt: PromptDelivery = PromptDelivery.TYPE
     prompt_args: tuple[str, ...] = ("{prompt}",)
+    #: The arguments that choose a model (``{model}`` is replaced), put after the command.
+    model_args: tuple[str, ...] = ("--model", "{model}")
     ready_status: Status = Status.IDLE
     shell_means_exited: bool = True
     default_status: Status = Status.UNKNOWN
@@ -202,6 +204,12 @@ class AgentProfile:
             letter = next((c for c in label if c.isalnum()), "")
             return [["-l", letter.lower()], ["Enter"]] if letter else []
         return [["-l", str(number)]]
+
+    def with_options(self, model: str, args: Sequence[str]) -> AgentProfile:
+        """This profile with a model chosen and extra flags after its command."""
+        extra = [a.replace("{model}", model) for a in self.model_args] if model else []
+        extra += list(args)
+        return replace(self, command=(*self.command, *extra)) if extra else self
 
     def argv(self, prompt: str, python: str, shell: str, extra: Sequence[str] = ()) -> list[str]:
         """The command line that starts this agent: its command, ``extra`` arguments (hook
@@ -358,6 +366,7 @@ def parse_profile(kind: str, raw: Mapping[str, Any]) -> AgentProfile:
         program=str(raw.get("program", command[0])),
         prompt=prompt,
         prompt_args=_strings(raw.get("prompt_args", ["{prompt}"]), f"{where} prompt_args"),
+        model_args=_strings(raw.get("model_args", ["--model", "{model}"]), f"{where} model_args"),
         ready_status=ready,
         shell_means_exited=bool(raw.get("shell_means_exited", True)),
         default_status=default,

@@ -130,6 +130,7 @@ class Spawner:
             if not parts:
                 raise UsageError("--command is empty")
             profile = replace(profile, command=tuple(parts), program=parts[0])
+        profile = profile.with_options(request.model, request.args)
         program = profile.program.replace("{python}", self._python).replace("{shell}", shell)
         if shutil.which(program) is None:
             raise ToolMissingError(
@@ -137,7 +138,7 @@ class Spawner:
                 "(not found on PATH); install it or choose another --agent"
             )
         base = request.base or self._repo.current_branch()
-        base_commit = self._repo.resolve(base)
+        base_commit = self._repo.resolve(request.start_point or base)
         explicit = request.name is not None
         stem = validate_name(request.name) if request.name is not None else slugify(request.prompt)
         names = unique_names(stem, request.count, self._store.names(), explicit)
@@ -199,11 +200,12 @@ class Spawner:
             self._ensure_session()
             started: list[Agent] = []
             for plan in plans:
-                started.append(self._start(plan, request.kind, base, base_commit))
+                started.append(self._start(plan, request, base, base_commit))
             self._roster.reload()
             return started
 
-    def _start(self, plan: Plan, kind: str, base: str, base_commit: str) -> Agent:
+    def _start(self, plan: Plan, request: SpawnRequest, base: str, base_commit: str) -> Agent:
+        kind = request.kind
         agent_id = uuid.uuid4().hex[:12]
         undo: list[Callable[[], object]] = []
         try:
@@ -225,6 +227,7 @@ class Spawner:
                 prompt=plan.prompt,
                 prompt_state=plan.prompt_state,
                 shown=StatusShown(Status.STARTING, since=now, evidence="quarterdeck: spawned"),
+                task=request.task,
             )
             self._store.insert(agent)
             undo.append(lambda: self._store.delete(agent_id))

@@ -84,6 +84,29 @@ _REVIEW_SCHEMA = (
 Migration = Callable[[sqlite3.Connection], None]
 
 
+#: Tasks (`app/infra/task_table.py`): one JSON record each, and every transition of each.
+_TASKS_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS task_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id INTEGER NOT NULL,
+    at REAL NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    attempt INTEGER NOT NULL DEFAULT 0,
+    round INTEGER NOT NULL DEFAULT 0
+)""",
+    "CREATE INDEX IF NOT EXISTS task_events_task ON task_events(task_id, seq)",
+)
+
+
 def _statements(*statements: str) -> Migration:
     def run(db: sqlite3.Connection) -> None:
         for statement in statements:
@@ -112,6 +135,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _statements(*_REVIEW_SCHEMA),
     # Whose check it is: the owner's start time, so a recycled owner pid is not taken for it.
     _add_column("checks", "owner_start", "TEXT NOT NULL DEFAULT ''"),
+    _statements(*_TASKS_SCHEMA),
 )
 
 

@@ -3,11 +3,13 @@ connection per process and numbered migrations (`app.infra.migrations`)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,6 +115,7 @@ def _decode(text: str) -> Agent:
         stopped=data.get("stopped", False),
         # A record from before start-up was tracked is of an agent long past it.
         started=data.get("started", True),
+        task=data.get("task", ""),
     )
 
 
@@ -147,6 +150,20 @@ class Store:
         that other modules keep in this database (`app/infra/review_tables.py`)."""
         with self._lock:
             return self._db.execute(sql, args).fetchall()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The store's connection inside one write transaction (``BEGIN IMMEDIATE``: other
+        processes wait), committed when the block ends, rolled back when it raises: for the
+        tables other modules keep here (`app/infra/task_table.py`)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def _version(self) -> tuple[int, int]:
         """Changes whenever any connection (this one or another process's) changed the data."""
