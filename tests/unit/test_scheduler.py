@@ -4,6 +4,7 @@ blocked or held and why; the state attempts give a task; the graph's validation.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TypedDict
 
 import pytest
 
@@ -53,9 +54,14 @@ def task(
     return Task(n, name, spec, state=state, reason=reason, attempts=made, start_now=start_now)
 
 
-PASSED = {"state": TaskState.PASSED, "attempts": (A.PASSED,)}
-RUNNING = {"state": TaskState.RUNNING, "attempts": (A.RUNNING,)}
-FAILED = {"state": TaskState.FAILED, "attempts": (A.FAILED,)}
+class Done(TypedDict):
+    state: TaskState
+    attempts: tuple[AttemptState, ...]
+
+
+PASSED: Done = {"state": TaskState.PASSED, "attempts": (A.PASSED,)}
+RUNNING: Done = {"state": TaskState.RUNNING, "attempts": (A.RUNNING,)}
+FAILED: Done = {"state": TaskState.FAILED, "attempts": (A.FAILED,)}
 
 
 @pytest.mark.parametrize(
