@@ -892,7 +892,10 @@ def main(argv: list[str] | None = None) -> int:
         hooks = load_hooks(args.settings) if args.settings else {}
     except ValueError as err:
         parser.error(str(err))
-    name = args.name or os.environ.get("QUARTERDECK_AGENT_ID") or "demo"
+    env = os.environ
+    name = (
+        args.name or env.get("QUARTERDECK_AGENT_NAME") or env.get("QUARTERDECK_AGENT_ID") or "demo"
+    )
     runner = HookRunner(hooks, os.getcwd(), session_id(args.seed, os.getpid()))
     agent = Agent(
         args.seed,

@@ -541,9 +541,11 @@ def test_a_checklist_agent_ticks_one_item_a_turn_in_a_worktree(tmp_path: Path) -
         assert pane.lines()[0].startswith("Quarterdeck demo agent · demo · model demo-large · ")
         for n, item in enumerate(["first", "nested", "last"], start=1):
             pane.type(f"tick {n}")
-            pane.wait(
-                lambda lines, n=n: sum(x.startswith("✓ Turn done") for x in lines) == n, "turn"
-            )
+
+            def turns_done(lines: list[str], n: int = n) -> bool:
+                return sum(line.startswith("✓ Turn done") for line in lines) == n
+
+            pane.wait(turns_done, f"turn {n} done")
             pane.wait_prompt()
             assert f"• Ticked TODO.md: [x] {item} (+1 -1)" in pane.lines()
             assert run("git", "log", "-1", "--format=%an %s", cwd=worktree).strip() == (
