@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from app.core.tasks import TaskState
 from app.demo.script import Planner, apply_edit, tick_checklist
 from app.fleet.demo import DEMO_CHECK, TODO_CHECK, create_demo_repository
 from app.fleet.demo_tasks import demo_task_graph
+from app.fleet.engine import Engine
+from app.fleet.fleet import Fleet
 from tests.helpers import git
 
 PYTHON = shlex.quote(sys.executable)
@@ -69,3 +72,36 @@ def test_the_worker_tasks_edits_keep_the_repository_check_passing(tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().endswith("OK")
     assert git(root, "status", "--porcelain", "--untracked-files=all").splitlines() == changed
+
+
+def test_the_looping_demo_task_passes_on_round_three(tmp_path: Path) -> None:
+    """The runner, a real demo repository and checklist agents in a private tmux server: each
+    round's fresh agent ticks one item, the TODO check fails twice, then passes."""
+    root = create_demo_repository(tmp_path)
+    (todo,) = [s for s in demo_task_graph(sys.executable, 8) if s.name == "todo-list"]
+    fleet = Fleet.open(root)
+    fleet.add_tasks([todo])
+    final = {TaskState.PASSED, TaskState.FAILED, TaskState.LANDED, TaskState.CANCELLED}
+    done = Engine(fleet).run_until(lambda: fleet.task("todo-list").state in final, 180)
+    task = fleet.task("todo-list")
+    assert done and task.state is TaskState.PASSED, (task.state, task.reason)
+    (attempt,) = task.attempts
+    assert [r.check for r in attempt.rounds] == ["failed", "failed", "passed"]
+    assert [r.check_tail.strip().splitlines()[-1] for r in attempt.rounds] == [
+        "2 of 3 items left: Log slow database queries; Remove the old cart code",
+        "1 of 3 items left: Remove the old cart code",
+        "all 3 items done",
+    ]
+    assert [(r.added, r.removed, r.files) for r in attempt.rounds] == [
+        (1, 1, 1),
+        (2, 2, 1),
+        (3, 3, 1),
+    ]
+    # The last round's agent was told what the check said after round 2.
+    assert "1 of 3 items left" in fleet.get(attempt.agent_name).prompt
+    ticked = git(root, "show", f"{attempt.branch}:TODO.md")
+    assert "[ ]" not in ticked and ticked.count("- [x] ") == 3
+    messages = git(root, "log", "--format=%s", f"main..{attempt.branch}").splitlines()
+    assert sum(m.startswith("docs: tick off ") for m in messages) == 3
+    # The worktree holds no file the check wrote.
+    assert git(Path(attempt.worktree), "status", "--porcelain", "--ignored") == ""

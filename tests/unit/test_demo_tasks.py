@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import shlex
+from typing import cast
 
 import pytest
 
-from app.core.tasks import (
-    AgentChoice,
-    Attempt,
-    Task,
-    TaskState,
-    name_tasks,
-    schedule,
-    validate_graph,
-)
+from app.core.scheduler import schedule
+from app.core.tasks import AgentChoice, Attempt, Task, TaskState, name_tasks, validate_graph
 from app.demo.agent import main as demo_agent_main
-from app.demo.script import Planner, apply_edit
+from app.demo.script import Behaviour, Planner, apply_edit
+from app.fleet.demo import DEMO_FLEET, demo_requests
 from app.fleet.demo_tasks import ATTEMPT_SEEDS, demo_task_graph
 
 PYTHON = "/opt/py 3/bin/python"
@@ -50,8 +46,8 @@ def test_what_starts_first_and_what_waits() -> None:
     ]
     plan = schedule(tasks, max_running=100)
     started = {name for name, _ in plan.starts}
-    assert started == {"users-table", "todo-list", "price-format", "sales-tax", "csv-export"}
-    assert [n for name, n in plan.starts if name == "csv-export"] == [1, 2, 3]
+    assert started == {"users-table", "todo-list", "price-format", "sales-tax", "product-cache"}
+    assert [n for name, n in plan.starts if name == "product-cache"] == [1, 2, 3]
     for waiting in ("signup-endpoint", "signup-docs", "checkout-total"):
         assert plan.waiting[waiting][0] is TaskState.BLOCKED
 
@@ -82,9 +78,9 @@ def lines_changed(choice: AgentChoice, task: str) -> int:
 
 
 def test_three_attempts_whose_changes_differ_in_size() -> None:
-    csv = {spec.name: spec for spec in demo_task_graph(PYTHON, 2)}["csv-export"]
-    assert len(csv.attempts) == len(ATTEMPT_SEEDS) == 3
-    assert len({lines_changed(choice, csv.text) for choice in csv.attempts}) == 3
+    cached = {spec.name: spec for spec in demo_task_graph(PYTHON, 2)}["product-cache"]
+    assert len(cached.attempts) == len(ATTEMPT_SEEDS) == 3
+    assert len({lines_changed(choice, cached.text) for choice in cached.attempts}) == 3
 
 
 @pytest.mark.parametrize("speed", [0.5, 2, 3.25])
@@ -97,3 +93,38 @@ def test_demo_agents_take_their_flags_after_the_demo_kind_command(speed: float) 
             with pytest.raises(SystemExit) as stopped:
                 demo_agent_main([*choice.flags, "--help"])
             assert stopped.value.code == 0
+
+
+def edited_paths(behaviour: str, seed: int, task: str) -> set[str]:
+    """The files a demo agent's first turn on ``task`` edits (a checklist agent: its list)."""
+    if behaviour == "checklist":
+        return {"TODO.md"}
+    turn = Planner(seed, cast(Behaviour, behaviour)).next_turn(task)
+    return {step.path for step in turn.steps if step.kind == "edit"}
+
+
+def test_no_two_unrelated_tasks_or_demo_agents_edit_the_same_file() -> None:
+    """A task that waits on two others starts from both their work merged (a conflict would
+    hold it), and a shared file would show as an overlap on unrelated rows."""
+    specs = {spec.name: spec for spec in demo_task_graph(PYTHON, 2)}
+
+    def upstream(name: str) -> set[str]:
+        return {name}.union(*(upstream(dep) for dep in specs[name].after))
+
+    edits: dict[str, set[str]] = {}
+    for spec in specs.values():
+        edits[spec.name] = set()
+        for choice in spec.attempts:
+            flags = dict(zip(choice.flags[::2], choice.flags[1::2], strict=True))
+            edits[spec.name] |= edited_paths(flags["--behaviour"], int(flags["--seed"]), spec.text)
+    for request in demo_requests(len(DEMO_FLEET), 1):
+        parts = shlex.split(request.command or "")
+        behaviour, seed = (
+            parts[parts.index("--behaviour") + 1],
+            int(parts[parts.index("--seed") + 1]),
+        )
+        edits[f"agent {request.name}"] = edited_paths(behaviour, seed, request.prompt)
+    for a, b in itertools.combinations(edits, 2):
+        related = a in specs and b in specs and (a in upstream(b) or b in upstream(a))
+        if not related:
+            assert not edits[a] & edits[b], (a, b, edits[a] & edits[b])
