@@ -211,6 +211,8 @@ class Attempt:
     budget_since: float = 0.0
     #: The current round's agent was seen at work (or waiting on the human).
     worked: bool = False
+    #: The current round is recorded and its fresh agent is still to be started.
+    restart: bool = False
 
     @property
     def round(self) -> Round | None:
