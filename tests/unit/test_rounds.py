@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.rounds import Verdict, after_check, cap_reached, overtime, round_prompt, turn_over
+from app.core.rounds import (
+    Verdict,
+    after_check,
+    cap_reached,
+    overtime,
+    round_prompt,
+    round_summary,
+    turn_over,
+)
 from app.core.status import Status
 from app.core.tasks import TURN_SETTLE_SECONDS, Attempt, Caps, Round, TaskSpec
 
@@ -99,3 +107,9 @@ def test_a_fresh_rounds_prompt_has_the_task_progress_and_the_failure() -> None:
     assert "The check `pytest -q` failed after round 1 (exit 2)" in prompt
     assert "line 99" in prompt and "line 59" not in prompt  # the last 40 lines
     assert round_prompt(spec, Attempt(1), "pytest -q") == spec.text
+
+
+def test_a_finished_round_in_one_line() -> None:
+    done = Round(2, 100.0, 141.0, "failed", 3.24, 1, "", 10, 3, 2)
+    assert round_summary(done) == "round 2: 41s, check failed (exit 1) in 3.2s, 2 files +10 -3"
+    assert round_summary(Round(1, 100.0, 105.0, "none")) == "round 1: 5s, no check, 0 files +0 -0"
