@@ -120,7 +120,7 @@ class Turn:
 
 #: The file a ``checklist`` agent ticks items off, unless told another.
 DEFAULT_CHECKLIST = "TODO.md"
-#: An unchecked Markdown task-list item: its text up to the space in the box, and its words.
+#: An unchecked Markdown task-list item: group 1 runs up to the box's `[`, group 2 is its text.
 _UNCHECKED = re.compile(r"^(\s*[-*+] \[) \](?:[ \t]+(.*))?$")
 
 #: The step that ends a turn in an API error (tasks that start with ``error:``).
