@@ -399,3 +399,28 @@ def test_apply_options_over_a_spec(
     spec: TaskSpec, options: TaskOptions, expected: TaskSpec
 ) -> None:
     assert apply_options(spec, options) == expected
+
+
+def test_the_documented_example_plans_are_the_same_plan() -> None:
+    """docs/tasks.md shows one plan in both formats: a chain and a fan-in."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "tasks.md").read_text()
+    markdown = doc.split("````markdown\n")[1].split("````")[0]
+    toml_text = doc.split("```toml\n")[1].split("```")[0]
+    from_md = parse_plan(markdown, "plan.md")
+    from_toml = parse_plan(toml_text, "plan.toml")
+    chain_and_fan_in = [
+        ("add-user-schema", ()),
+        ("api", ("add-user-schema",)),
+        ("add-sign-page-client", ("api",)),
+        ("write-sign-docs", ("api", "add-sign-page-client")),
+    ]
+    assert graph(from_toml) == chain_and_fan_in
+    renamed = {"add-sign-api": "api"}
+    assert [
+        (renamed.get(n, n), tuple(renamed.get(d, d) for d in after)) for n, after in graph(from_md)
+    ] == chain_and_fan_in
+    assert [(s.check, s.caps, s.attempts) for s in from_md] == [
+        (s.check, s.caps, s.attempts) for s in from_toml
+    ]
