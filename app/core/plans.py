@@ -17,7 +17,7 @@ import re
 import shlex
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from app.core.errors import UsageError
@@ -109,42 +109,11 @@ def apply_options(spec: TaskSpec, options: TaskOptions) -> TaskSpec:
 
 # ---------------------------------------------------------------------------- option values
 
-#: The options a Markdown item takes as ``- key: value`` sub-bullets.
-MARKDOWN_KEYS = (
-    "after",
-    "until",
-    "check",
-    "rounds",
-    "minutes",
-    "tokens",
-    "attempts",
-    "agent",
-    "model",
-    "flags",
-    "name",
-    "base",
-    "land",
-    "needs-landed",
-)
 #: The keys of a TOML plan's ``[[task]]`` table.
-TOML_KEYS = (
-    "title",
-    "prompt",
-    "name",
-    "after",
-    "check",
-    "until",
-    "rounds",
-    "minutes",
-    "tokens",
-    "attempts",
-    "agent",
-    "model",
-    "flags",
-    "base",
-    "land",
-    "needs_landed",
-)
+TOML_KEYS = tuple(f.name for f in fields(TaskOptions))
+#: The options a Markdown item takes as ``- key: value`` sub-bullets (its title and prompt are
+#: the item's text).
+MARKDOWN_KEYS = tuple(key.replace("_", "-") for key in TOML_KEYS if key not in ("title", "prompt"))
 _TRUE = {"yes", "true", "on", "1"}
 _FALSE = {"no", "false", "off", "0"}
 
