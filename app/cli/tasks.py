@@ -179,6 +179,8 @@ def cmd_task_edit(args: argparse.Namespace) -> int:
     """``quarterdeck task edit T [options]``: only a task that has not started."""
     fleet = open_fleet(args.path)
     task = fleet.task(args.task)
+    if args.name is not None and args.name != task.name:
+        raise UsageError(f"task edit cannot rename {task.name!r}; add a task of that name instead")
     spec = _named_after(fleet, apply_options(task.spec, task_options(args)))
     edited = fleet.edit_task(args.task, spec)
     (edited,) = start_what_may(fleet, [edited.name], not args.no_wait)
