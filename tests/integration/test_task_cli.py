@@ -221,3 +221,28 @@ def test_cycles_and_unknown_dependencies_are_refused_named_and_nothing_is_added(
     assert (task["title"], task["check"], task["caps"]["rounds"]) == ("See", "make test", 3)
     started = qd(repo, "edit", "head", "--title", "Late")
     assert started.returncode == 2 and "has started" in started.stderr
+
+
+def test_two_attempts_compared_and_one_kept(repo: Path) -> None:
+    added = qd(repo, "add", "Try twice", *WORKER, "--attempts", "2", "--check", "true")
+    assert added.returncode == 0, added.stderr
+    waited = qd(repo, "wait", "try-twice", "--until", "passed", "--timeout", DEADLINE)
+    assert waited.returncode == 0, (waited.stdout, waited.stderr)
+    assert waited.stdout.strip() == "try-twice #1 is passed: 2 of 2 attempts passed: keep one"
+    table = qd(repo, "ls")
+    assert "2× 1" in table.stdout, table.stdout
+    compared = qd(repo, "diff", "try-twice", "1", "2")
+    assert compared.returncode == 0, compared.stderr
+    missing = qd(repo, "diff", "try-twice", "1", "3")
+    assert missing.returncode == 2 and "has attempts 1 to 2, not 3" in missing.stderr
+    unchosen = qd(repo, "land", "try-twice")
+    assert unchosen.returncode == 2 and "choose one with --attempt N" in unchosen.stderr
+    landed = qd(repo, "land", "try-twice", "--attempt", "2")
+    assert landed.returncode == 0, landed.stderr
+    assert "try-twice-2" in landed.stdout
+    task = listed(repo)["try-twice"]
+    assert task["state"] == "landed"
+    assert [a["state"] for a in task["attempts"]] == ["discarded", "kept"]
+    assert task["attempts"][0]["archive"]
+    shown = json.loads(qd(repo, "show", "try-twice", "--json").stdout)
+    assert sorted(shown["ranked"]) == [1, 2]
