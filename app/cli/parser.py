@@ -410,7 +410,8 @@ def _add_task_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     p = subcommand(
         "wait",
         "wait until tasks passed (or landed) or are done; exit status: 0 reached, 3 timed out, "
-        "and waiting for passed: 5 one failed, 4 one was cancelled or is held",
+        "4 one is held by a failed or cancelled dependency (or, waiting for passed, was "
+        "cancelled), 5 waiting for passed: one failed",
     )
     p.add_argument("tasks", nargs="*", metavar="T", help="tasks by name or number (default: all)")
     p.add_argument(

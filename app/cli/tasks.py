@@ -230,7 +230,8 @@ def cmd_task_diff(args: argparse.Namespace) -> int:
 def cmd_task_wait(args: argparse.Namespace) -> int:
     """``quarterdeck task wait [T ...] --until passed|done [--timeout S]``: exit 0 when every
     task reached it, 3 on timeout; waiting for ``passed``, 5 at once when one failed and 4 when
-    one was cancelled or is held."""
+    one was cancelled or is held; waiting for ``done``, 4 once every task is done or held (a
+    held task is done only when the human acts)."""
     fleet = open_fleet(args.path)
     names = [fleet.task(ref).name for ref in args.tasks] or [t.name for t in fleet.tasks()]
     wanted = {TaskState.PASSED, TaskState.LANDED} if args.until == "passed" else TASK_FINAL
@@ -239,7 +240,7 @@ def cmd_task_wait(args: argparse.Namespace) -> int:
     def look() -> bool:
         now.clear()
         now.update((t.name, t) for t in fleet.tasks() if t.name in names)
-        if all(t.state in wanted for t in now.values()):
+        if all(t.state in wanted or (args.until == "done" and _held(t)) for t in now.values()):
             return True
         return args.until == "passed" and any(_stuck(t) for t in now.values())
 
@@ -260,11 +261,14 @@ def cmd_task_wait(args: argparse.Namespace) -> int:
     return WAIT_ERROR_EXIT if failed else WAIT_ENDED_EXIT
 
 
+def _held(task: Task) -> bool:
+    """Blocked by a dependency that failed or was cancelled, until the human acts."""
+    return task.state is TaskState.BLOCKED and task.reason.startswith("held:")
+
+
 def _stuck(task: Task) -> bool:
     """A task that will not pass unless the human acts: failed, cancelled or held."""
-    if task.state is TaskState.BLOCKED:
-        return task.reason.startswith("held:")
-    return task.state in (TaskState.FAILED, TaskState.CANCELLED)
+    return task.state in (TaskState.FAILED, TaskState.CANCELLED) or _held(task)
 
 
 TASK_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -43,6 +43,10 @@ def test_add_after_ls_show_and_wait_until_done(repo: Path) -> None:
     assert table.returncode == 0 and "⧗ blocked" in table.stdout, table.stdout
     row = re.split(r"\s{2,}", table.stdout.splitlines()[2])
     assert row[:5] == ["2", "second-step", "⧗ blocked", "-", "first-step"]  # waits on
+    # It cannot be done before first-step passed and it had a turn of its own.
+    late = qd(repo, "wait", "second-step", "--until", "done", "--timeout", "0.5")
+    assert late.returncode == 3, (late.stdout, late.stderr)
+    assert late.stderr.startswith("second-step #2 is still "), late.stderr
     # Unknown tasks are refused with the list of tasks, on one line.
     for args in (("add", "Third", "--after", "nowhere"), ("show", "nobody"), ("wait", "9")):
         refused = qd(repo, *args, "--until", "done") if args[0] == "wait" else qd(repo, *args)
@@ -178,9 +182,11 @@ def test_cancel_holds_what_waits_on_it_until_retried(repo: Path) -> None:
     assert held.stderr.strip() == "gamma #3 is blocked: held: beta cancelled"
     done = qd(repo, "wait", "beta", "--until", "done", "--timeout", "5")
     assert done.returncode == 0 and done.stdout.strip() == "beta #2 is cancelled: cancelled by you"
-    late = qd(repo, "wait", "alpha", "gamma", "--until", "done", "--timeout", "0.5")
-    assert late.returncode == 3, (late.stdout, late.stderr)
-    assert "gamma #3 is still blocked: held: beta cancelled" in late.stderr
+    # Waiting for all to be done: alpha ends, gamma cannot without you.
+    ended = qd(repo, "wait", "alpha", "gamma", "--until", "done", "--timeout", DEADLINE)
+    assert ended.returncode == 4, (ended.stdout, ended.stderr)
+    assert ended.stdout.strip() == "alpha #1 is passed: the check passed"
+    assert ended.stderr.strip() == "gamma #3 is blocked: held: beta cancelled"
     assert qd(repo, "retry", "beta").returncode == 0
     waited = qd(repo, "wait", "--until", "passed", "--timeout", DEADLINE)
     assert waited.returncode == 0, (waited.stdout, waited.stderr)
