@@ -211,6 +211,10 @@ class Attempt:
     budget_since: float = 0.0
     #: The current round's agent was seen at work (or waiting on the human).
     worked: bool = False
+    #: The current round is recorded and its fresh agent is still to be started.
+    restart: bool = False
+    #: Fresh agents the current round got because its prompt did not reach the agent.
+    redelivered: int = 0
 
     @property
     def round(self) -> Round | None:

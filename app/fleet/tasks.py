@@ -28,7 +28,14 @@ from app.core.checks import CheckResult, CheckState
 from app.core.errors import QuarterdeckError, UsageError
 from app.core.landing import MergeOutcome
 from app.core.naming import branch_name
-from app.core.rounds import Verdict, after_check, overtime, round_prompt, turn_over
+from app.core.rounds import (
+    Verdict,
+    after_check,
+    overtime,
+    round_prompt,
+    round_summary,
+    turn_over,
+)
 from app.core.scheduler import dependency_branches, schedule, task_state
 from app.core.status import Status
 from app.core.tasks import (
@@ -52,6 +59,8 @@ from app.infra.task_table import TaskTable
 #: How often a record is read again and the change applied anew when another process wrote it
 #: in between (a command's change of a task the engine is also writing).
 CAS_TRIES = 20
+#: How often a round whose prompt did not reach its agent gets a fresh agent before it fails.
+REDELIVERIES = 2
 
 
 def task_label(task: Task, attempt: Attempt) -> str:
@@ -345,6 +354,7 @@ class TaskRunner:
             written = self._write(task, new, events)
             changed |= written is not task
             current.append(written)
+        current = self._restarts(current, now)
         plan = schedule(current, self.max_running)
         by_name = {t.name: t for t in current}
         held: dict[str, str] = {}
@@ -356,6 +366,7 @@ class TaskRunner:
             by_name[name] = started
             current = [started if t.name == name else t for t in current]
             changed = True
+        current = self._restarts(current, now)
         for task in current:
             state = task_state(task)
             if state is None:
@@ -377,8 +388,8 @@ class TaskRunner:
         events: list[TaskEvent] = []
         new = task
         for attempt in task.attempts:
-            if attempt.state not in ATTEMPT_ACTIVE or task.cancelled:
-                continue
+            if attempt.state not in ATTEMPT_ACTIVE or task.cancelled or attempt.restart:
+                continue  # a round whose fresh agent is due is started first (`_restarts`)
             followed, said = self._follow_attempt(new, attempt, agents, now)
             new = new.with_attempt(followed)
             events += said
@@ -404,6 +415,11 @@ class TaskRunner:
             self._end_agent(agent.name)
             return self._end(attempt, AttemptState.FAILED, over, now), [say("failed", over)]
         if agent.prompt_state is PromptState.FAILED:
+            if attempt.redelivered < REDELIVERIES:
+                # Typing it again could submit it twice: a fresh agent gets it instead.
+                why = f"its prompt did not reach {agent.name}; a fresh agent gets it"
+                again = replace(attempt, restart=True, redelivered=attempt.redelivered + 1)
+                return again, [say("running", why)]
             why = f"its prompt was not delivered to {agent.name}: attach, type it, then retry"
             return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
         status = agent.shown.status
@@ -513,7 +529,7 @@ class TaskRunner:
         attempt = replace(attempt, rounds=(*attempt.rounds[:-1], checked))
         passed = None if result is None else result.state is CheckState.PASSED
         verdict, why = after_check(task.spec, attempt, passed, now)
-        done = say(checked.check, f"round {checked.number}: check {checked.check}")
+        done = say(checked.check, round_summary(checked))
         if verdict is Verdict.PASSED:
             attempt = self._end(attempt, AttemptState.PASSED, why, now)
             events = [done, say("passed", why)]
@@ -523,19 +539,14 @@ class TaskRunner:
             return attempt, events
         if verdict is Verdict.FAILED:
             return self._end(attempt, AttemptState.FAILED, why, now), [done, say("failed", why)]
-        command = result.command if result else ""
-        prompt = round_prompt(task.spec, attempt, command)
-        try:
-            self._restart(agent, prompt, attempt.choice.model, attempt.choice.flags)
-        except QuarterdeckError as exc:
-            reason = f"round {checked.number + 1} could not start: {exc}"
-            return self._end(attempt, AttemptState.FAILED, reason, now), [
-                done,
-                say("failed", reason),
-            ]
         fresh = Round(checked.number + 1, now)
         attempt = replace(
-            attempt, state=AttemptState.RUNNING, rounds=(*attempt.rounds, fresh), worked=False
+            attempt,
+            state=AttemptState.RUNNING,
+            rounds=(*attempt.rounds, fresh),
+            worked=False,
+            redelivered=0,
+            restart=True,
         )
         return attempt, [done, say("running", why)]
 
@@ -595,6 +606,7 @@ class TaskRunner:
             budget_since=attempt.budget_since or now,
             rounds=(*attempt.rounds, Round(attempt.round.number + 1 if attempt.round else 1, now)),
             worked=False,
+            redelivered=0,
         )
 
     def _start(self, task: Task, attempt: Attempt, tasks: list[Task]) -> tuple[Task, str]:
@@ -603,7 +615,7 @@ class TaskRunner:
         now = self._clock()
         agents = {a.id: a for a in self._agents()}
         if attempt.agent_id in agents:
-            return self._resume(task, attempt, agents[attempt.agent_id], now), ""
+            return self._resume(task, attempt, now), ""
         start, why = self._start_point(task, tasks)
         if why:
             return task, why
@@ -643,29 +655,48 @@ class TaskRunner:
         )
         return self._write(written, running, [event]), ""
 
-    def _resume(self, task: Task, attempt: Attempt, agent: Agent, now: float) -> Task:
-        """A retried attempt: a fresh agent in the worktree it has, told what failed."""
-        prompt = (
-            round_prompt(task.spec, attempt, self._command_of(agent))
-            if attempt.rounds
-            else (task.spec.text)
-        )
+    def _resume(self, task: Task, attempt: Attempt, now: float) -> Task:
+        """A retried attempt: its next round recorded, with a fresh agent due in the worktree
+        it has (`_restarts` starts it)."""
         number = (attempt.round.number + 1) if attempt.round else 1
-        try:
-            self._restart(agent, prompt, attempt.choice.model, attempt.choice.flags)
-        except QuarterdeckError as exc:
-            failed = self._end(attempt, AttemptState.FAILED, f"could not start again: {exc}", now)
-            return self._write(task, replace(task.with_attempt(failed), start_now=False), [])
         resumed = replace(
             attempt,
             state=AttemptState.RUNNING,
             rounds=(*attempt.rounds, Round(number, now)),
             budget_since=now,
             worked=False,
+            redelivered=0,
+            restart=True,
             started_at=attempt.started_at or now,
         )
         event = TaskEvent(now, "running", f"round {number} starts", attempt.number, number)
         return self._write(task, replace(task.with_attempt(resumed), start_now=False), [event])
+
+    def _restarts(self, tasks: list[Task], now: float) -> list[Task]:
+        """Start the fresh agent of every round recorded as due one (recorded first, so a
+        process killed in between starts it on its next look, and never starts it twice)."""
+        agents = {a.id: a for a in self._agents()}
+        result = []
+        for task in tasks:
+            for attempt in task.attempts:
+                if not attempt.restart or attempt.state is not AttemptState.RUNNING:
+                    continue
+                agent = agents.get(attempt.agent_id)
+                done = replace(attempt, restart=False)
+                try:
+                    if agent is None:
+                        raise QuarterdeckError(f"its agent {attempt.agent_name} was removed")
+                    before = replace(attempt, rounds=attempt.rounds[:-1])
+                    prompt = round_prompt(task.spec, before, self._command_of(agent))
+                    self._restart(agent, prompt, attempt.choice.model, attempt.choice.flags)
+                except QuarterdeckError as exc:
+                    number = attempt.round.number if attempt.round else 1
+                    done = self._end(
+                        done, AttemptState.FAILED, f"round {number} could not start: {exc}", now
+                    )
+                task = self._write(task, task.with_attempt(done), [])
+            result.append(task)
+        return result
 
     def _command_of(self, agent: Agent) -> str:
         try:
