@@ -180,6 +180,9 @@ def prompt_due(agent: Agent, profile: AgentProfile | None, *, ready: bool) -> bo
     return agent.prompt_state is PromptState.PENDING and profile is not None and ready
 
 
+#: A typed first prompt still on its way: waiting to be typed, or being typed and verified.
+TYPING = (PromptState.PENDING, PromptState.SENDING)
+
 #: How long after its start an agent that reads ready, with its first prompt shown nowhere (not
 #: above its input box, not in it), counts as started anyway: a CLI that took the prompt
 #: without a sign the rules know must not stay "starting" for good.
@@ -201,15 +204,18 @@ def startup_over(
     An agent started with a first prompt is starting until it took it: its CLI works or asks
     something (its turn began), its turn ended (in an error too), the prompt shows above its
     input box (``prompt_seen``: a turn too quick to see), or its typed prompt was delivered or
-    failed. One started with no prompt is starting until its CLI is ready (or works). An agent
-    that ended is no longer starting. After `STARTUP_GRACE` seconds (``age``) an agent that
-    reads ready is started unless its prompt still stands in its input box
-    (``prompt_waiting``).
+    failed — a typed prompt not delivered yet was not taken, whatever the CLI shows meanwhile
+    (Aider's screen while it loads reads working). One started with no prompt is starting
+    until its CLI is ready (or works). An agent that ended is no longer starting. After
+    `STARTUP_GRACE` seconds (``age``) an agent that reads ready is started unless its prompt
+    still stands in its input box (``prompt_waiting``).
     """
     if reading in (Status.EXITED, Status.FAILED, Status.DONE):
         return True
     if agent.prompt_state in (PromptState.DELIVERED, PromptState.FAILED):
         return True
+    if agent.prompt_state in TYPING:
+        return False
     if not agent.prompt.strip():
         return reading in (profile.ready_status, Status.WORKING, Status.ERROR)
     if reading in (Status.WORKING, Status.ERROR) or prompt_seen:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from app.core.agent import Agent
 from app.core.classify import PaneView, classify
-from app.core.delivery import input_holds, shown_above_box, startup_over
+from app.core.delivery import TYPING, input_holds, shown_above_box, startup_over
 from app.core.profiles import AgentProfile
 from app.core.signals import Signal, fuse
 from app.core.status import Evidence, Reading, Status, StatusTracker, TrackedStatus
@@ -225,8 +225,9 @@ class StatusTracking:
         self, agent: Agent, mem: _Memory, profile: AgentProfile, reading: Reading, now: float
     ) -> Reading:
         """While the agent starts, a ready screen (or one not understood yet: the CLI loads)
-        reads ``starting``: until it took its first prompt, or, with none, until it is ready.
-        A start-up dialog still reads as what it is."""
+        reads ``starting``: until it took its first prompt, or, with none, until it is ready;
+        so does a working one while its typed prompt waits to be typed. A start-up dialog
+        still reads as what it is."""
         if agent.started or mem.started:
             return reading
         screen = mem.view.text if mem.view is not None else ""
@@ -244,7 +245,10 @@ class StatusTracking:
         if over:
             mem.started = True
             return reading
-        if reading.status not in (profile.ready_status, Status.IDLE, Status.UNKNOWN):
+        loading: tuple[Status, ...] = (profile.ready_status, Status.IDLE, Status.UNKNOWN)
+        if agent.prompt_state in TYPING:
+            loading += (Status.WORKING,)  # not at work on a prompt it was not given yet
+        if reading.status not in loading:
             return reading
         why = "its first prompt is not taken yet" if agent.prompt.strip() else "not ready yet"
         evidence = Evidence(reading.evidence.source, f"{reading.evidence.detail}; {why}")

@@ -98,3 +98,38 @@ def test_a_cli_that_is_still_loading_is_starting_not_unknown(repo: Path, tmp_pat
 
     wait_for(ready, timeout=15, what="idle")
     assert fleet.get("cli").started
+
+
+def test_a_cli_at_work_loading_before_its_typed_prompt_is_starting(
+    repo: Path, tmp_path: Path
+) -> None:
+    """Aider's screen while it loads reads working (no rule matches it), before its input
+    prompt is drawn and its first prompt typed: it has not taken the prompt, so it is starting,
+    and so is its ready prompt until the prompt is typed. A task's turn is never judged over
+    on that (the conformance suite's task graph: the check ran before the prompt went in)."""
+    fleet = Fleet.open(repo)
+    cue = play(fleet, tmp_path, "aider", "05-loading-before-prompt", "10-idle-at-prompt", "fix: it")
+
+    def drawn() -> bool:
+        fleet.sweep()
+        return "─────" in fleet.capture("cli")
+
+    wait_for(drawn, timeout=15, what="the loading screen")
+    for _ in range(20):
+        fleet.sweep()
+    agent = fleet.get("cli")
+    assert agent.shown.status is Status.STARTING, agent.shown.evidence
+    assert "first prompt is not taken yet" in agent.shown.evidence
+    cue.touch()
+
+    def ready() -> bool:
+        fleet.sweep()
+        return "Repo-map:" in fleet.capture("cli")
+
+    wait_for(ready, timeout=15, what="the input prompt")
+    for _ in range(20):
+        fleet.sweep()
+    agent = fleet.get("cli")
+    assert agent.shown.status is Status.STARTING and not agent.started, agent.shown.evidence
+    events = [status for _, status, _ in fleet.store.events(agent.id)]
+    assert "working" not in events and "idle" not in events, events

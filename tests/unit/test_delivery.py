@@ -264,6 +264,9 @@ def _started(prompt: str, state: PromptState = PromptState.NONE) -> Agent:
         # A typed prompt: once it was delivered (or failed, then the agent is what it reads).
         ("fix it", PromptState.PENDING, Status.IDLE, False, False),
         ("fix it", PromptState.SENDING, Status.IDLE, False, False),
+        # ... not when its CLI works before it was typed (Aider's screen while it loads).
+        ("fix it", PromptState.PENDING, Status.WORKING, False, False),
+        ("fix it", PromptState.SENDING, Status.WORKING, False, False),
         ("fix it", PromptState.DELIVERED, Status.IDLE, False, True),
         ("fix it", PromptState.FAILED, Status.IDLE, False, True),
         # No prompt: once the CLI is ready.
