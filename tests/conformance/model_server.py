@@ -12,6 +12,9 @@ step within it is the number of tool results sent back since that prompt:
   final text quoting the tool's output;
 - ``edit:``  a file write (``fake_notes.md``; with only a shell tool offered, as Codex does, an
   ``apply_patch`` command), then a final text;
+- ``fix:``   a file write like ``edit:``, of the file named right after ``fix:``, or, when the
+  prompt carries ``missing: FILE`` (a check's failure output given back), the last file named
+  so; then a final text. A loop whose check wants two files passes on its second round;
 - ``ask:``   a question tool (Which color…? Red / Blue), then a final text quoting the answer;
 - ``slow:``  words streamed for ``--slow-seconds``;
 - ``hang:``  no bytes at all for ``--hang-seconds``;
@@ -48,7 +51,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-SCENARIOS = ("bash", "edit", "ask", "slow", "hang", "error")
+SCENARIOS = ("bash", "edit", "fix", "ask", "slow", "hang", "error")
 MARKER_COMMAND = "echo hello-from-fake-model > fake_bash_output.txt && cat fake_bash_output.txt"
 NOTES_FILE = "fake_notes.md"
 NOTES_TEXT = "# Notes\n\nWritten by the fake model.\n"
@@ -74,6 +77,21 @@ class Turn:
     step: int
     last_tool_result: str = ""
     cwd: str = ""
+
+
+def fix_target(prompt: str) -> str:
+    """The file a ``fix:`` turn writes: the last ``missing: FILE`` of the prompt, else the word
+    right after ``fix:``."""
+    missing = re.findall(r"missing: ([\w.-]+\.\w+)", prompt)
+    if missing:
+        return str(missing[-1])
+    match = re.match(r"\s*fix:\s*(\S+)", prompt, flags=re.I)
+    return match.group(1) if match else "fixed.txt"
+
+
+def fix_text(name: str) -> str:
+    """What a ``fix:`` turn writes in its file."""
+    return f"Written by the fake model for {name}.\n"
 
 
 def scenario_of(prompt: str) -> str:
@@ -175,6 +193,8 @@ def final_text(turn: Turn) -> str:
         return f"Done: the command ran. Output: {result}"
     if turn.scenario == "edit":
         return f"Done: wrote {NOTES_FILE}. {result}".strip()
+    if turn.scenario == "fix":
+        return f"Done: wrote {fix_target(turn.prompt)}. {result}".strip()
     if turn.scenario == "ask":
         return f"You answered: {result}"
     return SHORT_TEXT
@@ -236,7 +256,7 @@ def tool_call(turn: Turn, offered: dict[str, dict[str, Any]]) -> ToolCall | None
 
 
 def _tool_call(turn: Turn, offered: dict[str, dict[str, Any]]) -> ToolCall | None:
-    if turn.step > 0 or turn.scenario not in ("bash", "edit", "ask"):
+    if turn.step > 0 or turn.scenario not in ("bash", "edit", "fix", "ask"):
         return None
     if turn.scenario == "bash":
         name = pick_tool(offered, SHELL_TOOLS)
@@ -257,33 +277,10 @@ def _tool_call(turn: Turn, offered: dict[str, dict[str, Any]]) -> ToolCall | Non
         }
         return ToolCall(name, fill(schema, "", values))
     if turn.scenario == "edit":
-        patch = (
-            "*** Begin Patch\n*** Add File: "
-            + NOTES_FILE
-            + "\n"
-            + "".join("+" + line + "\n" for line in NOTES_TEXT.splitlines())
-            + "*** End Patch\n"
-        )
-        name = pick_tool(offered, WRITE_TOOLS)
-        if name is None:
-            # Codex offers no file tool: it takes `apply_patch` as a command of its shell tool
-            # and applies it in its sandbox (no escalation asked for).
-            shell = pick_tool(offered, SHELL_TOOLS)
-            if shell is None:
-                return None
-            props = offered[shell].get("properties", {})
-            cmd_key = next((k for k in ("command", "cmd") if k in props), "command")
-            script = f"apply_patch <<'PATCH'\n{patch}PATCH\n"
-            argv: Any = script
-            if props.get(cmd_key, {}).get("type") == "array":
-                argv = ["bash", "-lc", script]
-            values = {cmd_key: argv, "description": "Write the notes file"}
-            return ToolCall(shell, fill(offered[shell], "", values))
-        path = f"{turn.cwd}/{NOTES_FILE}" if turn.cwd and name == "Write" else NOTES_FILE
-        if name == "apply_patch":
-            return ToolCall(name, fill(offered[name], "", {"input": patch, "patch": patch}))
-        values = {"file_path": path, "filePath": path, "path": path, "content": NOTES_TEXT}
-        return ToolCall(name, fill(offered[name], "", values))
+        return _write_call(turn, offered, NOTES_FILE, NOTES_TEXT)
+    if turn.scenario == "fix":
+        target = fix_target(turn.prompt)
+        return _write_call(turn, offered, target, fix_text(target))
     name = pick_tool(offered, QUESTION_TOOLS)
     if name is None:
         return None
@@ -298,6 +295,40 @@ def _tool_call(turn: Turn, offered: dict[str, dict[str, Any]]) -> ToolCall | Non
     return ToolCall(name, fill(offered[name], "", values))
 
 
+def _write_call(
+    turn: Turn, offered: dict[str, dict[str, Any]], filename: str, text: str
+) -> ToolCall | None:
+    """A call that writes ``text`` to ``filename`` in the working directory, by the CLI's file
+    tool (or, with only a shell tool, an ``apply_patch`` command)."""
+    patch = (
+        "*** Begin Patch\n*** Add File: "
+        + filename
+        + "\n"
+        + "".join("+" + line + "\n" for line in text.splitlines())
+        + "*** End Patch\n"
+    )
+    name = pick_tool(offered, WRITE_TOOLS)
+    if name is None:
+        # Codex offers no file tool: it takes `apply_patch` as a command of its shell tool
+        # and applies it in its sandbox (no escalation asked for).
+        shell = pick_tool(offered, SHELL_TOOLS)
+        if shell is None:
+            return None
+        props = offered[shell].get("properties", {})
+        cmd_key = next((k for k in ("command", "cmd") if k in props), "command")
+        script = f"apply_patch <<'PATCH'\n{patch}PATCH\n"
+        argv: Any = script
+        if props.get(cmd_key, {}).get("type") == "array":
+            argv = ["bash", "-lc", script]
+        values = {cmd_key: argv, "description": f"Write {filename}"}
+        return ToolCall(shell, fill(offered[shell], "", values))
+    path = f"{turn.cwd}/{filename}" if turn.cwd and name == "Write" else filename
+    if name == "apply_patch":
+        return ToolCall(name, fill(offered[name], "", {"input": patch, "patch": patch}))
+    values = {"file_path": path, "filePath": path, "path": path, "content": text}
+    return ToolCall(name, fill(offered[name], "", values))
+
+
 def text_reply(turn: Turn) -> str:
     """The whole text of a reply that calls no tool."""
     if turn.step > 0:
@@ -309,9 +340,10 @@ def aider_reply(turn: Turn) -> str:
     """A reply in Aider's edit format (it offers no tools)."""
     if turn.scenario == "bash":
         return f"I will write the marker file.\n\n```bash\n{MARKER_COMMAND}\n```\n"
-    if turn.scenario == "edit":
-        body = NOTES_TEXT.rstrip("\n")
-        return f"{NOTES_FILE}\n```\n<<<<<<< SEARCH\n=======\n{body}\n>>>>>>> REPLACE\n```\n"
+    if turn.scenario in ("edit", "fix"):
+        name = NOTES_FILE if turn.scenario == "edit" else fix_target(turn.prompt)
+        body = (NOTES_TEXT if turn.scenario == "edit" else fix_text(name)).rstrip("\n")
+        return f"{name}\n```\n<<<<<<< SEARCH\n=======\n{body}\n>>>>>>> REPLACE\n```\n"
     return SHORT_TEXT
 
 

@@ -208,6 +208,49 @@ def test_an_edit_with_only_a_shell_tool_is_an_apply_patch_command(server: Script
     assert "sandbox_permissions" not in args  # inside the sandbox: no escalation asked
 
 
+WRITE = {
+    "type": "object",
+    "properties": {"file_path": {"type": "string"}, "content": {"type": "string"}},
+    "required": ["file_path", "content"],
+}
+
+
+def write_call(server: ScriptServer, prompt: str) -> dict[str, Any]:
+    """The Write call the server makes for ``prompt`` (Anthropic, streamed)."""
+    body = {
+        "model": "m",
+        "stream": True,
+        "system": "Primary working directory: /work/tree",
+        "tools": [{"name": "Write", "input_schema": WRITE}],
+        "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}],
+    }
+    _, text = post(server, "/v1/messages", body)
+    delta = next(e for e in events(text) if e["type"] == "content_block_delta")["delta"]
+    arguments: dict[str, Any] = json.loads(delta["partial_json"])
+    return arguments
+
+
+def test_fix_writes_the_file_it_names_until_a_check_says_what_is_missing(
+    server: ScriptServer,
+) -> None:
+    first = write_call(server, "fix: loop-a.txt")
+    assert first["file_path"] == "/work/tree/loop-a.txt"
+    assert first["content"] == "Written by the fake model for loop-a.txt.\n"
+    # A later round's prompt: the task, then the check's output (its command names `$f`).
+    again = (
+        'fix: loop-a.txt\n\n---\nThe check `for f in a b; do echo "missing: $f"; done` '
+        "failed. Its output ends with:\n\nmissing: loop-a.txt\nmissing: loop-b.txt\n"
+    )
+    assert write_call(server, again)["file_path"] == "/work/tree/loop-b.txt"
+    _, text = post(
+        server,
+        "/v1/chat/completions",
+        {"stream": True, "messages": [{"role": "user", "content": "fix: notes.txt"}]},
+    )
+    content = "".join(c["choices"][0]["delta"].get("content") or "" for c in events(text))
+    assert content.startswith("notes.txt\n```\n<<<<<<< SEARCH\n=======\nWritten by")
+
+
 def test_a_questions_options_are_given_even_when_its_schema_does_not_require_them(
     server: ScriptServer,
 ) -> None:
