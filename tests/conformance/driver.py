@@ -56,6 +56,38 @@ def poll(fn: Callable[[], T | None], timeout: float, every: float = 0.5) -> T | 
         time.sleep(every)
 
 
+class Running:
+    """A ``quarterdeck`` command started by `Qd.begin`."""
+
+    def __init__(
+        self, argv: list[str], proc: subprocess.Popen[str], start: float, log: Path
+    ) -> None:
+        self.argv = argv
+        self.proc = proc
+        self.start = start
+        self.log = log
+
+    def ended(self) -> bool:
+        return self.proc.poll() is not None
+
+    def finish(self, timeout: float, stdin: str | None = None) -> Done:
+        """Wait for it (killed after ``timeout``), log it to the run's commands log."""
+        try:
+            out, err = self.proc.communicate(stdin, timeout=timeout)
+            rc = self.proc.returncode
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+            rc, err = -9, f"timed out after {timeout:.0f}s"
+        result = Done(self.argv, rc, out or "", err or "", time.monotonic() - self.start)
+        with self.log.open("a", encoding="utf-8") as fh:
+            fh.write(
+                f"$ quarterdeck {' '.join(result.argv)}  # rc={rc} {result.seconds:.1f}s\n"
+                f"{result.out}{result.err}\n"
+            )
+        return result
+
+
 class Qd:
     """One repository's Quarterdeck, commanded through ``.venv/bin/quarterdeck``."""
 
@@ -70,30 +102,20 @@ class Qd:
 
     # -- commands -------------------------------------------------------------------------
     def run(self, *args: str, timeout: float = 120.0, stdin: str | None = None) -> Done:
+        return self.begin(*args, stdin=stdin is not None).finish(timeout, stdin)
+
+    def begin(self, *args: str, stdin: bool = False) -> Running:
+        """Start a command without waiting for it (`Running.finish` waits and logs it)."""
         argv = [str(QUARTERDECK), "-C", str(self.repo), *args]
-        start = time.monotonic()
-        try:
-            done = subprocess.run(
-                argv,
-                env=self.env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                input=stdin,
-                check=False,
-            )
-            rc, out, err = done.returncode, done.stdout, done.stderr
-        except subprocess.TimeoutExpired as exc:
-            rc = -9
-            out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-            err = f"timed out after {timeout:.0f}s"
-        result = Done(argv[3:], rc, out, err, time.monotonic() - start)
-        with self.log.open("a", encoding="utf-8") as fh:
-            fh.write(
-                f"$ quarterdeck {' '.join(result.argv)}  # rc={rc} {result.seconds:.1f}s\n"
-                f"{out}{err}\n"
-            )
-        return result
+        proc = subprocess.Popen(
+            argv,
+            env=self.env,
+            stdin=subprocess.PIPE if stdin else None,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        return Running(argv[3:], proc, time.monotonic(), self.log)
 
     def ok(self, *args: str, timeout: float = 120.0) -> Done:
         done = self.run(*args, timeout=timeout)

@@ -10,8 +10,10 @@ Prints the result table (CLI × step) and exits 1 on any failure (``--latest``: 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -26,8 +28,11 @@ from tests.conformance.mixed import Mixed
 from tests.conformance.modelserver import ModelServer
 from tests.conformance.report import FAIL, Result, Results, table
 from tests.conformance.scenario import CLIS, CliRun
+from tests.conformance.taskgraph import TaskGraph
 
 ORDER = ["claude", "codex", "gemini", "aider", "opencode"]
+#: The parts of a run: each CLI's flow of steps, its task graph, then all CLIs at once.
+PARTS = ("flow", "tasks", "mixed")
 SLOW_SECONDS = 30.0
 
 
@@ -43,6 +48,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=None, help="where screens and logs go")
     p.add_argument("--jobs", type=int, default=2, help="CLIs run at the same time (default 2)")
     p.add_argument("--no-mixed", action="store_true", help="skip the five-at-once dashboard part")
+    p.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help="comma-separated parts to run: flow (each CLI's steps), tasks (its task graph), "
+        "mixed (all at once in a dashboard); default all",
+    )
     return p.parse_args(argv)
 
 
@@ -59,6 +70,15 @@ def make_repo(path: Path, env: dict[str, str]) -> Path:
     git("add", "-A")
     git("commit", "-q", "-m", "initial")
     return path
+
+
+def keep(db: Path, copy: Path) -> None:
+    """A copy of an SQLite database (WAL included), for reading after the run."""
+    with (
+        contextlib.closing(sqlite3.connect(db, timeout=10)) as src,
+        contextlib.closing(sqlite3.connect(copy)) as dst,
+    ):
+        src.backup(dst)
 
 
 def leftovers(home: Path) -> list[int]:
@@ -103,6 +123,10 @@ class Run:
     def __exit__(self, *exc: object) -> None:
         try:
             self.qd.kill_server()
+            # Quarterdeck's state (every agent's trail, every task's history) outlives the world.
+            state = self.qd.repo / ".git" / "quarterdeck" / "state.db"
+            if state.exists():
+                keep(state, self.out / "state.db")
         finally:
             if self.home is not None:
                 kill_all(leftovers(self.home.root))
@@ -110,12 +134,15 @@ class Run:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-def run_cli(cli: str, exe: Path, out: Path, results: Results) -> None:
+def run_cli(cli: str, exe: Path, out: Path, results: Results, parts: set[str]) -> None:
     start = time.monotonic()
     run = Run(out, cli, {cli: exe})
     try:
         with run as qd:
-            CliRun(CLIS[cli], qd, run.server.log, results).run()
+            if "flow" in parts:
+                CliRun(CLIS[cli], qd, run.server.log, results).run()
+            if "tasks" in parts:
+                TaskGraph(cli, qd, run.server.log, results, run.out / "plan.toml").run()
     except Exception as exc:  # the world could not be made: say so in the table
         results.add(
             Result(cli, "setup", FAIL, f"{type(exc).__name__}: {exc}", time.monotonic() - start)
@@ -140,6 +167,15 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"conformance: unknown CLI(s) {', '.join(unknown)}; known: {', '.join(ORDER)}")
         return 2
+    parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    if parts - set(PARTS):
+        print(
+            f"conformance: unknown part(s) {', '.join(sorted(parts - set(PARTS)))}; known: "
+            + ", ".join(PARTS)
+        )
+        return 2
+    if args.no_mixed:
+        parts.discard("mixed")
     pins = [p for p in pins if p.cli in wanted]
     cache: Path = args.cache / "latest" if args.latest else args.cache
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -170,9 +206,10 @@ def run(args: argparse.Namespace) -> int:
         return 1 if not args.latest else 0
 
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for future in [pool.submit(run_cli, c, exes[c], out, results) for c in wanted if c in exes]:
+        runs = [pool.submit(run_cli, c, exes[c], out, results, parts) for c in wanted if c in exes]
+        for future in runs:
             future.result()
-    if not args.no_mixed and len(exes) > 1:
+    if "mixed" in parts and len(exes) > 1:
         with Run(out, "mixed", {c: exes[c] for c in wanted if c in exes}) as qd:
             Mixed(qd, [c for c in wanted if c in exes], results).run()
 

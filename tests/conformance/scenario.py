@@ -74,10 +74,11 @@ class Flow:
         fn: Callable[[], str | None],
         *,
         needs: tuple[str, ...] = (),
-        snap: str | None = None,
+        snap: str | tuple[str, ...] | None = None,
     ) -> str:
         """Run one step; returns its outcome. ``needs``: steps without which this one
-        means nothing (it is skipped, naming them). ``snap``: the agent whose pane to save."""
+        means nothing (it is skipped, naming them). ``snap``: the agent (or agents) whose pane
+        to save."""
         start = time.monotonic()
         missing = [n for n in needs if n in self.failed]
         if missing:
@@ -93,8 +94,8 @@ class Flow:
             outcome, reason = FAIL, str(exc)
         except Exception as exc:  # a harness error is a failure of the step, reported
             outcome, reason = FAIL, f"{type(exc).__name__}: {exc}"
-        if snap:
-            self.qd.snap(snap, name)
+        for agent in (snap,) if isinstance(snap, str) else snap or ():
+            self.qd.snap(agent, name if isinstance(snap, str) else f"{name} {agent}")
         self._record(name, outcome, reason, start)
         if outcome != PASS:
             self.failed.add(name)
