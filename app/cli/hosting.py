@@ -96,8 +96,10 @@ def cmd_open(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """``quarterdeck demo``: a throwaway repository with a fleet of demo agents."""
+    """``quarterdeck demo``: a throwaway repository with a fleet of demo agents and the demo's
+    task graph (its attempts count against ``max_running``; the demo agents do not)."""
     from app.fleet.demo import create_demo_repository, demo_requests
+    from app.fleet.demo_tasks import demo_task_graph
 
     root = create_demo_repository(Path(args.dir) if args.dir else None)
     print(f"demo repository: {root}")
@@ -105,4 +107,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for request in demo_requests(args.agents, args.speed):
         fleet.spawn(request)
     print(f"started {args.agents} demo agents")
+    if not args.no_tasks:
+        tasks = fleet.add_tasks(demo_task_graph(sys.executable, args.speed))
+        print(f"added {len(tasks)} demo tasks (at most {fleet.max_running} attempts at once)")
     return launch(fleet, args.detach)

@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="start the fleet and the dashboard without attaching this terminal",
     )
     p.add_argument("--dir", default=None, help="where to create the demo repository")
+    p.add_argument(
+        "--no-tasks",
+        action="store_true",
+        help="only the demo agents, without the demo's task graph",
+    )
 
     p = command(
         "pretrust",

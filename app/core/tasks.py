@@ -1,5 +1,7 @@
-"""Tasks: the work to do, what it waits on, how it loops and how many attempts it gets — and the
-pure rules that decide what starts, what waits, when a turn is over and when a task is done.
+"""Tasks: the work to do, what it waits on, how it loops and how many attempts it gets; the
+graph's validation (names, unknown dependencies, cycles) and the ranking of attempts. What
+starts and waits is `app.core.scheduler`; when a turn is over and what follows its check,
+`app.core.rounds`.
 
 A task is carried out by one or more *attempts* (each its own agent, worktree and branch). An
 attempt runs in *rounds*: the agent works a turn, the task's check runs; a looping task whose
@@ -19,7 +21,6 @@ from enum import StrEnum
 
 from app.core.errors import UsageError
 from app.core.naming import slugify, validate_name
-from app.core.status import Status
 
 
 class TaskState(StrEnum):
@@ -180,7 +181,8 @@ class Round:
     removed: int = 0
     files: int = 0
     tokens: int = 0
-    #: The commit of the round's work in progress, when Quarterdeck committed it.
+    #: The commit the round's work ended at (Quarterdeck commits what the agent left
+    #: uncommitted before the check runs).
     commit: str = ""
 
 
@@ -209,6 +211,10 @@ class Attempt:
     budget_since: float = 0.0
     #: The current round's agent was seen at work (or waiting on the human).
     worked: bool = False
+    #: The current round is recorded and its fresh agent is still to be started.
+    restart: bool = False
+    #: Fresh agents the current round got because its prompt did not reach the agent.
+    redelivered: int = 0
 
     @property
     def round(self) -> Round | None:
@@ -361,265 +367,6 @@ def validate_graph(new: Mapping[str, TaskSpec], existing: Sequence[Task]) -> Non
     cycle = find_cycle(graph)
     if cycle is not None:
         raise UsageError("dependency cycle: " + " → ".join(cycle) + "; nothing was added")
-
-
-# ---------------------------------------------------------------------------- scheduling
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """What one look at the task graph decided: the attempts to start now (task name, attempt
-    number), and for every task not running yet, its state and why."""
-
-    starts: tuple[tuple[str, int], ...] = ()
-    waiting: Mapping[str, tuple[TaskState, str]] = field(default_factory=dict)
-
-
-def running_count(tasks: Iterable[Task]) -> int:
-    """Attempts whose agents are alive for their task."""
-    return sum(a.state in ATTEMPT_ACTIVE for t in tasks for a in t.attempts)
-
-
-def _dependency_wait(dep: Task, task: Task) -> tuple[bool, str]:
-    """Whether ``dep`` lets ``task`` start (True, '') or why not; the reason starts with
-    ``held:`` when only a human can release it."""
-    state = dep.state
-    if state is TaskState.LANDED:
-        return True, ""
-    if state is TaskState.PASSED:
-        if len(dep.attempts) > 1:
-            return False, f"{dep.name} passed: keep one of its attempts"
-        if task.spec.needs_landed or dep.spec.land:
-            return False, f"{dep.name} passed, not landed yet"
-        return True, ""
-    if state in (TaskState.FAILED, TaskState.CANCELLED):
-        return False, f"held: {dep.name} {state.value}"
-    if state is TaskState.BLOCKED and dep.reason.startswith("held:"):
-        return False, f"held: {dep.name} is held ({dep.reason.removeprefix('held: ')})"
-    return False, f"{dep.name} {state.value.replace('_', ' ')}"
-
-
-def schedule(tasks: Sequence[Task], max_running: int) -> Schedule:
-    """Decide which attempts start now: a task starts when every dependency let it (passed, or
-    landed when needed) and the number of live attempts is under ``max_running`` — oldest task
-    first, a task marked ``start_now`` over the cap. Tasks are given with the states last
-    written; one blocked by a dependency that starts now waits for the next look."""
-    by_name = {t.name: t for t in tasks}
-    running = running_count(tasks)
-    starts: list[tuple[str, int]] = []
-    waiting: dict[str, tuple[TaskState, str]] = {}
-    for task in sorted(tasks, key=lambda t: t.id):
-        pending = [a for a in task.attempts if a.state is AttemptState.WAITING]
-        if task.cancelled or not pending:
-            continue
-        reasons = []
-        for dep_name in task.spec.after:
-            dep = by_name.get(dep_name)
-            if dep is None:
-                reasons.append(f"held: {dep_name} is gone")
-                continue
-            ok, why = _dependency_wait(dep, task)
-            if not ok:
-                reasons.append(why)
-        if reasons:
-            held = [r for r in reasons if r.startswith("held:")]
-            if held:
-                waiting[task.name] = (TaskState.BLOCKED, "; ".join(held))
-            else:
-                waiting[task.name] = (TaskState.BLOCKED, "waits on " + "; ".join(reasons))
-            continue
-        left = []
-        for attempt in pending:
-            if running < max_running or task.start_now:
-                starts.append((task.name, attempt.number))
-                running += 1
-            else:
-                left.append(attempt)
-        if left and len(left) == len(pending):
-            waiting[task.name] = (
-                TaskState.QUEUED,
-                f"waits for a free slot ({running} of {max_running} running)",
-            )
-    return Schedule(starts=tuple(starts), waiting=waiting)
-
-
-def dependency_branches(task: Task, tasks: Sequence[Task]) -> list[str]:
-    """The branches holding work of ``task``'s dependencies that has not landed: it starts from
-    its base with these merged in (oldest dependency first)."""
-    by_name = {t.name: t for t in tasks}
-    branches = []
-    for dep_name in task.spec.after:
-        dep = by_name.get(dep_name)
-        if dep is None or dep.state is TaskState.LANDED:
-            continue
-        chosen = dep.kept or next((a for a in dep.attempts if a.passed), None)
-        if chosen is not None and chosen.branch:
-            branches.append(chosen.branch)
-    return branches
-
-
-# ---------------------------------------------------------------------------- state
-
-
-def task_state(task: Task) -> tuple[TaskState, str] | None:
-    """The state a task's attempts give it, or None while none started (the schedule says)."""
-    if task.cancelled:
-        return TaskState.CANCELLED, task.reason or "cancelled"
-    kept = task.kept
-    if kept is not None:
-        return TaskState.LANDED, f"attempt {kept.number} landed" if len(task.attempts) > 1 else (
-            "landed"
-        )
-    states = {a.state for a in task.attempts}
-    for active, state in (
-        (AttemptState.NEEDS_INPUT, TaskState.NEEDS_INPUT),
-        (AttemptState.CHECKING, TaskState.CHECKING),
-        (AttemptState.RUNNING, TaskState.RUNNING),
-        (AttemptState.STARTING, TaskState.RUNNING),
-    ):
-        if active in states:
-            live = [a for a in task.attempts if a.state is active]
-            return state, _progress(task, live[0])
-    if AttemptState.WAITING in states:
-        if not task.started:
-            return None
-        return TaskState.RUNNING, "attempts waiting for a free slot"
-    passed = [a for a in task.attempts if a.passed]
-    if passed:
-        if len(task.attempts) > 1:
-            return (
-                TaskState.PASSED,
-                f"{len(passed)} of {len(task.attempts)} attempts passed: keep one",
-            )
-        return TaskState.PASSED, passed[0].reason or "the check passed"
-    last = max(task.attempts, key=lambda a: a.ended_at)
-    if len(task.attempts) > 1:
-        return TaskState.FAILED, f"no attempt passed (attempt {last.number}: {last.reason})"
-    return TaskState.FAILED, last.reason or "failed"
-
-
-def _progress(task: Task, attempt: Attempt) -> str:
-    """``round 2 of 5: the check failed (exit 1)`` for a live attempt."""
-    last = attempt.round
-    if last is None:
-        return f"starting {attempt.agent_name}" if attempt.agent_name else "starting"
-    where = f"round {last.number}"
-    if task.spec.caps.looping:
-        where += f" of {attempt.budget_round + task.spec.caps.rounds}"
-    if attempt.state is AttemptState.NEEDS_INPUT:
-        return f"{where}: {attempt.agent_name} waits for you"
-    if attempt.state is AttemptState.CHECKING:
-        return f"{where}: running the check"
-    if len(attempt.rounds) > 1:
-        before = attempt.rounds[-2]
-        return f"{where}: {attempt.agent_name} works (round {before.number}'s check {before.check})"
-    return f"{where}: {attempt.agent_name} works"
-
-
-# ---------------------------------------------------------------------------- rounds
-
-#: Agent statuses after which the turn is over.
-_TURN_OVER: frozenset[Status] = frozenset(
-    {Status.IDLE, Status.DONE, Status.ERROR, Status.EXITED, Status.FAILED}
-)
-
-
-def turn_over(status: Status, since: float, now: float, *, started: bool, worked: bool) -> bool:
-    """Whether the agent's turn is over: it took its prompt (``started``) and now shows a
-    finished screen — idle for `TURN_SETTLE_SECONDS`, or done, an error, or its process ended.
-    An agent whose process ended is over whatever it did; an idle one must have been seen at
-    work this round (``worked``) or idle long enough that a turn was missed between looks."""
-    if status in (Status.EXITED, Status.FAILED):
-        return True
-    if not started or status not in _TURN_OVER:
-        return False
-    held = now - since
-    if status is Status.IDLE:
-        return held >= (TURN_SETTLE_SECONDS if worked else 3 * TURN_SETTLE_SECONDS)
-    return True
-
-
-class Verdict(StrEnum):
-    """What follows a round's check."""
-
-    PASSED = "passed"
-    AGAIN = "again"
-    FAILED = "failed"
-
-
-def after_check(
-    spec: TaskSpec, attempt: Attempt, passed: bool | None, now: float
-) -> tuple[Verdict, str]:
-    """Passed, another round, or failed (with the cap that stopped it), after a round whose
-    check ``passed`` (None: no check is set, the turn ending is the result)."""
-    rounds = len(attempt.rounds)
-    if passed is None:
-        return Verdict.PASSED, "the turn ended (no check is set)"
-    if passed:
-        return Verdict.PASSED, f"the check passed in round {rounds}" if rounds > 1 else (
-            "the check passed"
-        )
-    caps = spec.caps
-    if not caps.looping:
-        return Verdict.FAILED, "the check failed"
-    capped = cap_reached(spec, attempt, now)
-    if capped:
-        return Verdict.FAILED, capped
-    return Verdict.AGAIN, f"round {rounds}'s check failed; round {rounds + 1} starts"
-
-
-def cap_reached(spec: TaskSpec, attempt: Attempt, now: float) -> str:
-    """Why the attempt's loop must stop now ('' when it may go on): rounds, wall time or
-    tokens used since its budget began."""
-    caps = spec.caps
-    rounds = len(attempt.rounds) - attempt.budget_round
-    if rounds >= caps.rounds:
-        return f"stopped at the cap of {caps.rounds} rounds: the check still fails"
-    since = attempt.budget_since or attempt.started_at
-    if caps.minutes and since and now - since >= caps.minutes * 60:
-        return f"stopped at the cap of {caps.minutes:g} minutes: the check still fails"
-    used = sum(r.tokens for r in attempt.rounds[attempt.budget_round :])
-    if caps.tokens and used >= caps.tokens:
-        return f"stopped at the cap of {caps.tokens} tokens ({used} used)"
-    return ""
-
-
-def overtime(spec: TaskSpec, attempt: Attempt, now: float) -> str:
-    """While a round runs: why it must be stopped now (wall time or tokens over the cap), or ''."""
-    caps = spec.caps
-    if not caps.looping and not caps.minutes and not caps.tokens:
-        return ""
-    since = attempt.budget_since or attempt.started_at
-    if caps.minutes and since and now - since >= caps.minutes * 60:
-        return f"stopped at the cap of {caps.minutes:g} minutes"
-    used = sum(r.tokens for r in attempt.rounds[attempt.budget_round :])
-    if caps.tokens and used >= caps.tokens:
-        return f"stopped at the cap of {caps.tokens} tokens ({used} used)"
-    return ""
-
-
-def round_prompt(spec: TaskSpec, attempt: Attempt, check: str) -> str:
-    """The prompt of the next round's fresh agent: the task as first given, what the earlier
-    rounds did, and the check's failure output."""
-    last = attempt.round
-    if last is None:
-        return spec.text
-    tail = "\n".join(last.check_tail.splitlines()[-FAILURE_LINES:]).strip()
-    lines = [
-        spec.text,
-        "",
-        "---",
-        f"Progress: this is round {last.number + 1}. The work of earlier rounds is committed "
-        f"in this worktree ({last.files} files changed, +{last.added} -{last.removed} so far).",
-        f"The check `{check}` failed after round {last.number}"
-        + (f" (exit {last.check_exit})" if last.check_exit is not None else "")
-        + ". Its output ends with:",
-        "",
-        tail or "(no output)",
-        "",
-        "Carry on with the task until that check passes.",
-    ]
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------- attempts

@@ -1,8 +1,11 @@
-"""The demo agent: ``python -m app.demo.agent [--seed N] [--speed X] [--behaviour B] [--name N]``.
+"""The demo agent: ``python -m app.demo.agent [--seed N] [--speed X] [--behaviour B] [--name N]
+[--model M] [--checklist PATH]``.
 
 A stdlib-only stand-in for an interactive coding-agent TUI. It shows a prompt, turns a spinner
 while it "works", really edits files in its working directory and really commits them, and
-sometimes stops for a permission dialog or a free-text question. Quarterdeck classifies its
+sometimes stops for a permission dialog or a free-text question. A ``checklist`` agent ticks one
+unchecked item of its checklist (``TODO.md``) a turn, so a task that loops on "is every item
+ticked?" converges round by round. Quarterdeck classifies its
 screen with the rules in ``app/agents/demo.toml``, so the strings drawn here are
 a contract: change them only together with those rules.
 
@@ -69,7 +72,16 @@ from app.demo.hooks import (
     tool_call,
     tool_response,
 )
-from app.demo.script import BEHAVIOURS, Behaviour, Planner, Step, Turn, apply_edit
+from app.demo.script import (
+    BEHAVIOURS,
+    DEFAULT_CHECKLIST,
+    Behaviour,
+    Planner,
+    Step,
+    Turn,
+    apply_edit,
+    tick_checklist,
+)
 
 Key = tuple[str, str]
 """A key event: ``(kind, text)``; kind is text, paste, enter, backspace, esc, up, down,
@@ -244,6 +256,8 @@ class Agent:
         outlive_terminal: bool = False,
         transcript: Path | None = None,
         lose_enter: int = 0,
+        model: str = "",
+        checklist: str = DEFAULT_CHECKLIST,
     ) -> None:
         """Set the agent up; nothing is drawn until `run`.
 
@@ -260,6 +274,8 @@ class Agent:
                 or queued while it works) is appended as one JSON line.
             lose_enter: Ignore this many Enters pressed after text was typed at the prompt
                 (as a CLI loses an Enter that follows a paste too closely).
+            model: The model shown in the banner ('' for none).
+            checklist: A ``checklist`` agent's checklist, relative to its working directory.
         """
         self.seed, self.speed, self.behaviour, self.name = seed, speed, behaviour, name
         if hooks is None:
@@ -268,7 +284,8 @@ class Agent:
         self.flood, self.hang_after, self.outlive_terminal = flood, hang_after, outlive_terminal
         self.transcript = transcript
         self.lose_enter = lose_enter
-        self.planner = Planner(seed, behaviour)
+        self.model = model
+        self.planner = Planner(seed, behaviour, checklist)
         self.timing = random.Random(f"timing-{seed}")  # apart from the plan's generator
         self.keys = KeyReader(sys.stdin.fileno())
         self.git = in_git_repo()
@@ -440,7 +457,7 @@ class Agent:
             self.leave("prompt_input_exit")
         self.prompt_id = str(uuid.uuid4())
         self.emit("UserPromptSubmit", prompt=text)
-        self.turn = self.planner.next_turn(text)
+        self.turn = self.planner.next_turn(text, self.read_checklist())
         self.step, self.commits, self.note = -1, 0, ""
         self.denied, self.tool = False, {}
         self.edited.clear()
@@ -514,16 +531,45 @@ class Agent:
         self.next_step()
 
     def do(self, step: Step) -> str:
-        """Do a read, edit, test, run or commit step for real (or pretend); its report line."""
+        """Do a read, edit, tick, test, run or commit step for real (or pretend); its report
+        line."""
         if step.kind == "edit":
             return self.edit(step)
+        if step.kind == "tick":
+            return self.tick(step)
         if step.kind == "commit":
             return self.commit(step.text)
         if step.kind == "test":
             return f"• Ran tests: {step.text}"
         if step.kind == "run":
             return f"• Ran {step.text} (exit 0)"
-        return f"• Read {step.path}"
+        return f"• Read {step.path}" + (f": {step.text}" if step.text else "")
+
+    def read_checklist(self) -> str | None:
+        """A ``checklist`` agent's checklist as it is now (None: no such file, or another
+        behaviour)."""
+        if self.behaviour != "checklist":
+            return None
+        try:
+            return Path(self.planner.checklist).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+    def tick(self, step: Step) -> str:
+        """Really tick the checklist's first unchecked item (the one planned, unless the file
+        changed meanwhile)."""
+        text = self.read_checklist()
+        ticked = tick_checklist(text) if text is not None else None
+        if ticked is None:
+            return f"• Nothing to tick in {step.path}"
+        new, item = ticked
+        try:
+            Path(step.path).write_text(new, encoding="utf-8")
+        except OSError as err:
+            return f"• Edit failed: {step.path}: {err.strerror or err}"
+        self.edited.add(step.path)
+        self.uncommitted.add(step.path)
+        return f"• Ticked {step.path}: [x] {item} (+1 -1)"
 
     def edit(self, step: Step) -> str:
         """Really edit the step's file, creating it and its folder if needed."""
@@ -716,14 +762,15 @@ class Agent:
     def run(self) -> None:
         """Warm up, then serve keys and steps until the user leaves (raises `SystemExit`)."""
         self.set_title("starting")
-        self.out(f"Quarterdeck demo agent · {self.name} · seed {self.seed} · warming up…\n")
+        model = f" · model {self.model}" if self.model else ""
+        self.out(f"Quarterdeck demo agent · {self.name}{model} · seed {self.seed} · warming up…\n")
         # Keys typed meanwhile wait in the terminal's buffer (echo is already off).
         time.sleep(random.Random(self.seed).uniform(0.3, 1.2) / self.speed)
         self.out("Ready. Type a task and press Enter (/exit to quit).\n")
         self.set_title("idle")
         self.out("demo> ")
         self.ready = True
-        self.hooks.emit("SessionStart", source="startup", model="demo")
+        self.hooks.emit("SessionStart", source="startup", model=self.model or "demo")
         # A terminal that hangs up reads as end of input; only --ignore-sighup lives on then.
         outlive = self.outlive_terminal and os.isatty(self.keys.fd)
         tick = 1 / FRAMES_PER_SECOND
@@ -793,6 +840,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=1.0, help="time multiplier (1.0)")
     parser.add_argument("--behaviour", choices=BEHAVIOURS, default="mixed")
     parser.add_argument("--name", default="", help="name shown in the banner")
+    parser.add_argument("--model", default="", help="model shown in the banner")
+    parser.add_argument(
+        "--checklist",
+        default=DEFAULT_CHECKLIST,
+        metavar="PATH",
+        help=f"the checklist a checklist agent ticks off ({DEFAULT_CHECKLIST})",
+    )
     parser.add_argument(
         "--settings", type=Path, metavar="PATH", help="Claude Code settings JSON: its hooks run"
     )
@@ -838,7 +892,10 @@ def main(argv: list[str] | None = None) -> int:
         hooks = load_hooks(args.settings) if args.settings else {}
     except ValueError as err:
         parser.error(str(err))
-    name = args.name or os.environ.get("QUARTERDECK_AGENT_ID") or "demo"
+    env = os.environ
+    name = (
+        args.name or env.get("QUARTERDECK_AGENT_NAME") or env.get("QUARTERDECK_AGENT_ID") or "demo"
+    )
     runner = HookRunner(hooks, os.getcwd(), session_id(args.seed, os.getpid()))
     agent = Agent(
         args.seed,
@@ -851,6 +908,8 @@ def main(argv: list[str] | None = None) -> int:
         outlive_terminal=args.ignore_sighup,
         transcript=args.transcript,
         lose_enter=args.lose_enter,
+        model=args.model,
+        checklist=args.checklist,
     )
     fd = sys.stdin.fileno()
     saved = _raw_mode(fd)

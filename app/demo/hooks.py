@@ -155,7 +155,7 @@ def tool_call(step: Step, cwd: str, exists: bool) -> tuple[str, JsonObject]:
     """The Claude Code tool a step stands for: its ``tool_name`` and ``tool_input``.
 
     Args:
-        step: A read, edit, test, commit, ask, run or question step.
+        step: A read, edit, tick, test, commit, ask, run or question step.
         cwd: The agent's working directory (tool paths are absolute, as in Claude Code).
         exists: Whether an edit's file exists already (an Edit) or not (a Write).
     """
@@ -167,6 +167,9 @@ def tool_call(step: Step, cwd: str, exists: bool) -> tuple[str, JsonObject]:
         return "Edit", {"file_path": path, "old_string": "", "new_string": body}
     if step.kind == "edit":
         return "Write", {"file_path": path, "content": body}
+    if step.kind == "tick":
+        ticked = {"old_string": f"[ ] {step.text}", "new_string": f"[x] {step.text}"}
+        return "Edit", {"file_path": path, **ticked}
     if step.kind == "question":
         question = {"question": step.text, "header": "Question", "options": []}
         return "AskUserQuestion", {"questions": [{**question, "multiSelect": False}]}

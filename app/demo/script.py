@@ -12,8 +12,12 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-Behaviour = Literal["worker", "asker", "questioner", "busy", "quitter", "crasher", "mixed"]
-StepKind = Literal["read", "edit", "test", "commit", "ask", "run", "question", "crash", "fail"]
+Behaviour = Literal[
+    "worker", "asker", "questioner", "busy", "quitter", "crasher", "checklist", "mixed"
+]
+StepKind = Literal[
+    "read", "edit", "tick", "test", "commit", "ask", "run", "question", "crash", "fail"
+]
 
 #: Every behaviour the agent accepts on its command line, ``mixed`` being the default.
 BEHAVIOURS: tuple[Behaviour, ...] = (
@@ -23,12 +27,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     "busy",
     "quitter",
     "crasher",
+    "checklist",
     "mixed",
 )
 
 _VERBS: dict[StepKind, tuple[str, ...]] = {
     "read": ("Reading", "Searching", "Exploring"),
     "edit": ("Editing", "Writing", "Refactoring"),
+    "tick": ("Editing", "Updating"),
     "test": ("Testing", "Verifying"),
     "commit": ("Committing",),
     "ask": ("Thinking", "Planning"),
@@ -112,6 +118,11 @@ class Turn:
     steps: tuple[Step, ...]
 
 
+#: The file a ``checklist`` agent ticks items off, unless told another.
+DEFAULT_CHECKLIST = "TODO.md"
+#: An unchecked Markdown task-list item: group 1 runs up to the box's `[`, group 2 is its text.
+_UNCHECKED = re.compile(r"^(\s*[-*+] \[) \](?:[ \t]+(.*))?$")
+
 #: The step that ends a turn in an API error (tasks that start with ``error:``).
 FAIL_STEP = Step("fail", "Calling the model", text="API Error: 529 simulated overload")
 
@@ -171,8 +182,16 @@ def _kinds_for(rng: random.Random, behaviour: Behaviour) -> list[StepKind]:
     return kinds
 
 
+def _error_turn(behaviour: Behaviour, task: str) -> Turn | None:
+    """A task that starts with ``error:`` ends its turn in an API error, as a real CLI's does
+    when its model server fails and its retries run out; None for any other task."""
+    if not task.strip().lower().startswith("error:"):
+        return None
+    return Turn(behaviour, task, (Step("read", "Reading", path=_READ_PATHS[0]), FAIL_STEP))
+
+
 def plan_turn(rng: random.Random, behaviour: Behaviour, task: str) -> Turn:
-    """Plan one turn.
+    """Plan one turn (a ``checklist`` agent's: `plan_checklist_turn`).
 
     Args:
         rng: The agent's seeded generator; each call advances it, so turns differ.
@@ -183,10 +202,9 @@ def plan_turn(rng: random.Random, behaviour: Behaviour, task: str) -> Turn:
         The turn, with every choice (paths, lines, commands, messages) already made.
     """
     concrete: Behaviour = behaviour
-    if task.strip().lower().startswith("error:"):
-        # A task that starts with "error:" ends its turn in an API error, as a real CLI's
-        # does when its model server fails and its retries run out.
-        return Turn(concrete, task, (Step("read", "Reading", path=_READ_PATHS[0]), FAIL_STEP))
+    failing = _error_turn(behaviour, task)
+    if failing is not None:
+        return failing
     if behaviour == "mixed":
         concrete = rng.choice(("worker", "asker", "questioner"))
     words = task_words(task)
@@ -221,21 +239,75 @@ def plan_turn(rng: random.Random, behaviour: Behaviour, task: str) -> Turn:
     return Turn(concrete, task, tuple(steps))
 
 
+def unchecked_items(text: str) -> list[str]:
+    """The checklist's unchecked items (``- [ ] text``, at any indentation), in file order."""
+    return [(m.group(2) or "").strip() for m in map(_UNCHECKED.match, text.splitlines()) if m]
+
+
+def tick_checklist(text: str) -> tuple[str, str] | None:
+    """The checklist with its first unchecked item ticked (``- [ ]`` → ``- [x]``, the rest of
+    the text as it was), and that item's text; None when no unchecked item is left."""
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        found = _UNCHECKED.match(line.rstrip("\r\n"))
+        if found:
+            lines[i] = f"{found.group(1)}x{line[found.end(1) + 1 :]}"
+            return "".join(lines), (found.group(2) or "").strip()
+    return None
+
+
+def plan_checklist_turn(rng: random.Random, task: str, path: str, text: str | None) -> Turn:
+    """Plan a ``checklist`` turn: read the checklist, tick exactly one unchecked item, test,
+    commit — or, with none left (or no checklist at all), say so and edit nothing.
+
+    Args:
+        rng: The agent's seeded generator (it picks the verbs and the test count).
+        task: The task text (the turn ticks an item whatever it says).
+        path: The checklist's path, relative to the working directory.
+        text: The checklist's text now; None when there is no such file.
+    """
+    failing = _error_turn("checklist", task)
+    if failing is not None:
+        return failing
+    items = unchecked_items(text or "")
+    if text is None:
+        said = "no such file, nothing to tick"
+    elif not items:
+        said = "no unchecked item left, nothing to do"
+    else:
+        said = f"{len(items)} unchecked item{'s' if len(items) > 1 else ''}"
+    steps = [Step("read", rng.choice(_VERBS["read"]), path=path, text=said)]
+    if items:
+        item = items[0]
+        steps += [
+            Step("tick", rng.choice(_VERBS["tick"]), path=path, text=item),
+            Step("test", rng.choice(_VERBS["test"]), text=f"{rng.randint(5, 60)} passed"),
+            Step("commit", "Committing", text=f"docs: tick off {item[:50]}"),
+        ]
+    return Turn("checklist", task, tuple(steps))
+
+
 class Planner:
     """Plans an agent's turns one after another from a single seeded generator."""
 
-    def __init__(self, seed: int, behaviour: Behaviour) -> None:
+    def __init__(self, seed: int, behaviour: Behaviour, checklist: str = DEFAULT_CHECKLIST) -> None:
         """Start a plan.
 
         Args:
             seed: The seed for every choice.
             behaviour: The agent's behaviour for all its turns.
+            checklist: A ``checklist`` agent's checklist file, relative to its working
+                directory.
         """
         self.rng = random.Random(seed)
         self.behaviour = behaviour
+        self.checklist = checklist
 
-    def next_turn(self, task: str) -> Turn:
-        """Plan the next turn for ``task``."""
+    def next_turn(self, task: str, checklist_text: str | None = None) -> Turn:
+        """Plan the next turn for ``task``; a ``checklist`` agent is given its checklist's
+        text as it is now (None: there is no such file)."""
+        if self.behaviour == "checklist":
+            return plan_checklist_turn(self.rng, task, self.checklist, checklist_text)
         return plan_turn(self.rng, self.behaviour, task)
 
 

@@ -120,11 +120,13 @@ class CheckRunner:
         set_check: SetCheck,
         settings: Callable[[], Settings],
         defaults: Settings,
+        task_check: Callable[[Agent], str] = lambda agent: "",
     ) -> None:
         """``get`` finds an agent by name, ``stored`` lists the agents as stored,
         ``set_check`` writes a check's summary to an agent's record; ``settings`` reads the
         repository's settings as the files say now (a check added while the dashboard runs
-        counts), and ``defaults`` are the ones it was opened with."""
+        counts), and ``defaults`` are the ones it was opened with; ``task_check`` is the check
+        of the task an agent carries out ('' for none: the repository's then)."""
         self._repo = repo
         self._table = table
         self._get = get
@@ -132,6 +134,7 @@ class CheckRunner:
         self._set_check = set_check
         self._settings = settings
         self._defaults = defaults
+        self._task_check = task_check
         #: Checks this process runs, by agent id.
         self._runs: dict[str, _Run] = {}
         #: Guards `_runs` (and starting a check: one at a time per agent).
@@ -139,8 +142,10 @@ class CheckRunner:
 
     def check_command(self, agent: Agent) -> str:
         """The agent's check command, or a `UsageError` saying how to set one."""
-        command = self._settings().check_command(agent.name) or self._defaults.check_command(
-            agent.name
+        command = (
+            self._task_check(agent)
+            or self._settings().check_command(agent.name)
+            or self._defaults.check_command(agent.name)
         )
         if not command:
             raise UsageError(

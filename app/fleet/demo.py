@@ -26,6 +26,24 @@ DEMO_FLEET: tuple[tuple[str, str, str], ...] = (
     ("csv-speedup", "worker", "Speed up the CSV import"),
 )
 
+#: The looping demo task's check script (stdlib only).
+_TODO_DONE = r'''"""Exit 0 when every item of TODO.md (or the file named) is ticked, else 1."""
+
+import re
+import sys
+from pathlib import Path
+
+ITEM = re.compile(r"^\s*[-*+] \[([ xX])\](?:[ \t]+(.*))?$")
+
+lines = Path(sys.argv[1] if len(sys.argv) > 1 else "TODO.md").read_text().splitlines()
+items = [m for m in map(ITEM.match, lines) if m]
+left = [(m.group(2) or "").strip() for m in items if m.group(1) == " "]
+if left:
+    print(f"{len(left)} of {len(items)} items left: " + "; ".join(left))
+    sys.exit(1)
+print(f"all {len(items)} items done")
+'''
+
 _FILES = {
     "README.md": "# Acme shop\n\nA small web shop used to demo Quarterdeck.\n",
     "src/shop/__init__.py": '"""Acme shop."""\n',
@@ -38,11 +56,20 @@ _FILES = {
     "        self.assertEqual(signup('a@b.c', 'pw')['email'], 'a@b.c')\n",
     "CHANGELOG.md": "# Changelog\n\n## 2.3\n- Faster checkout\n",
     ".gitignore": "__pycache__/\n",
+    # The looping task's work: a checklist agent ticks one item a round (app/demo/script.py
+    # reads items the same way), and the task's check passes once none is left.
+    "TODO.md": "# TODO\n\n"
+    "- [ ] Add a health-check endpoint\n"
+    "- [ ] Log slow database queries\n"
+    "- [ ] Remove the old cart code\n",
+    "scripts/todo_done.py": _TODO_DONE,
 }
 
 #: The demo repository's check (`C` in the dashboard): its tests, with the Python running the
 #: demo (nothing else need be installed), writing no files into the agent's worktree.
 DEMO_CHECK = "PYTHONPATH=src {python} -B -m unittest discover -s tests"
+#: The looping demo task's check: fails, listing them, while TODO.md has unchecked items.
+TODO_CHECK = "{python} -B scripts/todo_done.py"
 
 
 def _git(root: Path, *args: str) -> None:

@@ -102,6 +102,8 @@ class Engine:
            c. a sweep of every agent, typing pending prompts into agents now ready;
            d. the message pump: start typing to each agent that can take its next message;
            e. auto-approve: answer the permission requests the repository's rules cover;
+           f. tasks: follow each live attempt (turn over → commit → check → passed, another
+              round or failed) and start what the dependencies and the cap allow;
         3. not holding it (a viewer): re-read the store;
         4. review tracking: diff stats follow the agents there are now (written only by the
            process holding the lock).
@@ -123,6 +125,7 @@ class Engine:
             fleet.sweep(deliver=True)
             fleet.outbox.pump(fleet.agents())
             fleet.autoapprove.apply(fleet.view().rows)
+            fleet.runner.advance()
         else:
             fleet.reload()
         fleet.diffs.track(fleet.agents(), writer=self.driving)

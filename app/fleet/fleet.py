@@ -3,7 +3,11 @@ wires the use cases together — spawning (`spawn`), the sweep that keeps status
 (`sweep`), delivery of messages, prompts and answers (`delivery`), auto-approve
 (`autoapprove`), review (`diffs`, `checks`, `landing`, `publish`, `comments`), stopping and
 removing (`teardown`) — each given exactly the collaborators it uses (agent kinds from
-`profiles`, panes from `panes`), and publishes the view (`roster`). Its methods delegate."""
+`profiles`, panes from `panes`), and publishes the view (`roster`), and tasks (`tasks`). Its
+methods delegate.
+
+Why one long module: it is the one place where the use cases are wired, and every method of
+every feature port is a one-line delegation here; split, the wiring would be hidden."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from app.core.messages import Message, MessageMode
 from app.core.naming import repo_key
 from app.core.ports import RemovalRisk
 from app.core.profiles import AgentProfile
+from app.core.tasks import Task, TaskEvent, TaskSpec
 from app.core.views import FleetView
 from app.fleet.autoapprove import AutoApprove
 from app.fleet.checks import CheckRunner
@@ -41,6 +46,7 @@ from app.fleet.publish import Publisher
 from app.fleet.roster import Roster
 from app.fleet.spawn import Spawner, read_pretrust, write_pretrust
 from app.fleet.sweep import Sweep
+from app.fleet.tasks import TaskRunner
 from app.fleet.teardown import Teardown
 from app.fleet.tracking import StatusTracking
 from app.infra.git import Repository
@@ -50,6 +56,7 @@ from app.infra.review_tables import CheckTable, LandingTable
 from app.infra.settings import Settings, config_files, load_settings, tmux_socket_name
 from app.infra.spool import EventSpool
 from app.infra.store import Store
+from app.infra.task_table import TaskTable
 from app.infra.tmux import PaneFacts, TmuxServer
 
 
@@ -136,6 +143,7 @@ class Fleet:
             set_check=self.roster.set_check,
             settings=lambda: load_settings(repo.root),
             defaults=settings,
+            task_check=lambda agent: self.runner.task_check(agent),
         )
         self.landing = Landing(
             repo,
@@ -161,6 +169,8 @@ class Fleet:
             ensure_session=self.hosting.ensure_session,
             python=python,
             clock=clock,
+            stop=lambda agent: self.teardown.stop(agent.name),
+            forget_status=self.tracking.forget,
         )
         self.sweeper = Sweep(
             store,
@@ -187,6 +197,27 @@ class Fleet:
             pane_of=self.panes.of,
             clock=clock,
             on_removed=self.sweeper.update_status_line,
+        )
+        self.runner = TaskRunner(
+            repo,
+            TaskTable(store),
+            agents=self.roster.agents,
+            agent_names=store.names,
+            spawn=self.spawner.spawn,
+            restart=lambda agent, prompt, model, args: self.spawner.restart(
+                agent, prompt, model=model, args=args
+            ),
+            stop=self.teardown.stop,
+            remove=lambda name: self.teardown.remove(
+                name, discard_unmerged=True, discard_changes=True
+            ),
+            checks=self.checks,
+            merge=lambda name: self.landing.merge(name, None, force=False, update_worktree=True),
+            check_kind=self.profiles.get,
+            settings=lambda: self.settings,
+            default_base=repo.current_branch,
+            clock=clock,
+            on_change=self.refresh_view,
         )
 
     @classmethod
@@ -454,3 +485,50 @@ class Fleet:
     def attach(self, name: str) -> list[str] | None:
         """Show the agent's pane: select its window when hosted, else give a command to run."""
         return self.panes.attach(self.get(name))
+
+    # ----------------------------------------------------------------- tasks (`TaskRunner`)
+
+    def tasks(self) -> list[Task]:
+        """Every task, oldest first."""
+        return self.runner.tasks()
+
+    def task(self, ref: str) -> Task:
+        """A task by name or number."""
+        return self.runner.task(ref)
+
+    def task_history(self, ref: str) -> list[TaskEvent]:
+        """Every transition of a task."""
+        return self.runner.task_history(ref)
+
+    @property
+    def max_running(self) -> int:
+        """How many task attempts may run at once."""
+        return self.runner.max_running
+
+    def add_tasks(self, specs: Sequence[TaskSpec]) -> list[Task]:
+        """Add tasks, all or none; the engine starts what may start."""
+        return self.runner.add_tasks(specs)
+
+    def edit_task(self, ref: str, spec: TaskSpec) -> Task:
+        """Replace the spec of a task that has not started."""
+        return self.runner.edit_task(ref, spec)
+
+    def start_task(self, ref: str) -> Task:
+        """Start a task over the concurrency cap."""
+        return self.runner.start_task(ref)
+
+    def retry_task(self, ref: str) -> Task:
+        """Run a failed or cancelled task again."""
+        return self.runner.retry_task(ref)
+
+    def cancel_task(self, ref: str) -> Task:
+        """Stop a task's agents and hold its dependents."""
+        return self.runner.cancel_task(ref)
+
+    def land_task(self, ref: str, attempt: int | None = None) -> str:
+        """Keep one passed attempt (landed), discard the others (archived)."""
+        return self.runner.land_task(ref, attempt)
+
+    def compare_attempts(self, ref: str, first: int, second: int) -> str:
+        """The diff from one attempt's branch to another's."""
+        return self.runner.compare_attempts(ref, first, second)

@@ -296,25 +296,16 @@ class Landing:
         return self._repo.run("rev-parse", f"{commit}^{{tree}}")
 
     def _merge_tree(self, ours: str, theirs: str) -> tuple[str, tuple[str, ...]]:
-        """The tree of merging two commits (objects only: no index, no worktree), and the
-        conflicting files (empty when it merges cleanly)."""
-        result = self._repo.call(
-            "merge-tree", "--write-tree", "--name-only", "--no-messages", "-z", ours, theirs
-        )
-        if result.status not in (0, 1):
-            raise QuarterdeckError(f"git merge-tree failed: {result.err.strip()}")
-        parts = result.out.decode("utf-8", "surrogateescape").split("\0")
-        conflicts = tuple(sorted({p for p in parts[1:] if p})) if result.status == 1 else ()
-        return parts[0].strip(), conflicts
+        try:
+            return self._repo.merge_tree(ours, theirs)
+        except GitError as exc:
+            raise QuarterdeckError(f"git merge-tree failed: {exc.stderr.strip()}") from None
 
     def _commit_tree(
         self, tree: str, parents: Sequence[str], message: str, env: dict[str, str] | None = None
     ) -> str:
-        args = ["commit-tree", tree]
-        for parent in parents:
-            args += ["-p", parent]
         try:
-            return self._repo.run(*args, "-F", "-", input=message.encode(), env=env)
+            return self._repo.commit_tree(tree, parents, message, env)
         except GitError as exc:
             raise QuarterdeckError(f"git commit-tree failed: {exc.stderr.strip()}") from None
 

@@ -10,16 +10,16 @@ import os
 import shlex
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.agents.hooks import HookInstaller
 from app.core.agent import Agent, Checkout, Placement, PromptState, SpawnRequest, StatusShown
 from app.core.environment import SET_BY_TMUX, agent_environment, effective
-from app.core.errors import ToolMissingError, UsageError
+from app.core.errors import QuarterdeckError, ToolMissingError, UsageError
 from app.core.naming import branch_name, repo_key, slugify, unique_names, validate_name
-from app.core.profiles import PromptDelivery
+from app.core.profiles import AgentProfile, PromptDelivery
 from app.core.status import STATUS_GLYPH, Status
 from app.fleet.profiles import Profiles
 from app.fleet.roster import Roster
@@ -91,7 +91,11 @@ class Spawner:
         ensure_session: Callable[[], None],
         python: str,
         clock: Callable[[], float],
+        stop: Callable[[Agent], None] = lambda agent: None,
+        forget_status: Callable[[str], None] = lambda agent_id: None,
     ) -> None:
+        """``stop`` ends an agent's processes (verified) before `restart` replaces its window;
+        ``forget_status`` drops what status tracking remembers of an agent id."""
         self._repo = repo
         self._settings = settings
         self._store = store
@@ -104,6 +108,8 @@ class Spawner:
         self._ensure_session = ensure_session
         self._python = python
         self._clock = clock
+        self._stop = stop
+        self._forget_status = forget_status
 
     def use(self, settings: Settings) -> None:
         """The settings of a configuration read again (branch prefix, worktree root)."""
@@ -157,34 +163,72 @@ class Spawner:
                     f"worktree directory {worktree} already exists; "
                     "remove it or pick another --name"
                 )
-            cli_env = effective(os.environ, profile.env)
-            adapter = self._profiles.adapter(request.kind)
-            launched = profile
-            if (
-                profile.prompt is PromptDelivery.ARGV
-                and request.prompt
-                and not self._pretrust()
-                and adapter.prompt_behind_trust(worktree, cli_env)
-            ):
-                # Typed once the trust dialog is answered, never run unseen behind it.
-                launched = replace(profile, prompt=PromptDelivery.TYPE)
-            launch = adapter.launch(
-                launched, request.prompt, self._python, shell, self._hooks, cli_env
-            )
-            typed = launched.prompt is PromptDelivery.TYPE and bool(request.prompt)
-            plans.append(
-                Plan(
-                    name=name,
-                    branch=branch,
-                    worktree=worktree,
-                    argv=list(launch.argv),
-                    env=dict(launch.env),
-                    cli_env={**cli_env, **launch.env},
-                    prompt=request.prompt,
-                    prompt_state=PromptState.PENDING if typed else PromptState.NONE,
-                )
-            )
+            plans.append(self._plan(name, branch, worktree, request.kind, profile, request.prompt))
         return plans, base, base_commit
+
+    def _plan(
+        self, name: str, branch: str, worktree: Path, kind: str, profile: AgentProfile, prompt: str
+    ) -> Plan:
+        """The launch of one agent of ``kind`` in ``worktree`` (made or not yet)."""
+        cli_env = effective(os.environ, profile.env)
+        adapter = self._profiles.adapter(kind)
+        launched = profile
+        if (
+            profile.prompt is PromptDelivery.ARGV
+            and prompt
+            and not self._pretrust()
+            and adapter.prompt_behind_trust(worktree, cli_env)
+        ):
+            # Typed once the trust dialog is answered, never run unseen behind it.
+            launched = replace(profile, prompt=PromptDelivery.TYPE)
+        launch = adapter.launch(launched, prompt, self._python, user_shell(), self._hooks, cli_env)
+        typed = launched.prompt is PromptDelivery.TYPE and bool(prompt)
+        return Plan(
+            name=name,
+            branch=branch,
+            worktree=worktree,
+            argv=list(launch.argv),
+            env=dict(launch.env),
+            cli_env={**cli_env, **launch.env},
+            prompt=prompt,
+            prompt_state=PromptState.PENDING if typed else PromptState.NONE,
+        )
+
+    def restart(
+        self, agent: Agent, prompt: str, *, model: str = "", args: Sequence[str] = ()
+    ) -> Agent:
+        """A fresh agent of the same kind in the same worktree and branch, with ``prompt``:
+        the old one's processes are ended (verified) and its window replaced; the record (id,
+        name, checkout) stays, its status back to starting. For a task's next round."""
+        with self._roster.mutex:
+            agent = self._roster.named(agent.name)
+            profile = self._profiles.get(agent.kind).with_options(model, args)
+            worktree = Path(agent.checkout.worktree)
+            if not worktree.is_dir():
+                raise QuarterdeckError(f"the worktree of {agent.name} ({worktree}) is gone")
+            plan = self._plan(
+                agent.name, agent.checkout.branch, worktree, agent.kind, profile, prompt
+            )
+            self._stop(agent)
+            if agent.placement.window_id:
+                self._tmux.kill_window(agent.placement.window_id)
+            self._ensure_session()
+            now = self._clock()
+            fresh = replace(
+                agent,
+                command=shlex.join(plan.argv),
+                placement=Placement(self._session),
+                prompt=plan.prompt,
+                prompt_state=plan.prompt_state,
+                shown=StatusShown(Status.STARTING, since=now, evidence="quarterdeck: restarted"),
+                stopped=False,
+                started=False,
+            )
+            self._forget_status(agent.id)
+            self._store.update(fresh, transition=True)
+            fresh = self._open_window(fresh, plan)
+            self._roster.reload()
+            return fresh
 
     def hook_problems(self, kind: str) -> list[str]:
         """Why agents of ``kind`` started now would not run their hooks (each with what to
@@ -231,30 +275,34 @@ class Spawner:
             )
             self._store.insert(agent)
             undo.append(lambda: self._store.delete(agent_id))
-            # The environment of the command (or dashboard) starting it, not the one the
-            # private tmux server was started with, and what Quarterdeck needs it to carry.
-            needed = {"QUARTERDECK_AGENT_ID": agent_id, "QUARTERDECK_AGENT_NAME": plan.name}
-            needed.update(self._hooks.environment())
-            env = agent_environment(os.environ, plan.env, needed)
-            unset = self._tmux.environment_names(self._session) - set(env) - SET_BY_TMUX
-            pane = self._tmux.new_agent_window(
-                self._session,
-                agent_id,
-                plan.name,
-                str(plan.worktree),
-                plan.argv,
-                env,
-                glyph=STATUS_GLYPH[agent.shown.status],
-                unset=unset,
-            )
-            agent = replace(
-                agent,
-                placement=Placement(self._session, pane.window_id, pane.pane_id, pane.pid),
-            )
-            self._store.update(agent)
-            return agent
+            return self._open_window(agent, plan)
         except BaseException:
             for step in reversed(undo):
                 with contextlib.suppress(Exception):
                     step()
             raise
+
+    def _open_window(self, agent: Agent, plan: Plan) -> Agent:
+        """The agent's tmux window, started with its launch; the record gets its placement.
+
+        Its environment is the one of the command (or dashboard) starting it, not the one the
+        private tmux server was started with, and what Quarterdeck needs it to carry."""
+        needed = {"QUARTERDECK_AGENT_ID": agent.id, "QUARTERDECK_AGENT_NAME": plan.name}
+        needed.update(self._hooks.environment())
+        env = agent_environment(os.environ, plan.env, needed)
+        unset = self._tmux.environment_names(self._session) - set(env) - SET_BY_TMUX
+        pane = self._tmux.new_agent_window(
+            self._session,
+            agent.id,
+            plan.name,
+            str(plan.worktree),
+            plan.argv,
+            env,
+            glyph=STATUS_GLYPH[agent.shown.status],
+            unset=unset,
+        )
+        agent = replace(
+            agent, placement=Placement(self._session, pane.window_id, pane.pane_id, pane.pid)
+        )
+        self._store.update(agent)
+        return agent

@@ -30,6 +30,15 @@ _IN_PROGRESS = (
     ("rebase-apply", "a rebase or am"),
 )
 
+#: Who Quarterdeck's own commits (archive snapshots, a task's work in progress when the user
+#: has no identity configured) are by.
+QUARTERDECK_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Quarterdeck",
+    "GIT_AUTHOR_EMAIL": "quarterdeck@localhost",
+    "GIT_COMMITTER_NAME": "Quarterdeck",
+    "GIT_COMMITTER_EMAIL": "quarterdeck@localhost",
+}
+
 #: Inherited variables that would point git somewhere other than the directory it runs in.
 _LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
 
@@ -244,6 +253,54 @@ class Repository:
         """True when ``commit`` is ``of`` or one of its ancestors."""
         return self.call("merge-base", "--is-ancestor", commit, of).status == 0
 
+    def merge_tree(self, ours: str, theirs: str) -> tuple[str, tuple[str, ...]]:
+        """The tree of merging two commits (objects only: no index, no worktree), and the
+        conflicting files (empty when it merges cleanly)."""
+        result = self.call(
+            "merge-tree", "--write-tree", "--name-only", "--no-messages", "-z", ours, theirs
+        )
+        if result.status not in (0, 1):
+            raise GitError(["git", "merge-tree", ours, theirs], result.status, result.err)
+        parts = result.out.decode("utf-8", "surrogateescape").split("\0")
+        conflicts = tuple(sorted({p for p in parts[1:] if p})) if result.status == 1 else ()
+        return parts[0].strip(), conflicts
+
+    def commit_tree(
+        self, tree: str, parents: Sequence[str], message: str, env: dict[str, str] | None = None
+    ) -> str:
+        """A commit of ``tree`` on ``parents`` (no ref moved)."""
+        args = ["commit-tree", tree]
+        for parent in parents:
+            args += ["-p", parent]
+        return self.run(*args, "-F", "-", input=message.encode(), env=env)
+
+    def identity(self, worktree: Path) -> dict[str, str]:
+        """The environment that gives a commit in ``worktree`` an author: none when the user
+        configured one, Quarterdeck's otherwise."""
+        configured = self.call("config", "--get", "user.email", cwd=worktree, env=READ_ONLY)
+        return {} if configured.status == 0 and configured.text.strip() else QUARTERDECK_IDENTITY
+
+    def commit_all(self, worktree: Path, message: str) -> str:
+        """Commit everything in ``worktree`` (tracked and untracked, ignored files left out)
+        on its branch; returns the new commit, '' when there was nothing to commit."""
+        if not self.changed_files(worktree):
+            return ""
+        env = self.identity(worktree)
+        self.run("add", "-A", ".", cwd=worktree)
+        self.run("commit", "-q", "--no-verify", "-m", message, cwd=worktree, env=env)
+        return self.run("rev-parse", "HEAD", cwd=worktree)
+
+    def change_size(self, old: str, new: str) -> tuple[int, int, int]:
+        """Lines added, lines removed and files changed from ``old`` to ``new``."""
+        out = self.run("diff", "--numstat", "--no-renames", old, new)
+        added = removed = files = 0
+        for line in out.splitlines():
+            plus, minus, _ = [*line.split("\t", 2), "", ""][:3]
+            files += 1
+            added += int(plus) if plus.isdigit() else 0
+            removed += int(minus) if minus.isdigit() else 0
+        return added, removed, files
+
     def worktrees_on(self, branch: str) -> list[Path]:
         """The worktrees (the main one included) that have ``branch`` checked out, or are in
         the middle of rebasing or bisecting it (detached meanwhile; git moves the branch when
@@ -320,12 +377,6 @@ class Repository:
             self.run("read-tree", "HEAD", cwd=worktree, env=env)
             self.run("add", "-A", ".", cwd=worktree, env=env)
             tree = self.run("write-tree", cwd=worktree, env=env)
-        ident = {
-            "GIT_AUTHOR_NAME": "Quarterdeck",
-            "GIT_AUTHOR_EMAIL": "quarterdeck@localhost",
-            "GIT_COMMITTER_NAME": "Quarterdeck",
-            "GIT_COMMITTER_EMAIL": "quarterdeck@localhost",
-        }
         return self.run(
             "commit-tree",
             tree,
@@ -334,5 +385,5 @@ class Repository:
             "-m",
             f"quarterdeck: uncommitted work of {name}",
             cwd=worktree,
-            env=ident,
+            env=QUARTERDECK_IDENTITY,
         )

@@ -80,6 +80,8 @@ class Settings:
     checks: dict[str, str] = field(default_factory=dict)
     #: How `merge` lands a branch unless told otherwise.
     merge_strategy: MergeStrategy = MergeStrategy.MERGE
+    #: How many task attempts may run at once in the repository (``[tasks] max_running``).
+    max_running: int = field(default_factory=lambda: default_max_running())
 
     def check_command(self, agent_name: str) -> str:
         """The check command for an agent ('' when none is set)."""
@@ -98,7 +100,26 @@ _KNOWN_KEYS = {
     "agents",
     "auto_approve",
     "notify",
+    "tasks",
 }
+
+
+def default_max_running(cpus: int | None = None) -> int:
+    """Task attempts at once when the settings do not say: two per core, 2 to 8 (an agent
+    mostly waits on its model; its tools and checks use the machine)."""
+    return max(2, min(8, 2 * (cpus or os.cpu_count() or 1)))
+
+
+def _tasks(raw: Any, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise UsageError(f"{where}: tasks must be a table ([tasks])")
+    unknown = set(raw) - {"max_running"}
+    if unknown:
+        raise UsageError(f"{where}: tasks: unknown {', '.join(sorted(unknown))}")
+    value = raw.get("max_running", 1)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise UsageError(f"{where}: tasks.max_running must be a whole number of at least 1")
+    return dict(raw)
 
 
 def _auto_approve(raw: Any, where: str) -> tuple[AutoApproveRule, ...]:
@@ -201,6 +222,7 @@ def load_settings(repo_root: Path | None = None) -> Settings:
     rules: tuple[AutoApproveRule, ...] = ()
     notify: dict[str, Any] = {}
     checks: dict[str, str] = {}
+    tasks: dict[str, Any] = {}
     for path in config_files(repo_root):
         data = _read_toml(path)
         unknown = set(data) - _KNOWN_KEYS
@@ -213,6 +235,8 @@ def load_settings(repo_root: Path | None = None) -> Settings:
         if "notify" in data:
             _notify(data["notify"], str(path))
             notify.update(data["notify"])
+        if "tasks" in data:
+            tasks.update(_tasks(data["tasks"], str(path)))
         if "checks" in data:
             checks.update(_checks(data["checks"], str(path)))
         if "check" in data and not isinstance(data["check"], str):
@@ -238,4 +262,5 @@ def load_settings(repo_root: Path | None = None) -> Settings:
         check=str(merged.get("check", "")),
         checks=checks,
         merge_strategy=MergeStrategy(strategy),
+        max_running=int(tasks.get("max_running", default_max_running())),
     )

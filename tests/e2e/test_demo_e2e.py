@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from app.core.tasks import Task, TaskState
+from app.fleet.fleet import Fleet
 from tests.helpers import tmux, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -81,7 +83,9 @@ def show_screens_on_failure(terminal: str) -> Iterator[None]:
 def test_demo_spawn_attach_return_stop_and_survive_kill(
     tmp_path: Path, terminal: str, tmux_socket: str
 ) -> None:
-    run_in_terminal(terminal, f"{QD} demo --agents 8 --speed 2 --dir {tmp_path / 'demos'}")
+    run_in_terminal(
+        terminal, f"{QD} demo --agents 8 --speed 2 --no-tasks --dir {tmp_path / 'demos'}"
+    )
     wait_for(
         lambda: "Quarterdeck" in screen(terminal) and "parser-tests" in screen(terminal),
         timeout=30,
@@ -187,7 +191,9 @@ def test_demo_spawn_attach_return_stop_and_survive_kill(
 def test_demo_check_then_land_moves_main_and_the_checkout_only_when_allowed(
     tmp_path: Path, terminal: str, tmux_socket: str
 ) -> None:
-    run_in_terminal(terminal, f"{QD} demo --agents 1 --speed 2 --dir {tmp_path / 'demos'}")
+    run_in_terminal(
+        terminal, f"{QD} demo --agents 1 --speed 2 --no-tasks --dir {tmp_path / 'demos'}"
+    )
     wait_for(lambda: "signup-validation" in screen(terminal), timeout=30, what="the dashboard")
     repo = next((tmp_path / "demos").iterdir())
 
@@ -233,3 +239,55 @@ def test_demo_check_then_land_moves_main_and_the_checkout_only_when_allowed(
     keys(terminal, "n")
     wait_for(lambda: "Remove signup-validation?" not in screen(terminal))
     assert [a["name"] for a in agents(repo)] == ["signup-validation"]
+
+
+def tasks(repo: Path) -> dict[str, Task]:
+    """The demo's tasks as stored (what the task board and `quarterdeck task ls` show)."""
+    return {task.name: task for task in Fleet.open(repo).tasks()}
+
+
+def test_demo_tasks_start_unblock_loop_and_compare(tmp_path: Path, terminal: str) -> None:
+    run_in_terminal(terminal, f"{QD} demo --agents 2 --speed 2 --dir {tmp_path / 'demos'}")
+    wait_for(lambda: "Quarterdeck" in screen(terminal), timeout=30, what="the dashboard")
+    repo = next((tmp_path / "demos").iterdir())
+    # Followed until every task passed, looking at each state the chain's second task shows:
+    # it starts only once the first passed.
+    seen: list[tuple[TaskState, TaskState]] = []
+
+    def all_passed() -> bool:
+        now = tasks(repo)
+        seen.append((now["users-table"].state, now["signup-endpoint"].state))
+        return len(now) == 8 and all(t.state is TaskState.PASSED for t in now.values())
+
+    wait_for(
+        all_passed,
+        timeout=180,
+        interval=0.2,
+        what=lambda: str([(t.name, t.state.value, t.reason) for t in tasks(repo).values()]),
+    )
+    started = [first for first, second in seen if second is not TaskState.BLOCKED]
+    assert started and all(first is TaskState.PASSED for first in started), seen
+    # Its history says the same: blocked, then running once the first had passed.
+    fleet = Fleet.open(repo)
+    history = fleet.task_history("signup-endpoint")
+    passed = next(e.at for e in fleet.task_history("users-table") if e.state == "passed")
+    assert history[0].state == "blocked"
+    assert min(e.at for e in history if e.state == "running") >= passed
+    done = tasks(repo)
+    for first, then in (
+        ("users-table", "signup-endpoint"),
+        ("signup-endpoint", "signup-docs"),
+        ("price-format", "checkout-total"),
+        ("sales-tax", "checkout-total"),
+    ):
+        assert done[then].attempts[0].started_at >= done[first].attempts[0].ended_at
+    # The loop passed on round 3; the three attempts differ in size.
+    loop = done["todo-list"].attempts[0]
+    assert [r.check for r in loop.rounds] == ["failed", "failed", "passed"]
+    sizes = [a.lines_changed for a in done["product-cache"].attempts]
+    assert len(set(sizes)) == 3, sizes
+    # The dashboard lists the tasks' agents beside the demo agents.
+    wait_for(
+        lambda: all(name in screen(terminal) for name in ("todo-list", "product-cache-3")),
+        what="the tasks' agents on the dashboard",
+    )

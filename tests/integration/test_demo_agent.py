@@ -522,3 +522,39 @@ def test_flood_fills_the_history_and_keys_still_work(pane: Pane) -> None:
     pane.keys("C-c")
     pane.type("/exit")
     assert pane.wait_exit() == 0
+
+
+def test_a_checklist_agent_ticks_one_item_a_turn_in_a_worktree(tmp_path: Path) -> None:
+    """In a worktree of a fresh repository with no git identity configured: one item ticked and
+    committed per turn, then nothing left to do."""
+    main = tmp_path / "fresh"
+    run("git", "init", "-q", "-b", "main", str(main))
+    (main / "TODO.md").write_text("# TODO\n\n- [ ] first\n  - [ ] nested\n- [x] done\n- [ ] last\n")
+    identity = ["-c", "user.name=T", "-c", "user.email=t@example.invalid"]
+    run("git", *identity, "add", "TODO.md", cwd=main)
+    run("git", *identity, "commit", "-q", "-m", "init", cwd=main)
+    worktree = tmp_path / "wt"
+    run("git", "worktree", "add", "-q", "-b", "qd/todo", str(worktree), cwd=main)
+    with private_tmux() as socket:
+        pane = Pane(socket, worktree)
+        pane.start("checklist", args=["--model", "demo-large"]).wait_prompt()
+        assert pane.lines()[0].startswith("Quarterdeck demo agent · demo · model demo-large · ")
+        for n, item in enumerate(["first", "nested", "last"], start=1):
+            pane.type(f"tick {n}")
+
+            def turns_done(lines: list[str], n: int = n) -> bool:
+                return sum(line.startswith("✓ Turn done") for line in lines) == n
+
+            pane.wait(turns_done, f"turn {n} done")
+            pane.wait_prompt()
+            assert f"• Ticked TODO.md: [x] {item} (+1 -1)" in pane.lines()
+            assert run("git", "log", "-1", "--format=%an %s", cwd=worktree).strip() == (
+                f"Quarterdeck Demo docs: tick off {item}"
+            )
+            assert run("git", "status", "--porcelain", cwd=worktree) == ""
+        assert "[ ]" not in (worktree / "TODO.md").read_text()
+        assert (worktree / "TODO.md").read_text().count("[x]") == 4
+        pane.type("tick again")
+        pane.wait_line("✓ Turn done: edited 0 files, 0 commits")
+        assert "• Read TODO.md: no unchecked item left, nothing to do" in pane.lines()
+        assert len(commits(worktree)) == 4

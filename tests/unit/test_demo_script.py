@@ -28,8 +28,11 @@ from app.demo.script import (
     Step,
     Turn,
     apply_edit,
+    plan_checklist_turn,
     plan_turn,
     task_words,
+    tick_checklist,
+    unchecked_items,
 )
 
 TASKS = ["Add a cache layer", "fix the login bug", "", "écrire les tests", "日本語"]
@@ -277,6 +280,11 @@ def test_steps_are_claude_tool_calls() -> None:
     assert tool_call(Step("test", "Testing", text="5 passed"), "/w", False)[0] == "Bash"
     name, question = tool_call(Step("question", "Pondering", text="Why?"), "/w", False)
     assert name == "AskUserQuestion" and question["questions"][0]["question"] == "Why?"
+    tick = tool_call(Step("tick", "Editing", path="TODO.md", text="Write docs"), "/w", True)
+    assert tick == (
+        "Edit",
+        {"file_path": "/w/TODO.md", "old_string": "[ ] Write docs", "new_string": "[x] Write docs"},
+    )
 
 
 def test_tool_responses_are_minimal_but_shaped_like_claudes() -> None:
@@ -290,3 +298,71 @@ def test_a_task_that_starts_with_error_ends_its_turn_in_an_api_error() -> None:
     turn = plan_turn(random.Random(1), "worker", "error: call the model")
     assert turn.steps[-1] == FAIL_STEP
     assert all(step.kind != "fail" for step in plan_turn(random.Random(1), "worker", "x").steps)
+
+
+@pytest.mark.parametrize(
+    ("text", "ticked", "item"),
+    [
+        # the first unchecked item only; checked ones and other lines stay as they were
+        (
+            "# TODO\n\n- [x] done\n- [ ] first\n- [ ] second\n",
+            "# TODO\n\n- [x] done\n- [x] first\n- [ ] second\n",
+            "first",
+        ),
+        # nested (indented) items count where they stand, their indentation kept
+        (
+            "- [x] parent\n    - [ ] child\n- [ ] next\n",
+            "- [x] parent\n    - [x] child\n- [ ] next\n",
+            "child",
+        ),
+        ("\t* [ ] star bullet", "\t* [x] star bullet", "star bullet"),
+        ("+ [ ]\r\n- [ ] b\r\n", "+ [x]\r\n- [ ] b\r\n", ""),
+        ("- [ ] no newline at the end", "- [x] no newline at the end", "no newline at the end"),
+        # no unchecked item: nothing to tick
+        ("# TODO\n\n- [x] all\n  - [X] done\n", None, None),
+        ("", None, None),
+        ("not a list: [ ] here\n-[ ] no space\n- [ ]x glued\n- [] empty box\n", None, None),
+    ],
+)
+def test_tick_checklist(text: str, ticked: str | None, item: str | None) -> None:
+    result = tick_checklist(text)
+    assert result == (None if ticked is None else (ticked, item))
+    if result is not None:
+        # exactly one item fewer left, and it was the first
+        assert unchecked_items(result[0]) == unchecked_items(text)[1:]
+
+
+def test_unchecked_items_in_file_order() -> None:
+    text = "- [ ] a\n- [x] b\n  - [ ] c\n* [ ] d\n"
+    assert unchecked_items(text) == ["a", "c", "d"]
+
+
+def test_a_checklist_turn_ticks_one_item_then_tests_and_commits() -> None:
+    turn = plan_checklist_turn(
+        random.Random(3), "Tick off the list", "TODO.md", "- [ ] a\n- [ ] b\n"
+    )
+    assert turn.behaviour == "checklist"
+    assert kinds(turn) == ["read", "tick", "test", "commit"]
+    read, tick, _, commit = turn.steps
+    assert (read.path, read.text) == ("TODO.md", "2 unchecked items")
+    assert (tick.path, tick.text) == ("TODO.md", "a")
+    assert commit.text == "docs: tick off a"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("- [x] a\n", "no unchecked item left, nothing to do"),
+        (None, "no such file, nothing to tick"),
+    ],
+)
+def test_a_checklist_turn_with_nothing_to_tick_edits_nothing(text: str | None, said: str) -> None:
+    turn = plan_checklist_turn(random.Random(3), "Tick", "docs/list.md", text)
+    assert turn.steps == (Step("read", turn.steps[0].verb, path="docs/list.md", text=said),)
+
+
+def test_the_planner_gives_a_checklist_agent_its_checklist() -> None:
+    planner = Planner(5, "checklist", "PLAN.md")
+    turn = planner.next_turn("go", "- [ ] only\n")
+    assert [(s.kind, s.path) for s in turn.steps[:2]] == [("read", "PLAN.md"), ("tick", "PLAN.md")]
+    assert kinds(planner.next_turn("error: boom", "- [ ] only\n"))[-1] == "fail"
