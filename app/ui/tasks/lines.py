@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.content import Content
 
 from app.core.checks import CheckState
+from app.core.scheduler import running_count
 from app.core.tasks import (
     ATTEMPT_ACTIVE,
     TASK_GLYPH,
@@ -22,7 +23,6 @@ from app.core.tasks import (
     TaskEvent,
     TaskState,
     rank_attempts,
-    running_count,
 )
 from app.core.views import format_duration
 from app.ui.widgets.agent_table import CHECK_GLYPHS, Palette, cell, change_cell
