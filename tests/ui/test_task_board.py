@@ -20,6 +20,7 @@ from app.ui.tasks.board import EMPTY_BOARD, TaskBoardScreen
 from app.ui.tasks.compare import AttemptDiffScreen, CompareScreen
 from app.ui.tasks.form import TaskFormScreen
 from app.ui.tasks.lines import LARGE_MARK
+from app.ui.tasks.table import fit_widths
 from app.ui.widgets.agent_table import TASK_MARK
 from tests.ui.fakes import (
     FakePort,
@@ -80,9 +81,11 @@ async def test_T_opens_the_board_with_a_row_per_task_and_the_selected_tasks_deta
         assert table.cell_text("fix-login-bug", "state") == "● running"
         assert table.cell_text("fix-login-bug", "round") == "r2/5"
         assert table.cell_text("fix-login-bug", "check") == "✗ 41s"
-        assert table.cell_text("fix-login-bug", "diff") == "+12 −3 1f"
+        # A round is counted when it ends: round 1's change until round 2 ends.
+        assert table.cell_text("fix-login-bug", "diff") == "+10 −2 1f"
         assert table.cell_text("docs-update", "why") == "waits on fix-login-bug running"
         assert table.cell_text("pick-parser", "agent") == "claude, codex, demo"
+        assert table.cell_text("add-tests", "agent") == "claude"  # the default kind
         assert table.cell_text("pick-parser", "attempts") == "3 · 2✓"
         assert table.cell_text("flaky-ci", "round") == "r3/3"
         assert "1 of 2 running" in title_of(board)
@@ -143,6 +146,12 @@ async def test_a_board_that_cannot_be_read_says_why_on_its_title() -> None:
         port.tasks = broken  # type: ignore[method-assign]
         await wait_until(pilot, lambda: "the tasks table is locked" in title_of(board))
         assert board.table.keys[0] == "fix-login-bug"  # what was read stays
+
+
+def test_the_flexible_columns_share_the_width_the_others_leave() -> None:
+    columns = (("a", "A", 4), ("b", "B", 10), ("c", "C", 6))
+    assert fit_widths(columns, ("b", "c"), 4 + 10 + 6 + 6 + 11) == {"a": 4, "b": 16, "c": 11}
+    assert fit_widths(columns, ("c",), 10) == {"a": 4, "b": 10, "c": 6}
 
 
 # -- the form ------------------------------------------------------------------------------
@@ -214,6 +223,7 @@ async def test_several_kinds_of_attempts_are_one_each() -> None:
     [
         ({"attempts": "30"}, "between 1 and 20 attempts"),
         ({"attempts": "claude,,codex"}, "an empty kind"),
+        ({"attempts": "claude,cursor"}, "attempts: no agent kind 'cursor' (kinds: claude, codex"),
         ({"after": "fix-login-bug, nope"}, "waits on nope: not a task"),
         ({"rounds": "many"}, "max rounds: 'many' is not a whole number"),
         ({"minutes": "-5"}, "max minutes: at least 0"),
@@ -301,7 +311,7 @@ async def test_start_retry_and_cancel_call_the_port(monkeypatch: pytest.MonkeyPa
         await pilot.press("y")
         await wait_until(pilot, lambda: port.tasks_cancelled == ["flaky-ci"])
         await wait_until(pilot, lambda: board.table.cell_text("flaky-ci", "state") == "⊘ cancelled")
-        assert any("flaky-ci cancelled: cancelled" in s for s in seen)
+        assert "information: Cancelled flaky-ci" in seen
 
 
 async def test_an_action_the_port_refuses_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -469,10 +479,15 @@ async def test_v_reviews_the_highlighted_attempts_agent(monkeypatch: pytest.Monk
 async def test_an_agents_row_names_the_task_it_works_on() -> None:
     rows = [
         make_row("pick-parser-2", summary="Running pytest", task="pick-parser#2"),
+        make_row("fix-login", summary="Editing", task="fix-login"),
+        make_row("helper", summary="Reading", task="fix-login#3"),
         make_row("b"),
     ]
     app = make_app(FakePort(rows=rows))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert cell(app, "pick-parser-2", "summary") == f"{TASK_MARK} pick-parser#2  Running pytest"
+        # Named after its task, the mark says enough; otherwise the task is named.
+        assert cell(app, "pick-parser-2", "summary") == f"{TASK_MARK} Running pytest"
+        assert cell(app, "fix-login", "summary") == f"{TASK_MARK} Editing"
+        assert cell(app, "helper", "summary") == f"{TASK_MARK} fix-login#3 Reading"
         assert cell(app, "b", "summary") == ""

@@ -139,13 +139,15 @@ class TaskBoardScreen(ModalScreen[None]):
         self.max_running = 0
         #: True once the port answered a first time.
         self.loaded = False
+        #: The repository's default agent kind (what an attempt that names none runs).
+        self.default_kind = ""
         #: The selected task's history, as last read (by task name).
         self._history: tuple[str, tuple[TaskEvent, ...]] | None = None
         self._select_when_shown: str | None = None
         self._form: TaskFormScreen | None = None
         self._shown: dict[Static, Content] = {}
         self._title = Static(board_title((), 0, "reading the tasks…"), id="board-title")
-        self._table = TaskTable(TASK_COLUMNS, "why", id="tasks")
+        self._table = TaskTable(TASK_COLUMNS, ("why", "task"), id="tasks")
         self._empty = Static(EMPTY_BOARD, id="board-empty", markup=False)
         self._detail = Static("", id="task-detail-text")
 
@@ -162,6 +164,11 @@ class TaskBoardScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         """Look at the tasks now and every `interval`."""
         self.query_one("#board-box").border_title = "Task board"
+        try:
+            kinds = self.agents.kinds()  # the default first; the port answers at once
+        except Exception:
+            kinds = []  # the form says why when it is opened
+        self.default_kind = kinds[0] if kinds else ""
         self.set_class(True, "-empty")
         self.set_interval(self.interval, self.look)
         self.look()
@@ -224,7 +231,9 @@ class TaskBoardScreen(ModalScreen[None]):
         if message.name is not None:
             self._history = (message.name, message.history)
         self.set_class(not self.tasks, "-empty")
-        self._table.show({t.name: task_cells(t, self.palette) for t in self.tasks})
+        self._table.show(
+            {t.name: task_cells(t, self.palette, self.default_kind) for t in self.tasks}
+        )
         if self._select_when_shown is not None and self._table.select_key(self._select_when_shown):
             self._select_when_shown = None
         self._show_detail()
@@ -238,7 +247,7 @@ class TaskBoardScreen(ModalScreen[None]):
             self._update(self._detail, Content(""))
             return
         history = self._history[1] if self._history and self._history[0] == task.name else None
-        self._update(self._detail, task_detail(task, history))
+        self._update(self._detail, task_detail(task, history, self.default_kind))
 
     def _update(self, widget: Static, content: Content) -> None:
         """Show ``content`` unless it is shown already: a look that found nothing new repaints
@@ -312,16 +321,13 @@ class TaskBoardScreen(ModalScreen[None]):
 
     # -- start, retry, cancel ---------------------------------------------------------------
 
-    def _act(self, verb: str, call: Callable[[str], Task], name: str) -> None:
-        self.run_port(
-            partial(self._acted, verb, call, name), to=self, failure=f"{name}: not {verb}"
-        )
+    def _act(self, call: Callable[[str], Task], name: str, done: str, failure: str) -> None:
+        self.run_port(partial(self._acted, call, name, done), to=self, failure=failure)
 
-    def _acted(self, verb: str, call: Callable[[str], Task], name: str) -> Message:
-        """In a thread: the action; what it did is told to the app, the board looks again."""
-        task = call(name)
-        reason = f" — {task.reason}" if task.reason else ""
-        self.app.post_message(OperationReported(f"{task.name} {verb}: {task.state.value}{reason}"))
+    def _acted(self, call: Callable[[str], Task], name: str, done: str) -> Message:
+        """In a thread: the action; ``done`` is told to the app, the board looks again."""
+        call(name)
+        self.app.post_message(OperationReported(done))
         return self.Changed()
 
     @on(Changed)
@@ -332,13 +338,15 @@ class TaskBoardScreen(ModalScreen[None]):
         """Start the selected task now, over the cap."""
         task = self.selected
         if task is not None:
-            self._act("started", self.port.start_task, task.name)
+            done = f"{task.name} starts as soon as its dependencies allow, over the cap"
+            self._act(self.port.start_task, task.name, done, f"{task.name}: not started")
 
     def action_retry(self) -> None:
         """Run the selected task again."""
         task = self.selected
         if task is not None:
-            self._act("retried", self.port.retry_task, task.name)
+            done = f"{task.name} runs again"
+            self._act(self.port.retry_task, task.name, done, f"{task.name}: not retried")
 
     def action_cancel_task(self) -> None:
         """Ask, then cancel the selected task."""
@@ -351,8 +359,11 @@ class TaskBoardScreen(ModalScreen[None]):
         )
         self.app.push_screen(
             ConfirmScreen(question, yes_label="Cancel task"),
-            lambda yes: self._act("cancelled", self.port.cancel_task, task.name) if yes else None,
+            lambda yes: self._cancel(task.name) if yes else None,
         )
+
+    def _cancel(self, name: str) -> None:
+        self._act(self.port.cancel_task, name, f"Cancelled {name}", f"{name}: not cancelled")
 
     # -- the agent, the attempts ------------------------------------------------------------
 
@@ -378,7 +389,14 @@ class TaskBoardScreen(ModalScreen[None]):
             self.notify(f"{task.name} has one attempt: nothing to compare", severity="warning")
             return
         self.app.push_screen(
-            CompareScreen(self.port, task, self.run_port, review=self.review, palette=self.palette)
+            CompareScreen(
+                self.port,
+                task,
+                self.run_port,
+                review=self.review,
+                palette=self.palette,
+                default_kind=self.default_kind,
+            )
         )
 
     def action_close(self) -> None:

@@ -48,6 +48,7 @@ class CompareScreen(ModalScreen[None]):
         run_port: Runs a port call in a worker of the app and reports failures.
         review: Opens the review of an agent by name; False when there is no such agent.
         palette: The style of a theme variable.
+        default_kind: The repository's default agent kind.
     """
 
     CSS_PATH = "tasks.tcss"
@@ -87,6 +88,7 @@ class CompareScreen(ModalScreen[None]):
         *,
         review: Callable[[str], bool],
         palette: Callable[[str], Style],
+        default_kind: str = "",
     ) -> None:
         super().__init__()
         self.port = port
@@ -95,10 +97,11 @@ class CompareScreen(ModalScreen[None]):
         self.run_port = run_port
         self.review = review
         self.palette = palette
+        self.default_kind = default_kind
         #: The attempt marked for a diff (``d``), by number.
         self.marked: int | None = None
         self._title = Static("", id="compare-title")
-        self._table = RowTable(ATTEMPT_COLUMNS, "note", id="attempts")
+        self._table = RowTable(ATTEMPT_COLUMNS, ("note",), id="attempts")
 
     def compose(self) -> ComposeResult:
         """The title, the ranked attempts, a hint and the keys."""
@@ -158,7 +161,12 @@ class CompareScreen(ModalScreen[None]):
         self._table.show(
             {
                 str(a.number): attempt_cells(
-                    a, rank, smallest, self.palette, marked=a.number == self.marked
+                    a,
+                    rank,
+                    smallest,
+                    self.palette,
+                    marked=a.number == self.marked,
+                    default=self.default_kind,
                 )
                 for rank, a in enumerate(self.ranked, 1)
             }
@@ -220,9 +228,10 @@ class CompareScreen(ModalScreen[None]):
             a for a in task.attempts if a is not attempt and a.state is not AttemptState.DISCARDED
         ]
         listed = ", ".join(f"{a.number} ({a.agent_name or 'not started'})" for a in others)
+        kind = attempt.choice.label(self.default_kind)
         question = (
-            f"Keep attempt {attempt.number} of {task.name} ({attempt.agent_name}, "
-            f"{attempt.choice.label()})? It lands in {task.spec.base or 'its base branch'}.\n\n"
+            f"Keep attempt {attempt.number} of {task.name} ({attempt.agent_name}, {kind})? "
+            f"It lands in {task.spec.base or 'its base branch'}.\n\n"
             f"Discarded: attempt{'s' if len(others) != 1 else ''} {listed} — their agents, "
             "worktrees and branches are removed; archive refs keep their work."
         )

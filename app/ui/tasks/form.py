@@ -112,7 +112,9 @@ class TaskFormScreen(FormScreen):
                     )
                 with Vertical(classes="field"):
                     yield Label("Attempts", classes="field-label")
-                    yield Input(attempts, placeholder="1 · 3 · claude,codex:o3", id="task-attempts")
+                    yield Input(
+                        attempts, placeholder="1; or 3; or claude,codex:o3", id="task-attempts"
+                    )
             with Horizontal(classes="row"):
                 with Vertical(classes="field"):
                     yield Label("Waits on (task names, comma-separated)", classes="field-label")
@@ -161,6 +163,10 @@ class TaskFormScreen(FormScreen):
         original = self.editing.spec if self.editing is not None else TaskSpec(title)
         default = original.attempts[0] if original.attempts else AgentChoice()
         attempts = parse_attempts(self._value("attempts"), replace(default, kind=kind))
+        strange = [c.kind for c in attempts if c.kind and c.kind not in self.kinds]
+        if strange:
+            known = ", ".join(self.kinds)
+            raise UsageError(f"attempts: no agent kind {strange[0]!r} (kinds: {known})")
         after = tuple(
             dict.fromkeys(n.strip() for n in self._value("after").split(",") if n.strip())
         )

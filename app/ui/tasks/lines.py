@@ -19,6 +19,7 @@ from app.core.tasks import (
     TASK_GLYPH,
     Attempt,
     AttemptState,
+    Round,
     Task,
     TaskEvent,
     TaskState,
@@ -132,10 +133,11 @@ def attempt_check(attempt: Attempt) -> tuple[str, str]:
     return f"{glyph} {format_duration(done.check_seconds)}", variable
 
 
-def kinds_label(task: Task) -> str:
-    """The agents it asks for: ``claude``, ``claude ×3``, ``claude, codex (o3)``."""
+def kinds_label(task: Task, default: str = "") -> str:
+    """The agents it asks for: ``claude``, ``claude ×3``, ``claude, codex (o3)`` (``default``:
+    the repository's default kind, for attempts that name none)."""
     choices = [a.choice for a in task.attempts] or list(task.spec.attempts)
-    counts = Counter(choice.label() for choice in choices)
+    counts = Counter(choice.label(default) for choice in choices)
     return ", ".join(kind if n == 1 else f"{kind} ×{n}" for kind, n in counts.items())
 
 
@@ -146,15 +148,22 @@ def attempts_label(task: Task) -> str:
     return f"{n} · {passed}✓" if n > 1 and passed else str(n)
 
 
+def counted_round(attempt: Attempt) -> Round | None:
+    """The round whose counts say the attempt's change: the latest that ended (a round that
+    runs is counted when it ends)."""
+    return next((r for r in reversed(attempt.rounds) if r.ended_at), None)
+
+
 def _changes(attempt: Attempt | None, palette: Palette) -> Text:
-    last = attempt.round if attempt is not None else None
-    if last is None:
+    counted = counted_round(attempt) if attempt is not None else None
+    if counted is None:
         return change_cell(0, 0, 0, palette)
-    return change_cell(last.added, last.removed, last.files, palette)
+    return change_cell(counted.added, counted.removed, counted.files, palette)
 
 
-def task_cells(task: Task, palette: Palette) -> dict[str, Text]:
-    """The cells of a task's row on the board, by column key."""
+def task_cells(task: Task, palette: Palette, default: str = "") -> dict[str, Text]:
+    """The cells of a task's row on the board, by column key (``default``: the default
+    kind)."""
     lead = lead_attempt(task)
     check, variable = attempt_check(lead) if lead is not None else ("", "")
     return {
@@ -165,7 +174,7 @@ def task_cells(task: Task, palette: Palette) -> dict[str, Text]:
         "task": cell(
             (task.name, Style(bold=True)), ("  ", None), (task.spec.title, Style(dim=True))
         ),
-        "agent": cell((kinds_label(task), None)),
+        "agent": cell((kinds_label(task, default), None)),
         "attempts": cell((attempts_label(task), None)),
         "round": cell((round_label(task, lead) if lead is not None else "", None)),
         "why": cell((" ".join(task.reason.split()), None)),
@@ -192,9 +201,16 @@ def size_note(attempt: Attempt, smallest: int | None) -> str:
 
 
 def attempt_cells(
-    attempt: Attempt, rank: int, smallest: int | None, palette: Palette, *, marked: bool = False
+    attempt: Attempt,
+    rank: int,
+    smallest: int | None,
+    palette: Palette,
+    *,
+    marked: bool = False,
+    default: str = "",
 ) -> dict[str, Text]:
-    """The cells of an attempt's row in the comparison, by column key."""
+    """The cells of an attempt's row in the comparison, by column key (``default``: the
+    default kind)."""
     shown = ATTEMPT_SHOWN[attempt.state]
     check, variable = attempt_check(attempt)
     note = size_note(attempt, smallest)
@@ -207,7 +223,7 @@ def attempt_cells(
         "rank": cell((str(rank), Style(bold=True))),
         "attempt": cell((str(attempt.number), None)),
         "agent": cell((attempt.agent_name or "not started", None)),
-        "kind": cell((attempt.choice.label(), None)),
+        "kind": cell((attempt.choice.label(default), None)),
         "state": cell(
             (f"{TASK_GLYPH[shown]} {attempt.state.value}", palette(TASK_VARIABLE[shown]))
         ),
@@ -249,7 +265,7 @@ def _spec_lines(task: Task) -> list[Content]:
         _field("waits on", after),
         _field("base", spec.base or "the default branch"),
         _field("check", spec.check or "the repository's check"),
-        _field("loop", spec.caps.describe() or "no (one round)"),
+        _field("loop", spec.caps.describe() or "none (one round)"),
     ]
     if spec.caps.minutes and not spec.caps.looping:
         fields.append(_field("time cap", f"{spec.caps.minutes:g} min"))
@@ -260,16 +276,16 @@ def _spec_lines(task: Task) -> list[Content]:
     return [Content(" · ").join(fields[:2]), Content(" · ").join(fields[2:])]
 
 
-def attempt_line(task: Task, attempt: Attempt) -> Content:
+def attempt_line(task: Task, attempt: Attempt, default: str = "") -> Content:
     """One attempt in the detail: number, agent kind, state, round, check, changes, agent and
     branch, and why it ended."""
     shown = ATTEMPT_SHOWN[attempt.state]
     check, variable = attempt_check(attempt)
-    last = attempt.round
+    counted = counted_round(attempt)
     line = Content.from_markup(
         f"  [b]$n[/b] $kind [${TASK_VARIABLE[shown]}]$glyph $state[/] $round",
         n=str(attempt.number),
-        kind=attempt.choice.label(),
+        kind=attempt.choice.label(default),
         glyph=TASK_GLYPH[shown],
         state=attempt.state.value,
         round=round_label(task, attempt),
@@ -277,12 +293,12 @@ def attempt_line(task: Task, attempt: Attempt) -> Content:
     if check:
         style = f"${variable}" if variable else "dim"
         line += Content.from_markup(f" [{style}]$check[/]", check=check)
-    if last is not None:
+    if counted is not None and (counted.added or counted.removed or counted.files):
         line += Content.from_markup(
             " [$success]+$added[/] [$error]−$removed[/] [dim]$files[/dim]",
-            added=str(last.added),
-            removed=str(last.removed),
-            files=f"{last.files}f",
+            added=str(counted.added),
+            removed=str(counted.removed),
+            files=f"{counted.files}f",
         )
     if attempt.agent_name:
         line += Content.from_markup(
@@ -309,7 +325,7 @@ def history_line(event: TaskEvent) -> Content:
     )
 
 
-def task_detail(task: Task, history: Sequence[TaskEvent] | None) -> Content:
+def task_detail(task: Task, history: Sequence[TaskEvent] | None, default: str = "") -> Content:
     """Everything about the selected task: what it is, where it is, its prompt, what it waits
     on and its caps, its attempts, its history (``None``: not read yet)."""
     state = task.state
@@ -330,7 +346,7 @@ def task_detail(task: Task, history: Sequence[TaskEvent] | None) -> Content:
         *(Content(f"  {line}") for line in task.spec.text.splitlines()),
         Content(""),
         Content.from_markup("[b]Attempts[/b]"),
-        *(attempt_line(task, attempt) for attempt in task.attempts),
+        *(attempt_line(task, attempt, default) for attempt in task.attempts),
         Content(""),
         Content.from_markup("[b]History[/b]"),
     ]

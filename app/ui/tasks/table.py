@@ -2,7 +2,7 @@
 
 `RowTable.show` is given every row each time (the board polls); only cells that changed are
 redrawn, and the selection stays on the same item across refreshes (when it is gone, on the row
-that took its place). One column, the flexible one, takes the width the others leave.
+that took its place). The flexible columns share the width the others leave.
 """
 
 from __future__ import annotations
@@ -24,19 +24,22 @@ CELL_PADDING = 1
 
 
 def fit_widths(
-    columns: Sequence[tuple[str, str, int]], flexible: str, available: int
+    columns: Sequence[tuple[str, str, int]], flexible: Sequence[str], available: int
 ) -> dict[str, int]:
-    """Each column's width (by key) in a table ``available`` cells wide: the ``flexible`` one
-    takes what the others leave, never less than its own width."""
+    """Each column's width (by key) in a table ``available`` cells wide: the ``flexible`` ones
+    share what the others leave (the first gets what does not divide), never less than their
+    own widths."""
     widths = {key: width for key, _label, width in columns}
-    used = sum(widths.values()) + 2 * CELL_PADDING * len(columns)
-    widths[flexible] = max(widths[flexible], widths[flexible] + available - used)
+    spare = max(0, available - sum(widths.values()) - 2 * CELL_PADDING * len(columns))
+    share, rest = divmod(spare, len(flexible))
+    for n, key in enumerate(flexible):
+        widths[key] += share + (rest if n == 0 else 0)
     return widths
 
 
 class RowTable(DataTable[Text], inherit_bindings=False):
-    """Rows of ``columns`` (key, label, width), the ``flexible`` column widest; see the
-    module's docstring. Keys: its own only (``k`` is left to the screens)."""
+    """Rows of ``columns`` (key, label, width), the ``flexible`` ones widened to fill the
+    table; see the module's docstring. Keys: its own only (``k`` is left to the screens)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "cursor_down", "Down", show=False, tooltip="Select the next row"),
@@ -50,11 +53,15 @@ class RowTable(DataTable[Text], inherit_bindings=False):
     ]
 
     def __init__(
-        self, columns: Sequence[tuple[str, str, int]], flexible: str, *, id: str | None = None
+        self,
+        columns: Sequence[tuple[str, str, int]],
+        flexible: Sequence[str],
+        *,
+        id: str | None = None,
     ) -> None:
         super().__init__(id=id, cursor_type="row", cell_padding=CELL_PADDING)
         self._columns = tuple(columns)
-        self._flexible = flexible
+        self._flexible = tuple(flexible)
         self._widths: dict[str, int] = {}
         self._order: list[str] = []
         self._shown: dict[str, dict[str, Text]] = {}
@@ -97,7 +104,7 @@ class RowTable(DataTable[Text], inherit_bindings=False):
         self._rebuild(order)
 
     def on_resize(self, event: events.Resize) -> None:
-        """Give the flexible column the width the others leave."""
+        """Give the flexible columns the width the others leave."""
         widths = fit_widths(self._columns, self._flexible, self.size.width - 1)
         if widths != self._widths:
             self._widths = widths

@@ -152,12 +152,24 @@ def check_cell(row: AgentRow, palette: Palette, width: int = 0) -> Text:
     return cell(*parts)
 
 
-def summary_cell(row: AgentRow, palette: Palette) -> Text:
-    """The last output, after the task the agent works on (``⚑ fix-login#2``) if any."""
-    summary = " ".join(row.summary.split())
+def task_label(row: AgentRow) -> str:
+    """The task the agent works on, as its row says it: `TASK_MARK` alone when the agent is
+    named after it (``fix`` for task ``fix``, ``fix-2`` for ``fix#2``), else with the task's
+    name; '' for an agent of no task."""
     if not row.task:
+        return ""
+    task, _, attempt = row.task.partition("#")
+    named = f"{task}-{attempt}" if attempt else task
+    return TASK_MARK if row.name == named else f"{TASK_MARK} {row.task}"
+
+
+def summary_cell(row: AgentRow, palette: Palette) -> Text:
+    """The last output, after the task the agent works on (`task_label`) if any."""
+    summary = " ".join(row.summary.split())
+    label = task_label(row)
+    if not label:
         return cell((summary, None))
-    return cell((f"{TASK_MARK} {row.task}", palette("accent")), ("  ", None), (summary, None))
+    return cell((label, palette("accent")), (" ", None), (summary, None))
 
 
 def time_cell(row: AgentRow, now: float) -> Text:
