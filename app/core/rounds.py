@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.core.status import Status
-from app.core.tasks import FAILURE_LINES, TURN_SETTLE_SECONDS, Attempt, TaskSpec
+from app.core.tasks import FAILURE_LINES, TURN_SETTLE_SECONDS, Attempt, Round, TaskSpec
 
 #: Agent statuses after which the turn is over.
 _TURN_OVER: frozenset[Status] = frozenset(
@@ -110,3 +110,15 @@ def round_prompt(spec: TaskSpec, attempt: Attempt, check: str) -> str:
         "Carry on with the task until that check passes.",
     ]
     return "\n".join(lines)
+
+
+def round_summary(done: Round) -> str:
+    """A finished round for the history: ``round 2: 41s, check failed (exit 1) in 3.2s,
+    2 files +10 -3``."""
+    took = f"{done.ended_at - done.started_at:.0f}s" if done.ended_at else "?"
+    check = f"check {done.check}" if done.check != "none" else "no check"
+    if done.check_exit is not None and done.check != "passed":
+        check += f" (exit {done.check_exit})"
+    if done.check != "none":
+        check += f" in {done.check_seconds:.1f}s"
+    return f"round {done.number}: {took}, {check}, {done.files} files +{done.added} -{done.removed}"

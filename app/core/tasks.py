@@ -213,6 +213,8 @@ class Attempt:
     worked: bool = False
     #: The current round is recorded and its fresh agent is still to be started.
     restart: bool = False
+    #: Fresh agents the current round got because its prompt did not reach the agent.
+    redelivered: int = 0
 
     @property
     def round(self) -> Round | None:

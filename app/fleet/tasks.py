@@ -28,7 +28,14 @@ from app.core.checks import CheckResult, CheckState
 from app.core.errors import QuarterdeckError, UsageError
 from app.core.landing import MergeOutcome
 from app.core.naming import branch_name
-from app.core.rounds import Verdict, after_check, overtime, round_prompt, turn_over
+from app.core.rounds import (
+    Verdict,
+    after_check,
+    overtime,
+    round_prompt,
+    round_summary,
+    turn_over,
+)
 from app.core.scheduler import dependency_branches, schedule, task_state
 from app.core.status import Status
 from app.core.tasks import (
@@ -52,6 +59,8 @@ from app.infra.task_table import TaskTable
 #: How often a record is read again and the change applied anew when another process wrote it
 #: in between (a command's change of a task the engine is also writing).
 CAS_TRIES = 20
+#: How often a round whose prompt did not reach its agent gets a fresh agent before it fails.
+REDELIVERIES = 2
 #: How often, at most, a round's tokens are looked up while it runs under a token cap.
 TOKENS_POLL_SECONDS = 5.0
 
@@ -415,6 +424,11 @@ class TaskRunner:
             self._end_agent(agent.name)
             return self._end(attempt, AttemptState.FAILED, over, now), [say("failed", over)]
         if agent.prompt_state is PromptState.FAILED:
+            if attempt.redelivered < REDELIVERIES:
+                # Typing it again could submit it twice: a fresh agent gets it instead.
+                why = f"its prompt did not reach {agent.name}; a fresh agent gets it"
+                again = replace(attempt, restart=True, redelivered=attempt.redelivered + 1)
+                return again, [say("running", why)]
             why = f"its prompt was not delivered to {agent.name}: attach, type it, then retry"
             return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
         status = agent.shown.status
@@ -525,7 +539,7 @@ class TaskRunner:
         attempt = replace(attempt, rounds=(*attempt.rounds[:-1], checked))
         passed = None if result is None else result.state is CheckState.PASSED
         verdict, why = after_check(task.spec, attempt, passed, now)
-        done = say(checked.check, f"round {checked.number}: check {checked.check}")
+        done = say(checked.check, round_summary(checked))
         if verdict is Verdict.PASSED:
             attempt = self._end(attempt, AttemptState.PASSED, why, now)
             events = [done, say("passed", why)]
@@ -541,6 +555,7 @@ class TaskRunner:
             state=AttemptState.RUNNING,
             rounds=(*attempt.rounds, fresh),
             worked=False,
+            redelivered=0,
             restart=True,
         )
         return attempt, [done, say("running", why)]
@@ -617,6 +632,7 @@ class TaskRunner:
             budget_since=attempt.budget_since or now,
             rounds=(*attempt.rounds, Round(attempt.round.number + 1 if attempt.round else 1, now)),
             worked=False,
+            redelivered=0,
         )
 
     def _start(self, task: Task, attempt: Attempt, tasks: list[Task]) -> tuple[Task, str]:
@@ -675,6 +691,7 @@ class TaskRunner:
             rounds=(*attempt.rounds, Round(number, now)),
             budget_since=now,
             worked=False,
+            redelivered=0,
             restart=True,
             started_at=attempt.started_at or now,
         )

@@ -5,6 +5,9 @@ and attempts compared with one kept."""
 
 from __future__ import annotations
 
+import random
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -204,3 +207,76 @@ def test_three_attempts_are_ranked_and_keeping_one_discards_the_others(repo: Pat
         assert a.agent_name not in [x.name for x in fleet.reload()]
     kept_tip = git(repo, "rev-parse", task.attempts[1].branch)
     assert git(repo, "merge-base", "--is-ancestor", kept_tip, "main") == ""
+
+
+ENGINE = """
+import sys
+from pathlib import Path
+from app.fleet.engine import Engine
+from app.fleet.fleet import Fleet
+Engine(Fleet.open(Path(sys.argv[1]))).run_until(lambda: False, 600)
+"""
+
+
+def test_an_engine_killed_again_and_again_mid_graph_starts_nothing_twice(
+    repo: Path, tmp_path: Path
+) -> None:
+    """The engine's process is killed (SIGKILL) at varied moments while a graph runs, and
+    started again each time: every task still passes, each attempt had exactly one agent and
+    each round one fresh start."""
+    fleet = Fleet.open(repo)
+    fleet.add_tasks(
+        [
+            TaskSpec("Alpha", attempts=(worker(1),), check="true"),
+            TaskSpec("Beta", attempts=(worker(2),), check="true", after=("alpha",)),
+            TaskSpec("Gamma", attempts=(worker(3),), check="true"),
+            TaskSpec(
+                "Delta",
+                attempts=(worker(4),),
+                check=counter_check(tmp_path, 2),
+                caps=Caps(rounds=4),
+                after=("beta", "gamma"),
+            ),
+        ]
+    )
+    names = ("alpha", "beta", "gamma", "delta")
+    rng = random.Random(7)
+    deadline = time.monotonic() + 240
+    kills = 0
+    while not settled(fleet, *names)() and time.monotonic() < deadline:
+        proc = subprocess.Popen([sys.executable, "-c", ENGINE, str(repo)])
+        try:
+            proc.wait(timeout=rng.uniform(1.0, 4.0))
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills += 1
+    assert kills >= 3
+    run(fleet, settled(fleet, *names), 120)
+    tasks = [fleet.task(n) for n in names]
+    assert [t.state for t in tasks] == [TaskState.PASSED] * 4, [t.reason for t in tasks]
+    agents = fleet.reload()
+    assert sorted(a.name for a in agents) == sorted(names)  # one agent each, none twice
+    delta = fleet.task("delta").attempts[0]
+    assert [r.check for r in delta.rounds] == ["failed", "passed"]
+    for t in tasks:
+        starts = [e for e in fleet.task_history(t.name) if e.reason.startswith("started ")]
+        assert len(starts) == 1, (t.name, starts)
+    # One fresh start per later round, and one per prompt that a kill left undelivered.
+    restarted = [e for e in fleet.evidence("delta") if "restarted" in e[2]]
+    redelivered = [e for e in fleet.task_history("delta") if "a fresh agent gets it" in e.reason]
+    assert len(restarted) == len(delta.rounds) - 1 + len(redelivered)
+
+
+def test_a_question_pauses_the_task_and_the_answer_resumes_it(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    asker = AgentChoice(kind="demo", flags=("--behaviour", "questioner", "--speed", "8"))
+    fleet.add_tasks([TaskSpec("Ask first", attempts=(asker,), check="true")])
+    run(fleet, lambda: state(fleet, "ask-first") is TaskState.NEEDS_INPUT)
+    task = fleet.task("ask-first")
+    assert "waits for you" in task.reason
+    asked = [e for e in fleet.task_history("ask-first") if e.state == "needs_input"]
+    assert asked and "ask-first waits for you" in asked[0].reason
+    fleet.reply("ask-first", "Use SQLite")
+    run(fleet, settled(fleet, "ask-first"))
+    assert state(fleet, "ask-first") is TaskState.PASSED
