@@ -255,8 +255,12 @@ def test_an_engine_killed_again_and_again_mid_graph_starts_nothing_twice(
     run(fleet, settled(fleet, *names), 120)
     tasks = [fleet.task(n) for n in names]
     assert [t.state for t in tasks] == [TaskState.PASSED] * 4, [t.reason for t in tasks]
+    # One agent each, none twice. (A kill in the middle of making an agent's worktree can
+    # leave that worktree behind: the attempt's agent then gets the next free name.)
     agents = fleet.reload()
-    assert sorted(a.name for a in agents) == sorted(names)  # one agent each, none twice
+    assert len(agents) == 4, [a.name for a in agents]
+    assert sorted(a.task for a in agents) == sorted(names)
+    assert {a.name for a in agents} == {t.attempts[0].agent_name for t in tasks}
     delta = fleet.task("delta").attempts[0]
     assert [r.check for r in delta.rounds] == ["failed", "passed"]
     for t in tasks:
