@@ -415,6 +415,9 @@ class TaskRunner:
         if agent is None:
             why = f"its agent {attempt.agent_name} was removed"
             return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
+        if agent.stopped and attempt.state is not AttemptState.CHECKING:
+            why = f"you stopped {agent.name}: retry the task to go on"
+            return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
         if attempt.state is AttemptState.CHECKING:
             return self._follow_check(task, attempt, agent, now, say)
         if task.spec.caps.tokens:

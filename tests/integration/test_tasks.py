@@ -284,3 +284,16 @@ def test_a_question_pauses_the_task_and_the_answer_resumes_it(repo: Path) -> Non
     fleet.reply("ask-first", "Use SQLite")
     run(fleet, settled(fleet, "ask-first"))
     assert state(fleet, "ask-first") is TaskState.PASSED
+
+
+def test_an_agent_the_human_stops_is_not_restarted_by_its_loop(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    slow = AgentChoice(kind="demo", flags=("--behaviour", "busy", "--speed", "1"))
+    fleet.add_tasks([TaskSpec("Stop me", attempts=(slow,), check="false", caps=Caps(rounds=5))])
+    run(fleet, lambda: state(fleet, "stop-me") is TaskState.RUNNING)
+    fleet.stop("stop-me")
+    run(fleet, settled(fleet, "stop-me"))
+    task = fleet.task("stop-me")
+    assert task.state is TaskState.FAILED and "you stopped stop-me" in task.reason
+    assert len(task.attempts[0].rounds) == 1
+    assert fleet.get("stop-me").stopped
