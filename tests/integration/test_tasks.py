@@ -297,3 +297,44 @@ def test_an_agent_the_human_stops_is_not_restarted_by_its_loop(repo: Path) -> No
     assert task.state is TaskState.FAILED and "you stopped stop-me" in task.reason
     assert len(task.attempts[0].rounds) == 1
     assert fleet.get("stop-me").stopped
+
+
+SHELL = AgentChoice(kind="shell")
+
+
+def test_a_fan_in_starts_from_a_merge_of_both_and_conflicting_work_holds_it(
+    repo: Path,
+) -> None:
+    """Shell agents run their prompt as a command: exactly what each task writes."""
+    fleet = Fleet.open(repo)
+    fleet.add_tasks(
+        [
+            TaskSpec("Left", prompt="echo left > left.txt", attempts=(SHELL,), check="true"),
+            TaskSpec("Right", prompt="echo right > right.txt", attempts=(SHELL,), check="true"),
+            TaskSpec(
+                "Both",
+                prompt="cat left.txt right.txt > both.txt",
+                attempts=(SHELL,),
+                check="test -s both.txt",
+                after=("left", "right"),
+            ),
+            TaskSpec("Red", prompt="echo red > colour.txt", attempts=(SHELL,), check="true"),
+            TaskSpec("Blue", prompt="echo blue > colour.txt", attempts=(SHELL,), check="true"),
+            TaskSpec("Mix", prompt="cat colour.txt", attempts=(SHELL,), after=("red", "blue")),
+        ]
+    )
+    run(
+        fleet,
+        lambda: (
+            settled(fleet, "both")()
+            and state(fleet, "mix") is TaskState.BLOCKED
+            and fleet.task("mix").reason.startswith("held:")
+        ),
+    )
+    both = fleet.task("both").attempts[0]
+    parents = git(repo, "rev-list", "--parents", "-n", "1", both.start_commit).split()[1:]
+    tips = {git(repo, "rev-parse", fleet.task(n).attempts[0].branch) for n in ("left", "right")}
+    assert set(parents) == tips  # a merge of both dependencies' work
+    assert Path(both.worktree, "both.txt").read_text() == "left\nright\n"
+    mix = fleet.task("mix")
+    assert "conflicts" in mix.reason and "colour.txt" in mix.reason and not mix.started
