@@ -2,7 +2,8 @@
 
 One module per command group: `agents` (new, ls, attach, stop, rm, pretrust), `steering` (send,
 answer, interrupt, wait), `review` (diff, check, merge, push), `hosting` (open, dashboard, demo
-and the launcher), `classify` and `doctor`; `parser` holds the arguments of them all.
+and the launcher), `tasks` (task add, ls, wait, import, …), `classify` and `doctor`; `parser`
+holds the arguments of them all.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from app.cli.parser import build_parser
 from app.cli.review import cmd_check, cmd_diff, cmd_merge, cmd_push
 from app.cli.shared import ERROR_EXIT, USAGE_EXIT
 from app.cli.steering import cmd_answer, cmd_interrupt, cmd_send, cmd_wait
+from app.cli.tasks import cmd_task
 from app.core.errors import QuarterdeckError, UnsafeRemovalError, UsageError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -43,6 +45,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "merge": cmd_merge,
     "push": cmd_push,
+    "task": cmd_task,
     None: cmd_open,
 }
 

@@ -9,7 +9,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from app.cli.shared import deliver_first_prompts, open_fleet, run_until
+from app.cli.shared import deliver_first_prompts, open_fleet, print_rows, run_until
 from app.core.agent import Agent, PromptState, SpawnRequest
 from app.core.errors import UsageError
 from app.core.messages import Message
@@ -107,9 +107,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
                 a.checkout.worktree,
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+    print_rows(rows)
     return 0
 
 

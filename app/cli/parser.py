@@ -190,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_review_commands(command)
+    _add_task_commands(command)
     return parser
 
 
@@ -250,3 +251,187 @@ def _add_review_commands(command: Callable[[str, str], argparse.ArgumentParser])
         "and logged in; otherwise print the command)",
     )
     p.add_argument("name")
+
+
+def _add_task_options(p: argparse.ArgumentParser) -> None:
+    """The options of ``task add`` and ``task edit`` (not given: the spec's own value)."""
+    p.add_argument(
+        "--prompt",
+        default=None,
+        help="what the agent is asked (default: the title); - reads standard input",
+    )
+    p.add_argument(
+        "--after", default=None, metavar="T1,T2", help="the tasks (by name or number) it runs after"
+    )
+    check = p.add_mutually_exclusive_group()
+    check.add_argument(
+        "--until",
+        default=None,
+        metavar="CMD",
+        help="loop until this check passes: a fresh agent each round, with the failure output",
+    )
+    check.add_argument(
+        "--check",
+        default=None,
+        metavar="CMD",
+        help="the check that says it is done, without looping (default: the repository's check)",
+    )
+    p.add_argument(
+        "--max-rounds",
+        type=int,
+        default=None,
+        metavar="N",
+        help="at most N rounds (with --until: 10 unless given)",
+    )
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        metavar="M",
+        help="stop after M minutes of wall time",
+    )
+    p.add_argument(
+        "--max-tokens",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stop after N tokens where the agent CLI reports them",
+    )
+    p.add_argument(
+        "--attempts",
+        default=None,
+        metavar="SPEC",
+        help="3 (three attempts of its agent) or claude,codex:o3 (one per kind[:model])",
+    )
+    p.add_argument(
+        "--agent", "-a", dest="kind", default=None, help="agent kind (default: the repository's)"
+    )
+    p.add_argument("--model", default=None, help="the model the agent CLI is given")
+    p.add_argument(
+        "--flags",
+        default=None,
+        help='extra command-line flags for the agent CLI, as one string: --flags "--x --y" '
+        "(a single flag: --flags=--x)",
+    )
+    p.add_argument("--name", default=None, help="task name (default: from the title)")
+    p.add_argument("--base", default=None, help="the branch its work lands in and starts from")
+    p.add_argument(
+        "--land",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="land it as soon as it passed (one attempt only)",
+    )
+    p.add_argument(
+        "--needs-landed",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start only once its dependencies landed, not only passed",
+    )
+
+
+def _add_no_wait(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="return at once instead of waiting for started agents' prompts to be delivered",
+    )
+
+
+def _add_task_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """``task`` and its subcommands."""
+    task = command(
+        "task",
+        "tasks: work that a check says is done, run by agents in rounds and attempts, after the "
+        "tasks it waits on",
+    )
+    sub = task.add_subparsers(dest="task_command", metavar="SUBCOMMAND", required=True)
+
+    def subcommand(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _add_repo_option(p, argparse.SUPPRESS)
+        return p
+
+    def named(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = subcommand(name, help_text)
+        p.add_argument("task", metavar="T", help="the task's name or number")
+        return p
+
+    p = subcommand(
+        "add", "add a task; it starts at once when what it waits on allows and a slot is free"
+    )
+    p.add_argument("title", help="what to do (also the prompt when --prompt is not given)")
+    _add_task_options(p)
+    p.add_argument(
+        "--start-now",
+        action="store_true",
+        help="start it as soon as its dependencies allow, over the cap of running attempts",
+    )
+    p.add_argument("--json", action="store_true", help="print the task as JSON")
+    _add_no_wait(p)
+
+    p = subcommand(
+        "ls", "list tasks: number, name, state, rounds, what each waits on, its last check and why"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = named(
+        "show", "one task: what it asks, its attempts best first with their rounds, its history"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = named(
+        "edit", "change a task that has not started (queued or blocked); options not given stay"
+    )
+    p.add_argument("--title", default=None, help="a new title")
+    _add_task_options(p)
+    _add_no_wait(p)
+
+    _add_no_wait(
+        named(
+            "start",
+            "start the task as soon as its dependencies allow, over the cap of running attempts",
+        )
+    )
+    _add_no_wait(
+        named(
+            "retry", "run a failed or cancelled task again: its caps start over, its work is kept"
+        )
+    )
+    named("cancel", "stop the task's agents (their work is kept); what waits on it is held")
+
+    p = named("land", "keep one passed attempt: land its branch in the base, archive the others")
+    p.add_argument(
+        "--attempt",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the attempt to keep (needed when several passed)",
+    )
+
+    p = named("diff", "the difference between two attempts' branches")
+    p.add_argument("first", type=int, metavar="A", help="attempt number")
+    p.add_argument("second", type=int, metavar="B", help="attempt number")
+
+    p = subcommand(
+        "wait",
+        "wait until tasks passed (or landed) or are done; exit status: 0 reached, 3 timed out, "
+        "4 one is held by a failed or cancelled dependency (or, waiting for passed, was "
+        "cancelled), 5 waiting for passed: one failed",
+    )
+    p.add_argument("tasks", nargs="*", metavar="T", help="tasks by name or number (default: all)")
+    p.add_argument(
+        "--until",
+        required=True,
+        choices=["passed", "done"],
+        help="passed: passed or landed; done: passed, failed, landed or cancelled",
+    )
+    p.add_argument("--timeout", type=float, default=None, help="seconds (default: no limit)")
+
+    p = subcommand(
+        "import", "add every task of a plan file (a Markdown checklist or TOML), all or none"
+    )
+    p.add_argument(
+        "file", metavar="FILE", help="the plan: .md / .markdown or .toml (- reads standard input)"
+    )
+    p.add_argument("--dry-run", action="store_true", help="only print what would be added")
+    _add_no_wait(p)

@@ -101,6 +101,13 @@ def deliver_first_prompts(fleet: Fleet, names: Sequence[str], answered: str = ""
             )
 
 
+def print_rows(rows: Sequence[Sequence[str]]) -> None:
+    """A table: the first row is the header; every column but the last padded to its widest."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+
+
 def self_command() -> str:
     """How the user can run this command again: its name if it is on PATH, else its path."""
     me = os.path.abspath(sys.argv[0])

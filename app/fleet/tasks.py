@@ -60,7 +60,9 @@ from app.infra.task_table import TaskTable
 #: in between (a command's change of a task the engine is also writing).
 CAS_TRIES = 20
 #: How often a round whose prompt did not reach its agent gets a fresh agent before it fails.
-REDELIVERIES = 2
+REDELIVERIES = 3
+#: How often, at most, a round's tokens are looked up while it runs under a token cap.
+TOKENS_POLL_SECONDS = 5.0
 
 
 def task_label(task: Task, attempt: Attempt) -> str:
@@ -90,11 +92,13 @@ class TaskRunner:
         default_base: Callable[[], str],
         clock: Callable[[], float],
         on_change: Callable[[], None],
+        tokens: Callable[[Agent, float], int | None],
     ) -> None:
         """``agents`` are the agents as tracked now, ``agent_names`` every stored name;
         ``restart`` gives an agent a fresh process in its worktree (prompt, model, flags);
         ``remove`` removes an agent, archiving its work; ``merge`` lands an agent's branch;
-        ``check_kind`` raises a `UsageError` for an unknown agent kind."""
+        ``check_kind`` raises a `UsageError` for an unknown agent kind; ``tokens`` says how
+        many tokens an agent's CLI used in sessions started since a time (None: unknown)."""
         self._repo = repo
         self._table = table
         self._agents = agents
@@ -110,6 +114,9 @@ class TaskRunner:
         self._default_base = default_base
         self._clock = clock
         self._on_change = on_change
+        self._tokens = tokens
+        #: When each agent's tokens were last looked up.
+        self._tokens_looked: dict[str, float] = {}
 
     # ------------------------------------------------------------------ queries
 
@@ -408,8 +415,13 @@ class TaskRunner:
         if agent is None:
             why = f"its agent {attempt.agent_name} was removed"
             return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
+        if agent.stopped and attempt.state is not AttemptState.CHECKING:
+            why = f"you stopped {agent.name}: retry the task to go on"
+            return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
         if attempt.state is AttemptState.CHECKING:
             return self._follow_check(task, attempt, agent, now, say)
+        if task.spec.caps.tokens:
+            attempt = self._with_tokens(attempt, agent, now)
         over = overtime(task.spec, attempt, now)
         if over:
             self._end_agent(agent.name)
@@ -453,6 +465,7 @@ class TaskRunner:
     ) -> tuple[Attempt, list[TaskEvent]]:
         """The turn is over: commit the round's work, then run the check (or, with none set,
         take the turn's end as the result)."""
+        attempt = self._with_tokens(attempt, agent, now, force=True)
         last = attempt.round or Round(1, attempt.started_at or now)
         number = last.number
         worktree = Path(agent.checkout.worktree)
@@ -561,6 +574,22 @@ class TaskRunner:
             return replace(attempt, reason=f"passed; not landed: {said}"), f"not landed: {said}"
         said = outcome.message or f"landed in {task.spec.base}"
         return replace(attempt, state=AttemptState.KEPT, reason=said), said
+
+    def _with_tokens(
+        self, attempt: Attempt, agent: Agent, now: float, *, force: bool = False
+    ) -> Attempt:
+        """The attempt with its round's tokens as the agent's CLI reports them so far: looked
+        up at most every `TOKENS_POLL_SECONDS` unless ``force`` (the turn ended)."""
+        last = attempt.round
+        if last is None or (
+            not force and now - self._tokens_looked.get(agent.id, 0.0) < TOKENS_POLL_SECONDS
+        ):
+            return attempt
+        self._tokens_looked[agent.id] = now
+        used = self._tokens(agent, last.started_at)
+        if used is None or used == last.tokens:
+            return attempt
+        return replace(attempt, rounds=(*attempt.rounds[:-1], replace(last, tokens=used)))
 
     def _size(self, attempt: Attempt, agent: Agent) -> tuple[int, int, int]:
         """The attempt's whole change: lines added, removed, files, since it started."""
