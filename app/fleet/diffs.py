@@ -45,6 +45,11 @@ def _stats(files: Sequence[FileDiff]) -> DiffStats:
     return DiffStats(sum(f.added for f in files), sum(f.removed for f in files), len(files))
 
 
+def _same_task(a: Agent, b: Agent) -> bool:
+    """Both agents are attempts at one task (``name#1``, ``name#2``)."""
+    return bool(a.task) and a.task.partition("#")[0] == b.task.partition("#")[0]
+
+
 def _paths(files: Sequence[FileDiff]) -> frozenset[str]:
     """Every path the files touch (both sides of a rename)."""
     return frozenset(p for f in files for p in (f.path, f.old_path) if p)
@@ -292,17 +297,17 @@ class Diffs:
     def _overlaps(
         self, paths: dict[str, frozenset[str]], agents: Sequence[Agent]
     ) -> dict[str, dict[str, tuple[str, ...]]]:
-        """Which agents' changes touch the same files — but not one started from the other's
-        work whose changes to those files are all inside the other's branch (`stacked`)."""
+        """Which agents' changes touch the same files — but not two attempts at one task
+        (alternatives, one of which is kept), nor one started from the other's work whose
+        changes to those files are all inside the other's branch (`stacked`)."""
         found = overlaps(paths)
         by_name = {a.name: a for a in agents}
         for name, others in found.items():
             for other, shared in list(others.items()):
-                if (
-                    name in by_name
-                    and other in by_name
-                    and self.reader.stacked(by_name[name], by_name[other], shared)
-                ):
+                if name not in by_name or other not in by_name:
+                    continue
+                a, b = by_name[name], by_name[other]
+                if _same_task(a, b) or self.reader.stacked(a, b, shared):
                     del others[other]
                     found[other].pop(name, None)
         return {name: others for name, others in found.items() if others}

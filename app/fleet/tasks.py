@@ -355,7 +355,8 @@ class TaskRunner:
             new, events = self._follow(task, agents, now)
             derived = task_state(new)
             if derived is not None and (new.state, new.reason) != derived:
-                if derived[0] is not task.state:
+                said = {e.state for e in events}
+                if derived[0] is not task.state and derived[0].value not in said:
                     events.append(TaskEvent(now, derived[0].value, derived[1]))
                 new = replace(new, state=derived[0], reason=derived[1], updated_at=now)
             written = self._write(task, new, events)

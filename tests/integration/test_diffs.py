@@ -346,6 +346,17 @@ def test_an_agent_started_from_anothers_work_is_not_flagged_until_that_one_edits
     assert looks["first"].overlap == ("second",) and looks["second"].overlap == ("first",)
 
 
+def test_attempts_at_one_task_are_not_flagged_against_each_other(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    for name, task in (("try-1", "t#1"), ("try-2", "t#2"), ("other", "")):
+        fleet.spawn(SpawnRequest(prompt="", kind="shell", name=name, task=task))
+        Path(fleet.get(name).checkout.worktree, "README.md").write_text(f"{name}'s readme\n")
+    for _ in range(2):
+        looks = {n: fleet.diffs.with_stats(fleet.get(n)) for n in ("try-1", "try-2", "other")}
+    assert looks["try-1"].overlap == ("other",) and looks["try-2"].overlap == ("other",)
+    assert looks["other"].overlap == ("try-1", "try-2")
+
+
 def test_comment_is_queued_for_the_agent(repo: Path) -> None:
     fleet = Fleet.open(repo)
     wt = spawn(fleet, "talk")
