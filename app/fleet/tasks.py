@@ -480,17 +480,31 @@ class TaskRunner:
             return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
         ended = replace(last, ended_at=now, commit=commit)
         attempt = replace(attempt, rounds=(*attempt.rounds[:-1], ended))
-        try:
-            self._checks.check_command(agent)
-        except UsageError:
-            return self._verdict(task, attempt, agent, None, now, say)
+        checking = replace(attempt, state=AttemptState.CHECKING)
+        event = say("checking", f"round {number}'s turn ended; running the check")
+        return self._run_check(task, checking, agent, now, say, [event])
+
+    def _run_check(
+        self,
+        task: Task,
+        checking: Attempt,
+        agent: Agent,
+        now: float,
+        say: Callable[[str, str], TaskEvent],
+        events: list[TaskEvent],
+    ) -> tuple[Attempt, list[TaskEvent]]:
+        """Start the round's check (``checking`` follows it); with no check set, the turn's end
+        is the round's result."""
         try:
             self._checks.run_check(agent.name)
+        except UsageError:
+            if self._command_of(agent):
+                return checking, events  # a check of the agent's runs already: its end counts
+            return self._verdict(task, checking, agent, None, now, say)
         except QuarterdeckError as exc:
             why = f"the check could not start: {exc}"
-            return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
-        event = say("checking", f"round {number}'s turn ended; running the check")
-        return replace(attempt, state=AttemptState.CHECKING), [event]
+            return self._end(checking, AttemptState.FAILED, why, now), [say("failed", why)]
+        return checking, events
 
     def _follow_check(
         self,
@@ -505,14 +519,7 @@ class TaskRunner:
         mine = result is not None and last is not None and result.started_at >= last.ended_at - 1.0
         if result is None or not mine or result.state is CheckState.CANCELLED:
             # Not run for this round, or ended with the process that ran it: run it again.
-            try:
-                self._checks.run_check(agent.name)
-            except UsageError:
-                return self._verdict(task, attempt, agent, None, now, say)
-            except QuarterdeckError as exc:
-                why = f"the check could not start: {exc}"
-                return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
-            return attempt, []
+            return self._run_check(task, attempt, agent, now, say, [])
         if not result.final:
             return attempt, []
         return self._verdict(task, attempt, agent, result, now, say)
