@@ -1,12 +1,17 @@
-"""Aider: its notifications command, run whenever it waits for input."""
+"""Aider: its notifications command, run whenever it waits for input, and the tokens its chat
+history (``.aider.chat.history.md`` in the worktree) reports."""
 
 from __future__ import annotations
 
+import contextlib
+import re
+import time
 from pathlib import Path
 from typing import Any
 
-from app.agents.base import AgentAdapter, Env, Launch, Setup, home
+from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home
 from app.agents.hooks import HookInstaller
+from app.agents.usage import Tally, tokens_in
 from app.core.doctor import Finding, note
 from app.core.status import Evidence, Reading, Status
 
@@ -28,6 +33,51 @@ FIRST_START_FLAGS = {
     "--no-show-model-warnings": "stop at a warning about a model it does not know",
     "--no-show-release-notes": "ask whether to show the release notes",
 }
+
+
+#: A session's first line in the chat history (its local time, to the second).
+_STARTED = re.compile(rb"# aider chat started at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
+#: The report after each reply, as Aider rounds it (``2.5k``, ``12k``).
+_REPORT = re.compile(rb"> Tokens: (\d+(?:\.\d+)?)(k?) sent\b.*?, (\d+(?:\.\d+)?)(k?) received\.")
+
+
+def chat_history(worktree: Path, env: Env = None) -> Path:
+    """Aider's chat history: ``AIDER_CHAT_HISTORY_FILE`` (relative to the worktree), else
+    ``.aider.chat.history.md`` at the top of the worktree."""
+    named = environ(env).get("AIDER_CHAT_HISTORY_FILE")
+    return worktree / (named or ".aider.chat.history.md")
+
+
+def _count(digits: bytes, thousands: bytes) -> int:
+    return round(float(digits) * (1000 if thousands else 1))
+
+
+class ChatHistory(Tally):
+    """Aider's chat history, every session appended: a ``# aider chat started at`` line, then
+    each reply's ``> Tokens: … sent, … received.`` line (``sent`` has what was written to a
+    cache; what was read from one is reported apart, and does not count)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[tuple[float, int]] = []
+
+    def feed(self, line: bytes) -> None:
+        """A session's start, or a reply's report."""
+        started = _STARTED.match(line)
+        if started:
+            with contextlib.suppress(ValueError, OverflowError):
+                when = time.strptime(started.group(1).decode(), "%Y-%m-%d %H:%M:%S")
+                self.runs.append((time.mktime(when), 0))
+            return
+        report = _REPORT.match(line)
+        if report and self.runs:
+            sent, received = _count(*report.group(1, 2)), _count(*report.group(3, 4))
+            start, used = self.runs[-1]
+            self.runs[-1] = (start, used + sent + received)
+
+    def sessions(self) -> list[tuple[float, int]]:
+        """Each session in the file."""
+        return self.runs
 
 
 def _mentions_key(path: Path) -> bool:
@@ -91,6 +141,11 @@ class Aider(AgentAdapter):
         if event == "Notification":
             return Reading(Status.IDLE, Evidence("hook", "waiting for input"))
         return None
+
+    def tokens_used(self, worktree: Path, env: Env, since: float) -> int | None:
+        """The sessions of its `chat_history` (`ChatHistory`): approximate, as Aider rounds
+        what it reports to a hundred tokens under 10k and to a thousand above."""
+        return tokens_in(lambda: [chat_history(worktree, env)], ChatHistory, since)
 
 
 ADAPTER = Aider()

@@ -129,6 +129,14 @@ class AgentAdapter:
         """What the status file's contents say; None for no information."""
         return None
 
+    def tokens_used(self, worktree: Path, env: Env, since: float) -> int | None:
+        """The tokens the CLI recorded (in the files of the config home ``env`` names) for its
+        sessions in ``worktree`` that started at or after ``since`` (seconds since the epoch:
+        a round's start): input read fresh plus output, reasoning included; input read back
+        from a prompt cache does not count (`app.agents.usage`). None when the CLI records
+        none or no such session was found. Never raises."""
+        return None
+
     def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
         """Record (or withdraw) the CLI's trust in ``worktree`` in the CLI's own file (the one
         of the config home ``env``, the agent's environment, names). False

@@ -1,5 +1,6 @@
 """Claude Code: hooks in a settings file passed with ``--settings``, the status file it keeps
-per process (``sessions/<pid>.json``), and its trust record in ``.claude.json``.
+per process (``sessions/<pid>.json``), its trust record in ``.claude.json``, and the tokens its
+session transcripts (``projects/<folder>/<session>.jsonl``) record.
 
 Where Claude Code keeps its state is resolved here, once (`config_dir`): ``CLAUDE_CONFIG_DIR``
 when set, else ``~/.claude`` for its state and ``~/.claude.json`` for its settings.
@@ -15,6 +16,7 @@ from typing import Any
 from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home
 from app.agents.files import load_json_object, write_json
 from app.agents.hooks import HookInstaller
+from app.agents.usage import JsonTally, dig, folders, iso_time, number, tokens_in
 from app.core.doctor import Finding, first_set, note
 from app.core.profiles import AgentProfile, move_keys
 from app.core.signals import error_line, reading_from_request
@@ -70,6 +72,61 @@ def state_dir(env: Env = None) -> Path:
 def config_file(env: Env = None) -> Path:
     """Claude Code's ``.claude.json`` (projects and their trust among it)."""
     return (config_dir(env) or home(env)) / ".claude.json"
+
+
+def project_name(folder: str) -> str:
+    """The name Claude Code gives a folder's entry in ``projects/``: every character but an
+    ASCII letter or digit becomes ``-`` (one for each UTF-16 unit it takes)."""
+    return "".join(
+        c if c.isascii() and c.isalnum() else "--" if ord(c) > 0xFFFF else "-" for c in folder
+    )
+
+
+def transcripts(worktree: Path, env: Env = None) -> list[Path]:
+    """The transcripts of sessions in ``worktree`` and of their subagents
+    (``<session>/subagents/agent-<id>.jsonl``). A folder name over 200 characters is cut there
+    and given a hash of the path, matched here by its beginning (the lines' ``cwd`` decide)."""
+    root = state_dir(env) / "projects"
+    found: list[Path] = []
+    for folder in folders(worktree):
+        name = project_name(folder)
+        places = [root / name] if len(name) <= 200 else list(root.glob(name[:200] + "-*"))
+        for place in places:
+            found += [*place.glob("*.jsonl"), *place.glob("*/subagents/*.jsonl")]
+    return found
+
+
+class Transcript(JsonTally):
+    """A Claude Code transcript: a line per part of each message, every assistant line
+    repeating its message's ``usage`` (the output count growing while it streamed), so each
+    message counts once, at its largest. Fresh input is ``input_tokens`` plus
+    ``cache_creation_input_tokens``; ``cache_read_input_tokens`` does not count."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: float | None = None
+        self.messages: dict[str, tuple[int, int]] = {}
+
+    def record(self, record: dict[str, Any]) -> None:
+        """One line: its folder and time, and an assistant message's usage."""
+        if self.cwd is None and isinstance(record.get("cwd"), str):
+            self.cwd = record["cwd"]
+        if self.started is None:
+            self.started = iso_time(record.get("timestamp"))
+        usage = dig(record, "message", "usage")
+        if record.get("type") != "assistant" or not isinstance(usage, Mapping):
+            return
+        key = dig(record, "message", "id") or record.get("requestId") or record.get("uuid")
+        key = str(key) if key else f"line {len(self.messages)}"
+        fresh = number(usage.get("input_tokens")) + number(usage.get("cache_creation_input_tokens"))
+        was_in, was_out = self.messages.get(key, (0, 0))
+        self.messages[key] = (max(was_in, fresh), max(was_out, number(usage.get("output_tokens"))))
+
+    def sessions(self) -> list[tuple[float, int]]:
+        """The transcript's one session: from its first line's time."""
+        if self.started is None:
+            return []
+        return [(self.started, sum(i + o for i, o in self.messages.values()))]
 
 
 def reading_from_hook(event: str, payload: Any) -> Reading | None:
@@ -269,6 +326,11 @@ class ClaudeCode(AgentAdapter):
             return reading_from_status_file(json.loads(text))
         except ValueError:
             return None
+
+    def tokens_used(self, worktree: Path, env: Env, since: float) -> int | None:
+        """The `transcripts` of the worktree's folder (`Transcript`)."""
+        wanted = folders(worktree)
+        return tokens_in(lambda: transcripts(worktree, env), Transcript, since, wanted)
 
     def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
         """``projects.<path>.hasTrustDialogAccepted`` in ``.claude.json``."""

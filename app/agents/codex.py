@@ -1,17 +1,21 @@
-"""OpenAI Codex CLI: its ``notify`` program set for the session with ``-c``, and its trust
-record, a ``[projects."<path>"]`` table in ``$CODEX_HOME/config.toml``."""
+"""OpenAI Codex CLI: its ``notify`` program set for the session with ``-c``, its trust
+record, a ``[projects."<path>"]`` table in ``$CODEX_HOME/config.toml``, and the tokens its
+session rollouts (``sessions/YYYY/MM/DD/rollout-*.jsonl``) record."""
 
 from __future__ import annotations
 
 import json
+import time
 import tomllib
 from collections.abc import Mapping
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home
 from app.agents.files import write_atomically
 from app.agents.hooks import HookInstaller
+from app.agents.usage import JsonTally, dig, folders, iso_time, number, tokens_in
 from app.core.doctor import Finding, note
 from app.core.profiles import AgentProfile, move_keys
 from app.core.status import Evidence, Reading, Status
@@ -21,6 +25,8 @@ NOTIFY_EVENT = "codex-notify"
 #: What Codex asks its hidden title-generation thread (whose end is not the turn's end).
 _TITLE_THREAD = "single-line task title"
 _MARK = "# added by quarterdeck for an agent worktree"
+#: The most days of rollouts looked through for one round.
+ROLLOUT_DAYS = 40
 
 
 def codex_home(env: Env = None) -> Path:
@@ -32,6 +38,49 @@ def codex_home(env: Env = None) -> Path:
 def config_file(env: Env = None) -> Path:
     """Codex's ``config.toml`` (in ``CODEX_HOME``)."""
     return codex_home(env) / "config.toml"
+
+
+def rollouts(since: float, env: Env = None) -> list[Path]:
+    """The rollouts of sessions that may have started at or after ``since``: those in the
+    folders of the days (``sessions/YYYY/MM/DD``, in local time) from the day before it to the
+    day after today."""
+    root = codex_home(env) / "sessions"
+    now = max(time.time(), since)
+    day = date.fromtimestamp(max(since, now - ROLLOUT_DAYS * 86400) - 86400)
+    last = date.fromtimestamp(now + 86400)
+    found: list[Path] = []
+    while day <= last:
+        found += (root / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}").glob("rollout-*.jsonl")
+        day += timedelta(days=1)
+    return found
+
+
+class Rollout(JsonTally):
+    """A Codex session's rollout: ``session_meta`` first (its ``cwd`` and start), then
+    ``token_count`` events carrying the session's running ``total_token_usage``. Fresh input
+    is ``input_tokens`` less ``cached_input_tokens``; ``output_tokens`` has the reasoning."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: float | None = None
+        self.used = 0
+
+    def record(self, record: dict[str, Any]) -> None:
+        """One line: the session's meta, or its running total."""
+        payload = record.get("payload")
+        if record.get("type") == "session_meta" and self.started is None:
+            cwd = dig(payload, "cwd")
+            self.cwd = cwd if isinstance(cwd, str) and cwd else None
+            self.started = iso_time(dig(payload, "timestamp")) or iso_time(record.get("timestamp"))
+        elif record.get("type") == "event_msg" and dig(payload, "type") == "token_count":
+            usage = dig(payload, "info", "total_token_usage")
+            if isinstance(usage, Mapping):
+                fresh = number(usage.get("input_tokens")) - number(usage.get("cached_input_tokens"))
+                self.used = max(fresh, 0) + number(usage.get("output_tokens"))
+
+    def sessions(self) -> list[tuple[float, int]]:
+        """The rollout's one session."""
+        return [] if self.started is None else [(self.started, self.used)]
 
 
 def reading_from_hook(event: str, payload: Any) -> Reading | None:
@@ -135,6 +184,11 @@ class Codex(AgentAdapter):
     def reading_from_hook(self, event: str, payload: Any) -> Reading | None:
         """See `reading_from_hook`."""
         return reading_from_hook(event, payload)
+
+    def tokens_used(self, worktree: Path, env: Env, since: float) -> int | None:
+        """The `rollouts` whose session ran in the worktree (`Rollout`)."""
+        wanted = folders(worktree)
+        return tokens_in(lambda: rollouts(since, env), Rollout, since, wanted)
 
     def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
         """A marked ``[projects."<path>"]`` table with ``trust_level = "trusted"``, appended;

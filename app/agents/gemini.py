@@ -1,5 +1,6 @@
-"""Gemini CLI: hooks in a system settings file named by ``GEMINI_CLI_SYSTEM_SETTINGS_PATH``, and
-its trust record in ``~/.gemini/trustedFolders.json``.
+"""Gemini CLI: hooks in a system settings file named by ``GEMINI_CLI_SYSTEM_SETTINGS_PATH``, its
+trust record in ``~/.gemini/trustedFolders.json``, and the tokens its chats
+(``~/.gemini/tmp/<project>/chats/session-*.jsonl``) record.
 
 Gemini CLI 0.61 reads a system settings file only when the file and every folder above it are
 owned by root and writable by nobody else (``Security Warning: Skipping system settings file …:
@@ -9,6 +10,7 @@ Parent directory '/tmp' is insecure``); otherwise it starts without the file, ho
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -19,6 +21,7 @@ from typing import Any
 from app.agents.base import AgentAdapter, Env, Launch, Setup, environ, home, under
 from app.agents.files import load_json_object, write_json
 from app.agents.hooks import HookInstaller
+from app.agents.usage import JsonTally, dig, folders, iso_time, number, tokens_in
 from app.core.doctor import Finding, first_set, note
 from app.core.signals import reading_from_request
 from app.core.status import Evidence, Reading, Status
@@ -50,6 +53,61 @@ def gemini_dir(env: Env = None) -> Path:
     """Gemini CLI's folder: ``.gemini`` in ``GEMINI_CLI_HOME``, else in the home folder."""
     configured = environ(env).get("GEMINI_CLI_HOME")
     return (Path(configured) if configured else home(env)) / ".gemini"
+
+
+def chats(worktree: Path, env: Env = None) -> list[Path]:
+    """The chats of sessions in ``worktree``, and of their subagents (``chats/<session>/``):
+    in ``tmp/<project>/chats``, the project being the short name ``projects.json`` gives the
+    folder (else the one whose ``tmp/<project>/.project_root`` names it)."""
+    root = gemini_dir(env)
+    wanted = folders(worktree)
+    registry = load_json_object(root / "projects.json") or {}
+    names = registry.get("projects")
+    projects = {v for k, v in names.items() if k in wanted} if isinstance(names, dict) else set()
+    if not projects:
+        for marker in (root / "tmp").glob("*/.project_root"):
+            with contextlib.suppress(OSError, UnicodeError):
+                if marker.read_text().strip() in wanted:
+                    projects.add(marker.parent.name)
+    found: list[Path] = []
+    for project in projects:
+        if isinstance(project, str) and project and Path(project).name == project:
+            place = root / "tmp" / project / "chats"
+            found += [*place.glob("session-*.jsonl"), *place.glob("*/*.jsonl")]
+    return found
+
+
+class Chat(JsonTally):
+    """A Gemini CLI chat: its metadata first (``startTime``), then each message, whole again
+    whenever it changes (a reply's ``tokens`` are added once it is in); a ``$set`` line may
+    carry the messages anew, a ``$rewindTo`` line drops some from the chat (their tokens were
+    spent all the same). Each reply counts once: its ``total`` less its ``cached`` input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: float | None = None
+        self.replies: dict[str, int] = {}
+
+    def record(self, record: dict[str, Any]) -> None:
+        """One line: the metadata, a message, or messages carried by ``$set``."""
+        if "sessionId" in record and "projectHash" in record and self.started is None:
+            self.started = iso_time(record.get("startTime"))
+        carried = dig(record, "$set", "messages")
+        for message in carried if isinstance(carried, list) else [record]:
+            self.reply(message)
+
+    def reply(self, message: object) -> None:
+        """A message: a reply's tokens."""
+        tokens, key = dig(message, "tokens"), dig(message, "id")
+        if dig(message, "type") != "gemini" or not isinstance(tokens, Mapping) or not key:
+            return
+        parts = ("input", "output", "thoughts", "tool")
+        spent = number(tokens.get("total")) or sum(number(tokens.get(p)) for p in parts)
+        self.replies[str(key)] = max(spent - number(tokens.get("cached")), 0)
+
+    def sessions(self) -> list[tuple[float, int]]:
+        """The chat's one session."""
+        return [] if self.started is None else [(self.started, sum(self.replies.values()))]
 
 
 def trust_file(env: Env = None) -> Path:
@@ -231,8 +289,12 @@ class GeminiCli(AgentAdapter):
     def prompt_behind_trust(self, worktree: Path, env: Env = None) -> bool:
         """A ``-i`` prompt in a folder not trusted yet runs behind the trust box: a tool
         confirmation it opens takes the keys meant for the box, unseen (observed, 0.61.0)."""
-        folders = load_json_object(trust_file(env))
-        return not (folders and _trusted(worktree, folders))
+        trusted = load_json_object(trust_file(env))
+        return not (trusted and _trusted(worktree, trusted))
+
+    def tokens_used(self, worktree: Path, env: Env, since: float) -> int | None:
+        """The worktree's `chats` (`Chat`)."""
+        return tokens_in(lambda: chats(worktree, env), Chat, since)
 
     def set_trust(self, worktree: Path, trust: bool, env: Env = None) -> bool:
         """``<path>: "TRUST_FOLDER"`` in ``~/.gemini/trustedFolders.json``."""

@@ -1,12 +1,17 @@
 """opencode: read from its screen alone (it has no hooks Quarterdeck installs, no status file
-and no trust prompt); its dialogs take arrow keys (``answer = "arrows"`` in its rules file)."""
+and no trust prompt); its dialogs take arrow keys (``answer = "arrows"`` in its rules file); the
+tokens of its sessions are in its database (``opencode.db``, SQLite, since opencode 1.2)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
-from app.agents.base import AgentAdapter, Setup, environ, home
+from app.agents.base import AgentAdapter, Env, Setup, environ, home
+from app.agents.usage import SLACK, dig, folders, number, quietly
 from app.core.doctor import Finding, first_set, note
 from app.core.profiles import AgentProfile, move_keys
 from app.core.status import Reading
@@ -22,16 +27,57 @@ KEY_VARIABLES = (
 )
 
 
-def config_dir(env: dict[str, str] | None = None) -> Path:
+def config_dir(env: Env = None) -> Path:
     """opencode's config folder: ``$XDG_CONFIG_HOME/opencode`` (``~/.config/opencode``)."""
     base = environ(env).get("XDG_CONFIG_HOME")
     return (Path(base) if base else home(env) / ".config") / "opencode"
 
 
-def data_dir(env: dict[str, str] | None = None) -> Path:
+def data_dir(env: Env = None) -> Path:
     """opencode's data folder (its logins, ``auth.json``): ``$XDG_DATA_HOME/opencode``."""
     base = environ(env).get("XDG_DATA_HOME")
     return (Path(base) if base else home(env) / ".local" / "share") / "opencode"
+
+
+def database(env: Env = None) -> Path:
+    """opencode's database: ``opencode.db`` in its data folder (``OPENCODE_DB`` names another,
+    relative to that folder)."""
+    named = environ(env).get("OPENCODE_DB")
+    return data_dir(env) / named if named else data_dir(env) / "opencode.db"
+
+
+#: Every message of the sessions that ran in a folder and started (milliseconds) at or after.
+_MESSAGES = """
+SELECT session.id, message.data FROM session JOIN message ON message.session_id = session.id
+WHERE session.directory IN ({}) AND session.time_created >= ?
+"""
+
+
+def tokens_in_database(path: Path, worktree: Path, since: float) -> int | None:
+    """The tokens of the sessions in ``worktree`` that started at or after ``since``, from
+    their assistant messages' ``tokens`` (``input``, which leaves out what the cache gave,
+    ``output``, ``reasoning`` and ``cache.write``; ``cache.read`` does not count). The
+    database is opened read-only; None when it is missing or has no such session."""
+    if not path.is_file():
+        return None
+    wanted = sorted(folders(worktree))
+    query = _MESSAGES.format(", ".join("?" * len(wanted)))
+    uri = f"file:{quote(str(path))}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=2.0)) as db:
+        rows = db.execute(query, (*wanted, int((since - SLACK) * 1000))).fetchall()
+    used: dict[str, int] = {}
+    for session, data in rows:
+        used.setdefault(str(session), 0)
+        try:
+            message = json.loads(data)
+        except (TypeError, ValueError):
+            continue
+        tokens = dig(message, "tokens")
+        if dig(message, "role") != "assistant" or not isinstance(tokens, dict):
+            continue
+        parts = (tokens.get(p) for p in ("input", "output", "reasoning"))
+        used[str(session)] += sum(map(number, parts)) + number(dig(tokens, "cache", "write"))
+    return sum(used.values()) if used else None
 
 
 def _providers(path: Path) -> bool:
@@ -70,6 +116,10 @@ class Opencode(AgentAdapter):
     def doctor(self, setup: Setup) -> list[Finding]:
         """See `findings`."""
         return findings(setup)
+
+    def tokens_used(self, worktree: Path, env: Env, since: float) -> int | None:
+        """See `tokens_in_database` (its `database`)."""
+        return quietly(lambda: tokens_in_database(database(env), worktree, since))
 
     def reply_keys(
         self, profile: AgentProfile, dialog: Reading, option: int | None, text: str

@@ -98,6 +98,10 @@ class ConfiguredAdapter(AgentAdapter):
         """Read as the status file's adapter reads it."""
         return self.status.reading_from_status_file(text)
 
+    def tokens_used(self, worktree: Path, env: Env, since: float) -> int | None:
+        """The kind's own CLI's record, in the config home of the kind's environment."""
+        return self.own.tokens_used(worktree, self._env(env), since)
+
     def prompt_behind_trust(self, worktree: Path, env: Env = None) -> bool:
         """The kind's own CLI's, in the config home of the kind's environment."""
         return self.own.prompt_behind_trust(worktree, self._env(env))

@@ -334,6 +334,29 @@ def split_patch(text: str) -> dict[str, str]:
     return sections
 
 
+def patch_files(text: str) -> tuple[FileDiff, ...]:
+    """The files of one plain unified diff of many files (``git diff A B``), in its order, each
+    with its hunks and counts: added, deleted and renamed files as their headers say, binary
+    files marked (git prints no lines for them)."""
+    files: list[FileDiff] = []
+    for path, section in split_patch(text).items():
+        header = section.split("\n@@", 1)[0].split("\n")
+        change, old_path = FileChange.MODIFIED, ""
+        if any(line.startswith("new file mode") for line in header):
+            change = FileChange.ADDED
+        elif any(line.startswith("deleted file mode") for line in header):
+            change = FileChange.DELETED
+        for line in header:
+            if line.startswith("rename from "):
+                change, old_path = FileChange.RENAMED, unquote_path(line.split(" ", 2)[2])
+        binary = any(line.startswith(("Binary files ", "GIT binary patch")) for line in header)
+        hunks = parse_hunks(section)
+        added = sum(h.added for h in hunks)
+        removed = sum(h.removed for h in hunks)
+        files.append(FileDiff(path, change, added, removed, old_path, binary, hunks=hunks))
+    return tuple(files)
+
+
 def count_lines(data: bytes) -> int:
     """Lines in a text (a last line without a newline counts)."""
     if not data:

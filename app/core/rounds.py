@@ -62,23 +62,20 @@ def cap_reached(spec: TaskSpec, attempt: Attempt, now: float) -> str:
     """Why the attempt's loop must stop now ('' when it may go on): rounds, wall time or
     tokens used since its budget began."""
     caps = spec.caps
-    rounds = len(attempt.rounds) - attempt.budget_round
-    if rounds >= caps.rounds:
+    if len(attempt.rounds) - attempt.budget_round >= caps.rounds:
         return f"stopped at the cap of {caps.rounds} rounds: the check still fails"
-    since = attempt.budget_since or attempt.started_at
-    if caps.minutes and since and now - since >= caps.minutes * 60:
-        return f"stopped at the cap of {caps.minutes:g} minutes: the check still fails"
-    used = sum(r.tokens for r in attempt.rounds[attempt.budget_round :])
-    if caps.tokens and used >= caps.tokens:
-        return f"stopped at the cap of {caps.tokens} tokens ({used} used)"
-    return ""
+    over = _over_budget(spec, attempt, now)
+    return f"{over}: the check still fails" if over and "tokens" not in over else over
 
 
 def overtime(spec: TaskSpec, attempt: Attempt, now: float) -> str:
     """While a round runs: why it must be stopped now (wall time or tokens over the cap), or ''."""
+    return _over_budget(spec, attempt, now)
+
+
+def _over_budget(spec: TaskSpec, attempt: Attempt, now: float) -> str:
+    """The wall-time or token cap the attempt has reached since its budget began, or ''."""
     caps = spec.caps
-    if not caps.looping and not caps.minutes and not caps.tokens:
-        return ""
     since = attempt.budget_since or attempt.started_at
     if caps.minutes and since and now - since >= caps.minutes * 60:
         return f"stopped at the cap of {caps.minutes:g} minutes"

@@ -40,6 +40,8 @@ class AgentRow:
     check: CheckSummary | None = None
     #: Other agents whose changes touch the same files.
     overlap: tuple[str, ...] = ()
+    #: The task it carries out (``name``, ``name#2`` for attempt 2 of several), '' for none.
+    task: str = ""
 
     @classmethod
     def from_agent(cls, agent: Agent, message: Message | None = None) -> AgentRow:
@@ -79,6 +81,7 @@ class AgentRow:
             stats=agent.stats,
             check=agent.check,
             overlap=agent.overlap,
+            task=agent.task,
         )
 
 

@@ -26,6 +26,11 @@ Claude Code's do, with the same event names and payload fields:
   the end of piped input (Claude Code's value), ``"other"`` for SIGTERM, SIGHUP or a
   quitter leaving by itself. The agent waits up to `EXIT_WAIT` for queued hooks first.
 
+Each model call (the start of every step, and the turn's closing message) is reported like a
+real CLI's usage: a JSON line (``session``, ``started``, ``at``, ``input_tokens``,
+``output_tokens``; see `app.demo.script.call_tokens`) appended to `USAGE_FILE` in the git folder
+of its working directory (not the worktree, where it would be committed).
+
 Like Claude Code, nothing fires for an interrupt (Esc, Ctrl-C), a dismissed or denied dialog
 or a skipped question: no ``PostToolUse``, and no ``Stop`` for that turn. A simulated crash
 (``crasher``), ``--die-at-once`` and a hung agent send nothing more either.
@@ -80,6 +85,7 @@ from app.demo.script import (
     Step,
     Turn,
     apply_edit,
+    call_tokens,
     tick_checklist,
 )
 
@@ -110,6 +116,8 @@ GIT_ENV = {
 }
 _SINGLE = {"\r": "enter", "\n": "enter", "\x7f": "backspace", "\x08": "backspace"}
 _SINGLE |= {"\x03": "ctrl_c", "\x04": "ctrl_d"}
+#: The usage file, in the git folder (a contract with `app.agents.demo.USAGE_FILE`).
+USAGE_FILE = "quarterdeck-demo-usage.jsonl"
 
 
 def parse_keys(buf: str, final: bool = False) -> tuple[list[Key], str]:
@@ -240,6 +248,15 @@ def in_git_repo() -> bool:
         return False
 
 
+def usage_file() -> Path | None:
+    """Where the agent reports its model calls: `USAGE_FILE` in the git folder of its working
+    directory (None outside a git work tree)."""
+    try:
+        return Path(git("rev-parse", "--absolute-git-dir").strip()) / USAGE_FILE
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 class Agent:
     """The demo agent's state machine: idle prompt, working spinner, dialog and question."""
 
@@ -289,6 +306,9 @@ class Agent:
         self.timing = random.Random(f"timing-{seed}")  # apart from the plan's generator
         self.keys = KeyReader(sys.stdin.fileno())
         self.git = in_git_repo()
+        self.usage = usage_file() if self.git else None
+        self.started = time.time()
+        self.calls = 0  # model calls in the current turn
         self.mode: Mode = "idle"
         self.title = ""
         self.line = ""  # the demo> input; kept (hidden) while working
@@ -450,6 +470,20 @@ class Agent:
             with self.transcript.open("a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
 
+    def spend(self) -> None:
+        """Report one model call of the turn in the usage file (best effort)."""
+        if self.usage is None:
+            return
+        tokens_in, tokens_out = call_tokens(self.turn.task, self.calls)
+        self.calls += 1
+        line = {"session": self.hooks.session, "started": self.started, "at": time.time()}
+        line |= {"input_tokens": tokens_in, "output_tokens": tokens_out}
+        try:
+            with self.usage.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(line) + "\n")
+        except OSError:
+            self.usage = None
+
     def submit(self, text: str, *, queued: bool = False) -> None:
         """Act on a line entered at the prompt (or queued earlier, now its turn)."""
         self.record("started" if queued else "submitted", text)
@@ -458,14 +492,15 @@ class Agent:
         self.prompt_id = str(uuid.uuid4())
         self.emit("UserPromptSubmit", prompt=text)
         self.turn = self.planner.next_turn(text, self.read_checklist())
-        self.step, self.commits, self.note = -1, 0, ""
+        self.step, self.commits, self.note, self.calls = -1, 0, "", 0
         self.denied, self.tool = False, {}
         self.edited.clear()
         self.next_step()
 
     def next_step(self) -> None:
-        """Start the turn's next step, or end the turn after the last."""
+        """Start the turn's next step, or end the turn after the last (each a model call)."""
         self.step += 1
+        self.spend()
         if self.step >= len(self.turn.steps):
             self.mode = "idle"
             done = f"✓ Turn done: edited {len(self.edited)} files, {self.commits} commits"

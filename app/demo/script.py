@@ -311,6 +311,21 @@ class Planner:
         return plan_turn(self.rng, self.behaviour, task)
 
 
+def call_tokens(task: str, call: int) -> tuple[int, int]:
+    """The tokens one model call of a turn takes, as the agent reports them: its input is a
+    fixed preamble, the task (four characters a token) and what the turn's earlier calls
+    added; its output is fixed.
+
+    Args:
+        task: The turn's task text.
+        call: The call's number in the turn (0 for its first).
+
+    Returns:
+        ``(input_tokens, output_tokens)``.
+    """
+    return 400 + len(task) // 4 + 100 * call, 60
+
+
 def apply_edit(old: str, path: str, step: Step, note: str = "") -> tuple[str, int, int]:
     """A file's new text after an edit step, and the lines it added and removed.
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import stat
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.core.agent import Agent
 from app.core.diff import (
     MAX_FILE_DIFF_BYTES,
     MAX_RENDERED_LINES,
@@ -116,6 +118,25 @@ class DiffReader:
             if result.status == 0 and result.text.strip():
                 return result.text.strip()
         return started_from
+
+    def stacked(self, a: Agent, b: Agent, shared: Sequence[str]) -> bool:
+        """One agent's work on the ``shared`` files is inside the other's branch (a task
+        started from its dependency's work): committed, and its tip an ancestor of the other's.
+        Such agents touch the same files without working against each other."""
+        for inner, outer in ((a, b), (b, a)):
+            worktree = Path(inner.checkout.worktree)
+            try:
+                tip = self.repo.run("rev-parse", "HEAD", cwd=worktree, env=READ_ONLY)
+                head = self.repo.run(
+                    "rev-parse", "HEAD", cwd=Path(outer.checkout.worktree), env=READ_ONLY
+                )
+            except QuarterdeckError:
+                continue
+            if tip == inner.checkout.base_commit or not self.repo.is_ancestor(tip, head):
+                continue
+            if not set(self.repo.changed_files(worktree)) & set(shared):
+                return True
+        return False
 
     def files(self, worktree: Path, base: str) -> list[FileDiff]:
         """Every changed file with its counts, no hunks (two git commands)."""

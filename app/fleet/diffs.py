@@ -45,6 +45,11 @@ def _stats(files: Sequence[FileDiff]) -> DiffStats:
     return DiffStats(sum(f.added for f in files), sum(f.removed for f in files), len(files))
 
 
+def _same_task(a: Agent, b: Agent) -> bool:
+    """Both agents are attempts at one task (``name#1``, ``name#2``)."""
+    return bool(a.task) and a.task.partition("#")[0] == b.task.partition("#")[0]
+
+
 def _paths(files: Sequence[FileDiff]) -> frozenset[str]:
     """Every path the files touch (both sides of a rename)."""
     return frozenset(p for f in files for p in (f.path, f.old_path) if p)
@@ -255,7 +260,7 @@ class Diffs:
         agents = self._stored()
         with self._lock:
             paths = {a.name: self._paths.get(a.id, frozenset()) for a in agents}
-        found = overlaps(paths)
+        found = self._overlaps(paths, agents)
         for agent in agents:
             wanted = tuple(sorted(found.get(agent.name, {})))
             if agent.overlap != wanted:
@@ -281,16 +286,31 @@ class Diffs:
             files = self.reader.files(Path(agent.checkout.worktree), self._diff_base(agent))
         except QuarterdeckError:
             return agent
-        names = {a.id: a.name for a in self._agents()}
-        names[agent.id] = agent.name
+        agents = {a.id: a for a in self._agents()}
+        agents[agent.id] = agent
         with self._lock:
             self._paths[agent.id] = _paths(files)
-            paths = {names[i]: p for i, p in self._paths.items() if i in names}
-        return replace(
-            agent,
-            stats=_stats(files),
-            overlap=tuple(sorted(overlaps(paths).get(agent.name, {}))),
-        )
+            paths = {agents[i].name: p for i, p in self._paths.items() if i in agents}
+        found = self._overlaps(paths, list(agents.values()))
+        return replace(agent, stats=_stats(files), overlap=tuple(sorted(found.get(agent.name, {}))))
+
+    def _overlaps(
+        self, paths: dict[str, frozenset[str]], agents: Sequence[Agent]
+    ) -> dict[str, dict[str, tuple[str, ...]]]:
+        """Which agents' changes touch the same files — but not two attempts at one task
+        (alternatives, one of which is kept), nor one started from the other's work whose
+        changes to those files are all inside the other's branch (`stacked`)."""
+        found = overlaps(paths)
+        by_name = {a.name: a for a in agents}
+        for name, others in found.items():
+            for other, shared in list(others.items()):
+                if name not in by_name or other not in by_name:
+                    continue
+                a, b = by_name[name], by_name[other]
+                if _same_task(a, b) or self.reader.stacked(a, b, shared):
+                    del others[other]
+                    found[other].pop(name, None)
+        return {name: others for name, others in found.items() if others}
 
     # ------------------------------------------------------------------ diffs
 

@@ -218,6 +218,9 @@ class Fleet:
             default_base=repo.current_branch,
             clock=clock,
             on_change=self.refresh_view,
+            tokens=lambda agent, since: self.profiles.adapter(agent.kind).tokens_used(
+                Path(agent.checkout.worktree), None, since
+            ),
         )
 
     @classmethod

@@ -61,6 +61,8 @@ from app.infra.task_table import TaskTable
 CAS_TRIES = 20
 #: How often a round whose prompt did not reach its agent gets a fresh agent before it fails.
 REDELIVERIES = 3
+#: How often, at most, a round's tokens are looked up while it runs under a token cap.
+TOKENS_POLL_SECONDS = 5.0
 
 
 def task_label(task: Task, attempt: Attempt) -> str:
@@ -90,11 +92,13 @@ class TaskRunner:
         default_base: Callable[[], str],
         clock: Callable[[], float],
         on_change: Callable[[], None],
+        tokens: Callable[[Agent, float], int | None],
     ) -> None:
         """``agents`` are the agents as tracked now, ``agent_names`` every stored name;
         ``restart`` gives an agent a fresh process in its worktree (prompt, model, flags);
         ``remove`` removes an agent, archiving its work; ``merge`` lands an agent's branch;
-        ``check_kind`` raises a `UsageError` for an unknown agent kind."""
+        ``check_kind`` raises a `UsageError` for an unknown agent kind; ``tokens`` says how
+        many tokens an agent's CLI used in sessions started since a time (None: unknown)."""
         self._repo = repo
         self._table = table
         self._agents = agents
@@ -110,6 +114,9 @@ class TaskRunner:
         self._default_base = default_base
         self._clock = clock
         self._on_change = on_change
+        self._tokens = tokens
+        #: When each agent's tokens were last looked up.
+        self._tokens_looked: dict[str, float] = {}
 
     # ------------------------------------------------------------------ queries
 
@@ -348,7 +355,8 @@ class TaskRunner:
             new, events = self._follow(task, agents, now)
             derived = task_state(new)
             if derived is not None and (new.state, new.reason) != derived:
-                if derived[0] is not task.state:
+                said = {e.state for e in events}
+                if derived[0] is not task.state and derived[0].value not in said:
                     events.append(TaskEvent(now, derived[0].value, derived[1]))
                 new = replace(new, state=derived[0], reason=derived[1], updated_at=now)
             written = self._write(task, new, events)
@@ -408,8 +416,13 @@ class TaskRunner:
         if agent is None:
             why = f"its agent {attempt.agent_name} was removed"
             return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
+        if agent.stopped and attempt.state is not AttemptState.CHECKING:
+            why = f"you stopped {agent.name}: retry the task to go on"
+            return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
         if attempt.state is AttemptState.CHECKING:
             return self._follow_check(task, attempt, agent, now, say)
+        if task.spec.caps.tokens:
+            attempt = self._with_tokens(attempt, agent, now)
         over = overtime(task.spec, attempt, now)
         if over:
             self._end_agent(agent.name)
@@ -453,6 +466,7 @@ class TaskRunner:
     ) -> tuple[Attempt, list[TaskEvent]]:
         """The turn is over: commit the round's work, then run the check (or, with none set,
         take the turn's end as the result)."""
+        attempt = self._with_tokens(attempt, agent, now, force=True)
         last = attempt.round or Round(1, attempt.started_at or now)
         number = last.number
         worktree = Path(agent.checkout.worktree)
@@ -466,17 +480,31 @@ class TaskRunner:
             return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
         ended = replace(last, ended_at=now, commit=commit)
         attempt = replace(attempt, rounds=(*attempt.rounds[:-1], ended))
-        try:
-            self._checks.check_command(agent)
-        except UsageError:
-            return self._verdict(task, attempt, agent, None, now, say)
+        checking = replace(attempt, state=AttemptState.CHECKING)
+        event = say("checking", f"round {number}'s turn ended; running the check")
+        return self._run_check(task, checking, agent, now, say, [event])
+
+    def _run_check(
+        self,
+        task: Task,
+        checking: Attempt,
+        agent: Agent,
+        now: float,
+        say: Callable[[str, str], TaskEvent],
+        events: list[TaskEvent],
+    ) -> tuple[Attempt, list[TaskEvent]]:
+        """Start the round's check (``checking`` follows it); with no check set, the turn's end
+        is the round's result."""
         try:
             self._checks.run_check(agent.name)
+        except UsageError:
+            if self._command_of(agent):
+                return checking, events  # a check of the agent's runs already: its end counts
+            return self._verdict(task, checking, agent, None, now, say)
         except QuarterdeckError as exc:
             why = f"the check could not start: {exc}"
-            return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
-        event = say("checking", f"round {number}'s turn ended; running the check")
-        return replace(attempt, state=AttemptState.CHECKING), [event]
+            return self._end(checking, AttemptState.FAILED, why, now), [say("failed", why)]
+        return checking, events
 
     def _follow_check(
         self,
@@ -491,14 +519,7 @@ class TaskRunner:
         mine = result is not None and last is not None and result.started_at >= last.ended_at - 1.0
         if result is None or not mine or result.state is CheckState.CANCELLED:
             # Not run for this round, or ended with the process that ran it: run it again.
-            try:
-                self._checks.run_check(agent.name)
-            except UsageError:
-                return self._verdict(task, attempt, agent, None, now, say)
-            except QuarterdeckError as exc:
-                why = f"the check could not start: {exc}"
-                return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
-            return attempt, []
+            return self._run_check(task, attempt, agent, now, say, [])
         if not result.final:
             return attempt, []
         return self._verdict(task, attempt, agent, result, now, say)
@@ -561,6 +582,22 @@ class TaskRunner:
             return replace(attempt, reason=f"passed; not landed: {said}"), f"not landed: {said}"
         said = outcome.message or f"landed in {task.spec.base}"
         return replace(attempt, state=AttemptState.KEPT, reason=said), said
+
+    def _with_tokens(
+        self, attempt: Attempt, agent: Agent, now: float, *, force: bool = False
+    ) -> Attempt:
+        """The attempt with its round's tokens as the agent's CLI reports them so far: looked
+        up at most every `TOKENS_POLL_SECONDS` unless ``force`` (the turn ended)."""
+        last = attempt.round
+        if last is None or (
+            not force and now - self._tokens_looked.get(agent.id, 0.0) < TOKENS_POLL_SECONDS
+        ):
+            return attempt
+        self._tokens_looked[agent.id] = now
+        used = self._tokens(agent, last.started_at)
+        if used is None or used == last.tokens:
+            return attempt
+        return replace(attempt, rounds=(*attempt.rounds[:-1], replace(last, tokens=used)))
 
     def _size(self, attempt: Attempt, agent: Agent) -> tuple[int, int, int]:
         """The attempt's whole change: lines added, removed, files, since it started."""

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import App
@@ -20,15 +20,23 @@ from textual.binding import BindingType
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from app.core.errors import UsageError
 from app.core.ports import FleetPort
 from app.ui.dashboard.screen import EMPTY_MESSAGE, TICK_SECONDS, DashboardScreen
-from app.ui.dialogs.help import HelpScreen
+from app.ui.dialogs.help import (
+    ATTEMPTS_DIFF_SECTION,
+    BOARD_SECTION,
+    COMPARE_SECTION,
+    HelpScreen,
+)
 from app.ui.keys import APP_BINDINGS, tmux_key_display
 from app.ui.messages import NOTICE, OperationReported, describe_error
 from app.ui.review.screen import CHECK_INTERVAL, ReviewScreen
+from app.ui.tasks.board import TASK_POLL_SECONDS, TaskBoardScreen
+from app.ui.tasks.compare import AttemptDiffScreen, CompareScreen
 from app.ui.themes import (
     DEFAULT_THEME,
     FALLBACK_THEMES,
@@ -40,6 +48,14 @@ from app.ui.themes import (
 __all__ = ["EMPTY_MESSAGE", "QuarterdeckApp"]
 
 log = logging.getLogger(__name__)
+
+#: The help's section shown first from each screen that has one.
+_SECTIONS: tuple[tuple[type[Screen[Any]], str], ...] = (
+    (ReviewScreen, "Review (v)"),
+    (TaskBoardScreen, BOARD_SECTION),
+    (CompareScreen, COMPARE_SECTION),
+    (AttemptDiffScreen, ATTEMPTS_DIFF_SECTION),
+)
 
 
 class QuarterdeckApp(App[None]):
@@ -55,6 +71,7 @@ class QuarterdeckApp(App[None]):
         preview_interval: Seconds between captures of the selected agent's pane.
         tick_interval: Seconds between updates of the time-in-status column.
         check_interval: Seconds between looks at a running check while it is reviewed.
+        task_interval: Seconds between looks at the tasks while the task board is open.
 
     Raises:
         UsageError: A theme file is invalid or ``theme_name`` is not a known theme.
@@ -77,10 +94,12 @@ class QuarterdeckApp(App[None]):
         preview_interval: float = 0.5,
         tick_interval: float = TICK_SECONDS,
         check_interval: float = CHECK_INTERVAL,
+        task_interval: float = TASK_POLL_SECONDS,
     ) -> None:
         super().__init__()
         self.port = port
         self.hosted = hosted
+        self.task_interval = task_interval
         self.return_key = tmux_key_display(port.return_key)
         self.sub_title = f"{self.return_key}: back from an agent"
         self.theme_names = self._install_themes(themes_dir, theme_name)
@@ -136,9 +155,29 @@ class QuarterdeckApp(App[None]):
     # -- screens ----------------------------------------------------------------------------
 
     def action_help(self) -> None:
-        """Show every key (from the review: its keys at the top)."""
-        section = "Review (v)" if isinstance(self.screen, ReviewScreen) else ""
+        """Show every key (from another screen than the dashboard: its keys at the top)."""
+        section = next((title for kind, title in _SECTIONS if isinstance(self.screen, kind)), "")
         self.push_screen(HelpScreen(self.return_key, hosted=self.hosted, section=section))
+
+    def action_task_board(self) -> None:
+        """Open the task board (the dashboard's ``T``)."""
+        self.push_screen(
+            TaskBoardScreen(
+                self.port,
+                self.port,
+                self.run_port,
+                review=self._review_agent,
+                jump=self.dashboard.table.select_name,
+                interval=self.task_interval,
+            )
+        )
+
+    def _review_agent(self, name: str) -> bool:
+        """Review agent ``name`` (an attempt's, from the task board); False when it is gone."""
+        row = self.dashboard.table.row(name)
+        if row is not None:
+            self.dashboard.review(row)
+        return row is not None
 
     # -- port calls and reports -------------------------------------------------------------
 

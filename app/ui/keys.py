@@ -56,6 +56,7 @@ _CORRECT = "Correct: interrupt the marked/selected agents, then message them"
 _STOP_NOW = "Interrupt the marked/selected agents now (asks first if several)"
 _DIGITS = "/".join(str(n) for n in range(1, 10))
 _ANSWER = "Answer the selected agent's dialog with that option (verified)"
+_TASKS = "Task board: tasks, what they wait on, their attempts; add, start, compare"
 
 
 #: What escape says in every dialog.
@@ -202,6 +203,7 @@ DASHBOARD_BINDINGS: tuple[Binding, ...] = (
     Binding("P,shift+p", "push", "Push", show=False, key_display="P", tooltip=_PUSH),
     Binding("x", "stop_agent", "Stop", tooltip=_STOP),
     Binding("d", "remove_agent", "Remove", tooltip=_REMOVE),
+    Binding("T,shift+t", "app.task_board", "Tasks", key_display="T", tooltip=_TASKS),
     Binding("e", "evidence", "Why?", show=False, tooltip=_WHY),
     Binding("space", "toggle_mark", "Mark", show=False, tooltip=_MARK),
     Binding("escape", "clear_marks", "Clear marks", show=False, tooltip="Clear the marks"),

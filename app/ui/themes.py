@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from rich.style import Style
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
@@ -61,6 +63,15 @@ _COLOUR_KEYS = (
 )
 _FLOAT_KEYS = ("luminosity_spread", "text_alpha")
 _ALLOWED_KEYS = frozenset({"name", "dark", "variables", *_COLOUR_KEYS, *_FLOAT_KEYS})
+
+
+def theme_style(variables: Mapping[str, str], variable: str) -> Style:
+    """A Rich style in the colour of theme variable ``variable`` (``status-working``), for
+    cells drawn with Rich; a plain style when the theme has no such colour."""
+    try:
+        return Style(color=Color.parse(variables.get(variable, "")).rich_color)
+    except ColorParseError:
+        return Style()
 
 
 def default_themes_dir() -> Path:

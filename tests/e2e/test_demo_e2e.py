@@ -291,3 +291,27 @@ def test_demo_tasks_start_unblock_loop_and_compare(tmp_path: Path, terminal: str
         lambda: all(name in screen(terminal) for name in ("todo-list", "product-cache-3")),
         what="the tasks' agents on the dashboard",
     )
+    # The task board shows them; the attempts are compared and the smallest kept.
+    keys(terminal, "T")
+    wait_for(lambda: "Task board" in screen(terminal), what="the task board")
+    wait_for(
+        lambda: (
+            "3 of 3 attempts passed: keep one" in screen(terminal)
+            and "the check passed in round 3" in screen(terminal)
+        ),
+        what="the board's rows",
+    )
+    keys(terminal, "End")
+    keys(terminal, "c")
+    wait_for(lambda: "Attempts of product-cache" in screen(terminal), what="the comparison")
+    smallest = min(done["product-cache"].attempts, key=lambda a: a.lines_changed)
+    keys(terminal, "k")
+    wait_for(lambda: f"Keep attempt {smallest.number} of" in screen(terminal), what="asked")
+    keys(terminal, "y")
+    wait_for(
+        lambda: tasks(repo)["product-cache"].state is TaskState.LANDED,
+        what="the kept attempt landed",
+    )
+    kept = tasks(repo)["product-cache"]
+    assert [a.state.value for a in kept.attempts].count("discarded") == 2
+    assert all(a.archive for a in kept.attempts if a.state.value == "discarded")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from app.cli import main
+from app.core.agent import SpawnRequest
 from app.core.diff import Comment, FileChange, FileDiff, parse_hunks
 from app.core.errors import QuarterdeckError
 from app.core.landing import MergeStrategy
@@ -321,6 +322,39 @@ def test_overlapping_agents_are_flagged_on_both_rows(repo: Path) -> None:
         wait_for(lambda: all(r.overlap == () for r in fleet.view().rows), timeout=5, what="cleared")
     finally:
         engine.stop()
+
+
+def test_an_agent_started_from_anothers_work_is_not_flagged_until_that_one_edits_more(
+    repo: Path,
+) -> None:
+    """A task that starts from its dependency's branch shares its files by construction:
+    no overlap, unless the dependency goes on editing those files."""
+    fleet = Fleet.open(repo)
+    first = spawn(fleet, "first")
+    tip = commit(first, "README.md", "first's readme\n", "first's work")
+    fleet.spawn(SpawnRequest(prompt="", kind="shell", name="second", start_point=tip))
+    second = Path(fleet.get("second").checkout.worktree)
+    commit(second, "README.md", "first's readme\nand second's line\n", "second's work")
+    # The look a process without a watcher takes (the watcher's worker shares the rule); each
+    # look records the agent's paths, so the second pass compares both.
+    for _ in range(2):
+        looks = {name: fleet.diffs.with_stats(fleet.get(name)) for name in ("first", "second")}
+    assert looks["second"].stats.files_changed == 1
+    assert [a.overlap for a in looks.values()] == [(), ()]
+    (first / "README.md").write_text("first edits it again\n")
+    looks = {name: fleet.diffs.with_stats(fleet.get(name)) for name in ("first", "second")}
+    assert looks["first"].overlap == ("second",) and looks["second"].overlap == ("first",)
+
+
+def test_attempts_at_one_task_are_not_flagged_against_each_other(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    for name, task in (("try-1", "t#1"), ("try-2", "t#2"), ("other", "")):
+        fleet.spawn(SpawnRequest(prompt="", kind="shell", name=name, task=task))
+        Path(fleet.get(name).checkout.worktree, "README.md").write_text(f"{name}'s readme\n")
+    for _ in range(2):
+        looks = {n: fleet.diffs.with_stats(fleet.get(n)) for n in ("try-1", "try-2", "other")}
+    assert looks["try-1"].overlap == ("other",) and looks["try-2"].overlap == ("other",)
+    assert looks["other"].overlap == ("try-1", "try-2")
 
 
 def test_comment_is_queued_for_the_agent(repo: Path) -> None:

@@ -255,8 +255,12 @@ def test_an_engine_killed_again_and_again_mid_graph_starts_nothing_twice(
     run(fleet, settled(fleet, *names), 120)
     tasks = [fleet.task(n) for n in names]
     assert [t.state for t in tasks] == [TaskState.PASSED] * 4, [t.reason for t in tasks]
+    # One agent each, none twice. (A kill in the middle of making an agent's worktree can
+    # leave that worktree behind: the attempt's agent then gets the next free name.)
     agents = fleet.reload()
-    assert sorted(a.name for a in agents) == sorted(names)  # one agent each, none twice
+    assert len(agents) == 4, [a.name for a in agents]
+    assert sorted(a.task for a in agents) == sorted(names)
+    assert {a.name for a in agents} == {t.attempts[0].agent_name for t in tasks}
     delta = fleet.task("delta").attempts[0]
     assert [r.check for r in delta.rounds] == ["failed", "passed"]
     for t in tasks:
@@ -280,3 +284,57 @@ def test_a_question_pauses_the_task_and_the_answer_resumes_it(repo: Path) -> Non
     fleet.reply("ask-first", "Use SQLite")
     run(fleet, settled(fleet, "ask-first"))
     assert state(fleet, "ask-first") is TaskState.PASSED
+
+
+def test_an_agent_the_human_stops_is_not_restarted_by_its_loop(repo: Path) -> None:
+    fleet = Fleet.open(repo)
+    slow = AgentChoice(kind="demo", flags=("--behaviour", "busy", "--speed", "1"))
+    fleet.add_tasks([TaskSpec("Stop me", attempts=(slow,), check="false", caps=Caps(rounds=5))])
+    run(fleet, lambda: state(fleet, "stop-me") is TaskState.RUNNING)
+    fleet.stop("stop-me")
+    run(fleet, settled(fleet, "stop-me"))
+    task = fleet.task("stop-me")
+    assert task.state is TaskState.FAILED and "you stopped stop-me" in task.reason
+    assert len(task.attempts[0].rounds) == 1
+    assert fleet.get("stop-me").stopped
+
+
+SHELL = AgentChoice(kind="shell")
+
+
+def test_a_fan_in_starts_from_a_merge_of_both_and_conflicting_work_holds_it(
+    repo: Path,
+) -> None:
+    """Shell agents run their prompt as a command: exactly what each task writes."""
+    fleet = Fleet.open(repo)
+    fleet.add_tasks(
+        [
+            TaskSpec("Left", prompt="echo left > left.txt", attempts=(SHELL,), check="true"),
+            TaskSpec("Right", prompt="echo right > right.txt", attempts=(SHELL,), check="true"),
+            TaskSpec(
+                "Both",
+                prompt="cat left.txt right.txt > both.txt",
+                attempts=(SHELL,),
+                check="test -s both.txt",
+                after=("left", "right"),
+            ),
+            TaskSpec("Red", prompt="echo red > colour.txt", attempts=(SHELL,), check="true"),
+            TaskSpec("Blue", prompt="echo blue > colour.txt", attempts=(SHELL,), check="true"),
+            TaskSpec("Mix", prompt="cat colour.txt", attempts=(SHELL,), after=("red", "blue")),
+        ]
+    )
+    run(
+        fleet,
+        lambda: (
+            settled(fleet, "both")()
+            and state(fleet, "mix") is TaskState.BLOCKED
+            and fleet.task("mix").reason.startswith("held:")
+        ),
+    )
+    both = fleet.task("both").attempts[0]
+    parents = git(repo, "rev-list", "--parents", "-n", "1", both.start_commit).split()[1:]
+    tips = {git(repo, "rev-parse", fleet.task(n).attempts[0].branch) for n in ("left", "right")}
+    assert set(parents) == tips  # a merge of both dependencies' work
+    assert Path(both.worktree, "both.txt").read_text() == "left\nright\n"
+    mix = fleet.task("mix")
+    assert "conflicts" in mix.reason and "colour.txt" in mix.reason and not mix.started

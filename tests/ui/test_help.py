@@ -13,14 +13,24 @@ from textual.keys import key_to_character
 from textual.screen import ModalScreen, Screen
 
 import app.ui
-from app.ui.dialogs.help import DIALOGS, HelpScreen, help_sections
+from app.ui.dialogs.help import (
+    ATTEMPTS_DIFF_SECTION,
+    BOARD_SECTION,
+    COMPARE_SECTION,
+    DIALOGS,
+    HelpScreen,
+    help_sections,
+)
 from app.ui.inbox.screen import InboxScreen
 from app.ui.keys import KeyHelp, binding_help, key_hints
 from app.ui.review.screen import ReviewScreen
+from app.ui.tasks.board import TaskBoardScreen
+from app.ui.tasks.compare import AttemptDiffScreen, CompareScreen
 from app.ui.widgets.inbox_strip import STRIP_KEYS
 from tests.ui.fakes import FakePort, make_row, wait_until, waiting_rows
 from tests.ui.test_dashboard import SIZE, make_app
 from tests.ui.test_review import open_review, review_port
+from tests.ui.test_task_board import board_app, board_port, open_board, open_compare
 
 #: Textual's actions on every screen, listed once at the end of the dashboard's section.
 EVERYWHERE = frozenset(
@@ -93,6 +103,28 @@ async def test_the_review_section_lists_exactly_the_review_keys() -> None:
         assert bound == shown_keys(section("Review (v)"))
 
 
+async def test_the_task_board_sections_list_exactly_their_screens_keys() -> None:
+    port = board_port()
+    app = board_app(port)
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot)
+        assert bound_keys(board, besides=EVERYWHERE | FOCUS) == shown_keys(section(BOARD_SECTION))
+        await pilot.press("escape")
+        compare = await open_compare(pilot)
+        bound = bound_keys(compare, besides=EVERYWHERE | FOCUS)
+        assert bound == shown_keys(section(COMPARE_SECTION))
+        await pilot.press("d", "down", "d")
+        await wait_until(pilot, lambda: isinstance(app.screen, AttemptDiffScreen))
+        await pilot.pause()
+        bound = bound_keys(app.screen, besides=EVERYWHERE | FOCUS)
+        assert bound == shown_keys(section(ATTEMPTS_DIFF_SECTION))
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        assert help_screen.section == ATTEMPTS_DIFF_SECTION
+
+
 def test_the_dialogs_section_lists_exactly_the_dialogs_keys() -> None:
     dialogs: tuple[type[ModalScreen[Any]], ...] = (*DIALOGS, HelpScreen)
     bound = {
@@ -120,7 +152,15 @@ def _modal_screens() -> set[type[ModalScreen[Any]]]:
 
 def test_every_dialog_is_in_the_help() -> None:
     dialogs = _modal_screens()
-    described = {*DIALOGS, HelpScreen, InboxScreen, ReviewScreen}
+    described = {
+        *DIALOGS,
+        HelpScreen,
+        InboxScreen,
+        ReviewScreen,
+        TaskBoardScreen,
+        CompareScreen,
+        AttemptDiffScreen,
+    }
     abstract = {cls for cls in dialogs if any(issubclass(d, cls) and d is not cls for d in dialogs)}
     assert dialogs - abstract == described - abstract
 

@@ -36,6 +36,7 @@ from tests.ui.fakes import (
     make_row,
     sample_diff,
     twelve_rows,
+    wait_for_screen,
     wait_until,
 )
 from tests.ui.test_dashboard import SIZE, cell, make_app, record_notifications
@@ -53,17 +54,7 @@ def review_port(**kwargs: object) -> FakePort:
 async def open_review(pilot: Pilot[None]) -> ReviewScreen:
     """Press v and wait for the diff."""
     await pilot.press("v")
-    app = pilot.app
-    await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.loaded)
-    screen = app.screen
-    assert isinstance(screen, ReviewScreen)
-    await pilot.pause()
-    return screen
-
-
-async def wait_for_screen(pilot: Pilot[None], kind: type) -> None:
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, kind))
-    await pilot.pause()
+    return await wait_for_screen(pilot, ReviewScreen, lambda screen: screen.loaded)
 
 
 def file_names(screen: ReviewScreen) -> list[str]:

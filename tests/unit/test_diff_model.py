@@ -13,6 +13,7 @@ from app.core.diff import (
     new_file_hunk,
     parse_hunks,
     parse_raw_numstat,
+    patch_files,
     split_patch,
     too_large_summary,
     unquote_path,
@@ -81,6 +82,27 @@ def test_a_patch_splits_per_file_by_its_headers() -> None:
     assert (hunk.added, hunk.removed) == (1, 1)
     assert parse_hunks(sections['we"ird.txt'])[0].lines == ("-gone",)
     assert parse_hunks(sections["g.txt"]) == ()
+
+
+def test_a_plain_patch_reads_as_files_with_their_changes_and_counts() -> None:
+    more = (
+        "diff --git a/logo.png b/logo.png\nindex 1..2 100644\n"
+        "Binary files a/logo.png and b/logo.png differ\n"
+        "diff --git a/new.py b/new.py\nnew file mode 100644\n--- /dev/null\n+++ b/new.py\n"
+        "@@ -0,0 +1,2 @@\n+one\n+two\n"
+    )
+    files = patch_files(PATCH + more)
+    assert [(f.path, f.change, f.added, f.removed, f.old_path, f.binary) for f in files] == [
+        ("src/app.py", FileChange.MODIFIED, 1, 1, "", False),
+        ("sp ace.txt", FileChange.MODIFIED, 1, 1, "", False),
+        ('we"ird.txt', FileChange.DELETED, 0, 1, "", False),
+        ("g.txt", FileChange.RENAMED, 0, 0, "f.txt", False),
+        ("run.sh", FileChange.MODIFIED, 0, 0, "", False),
+        ("logo.png", FileChange.MODIFIED, 0, 0, "", True),
+        ("new.py", FileChange.ADDED, 2, 0, "", False),
+    ]
+    assert files[0].hunks[0].lines == (" a = 1", "-b = 2", "+b = 20", " c = 3")
+    assert patch_files("") == ()
 
 
 def test_only_newlines_end_lines_in_a_diff() -> None:

@@ -25,6 +25,14 @@ def test_counts_and_status_line() -> None:
     assert FleetView.from_agents("r", []).status_line() == "no agents"
 
 
+def test_a_row_says_which_task_its_agent_works_on() -> None:
+    from dataclasses import replace
+
+    rows = FleetView.from_agents("r", [replace(agent("a-2", Status.WORKING), task="a#2")]).rows
+    assert rows[0].task == "a#2"
+    assert FleetView.from_agents("r", [agent("b", Status.IDLE)]).rows[0].task == ""
+
+
 def test_durations() -> None:
     assert [format_duration(s) for s in (5, 65, 3700, 90000)] == ["5s", "1m", "1h01m", "1d1h"]
 

@@ -31,7 +31,7 @@ from app.core.checks import CheckState
 from app.core.messages import MessageMode
 from app.core.ports import FleetPort
 from app.core.status import Status, is_ended
-from app.core.views import FleetView
+from app.core.views import AgentRow, FleetView
 from app.ui.dashboard.agent_flow import AgentFlow
 from app.ui.dashboard.alerts import ALERT_BATCH_SECONDS, announcements
 from app.ui.dashboard.form_flow import FormFlow
@@ -451,16 +451,20 @@ class DashboardScreen(Screen[None]):
         """Review the selected agent's changes: files, hunks, its check; comment, land, push."""
         row = self.table.selected_row
         if row is not None:
-            self.app.push_screen(
-                ReviewScreen(
-                    self.port,
-                    row,
-                    self.review_flow,
-                    self.run_port,
-                    clock=self.clock,
-                    check_interval=self.check_interval,
-                )
+            self.review(row)
+
+    def review(self, row: AgentRow) -> None:
+        """Review an agent's changes (the task board's attempts are reviewed this way)."""
+        self.app.push_screen(
+            ReviewScreen(
+                self.port,
+                row,
+                self.review_flow,
+                self.run_port,
+                clock=self.clock,
+                check_interval=self.check_interval,
             )
+        )
 
     def action_run_check(self) -> None:
         """Run the selected agent's check; while one runs, offer to cancel it."""

@@ -41,8 +41,17 @@ from app.ui.keys import (
 )
 from app.ui.review.comment import CommentScreen
 from app.ui.review.screen import ReviewScreen
+from app.ui.tasks.board import TaskBoardScreen, TaskTable
+from app.ui.tasks.compare import AttemptDiffScreen, CompareScreen
+from app.ui.tasks.form import TaskFormScreen
+from app.ui.tasks.table import RowTable
 from app.ui.widgets.agent_table import AgentTable
 from app.ui.widgets.diff_view import SCROLL_TOOLTIPS, DiffView
+
+#: The help's sections of the task board's screens (shown first when the help opens there).
+BOARD_SECTION = "Task board (T)"
+COMPARE_SECTION = "Attempts of a task (c on the board)"
+ATTEMPTS_DIFF_SECTION = "Diff of two attempts (d, then d on another)"
 
 HOSTED_NOTE = (
     "The dashboard lives in window 0 of the fleet's tmux session: agents keep running when you "
@@ -52,6 +61,7 @@ HOSTED_NOTE = (
 #: Every dialog, in the order the help lists what their keys do.
 DIALOGS: tuple[type[ModalScreen[Any]], ...] = (
     NewAgentScreen,
+    TaskFormScreen,
     MessageScreen,
     CommentScreen,
     LandScreen,
@@ -104,6 +114,25 @@ def review_help() -> tuple[KeyHelp, ...]:
     )
 
 
+def board_help() -> tuple[KeyHelp, ...]:
+    """The task board's keys: its table's, then the board screen's."""
+    return (*binding_help(own_bindings(TaskTable)), *binding_help(own_bindings(TaskBoardScreen)))
+
+
+def compare_help() -> tuple[KeyHelp, ...]:
+    """The keys of the comparison of a task's attempts: its table's, then its own."""
+    return (*binding_help(own_bindings(RowTable)), *binding_help(own_bindings(CompareScreen)))
+
+
+def attempts_diff_help() -> tuple[KeyHelp, ...]:
+    """The keys of the diff between two attempts: the diff view's, then the screen's."""
+    return (
+        *binding_help(own_bindings(DiffView)),
+        *binding_help(inherited_bindings(DiffView), SCROLL_TOOLTIPS),
+        *binding_help(own_bindings(AttemptDiffScreen)),
+    )
+
+
 def dialog_help() -> tuple[KeyHelp, ...]:
     """The keys of every dialog and of this help, one line for what several say alike (escape
     closes them all), then Textual's focus keys."""
@@ -123,6 +152,9 @@ def help_sections(return_key: str) -> list[tuple[str, tuple[KeyHelp, ...]]]:
         ("Dashboard", dashboard_help()),
         ("Inbox (i)", inbox_help()),
         ("Review (v)", review_help()),
+        (BOARD_SECTION, board_help()),
+        (COMPARE_SECTION, compare_help()),
+        (ATTEMPTS_DIFF_SECTION, attempts_diff_help()),
         ("Attached to an agent", (KeyHelp(return_key, "Return here from an agent's pane"),)),
         ("Dialogs", dialog_help()),
         ("Command line", CLI_HELP),

@@ -23,7 +23,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import BindingType
-from textual.color import Color, ColorParseError
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -33,7 +32,7 @@ from app.core.checks import CheckState, CheckSummary
 from app.core.status import STATUS_GLYPH
 from app.core.views import AgentRow, check_took, format_duration
 from app.ui.keys import TABLE_BINDINGS
-from app.ui.themes import STATUS_VARIABLE
+from app.ui.themes import STATUS_VARIABLE, theme_style
 
 #: Resolves a theme variable name (``status-working``) to a Rich style.
 Palette = Callable[[str], Style]
@@ -81,9 +80,11 @@ CHECK_GLYPHS: dict[CheckState, tuple[str, str]] = {
 }
 #: Shown in the check column when other agents' changes touch the same files.
 OVERLAP_GLYPH = "⚠"
+#: Before the task an agent works on, in the last-output column.
+TASK_MARK = "⚑"
 
 
-def _cell(*parts: tuple[str, Style | None]) -> Text:
+def cell(*parts: tuple[str, Style | None]) -> Text:
     """A one-line cell that ends in an ellipsis when cut."""
     text = Text(no_wrap=True, overflow="ellipsis", end="")
     for value, style in parts:
@@ -102,25 +103,29 @@ def status_cell(row: AgentRow, palette: Palette, width: int = 0) -> Text:
     text = f"{STATUS_GLYPH[row.status]} {label}"
     if width and len(text) > width and ":" in label:
         text = f"{STATUS_GLYPH[row.status]} {label.split(':', 1)[1]}"
-    return _cell((text, style))
+    return cell((text, style))
 
 
 def diff_cell(row: AgentRow, palette: Palette, width: int = 0) -> Text:
+    """The row's lines added and removed and files changed (`change_cell`)."""
+    stats = row.stats
+    return change_cell(stats.lines_added, stats.lines_removed, stats.files_changed, palette, width)
+
+
+def change_cell(added: int, removed: int, files: int, palette: Palette, width: int = 0) -> Text:
     """Lines added and removed and files changed: ``+12 −3 2f``, the counts in the success and
     error colours. The files are left out when the column is narrower than all of it."""
-    stats = row.stats
-    added, removed = stats.lines_added, stats.lines_removed
-    if not added and not removed and not stats.files_changed:
-        return _cell(("·", Style(dim=True)))
+    if not added and not removed and not files:
+        return cell(("·", Style(dim=True)))
     parts: list[tuple[str, Style | None]] = [
         (f"+{added}", palette("success")),
         (" ", None),
         (f"−{removed}", palette("error")),
     ]
-    files = f" {stats.files_changed}f" if stats.files_changed else ""
-    if files and (not width or len(f"+{added} −{removed}{files}") <= width):
-        parts.append((files, Style(dim=True)))
-    return _cell(*parts)
+    shown = f" {files}f" if files else ""
+    if shown and (not width or len(f"+{added} −{removed}{shown}") <= width):
+        parts.append((shown, Style(dim=True)))
+    return cell(*parts)
 
 
 def check_glyph(check: CheckSummary | None) -> tuple[str, str]:
@@ -143,13 +148,33 @@ def check_cell(row: AgentRow, palette: Palette, width: int = 0) -> Text:
         parts.append((" ", None))
         parts.append((OVERLAP_GLYPH, palette("warning") + Style(bold=True)))
     elif not glyph:
-        return _cell(("", None))
-    return _cell(*parts)
+        return cell(("", None))
+    return cell(*parts)
+
+
+def task_label(row: AgentRow) -> str:
+    """The task the agent works on, as its row says it: `TASK_MARK` alone when the agent is
+    named after it (``fix`` for task ``fix``, ``fix-2`` for ``fix#2``), else with the task's
+    name; '' for an agent of no task."""
+    if not row.task:
+        return ""
+    task, _, attempt = row.task.partition("#")
+    named = f"{task}-{attempt}" if attempt else task
+    return TASK_MARK if row.name == named else f"{TASK_MARK} {row.task}"
+
+
+def summary_cell(row: AgentRow, palette: Palette) -> Text:
+    """The last output, after the task the agent works on (`task_label`) if any."""
+    summary = " ".join(row.summary.split())
+    label = task_label(row)
+    if not label:
+        return cell((summary, None))
+    return cell((label, palette("accent")), (" ", None), (summary, None))
 
 
 def time_cell(row: AgentRow, now: float) -> Text:
     """How long the agent has been in its status."""
-    return _cell((format_duration(now - row.since), None))
+    return cell((format_duration(now - row.since), None))
 
 
 def row_cells(
@@ -159,14 +184,14 @@ def row_cells(
     content depends on the width (status, diff, check)."""
     widths = widths or {}
     return {
-        "name": _cell((row.name, Style(bold=True))),
-        "kind": _cell((row.kind, None)),
+        "name": cell((row.name, Style(bold=True))),
+        "kind": cell((row.kind, None)),
         "status": status_cell(row, palette, widths.get("status", 0)),
         "time": time_cell(row, now),
-        "branch": _cell((row.branch, None)),
+        "branch": cell((row.branch, None)),
         "diff": diff_cell(row, palette, widths.get("diff", 0)),
         "check": check_cell(row, palette, widths.get("check", 0)),
-        "summary": _cell((" ".join(row.summary.split()), None)),
+        "summary": summary_cell(row, palette),
     }
 
 
@@ -471,12 +496,7 @@ class AgentTable(ScrollView, can_focus=True):
         """The style for a theme variable (a colour), cached until the theme changes."""
         style = self._palette_styles.get(variable)
         if style is None:
-            value = self.app.theme_variables.get(variable, "")
-            try:
-                style = Style(color=Color.parse(value).rich_color)
-            except ColorParseError:
-                style = Style()
-            self._palette_styles[variable] = style
+            style = self._palette_styles[variable] = theme_style(self.app.theme_variables, variable)
         return style
 
     # -- cursor and scrolling ---------------------------------------------------------------

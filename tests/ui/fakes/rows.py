@@ -40,6 +40,7 @@ def make_row(
     files: int | None = None,
     check: CheckSummary | None = None,
     overlap: tuple[str, ...] = (),
+    task: str = "",
 ) -> AgentRow:
     """A view row with sensible defaults; ``age`` is seconds in its status before `NOW`;
     ``files`` defaults to one file per 50 changed lines (at least one when any changed)."""
@@ -66,6 +67,7 @@ def make_row(
         stats=DiffStats(added, removed, files),
         check=check,
         overlap=overlap,
+        task=task,
     )
 
 
