@@ -375,11 +375,20 @@ class TaskRunner:
             current = [started if t.name == name else t for t in current]
             changed = True
         current = self._restarts(current, now)
+        states = {t.name: task_state(t) for t in current}
+        waiting = plan.waiting
+        if plan.starts:
+            # Why the rest waits, said of the graph as it is now: a dependency just started runs.
+            now_shown = [
+                replace(t, state=d[0], reason=d[1]) if (d := states[t.name]) else t
+                for t in current
+            ]
+            waiting = schedule(now_shown, self.max_running).waiting
         for task in current:
-            state = task_state(task)
+            state = states[task.name]
             if state is None:
                 state = (TaskState.BLOCKED, held[task.name]) if task.name in held else None
-                state = state or plan.waiting.get(task.name)
+                state = state or waiting.get(task.name)
             if state is None or (task.state, task.reason) == state:
                 continue
             new = replace(task, state=state[0], reason=state[1], updated_at=now)

@@ -149,6 +149,30 @@ def test_import_a_plan_with_a_chain_and_a_fan_in(repo: Path) -> None:
     assert "after build-it-2, side-work-2" in again.stdout
 
 
+def test_what_waits_names_a_dependency_started_in_the_same_look_as_running(repo: Path) -> None:
+    plan = repo.parent / "chain.toml"
+    plan.write_text(
+        textwrap.dedent(
+            """\
+            [[task]]
+            title = "First"
+            check = "true"
+            agent = "demo"
+            [[task]]
+            title = "Second"
+            after = ["first"]
+            check = "true"
+            agent = "demo"
+            """
+        )
+    )
+    imported = qd(repo, "import", str(plan), "--no-wait")  # one look: it starts First
+    assert imported.returncode == 0, imported.stderr
+    first, second = imported.stdout.splitlines()
+    assert "● running" in first
+    assert second.endswith("⧗ blocked — waits on first running"), second
+
+
 def test_a_failed_task_stops_wait_and_a_retry_passes(repo: Path) -> None:
     flag = repo.parent / "fixed"
     added = qd(repo, "add", "Fix it", *WORKER, "--check", f"test -f {flag}", "--no-wait")
