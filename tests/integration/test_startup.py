@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from app.core.agent import SpawnRequest
+from app.core.agent import Agent, SpawnRequest
 from app.core.status import Status
 from app.fleet.fleet import Fleet
 from tests.helpers import wait_for
@@ -37,6 +37,20 @@ def play(fleet: Fleet, tmp_path: Path, kind: str, first: str, second: str, promp
     return cue
 
 
+def looked_at(fleet: Fleet, text: str, what: str) -> Agent:
+    """The agent once its pane shows ``text`` and many looks followed (longer than any
+    status's hysteresis)."""
+
+    def drawn() -> bool:
+        fleet.sweep()
+        return text in fleet.capture("cli")
+
+    wait_for(drawn, timeout=15, what=what)
+    for _ in range(20):
+        fleet.sweep()
+    return fleet.get("cli")
+
+
 def test_a_ready_screen_with_the_prompt_still_in_its_input_box_is_starting(
     repo: Path, tmp_path: Path
 ) -> None:
@@ -52,15 +66,7 @@ def test_a_ready_screen_with_the_prompt_still_in_its_input_box_is_starting(
         "17-error-final",
         "error: please fail",
     )
-
-    def drawn() -> bool:
-        fleet.sweep()
-        return "ctrl+p commands" in fleet.capture("cli")
-
-    wait_for(drawn, timeout=15, what="the recorded screen")
-    for _ in range(20):  # longer than idle's hysteresis, many looks
-        fleet.sweep()
-    agent = fleet.get("cli")
+    agent = looked_at(fleet, "ctrl+p commands", "the recorded screen")
     assert agent.shown.status is Status.STARTING, agent.shown.evidence
     assert "first prompt is not taken yet" in agent.shown.evidence
     cue.touch()
@@ -81,15 +87,9 @@ def test_a_cli_that_is_still_loading_is_starting_not_unknown(repo: Path, tmp_pat
     the ready composer after it, with no prompt to take, is idle."""
     fleet = Fleet.open(repo)
     cue = play(fleet, tmp_path, "codex", "05-splash-before-ready", "10-idle-at-prompt", "")
-
-    def drawn() -> bool:
-        fleet.sweep()
-        return "Ask Codex to do anything" in fleet.capture("cli")
-
-    wait_for(drawn, timeout=15, what="the splash")
-    for _ in range(20):
-        fleet.sweep()
-    assert fleet.get("cli").shown.status is Status.STARTING
+    assert looked_at(fleet, "Ask Codex to do anything", "the splash").shown.status is (
+        Status.STARTING
+    )
     cue.touch()
 
     def ready() -> bool:
@@ -109,27 +109,11 @@ def test_a_cli_at_work_loading_before_its_typed_prompt_is_starting(
     on that (the conformance suite's task graph: the check ran before the prompt went in)."""
     fleet = Fleet.open(repo)
     cue = play(fleet, tmp_path, "aider", "05-loading-before-prompt", "10-idle-at-prompt", "fix: it")
-
-    def drawn() -> bool:
-        fleet.sweep()
-        return "─────" in fleet.capture("cli")
-
-    wait_for(drawn, timeout=15, what="the loading screen")
-    for _ in range(20):
-        fleet.sweep()
-    agent = fleet.get("cli")
+    agent = looked_at(fleet, "─────", "the loading screen")
     assert agent.shown.status is Status.STARTING, agent.shown.evidence
     assert "first prompt is not taken yet" in agent.shown.evidence
     cue.touch()
-
-    def ready() -> bool:
-        fleet.sweep()
-        return "Repo-map:" in fleet.capture("cli")
-
-    wait_for(ready, timeout=15, what="the input prompt")
-    for _ in range(20):
-        fleet.sweep()
-    agent = fleet.get("cli")
+    agent = looked_at(fleet, "Repo-map:", "the input prompt")
     assert agent.shown.status is Status.STARTING and not agent.started, agent.shown.evidence
     events = [status for _, status, _ in fleet.store.events(agent.id)]
     assert "working" not in events and "idle" not in events, events
