@@ -93,12 +93,14 @@ class TaskRunner:
         clock: Callable[[], float],
         on_change: Callable[[], None],
         tokens: Callable[[Agent, float], int | None],
+        trail: Callable[[str, float], list[tuple[float, str, str]]],
     ) -> None:
         """``agents`` are the agents as tracked now, ``agent_names`` every stored name;
         ``restart`` gives an agent a fresh process in its worktree (prompt, model, flags);
         ``remove`` removes an agent, archiving its work; ``merge`` lands an agent's branch;
         ``check_kind`` raises a `UsageError` for an unknown agent kind; ``tokens`` says how
-        many tokens an agent's CLI used in sessions started since a time (None: unknown)."""
+        many tokens an agent's CLI used in sessions started since a time (None: unknown);
+        ``trail`` is an agent's trail (time, status, evidence) since a time."""
         self._repo = repo
         self._table = table
         self._agents = agents
@@ -115,6 +117,7 @@ class TaskRunner:
         self._clock = clock
         self._on_change = on_change
         self._tokens = tokens
+        self._trail = trail
         #: When each agent's tokens were last looked up.
         self._tokens_looked: dict[str, float] = {}
 
@@ -447,8 +450,14 @@ class TaskRunner:
             return followed, []
         if attempt.state is AttemptState.NEEDS_INPUT:
             followed = replace(followed, state=AttemptState.RUNNING)
+        hook_said = status is Status.IDLE and followed.worked and self._idle_by_hook(agent)
         if not turn_over(
-            status, agent.shown.since, now, started=agent.started, worked=followed.worked
+            status,
+            agent.shown.since,
+            now,
+            started=agent.started,
+            worked=followed.worked,
+            hook_said=hook_said,
         ):
             return followed, []
         if status in (Status.EXITED, Status.FAILED) and not followed.worked:
@@ -607,6 +616,14 @@ class TaskRunner:
             return self._repo.change_size(start, head)
         except QuarterdeckError:
             return 0, 0, 0
+
+    def _idle_by_hook(self, agent: Agent) -> bool:
+        """The agent's CLI said through a hook that its turn ended, since it last went idle."""
+        since = agent.shown.since - 1.0
+        return any(
+            status == Status.IDLE.value and evidence.startswith("hook:")
+            for _, status, evidence in self._trail(agent.id, since)
+        )
 
     def _end(self, attempt: Attempt, state: AttemptState, why: str, now: float) -> Attempt:
         return replace(attempt, state=state, reason=why, ended_at=now)
