@@ -118,6 +118,8 @@ class TaskRunner:
         self._on_change = on_change
         self._tokens = tokens
         self._trail = trail
+        #: Why a task's dependencies do not merge, by (task, base tip, dependency tips).
+        self._conflicts: dict[tuple[str, str, tuple[str, ...]], str] = {}
         #: When each agent's tokens were last looked up.
         self._tokens_looked: dict[str, float] = {}
 
@@ -761,12 +763,18 @@ class TaskRunner:
     def _start_point(self, task: Task, tasks: list[Task]) -> tuple[str, str]:
         """The commit a new attempt starts from: its base's tip with the work of its unlanded
         dependencies merged in (a fast-forward when one holds the other; a merge commit made
-        without touching any worktree otherwise), or why it cannot (their work conflicts)."""
+        without touching any worktree otherwise), or why it cannot (their work conflicts:
+        remembered for those tips, so a held task costs no merge per look)."""
         start = self._repo.resolve(task.spec.base)
-        for branch in dependency_branches(task, tasks):
+        branches = dependency_branches(task, tasks)
+        for branch in branches:
             if not self._repo.branch_exists(branch):
                 return "", f"held: the branch {branch} of a dependency is gone"
-            tip = self._repo.resolve(branch)
+        tips = tuple(self._repo.resolve(branch) for branch in branches)
+        known = self._conflicts.get((task.name, start, tips))
+        if known:
+            return "", known
+        for branch, tip in zip(branches, tips, strict=True):
             if self._repo.is_ancestor(tip, start):
                 continue
             if self._repo.is_ancestor(start, tip):
@@ -775,10 +783,13 @@ class TaskRunner:
             tree, conflicts = self._repo.merge_tree(start, tip)
             if conflicts:
                 listed = ", ".join(conflicts[:5])
-                return "", (
-                    f"held: its dependencies' work conflicts ({branch} in {listed}); land one "
-                    "of them or resolve it, then retry"
+                why = (
+                    f"held: its dependencies' work conflicts ({branch} in {listed}): it starts "
+                    "once they merge cleanly (bring one up to date with the other, or land one "
+                    "and rebase the other)"
                 )
+                self._conflicts[(task.name, self._repo.resolve(task.spec.base), tips)] = why
+                return "", why
             message = f"quarterdeck: start of task {task.name} (merge of {branch})\n"
             start = self._repo.commit_tree(
                 tree, [start, tip], message, self._repo.identity(self._repo.root)
