@@ -14,16 +14,28 @@ _TURN_OVER: frozenset[Status] = frozenset(
 )
 
 
-def turn_over(status: Status, since: float, now: float, *, started: bool, worked: bool) -> bool:
+def turn_over(
+    status: Status,
+    since: float,
+    now: float,
+    *,
+    started: bool,
+    worked: bool,
+    hook_said: bool = False,
+) -> bool:
     """Whether the agent's turn is over: it took its prompt (``started``) and now shows a
     finished screen — idle for `TURN_SETTLE_SECONDS`, or done, an error, or its process ended.
     An agent whose process ended is over whatever it did; an idle one must have been seen at
-    work this round (``worked``) or idle long enough that a turn was missed between looks."""
+    work this round (``worked``) or idle long enough that a turn was missed between looks. An
+    idle agent whose CLI's own hook said its turn ended (``hook_said``: Claude Code's ``Stop``,
+    Codex's turn-complete) needs no wait."""
     if status in (Status.EXITED, Status.FAILED):
         return True
     if not started or status not in _TURN_OVER:
         return False
     held = now - since
+    if status is Status.IDLE and hook_said and worked:
+        return True
     if status is Status.IDLE:
         return held >= (TURN_SETTLE_SECONDS if worked else 3 * TURN_SETTLE_SECONDS)
     return True

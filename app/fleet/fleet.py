@@ -221,6 +221,7 @@ class Fleet:
             tokens=lambda agent, since: self.profiles.adapter(agent.kind).tokens_used(
                 Path(agent.checkout.worktree), None, since
             ),
+            trail=store.events_since,
         )
 
     @classmethod

@@ -93,12 +93,14 @@ class TaskRunner:
         clock: Callable[[], float],
         on_change: Callable[[], None],
         tokens: Callable[[Agent, float], int | None],
+        trail: Callable[[str, float], list[tuple[float, str, str]]],
     ) -> None:
         """``agents`` are the agents as tracked now, ``agent_names`` every stored name;
         ``restart`` gives an agent a fresh process in its worktree (prompt, model, flags);
         ``remove`` removes an agent, archiving its work; ``merge`` lands an agent's branch;
         ``check_kind`` raises a `UsageError` for an unknown agent kind; ``tokens`` says how
-        many tokens an agent's CLI used in sessions started since a time (None: unknown)."""
+        many tokens an agent's CLI used in sessions started since a time (None: unknown);
+        ``trail`` is an agent's trail (time, status, evidence) since a time."""
         self._repo = repo
         self._table = table
         self._agents = agents
@@ -115,6 +117,9 @@ class TaskRunner:
         self._clock = clock
         self._on_change = on_change
         self._tokens = tokens
+        self._trail = trail
+        #: Why a task's dependencies do not merge, by (task, base tip, dependency tips).
+        self._conflicts: dict[tuple[str, str, tuple[str, ...]], str] = {}
         #: When each agent's tokens were last looked up.
         self._tokens_looked: dict[str, float] = {}
 
@@ -456,8 +461,14 @@ class TaskRunner:
             return followed, []
         if attempt.state is AttemptState.NEEDS_INPUT:
             followed = replace(followed, state=AttemptState.RUNNING)
+        hook_said = status is Status.IDLE and followed.worked and self._idle_by_hook(agent)
         if not turn_over(
-            status, agent.shown.since, now, started=agent.started, worked=followed.worked
+            status,
+            agent.shown.since,
+            now,
+            started=agent.started,
+            worked=followed.worked,
+            hook_said=hook_said,
         ):
             return followed, []
         if status in (Status.EXITED, Status.FAILED) and not followed.worked:
@@ -617,6 +628,14 @@ class TaskRunner:
         except QuarterdeckError:
             return 0, 0, 0
 
+    def _idle_by_hook(self, agent: Agent) -> bool:
+        """The agent's CLI said through a hook that its turn ended, since it last went idle."""
+        since = agent.shown.since - 1.0
+        return any(
+            status == Status.IDLE.value and evidence.startswith("hook:")
+            for _, status, evidence in self._trail(agent.id, since)
+        )
+
     def _end(self, attempt: Attempt, state: AttemptState, why: str, now: float) -> Attempt:
         return replace(attempt, state=state, reason=why, ended_at=now)
 
@@ -753,12 +772,18 @@ class TaskRunner:
     def _start_point(self, task: Task, tasks: list[Task]) -> tuple[str, str]:
         """The commit a new attempt starts from: its base's tip with the work of its unlanded
         dependencies merged in (a fast-forward when one holds the other; a merge commit made
-        without touching any worktree otherwise), or why it cannot (their work conflicts)."""
+        without touching any worktree otherwise), or why it cannot (their work conflicts:
+        remembered for those tips, so a held task costs no merge per look)."""
         start = self._repo.resolve(task.spec.base)
-        for branch in dependency_branches(task, tasks):
+        branches = dependency_branches(task, tasks)
+        for branch in branches:
             if not self._repo.branch_exists(branch):
                 return "", f"held: the branch {branch} of a dependency is gone"
-            tip = self._repo.resolve(branch)
+        tips = tuple(self._repo.resolve(branch) for branch in branches)
+        known = self._conflicts.get((task.name, start, tips))
+        if known:
+            return "", known
+        for branch, tip in zip(branches, tips, strict=True):
             if self._repo.is_ancestor(tip, start):
                 continue
             if self._repo.is_ancestor(start, tip):
@@ -767,10 +792,13 @@ class TaskRunner:
             tree, conflicts = self._repo.merge_tree(start, tip)
             if conflicts:
                 listed = ", ".join(conflicts[:5])
-                return "", (
-                    f"held: its dependencies' work conflicts ({branch} in {listed}); land one "
-                    "of them or resolve it, then retry"
+                why = (
+                    f"held: its dependencies' work conflicts ({branch} in {listed}): it starts "
+                    "once they merge cleanly (bring one up to date with the other, or land one "
+                    "and rebase the other)"
                 )
+                self._conflicts[(task.name, self._repo.resolve(task.spec.base), tips)] = why
+                return "", why
             message = f"quarterdeck: start of task {task.name} (merge of {branch})\n"
             start = self._repo.commit_tree(
                 tree, [start, tip], message, self._repo.identity(self._repo.root)

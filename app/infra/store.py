@@ -395,6 +395,18 @@ class Store:
         with self._lock:
             self._db.execute("DELETE FROM agents WHERE id = ?", (agent_id,))
 
+    def events_since(self, agent_id: str, at: float) -> list[tuple[float, str, str]]:
+        """An agent's trail from time ``at`` on: (time, status, evidence), oldest first."""
+        with self._lock:
+            return [
+                (r[0], r[1], r[2])
+                for r in self._db.execute(
+                    "SELECT at, status, evidence FROM events WHERE agent_id = ? AND at >= ?"
+                    " ORDER BY seq",
+                    (agent_id, at),
+                )
+            ]
+
     def events(self, agent_id: str) -> list[tuple[float, str, str]]:
         """An agent's status transitions: (time, status, evidence), oldest first."""
         with self._lock:

@@ -42,6 +42,20 @@ def test_turn_over(status: Status, held: float, started: bool, worked: bool, ove
     assert turn_over(status, 1000.0, 1000.0 + held, started=started, worked=worked) is over
 
 
+@pytest.mark.parametrize(
+    ("status", "worked", "over"),
+    [
+        (Status.IDLE, True, True),  # the CLI's hook said the turn ended: no wait
+        (Status.IDLE, False, False),  # never seen working: the hook may be of another turn
+        (Status.WORKING, True, False),
+    ],
+)
+def test_a_hook_that_said_the_turn_ended_needs_no_wait(
+    status: Status, worked: bool, over: bool
+) -> None:
+    assert turn_over(status, 1000.0, 1000.0, started=True, worked=worked, hook_said=True) is over
+
+
 def attempt(*checks: str, tokens: int = 0, started: float = 0.0, budget: int = 0) -> Attempt:
     rounds = tuple(
         Round(n, started, check=c, check_tail=f"out {n}", tokens=tokens, check_exit=1)
