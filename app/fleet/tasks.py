@@ -385,8 +385,7 @@ class TaskRunner:
         if plan.starts:
             # Why the rest waits, said of the graph as it is now: a dependency just started runs.
             now_shown = [
-                replace(t, state=d[0], reason=d[1]) if (d := states[t.name]) else t
-                for t in current
+                replace(t, state=d[0], reason=d[1]) if (d := states[t.name]) else t for t in current
             ]
             waiting = schedule(now_shown, self.max_running).waiting
         for task in current:
