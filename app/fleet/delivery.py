@@ -361,13 +361,21 @@ class Answers:
         self._store.log(agent.id, self._clock(), "-", f"user: answered {option} ({label})")
         deadline = time.monotonic() + VERIFY_SECONDS
         changed_at: float | None = None
+        gone_at: float | None = None
         while time.monotonic() < deadline:
             now = self._keyboard.look(agent, profile)
             if now.dead or now.status is not Status.NEEDS_INPUT or now.question != before.question:
-                raise QuarterdeckError(
-                    f"picking {label!r} answered {agent.name}'s question at once; the text was "
-                    "not typed"
-                )
+                # A redraw may show no dialog for a moment (Gemini's, as its field opens): the
+                # question was answered when it is still gone a moment later.
+                gone_at = gone_at or time.monotonic()
+                if now.dead or time.monotonic() - gone_at >= FIELD_SETTLE:
+                    raise QuarterdeckError(
+                        f"picking {label!r} answered {agent.name}'s question at once; the text "
+                        "was not typed"
+                    )
+                time.sleep(0.05)
+                continue
+            gone_at = None
             if now.screen != screen and changed_at is None:
                 changed_at = time.monotonic()
             # The same question drawn anew, and still there a moment later (a CLI may first

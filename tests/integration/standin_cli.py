@@ -10,7 +10,8 @@ test can tell what reached it.
   under the restart note), then its prompt;
 - ``show STEM``: a recorded screen (``<agent>/<stem>``), left as it is whatever is pressed;
 - ``then STEM NEXT``: a recorded screen, and on the first key another one (a dialog whose
-  option answers at once).
+  option answers at once);
+- ``flicker STEM NEXT``: the same, with a blank screen for a moment in between (a redraw).
 """
 
 from __future__ import annotations
@@ -97,6 +98,15 @@ def then(stem: str, following: str) -> None:
     show(following)
 
 
+def flicker(stem: str, following: str) -> None:
+    draw(recorded(stem))
+    while not key(1.0):
+        pass
+    draw("")
+    time.sleep(0.3)
+    show(following)
+
+
 def main() -> None:
     mode, *args = sys.argv[1:]
     old = termios.tcgetattr(sys.stdin)
@@ -110,6 +120,8 @@ def main() -> None:
             show(args[0])
         elif mode == "then":
             then(args[0], args[1])
+        elif mode == "flicker":
+            flicker(args[0], args[1])
         else:
             raise SystemExit(f"unknown mode {mode!r}")
     finally:

@@ -122,6 +122,35 @@ def test_no_text_follows_an_option_that_answered_at_once(repo: Path, tmp_path: P
     assert keys.read_text().splitlines() == ["'3'"]
 
 
+def test_the_text_follows_an_option_whose_field_opens_after_a_redraw(
+    repo: Path, tmp_path: Path
+) -> None:
+    # Gemini's question: "Enter a custom value" opens its field, the dialog redrawn (a moment
+    # with no dialog on screen) with its footer saying submit.
+    keys = tmp_path / "keys.log"
+    fleet = Fleet.open(repo)
+    fleet.spawn(
+        SpawnRequest(
+            prompt="ask: pick a color",
+            kind="gemini",
+            name="gf",
+            command=f"env STANDIN_KEYS={keys} {{python}} {STANDIN} flicker "
+            "gemini/30-question-ask-user gemini/31-ask-user-custom-field-open",
+        )
+    )
+    wait_for(
+        lambda: (
+            status(fleet, "gf") is Status.NEEDS_INPUT
+            and fleet.get("gf").shown.input_kind is InputKind.QUESTION
+        ),
+        what="the question",
+    )
+    # The stand-in never takes the answer: typed, then not seen taken.
+    with pytest.raises(QuarterdeckError, match="typed a reply into gf"):
+        fleet.reply("gf", "green please")
+    assert keys.read_text().splitlines()[:2] == ["'3'", "'green please'"]
+
+
 def test_no_key_reaches_a_trust_box_with_a_prompt_running_behind_it(
     repo: Path, tmp_path: Path
 ) -> None:
