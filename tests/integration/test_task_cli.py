@@ -16,6 +16,8 @@ QD = str(Path(sys.executable).with_name("quarterdeck"))
 #: A demo agent that edits and commits every turn, quickly.
 WORKER = ("--agent", "demo", "--flags", "--behaviour worker --speed 8")
 DEADLINE = "180"
+#: A first task slow enough that what waits on it is still waiting a few commands later.
+SLOW_WORKER = ("--agent", "demo", "--flags", "--behaviour worker --speed 0.3")
 
 
 def qd(repo: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -31,7 +33,7 @@ def listed(repo: Path) -> dict[str, dict[str, Any]]:
 
 
 def test_add_after_ls_show_and_wait_until_done(repo: Path) -> None:
-    first = qd(repo, "add", "First step", *WORKER, "--check", "true")
+    first = qd(repo, "add", "First step", *SLOW_WORKER, "--check", "true")
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("added first-step #1: ● running"), first.stdout
     second = qd(repo, "add", "Second step", "--after", "1", *WORKER, "--check", "true", "--json")
