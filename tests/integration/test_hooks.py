@@ -124,7 +124,9 @@ def test_the_hook_is_fast(tmp_path: Path) -> None:
     spool = tmp_path / "events"
     spool.mkdir()
     times = sorted(run_hook(spool, "PreToolUse", stdin='{"tool_name": "Bash"}') for _ in range(20))
-    assert times[len(times) // 2] < 0.05  # median, including the sh start-up
+    # The median, including the sh start-up: a bound that holds on a loaded machine (the
+    # figure itself is measured by bench/, not here).
+    assert times[len(times) // 2] < 0.25
 
 
 def test_claude_settings_are_ours_alone_and_idempotent(tmp_path: Path) -> None:
