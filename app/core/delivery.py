@@ -101,6 +101,14 @@ def shown_above_box(screen: str, text: str, profile: AgentProfile) -> int:
     return everywhere - (_squeeze(box).count(tail) if box else 0)
 
 
+def prompt_holds(prompt: str, text: str) -> bool:
+    """Whether a prompt a CLI reported taking (its prompt-submitted hook's) is the typed
+    ``text``: it holds the text's end, whitespace aside (a message queued with others may be
+    taken together with them)."""
+    tail = _squeeze(typed_tail(text, QUEUED_TAIL))
+    return bool(tail) and tail in _squeeze(prompt)
+
+
 def at_prompt(status: Status, profile: AgentProfile) -> bool:
     """Whether an agent showing ``status`` waits at its prompt for the next message: its ready
     status, or a turn that ended in an error (the CLI takes the next message)."""

@@ -101,20 +101,20 @@ class _Look:
 class Keyboard:
     """Typing into an agent's pane and looking at what it shows: the part every delivery
     shares. ``closing`` set (Quarterdeck quits) ends any wait for a dialog at once;
-    ``submitted(agent_id, since)`` says whether the agent's CLI reported taking a prompt (its
-    prompt-submitted hook) since then."""
+    ``submitted(agent_id, since, text)`` says whether the agent's CLI reported taking ``text``
+    (its prompt-submitted hook) since then."""
 
     def __init__(
         self,
         tmux: TmuxServer,
         pane_of: PaneLookup,
         closing: threading.Event,
-        submitted: Callable[[str, float], bool] | None = None,
+        submitted: Callable[[str, float, str], bool] | None = None,
     ) -> None:
         self._tmux = tmux
         self._pane_of = pane_of
         self._closing = closing
-        self._submitted = submitted or (lambda _agent_id, _since: False)
+        self._submitted = submitted or (lambda _agent_id, _since, _text: False)
 
     def pane(self, agent: Agent) -> PaneFacts | None:
         """The agent's pane, or None when it is gone."""
@@ -172,7 +172,7 @@ class Keyboard:
                 now = self.look(agent, profile)
                 if now.dead:
                     raise QuarterdeckError(f"{agent.name} exited while the message was being typed")
-                submitted = self._submitted(agent.id, typed_at)
+                submitted = self._submitted(agent.id, typed_at, text)
                 if message_taken(
                     now.screen,
                     now.status,

@@ -3,11 +3,12 @@ when, what its hooks and status files said, and the hysteresis over all of it.""
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field, replace
 
 from app.core.agent import Agent
 from app.core.classify import PaneView, classify
-from app.core.delivery import TYPING, input_holds, shown_above_box, startup_over
+from app.core.delivery import TYPING, input_holds, prompt_holds, shown_above_box, startup_over
 from app.core.profiles import AgentProfile
 from app.core.signals import Signal, fuse
 from app.core.status import Evidence, Reading, Status, StatusTracker, TrackedStatus
@@ -19,6 +20,8 @@ from app.infra.tmux import PaneFacts, TmuxError, TmuxServer
 MIN_CAPTURE_INTERVAL = 0.1
 #: Lines of history read with the screen of a pane whose process has exited.
 DEAD_PANE_HISTORY = 20
+#: How many prompt-submitted hooks an agent's memory keeps.
+SUBMITTED_KEPT = 16
 
 
 #: How long a ready screen must hold before a typed first prompt goes in.
@@ -43,8 +46,11 @@ class _Memory:
     ready: bool = False
     #: Its start-up is over (see `app.core.delivery.startup_over`).
     started: bool = False
-    #: When its CLI last said it took a prompt (its prompt-submitted hook), 0 for never.
-    submitted_at: float = 0.0
+    #: The prompts its CLI last said it took (its prompt-submitted hook): when, and the text
+    #: the hook carried (None when it carries none), newest last.
+    submitted: deque[tuple[float, str | None]] = field(
+        default_factory=lambda: deque(maxlen=SUBMITTED_KEPT)
+    )
 
 
 def _stored_reading(agent: Agent) -> Reading:
@@ -100,7 +106,10 @@ class StatusTracking:
         adapter = self._profiles.adapter(agent.kind)
         reading = adapter.reading_from_hook(event.event, event.payload)
         if adapter.submits_prompt(event.event):
-            self._mem(agent.id).submitted_at = max(self._mem(agent.id).submitted_at, event.at)
+            prompt = event.payload.get("prompt")
+            self._mem(agent.id).submitted.append(
+                (event.at, prompt if isinstance(prompt, str) else None)
+            )
         if reading is not None:
             mem = self._mem(agent.id)
             mem.signals["hook"] = Signal(reading, event.at)
@@ -265,11 +274,16 @@ class StatusTracking:
         mem = self._memory.get(agent_id)
         return mem is not None and mem.started
 
-    def submitted_since(self, agent_id: str, since: float) -> bool:
-        """Whether the agent's CLI said it took a prompt (its prompt-submitted hook) at or
-        after ``since`` (the hook's own clock: the wall clock)."""
+    def submitted_since(self, agent_id: str, since: float, text: str) -> bool:
+        """Whether the agent's CLI said it took ``text`` (its prompt-submitted hook) at or
+        after ``since`` (the hook's own clock: the wall clock). A hook that carries its prompt
+        counts only when that prompt is ``text``: a queued earlier message starting is no
+        proof for this one."""
         mem = self._memory.get(agent_id)
-        return mem is not None and mem.submitted_at >= since
+        return mem is not None and any(
+            at >= since and (prompt is None or prompt_holds(prompt, text))
+            for at, prompt in mem.submitted
+        )
 
     def next_settle(self) -> float | None:
         """When the earliest pending status change may be accepted (a sweep is due then)."""

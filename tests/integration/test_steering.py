@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from app.core.messages import MessageMode, MessageState
 from app.core.status import Status
 from app.fleet.engine import Engine
 from app.fleet.fleet import Fleet
-from tests.helpers import wait_for
+from app.infra.spool import HookEvent
+from tests.helpers import make_agent, wait_for
 
 
 @pytest.fixture
@@ -156,6 +158,7 @@ def test_an_agent_dying_during_delivery_fails_visibly_and_nothing_goes_elsewhere
     assert row.summary.startswith("✗ message not delivered")
 
 
+@pytest.mark.slow
 def test_two_hundred_messages_to_twenty_agents_in_mixed_states(
     fleet: Fleet, tmp_path: Path
 ) -> None:
@@ -252,3 +255,18 @@ def test_an_agent_started_with_a_prompt_is_starting_until_it_takes_it(
     shown = [s for _at, s, evidence in fleet.evidence("eager") if evidence.startswith("screen")]
     first_work = shown.index("working")
     assert "idle" not in shown[:first_work], shown
+
+
+def test_a_queued_message_starting_is_no_proof_that_another_was_taken(fleet: Fleet) -> None:
+    """A CLI's prompt-submitted hook carries its prompt: when a message queued earlier starts,
+    its hook proves that message taken, not one whose Enter went astray meanwhile."""
+    agent = make_agent("queuer", agent_id="q1")
+    typed_at = time.time()
+    event = HookEvent(agent.id, "UserPromptSubmit", {"prompt": "msg 3 for queuer"}, typed_at + 1)
+    fleet.tracking.hook(agent, event)
+    assert fleet.tracking.submitted_since(agent.id, typed_at, "msg 3 for queuer")
+    assert not fleet.tracking.submitted_since(agent.id, typed_at, "msg 4 for queuer")
+    assert not fleet.tracking.submitted_since(agent.id, typed_at + 2, "msg 3 for queuer")
+    # A hook that carries no prompt proves whatever was typed before it.
+    fleet.tracking.hook(agent, HookEvent(agent.id, "UserPromptSubmit", {}, typed_at + 3))
+    assert fleet.tracking.submitted_since(agent.id, typed_at + 2, "msg 4 for queuer")

@@ -18,6 +18,7 @@ from app.core.delivery import (
     input_pending,
     message_taken,
     prompt_due,
+    prompt_holds,
     shown_above_box,
     startup_over,
     typed_tail,
@@ -152,6 +153,22 @@ def test_the_queued_tail_is_the_end_of_the_last_line() -> None:
     assert typed_tail(LONG, QUEUED_TAIL) == LONG[-QUEUED_TAIL:]
     assert typed_tail(" \n ") == ""
     assert not input_pending(PROMPT, " \n ")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "text", "holds"),
+    [
+        ("fix the parser", "fix the parser", True),
+        ("fix the\nparser  ", "fix the parser", True),  # whitespace aside
+        ("msg 3 for a", "msg 4 for a", False),  # a queued earlier message starting
+        ("msg 3 for a msg 4 for a", "msg 4 for a", True),  # taken together with another
+        ("anything", "  \n ", False),
+    ],
+)
+def test_a_prompt_submitted_hook_proves_only_its_own_text(
+    prompt: str, text: str, holds: bool
+) -> None:
+    assert prompt_holds(prompt, text) is holds
 
 
 @pytest.mark.parametrize(
