@@ -222,6 +222,7 @@ class Fleet:
                 Path(agent.checkout.worktree), None, since
             ),
             trail=store.events_since,
+            submitted=self.tracking.submitted_since,
         )
 
     @classmethod

@@ -94,13 +94,16 @@ class TaskRunner:
         on_change: Callable[[], None],
         tokens: Callable[[Agent, float], int | None],
         trail: Callable[[str, float], list[tuple[float, str, str]]],
+        submitted: Callable[[str, float, str], bool] = lambda _id, _since, _text: False,
     ) -> None:
         """``agents`` are the agents as tracked now, ``agent_names`` every stored name;
         ``restart`` gives an agent a fresh process in its worktree (prompt, model, flags);
         ``remove`` removes an agent, archiving its work; ``merge`` lands an agent's branch;
         ``check_kind`` raises a `UsageError` for an unknown agent kind; ``tokens`` says how
         many tokens an agent's CLI used in sessions started since a time (None: unknown);
-        ``trail`` is an agent's trail (time, status, evidence) since a time."""
+        ``trail`` is an agent's trail (time, status, evidence) since a time; ``submitted``
+        says whether an agent's CLI reported taking a prompt (its prompt-submitted hook) since
+        a time."""
         self._repo = repo
         self._table = table
         self._agents = agents
@@ -118,6 +121,7 @@ class TaskRunner:
         self._on_change = on_change
         self._tokens = tokens
         self._trail = trail
+        self._submitted = submitted
         #: Why a task's dependencies do not merge, by (task, base tip, dependency tips).
         self._conflicts: dict[tuple[str, str, tuple[str, ...]], str] = {}
         #: When each agent's tokens were last looked up.
@@ -449,7 +453,14 @@ class TaskRunner:
             why = f"its prompt was not delivered to {agent.name}: attach, type it, then retry"
             return self._end(attempt, AttemptState.FAILED, why, now), [say("failed", why)]
         status = agent.shown.status
-        worked = attempt.worked or status in (Status.WORKING, Status.NEEDS_INPUT)
+        # A turn too quick to be seen at work still began: its CLI's hook said it took the
+        # round's prompt.
+        began = attempt.round.started_at if attempt.round else attempt.started_at
+        worked = (
+            attempt.worked
+            or status in (Status.WORKING, Status.NEEDS_INPUT)
+            or (agent.started and self._submitted(agent.id, began, agent.prompt))
+        )
         followed = replace(attempt, worked=worked)
         if status is Status.NEEDS_INPUT:
             if attempt.state is not AttemptState.NEEDS_INPUT:
