@@ -54,3 +54,23 @@ def tmux_socket(isolated_env: str) -> str:
 def repo(tmp_path: Path) -> Path:
     """A real git repository with one commit on ``main``."""
     return make_repo(tmp_path / "repo")
+
+
+#: Modules whose tests each take several seconds of real agents and processes.
+_SLOW_MODULES = ("tests/e2e/", "tests/integration/test_task", "tests/integration/test_steering")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests first: the parallel workers then finish together instead of one of them
+    running a long test alone at the end. (Every worker sorts the same collection the same
+    way, as pytest-xdist requires.)"""
+
+    def weight(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow") is not None:
+            return 0
+        path = item.nodeid
+        if path.startswith(_SLOW_MODULES):
+            return 1
+        return 2 if path.startswith("tests/integration/") or "ui/" in path else 3
+
+    items.sort(key=weight)

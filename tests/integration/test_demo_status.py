@@ -14,14 +14,20 @@ from tests.helpers import git, wait_for
 
 
 def demo(
-    fleet: Fleet, name: str, behaviour: str, prompt: str = "Refactor the payment module"
+    fleet: Fleet,
+    name: str,
+    behaviour: str,
+    prompt: str = "Refactor the payment module",
+    speed: float = 8,
 ) -> None:
     fleet.spawn(
         SpawnRequest(
             prompt=prompt,
             kind="demo",
             name=name,
-            command=f"{{python}} -m app.demo.agent --behaviour {behaviour} --seed 3 --speed 8",
+            command=(
+                f"{{python}} -m app.demo.agent --behaviour {behaviour} --seed 3 --speed {speed}"
+            ),
         )
     )
 
@@ -36,7 +42,8 @@ def seen(fleet: Fleet, name: str, status: Status, timeout: float = 15.0) -> None
 
 def test_a_demo_agent_goes_through_its_states(repo: Path) -> None:
     fleet = Fleet.open(repo)
-    demo(fleet, "asker", "asker")
+    # Slow enough that its work before the dialog is seen on a loaded machine too.
+    demo(fleet, "asker", "asker", speed=2)
     assert fleet.get("asker").shown.status is Status.STARTING
     seen(fleet, "asker", Status.WORKING)  # the prompt was delivered once it was ready
     wait_for(lambda: fleet.get("asker").prompt_state is PromptState.DELIVERED, what="delivery")
