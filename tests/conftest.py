@@ -39,9 +39,24 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     # independent of this machine's shell start-up.
     monkeypatch.setenv("SHELL", "/bin/sh")
     yield socket
+    _reap(socket, tmux_bin)
+
+
+def _reap(socket: str, tmux_bin: str) -> None:
+    """Kill the tmux server on ``socket`` and remove its socket file (tmux leaves it).
+    ``tmux_bin`` is found before the test runs: a test may take tmux off its PATH."""
     subprocess.run([tmux_bin, "-L", socket, "kill-server"], capture_output=True, check=False)
     sock = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}" / socket
     sock.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def terminal() -> Iterator[str]:
+    """A separate tmux server standing in for the user's terminal emulator (reaped after)."""
+    socket = f"qdterm-{uuid.uuid4().hex[:8]}"
+    tmux_bin = shutil.which("tmux") or "tmux"
+    yield socket
+    _reap(socket, tmux_bin)
 
 
 @pytest.fixture

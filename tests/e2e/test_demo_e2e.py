@@ -8,7 +8,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,14 +20,6 @@ from tests.helpers import tmux, wait_for
 pytestmark = pytest.mark.e2e
 
 QD = str(Path(sys.executable).with_name("quarterdeck"))
-
-
-@pytest.fixture
-def terminal() -> Iterator[str]:
-    """A tmux server standing in for the user's terminal emulator."""
-    socket = f"qdterm-{uuid.uuid4().hex[:8]}"
-    yield socket
-    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
 
 
 def run_in_terminal(term: str, command: str, session: str = "t") -> None:

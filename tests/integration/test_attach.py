@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,14 +13,6 @@ from app.core.agent import SpawnRequest
 from app.core.status import Status
 from app.fleet.fleet import Fleet
 from tests.helpers import tmux, wait_for
-
-
-@pytest.fixture
-def terminal() -> Iterator[str]:
-    """A separate tmux server standing in for the user's terminal."""
-    socket = f"qdterm-{uuid.uuid4().hex[:8]}"
-    yield socket
-    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
 
 
 def screen(socket: str) -> str:
