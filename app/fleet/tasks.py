@@ -428,7 +428,13 @@ class TaskRunner:
             return TaskEvent(now, state, reason, attempt.number, number)
 
         if attempt.state is AttemptState.STARTING:
-            return self._adopt(task, attempt, now), []
+            adopted = self._adopt(task, attempt, now)
+            if adopted.state is not AttemptState.RUNNING:
+                return adopted, []
+            # The process that made the agent ended before it said so: said now, once.
+            started = f"started {adopted.agent_name} from {adopted.start_commit[:7]}"
+            number = adopted.round.number if adopted.round else 1
+            return adopted, [TaskEvent(now, "running", started, attempt.number, number)]
         agent = agents.get(attempt.agent_id)
         if agent is None:
             why = f"its agent {attempt.agent_name} was removed"

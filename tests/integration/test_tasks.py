@@ -11,10 +11,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from app.core.agent import SpawnRequest
 from app.core.errors import UsageError
 from app.core.tasks import AgentChoice, AttemptState, Caps, Task, TaskSpec, TaskState
 from app.fleet.engine import Engine
@@ -340,3 +342,30 @@ def test_a_fan_in_starts_from_a_merge_of_both_and_conflicting_work_holds_it(
     assert Path(both.worktree, "both.txt").read_text() == "left\nright\n"
     mix = fleet.task("mix")
     assert "conflicts" in mix.reason and "colour.txt" in mix.reason and not mix.started
+
+
+def test_an_agent_made_by_a_process_that_died_before_saying_so_is_adopted_and_said(
+    repo: Path,
+) -> None:
+    """The attempt was recorded as starting and its agent made, then the process died before
+    it recorded more: the next engine adopts that agent (no second one) and says it started."""
+    fleet = Fleet.open(repo)
+    (task,) = fleet.add_tasks([TaskSpec("Orphan", attempts=(WORKER,), check="true")])
+    # What the dead process did: its intent written, then the agent made.
+    attempt = replace(task.attempts[0], state=AttemptState.STARTING, agent_name="orphan")
+    assert fleet.runner._table.replace(task.with_attempt(attempt), task)
+    fleet.spawn(
+        SpawnRequest(
+            prompt=task.spec.text,
+            kind="demo",
+            name="orphan",
+            args=WORKER.flags,
+            task="orphan",
+        )
+    )
+    run(fleet, settled(fleet, "orphan"))
+    done = fleet.task("orphan")
+    assert done.state is TaskState.PASSED, done.reason
+    assert [a.name for a in fleet.reload()] == ["orphan"]
+    started = [e for e in fleet.task_history("orphan") if e.reason.startswith("started ")]
+    assert [(e.reason.split()[1], e.attempt, e.round) for e in started] == [("orphan", 1, 1)]
