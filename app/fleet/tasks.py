@@ -102,8 +102,8 @@ class TaskRunner:
         ``check_kind`` raises a `UsageError` for an unknown agent kind; ``tokens`` says how
         many tokens an agent's CLI used in sessions started since a time (None: unknown);
         ``trail`` is an agent's trail (time, status, evidence) since a time; ``submitted``
-        says whether an agent's CLI reported taking a prompt (its prompt-submitted hook) since
-        a time."""
+        says whether an agent's CLI reported taking a text (its prompt-submitted hook) since a
+        time."""
         self._repo = repo
         self._table = table
         self._agents = agents
