@@ -86,6 +86,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         path = item.nodeid
         if path.startswith(_SLOW_MODULES):
             return 1
-        return 2 if path.startswith("tests/integration/") or "ui/" in path else 3
+        return 2 if path.startswith(("tests/integration/", "tests/ui/")) else 3
 
     items.sort(key=weight)

@@ -71,6 +71,13 @@ def task_label(task: Task, attempt: Attempt) -> str:
     return task.name if len(task.attempts) == 1 else f"{task.name}#{attempt.number}"
 
 
+def _started(attempt: Attempt, now: float) -> TaskEvent:
+    """The event that says a running attempt's agent was started (or adopted)."""
+    number = attempt.round.number if attempt.round else 1
+    reason = f"started {attempt.agent_name} from {attempt.start_commit[:7]}"
+    return TaskEvent(now, "running", reason, attempt.number, number)
+
+
 class TaskRunner:
     """Every task of one repository: the human's commands on them, and the engine's duty."""
 
@@ -432,9 +439,7 @@ class TaskRunner:
             if adopted.state is not AttemptState.RUNNING:
                 return adopted, []
             # The process that made the agent ended before it said so: said now, once.
-            started = f"started {adopted.agent_name} from {adopted.start_commit[:7]}"
-            number = adopted.round.number if adopted.round else 1
-            return adopted, [TaskEvent(now, "running", started, attempt.number, number)]
+            return adopted, [_started(adopted, now)]
         agent = agents.get(attempt.agent_id)
         if agent is None:
             why = f"its agent {attempt.agent_name} was removed"
@@ -730,11 +735,8 @@ class TaskRunner:
             )
             event = TaskEvent(now, "failed", f"could not start: {exc}", attempt.number)
             return self._write(written, failed, [event]), ""
-        running = written.with_attempt(self._running(written.attempt(attempt.number), agent, now))
-        event = TaskEvent(
-            now, "running", f"started {agent.name} from {start[:7]}", attempt.number, 1
-        )
-        return self._write(written, running, [event]), ""
+        running = self._running(written.attempt(attempt.number), agent, now)
+        return self._write(written, written.with_attempt(running), [_started(running, now)]), ""
 
     def _resume(self, task: Task, attempt: Attempt, now: float) -> Task:
         """A retried attempt: its next round recorded, with a fresh agent due in the worktree
