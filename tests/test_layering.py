@@ -20,6 +20,7 @@ saying why at its top (a docstring paragraph starting ``Why one long module:``).
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,12 +54,22 @@ def module_name(path: Path, root: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@functools.cache
+def _nodes(path: Path, text: str) -> tuple[ast.AST, ...]:
+    return tuple(ast.walk(ast.parse(text, str(path))))
+
+
+def parsed(path: Path) -> tuple[ast.AST, ...]:
+    """Every node of ``path``'s syntax tree (parsed once per text: each test reads the tree)."""
+    return _nodes(path, path.read_text())
+
+
 def imports_of(path: Path, root: Path, *, names: bool = False) -> Iterator[tuple[int, str]]:
     """Every module ``path`` imports (absolute names), with the line it does so on; with
     ``names``, also ``pkg.name`` for each ``from pkg import name`` (it may be a module)."""
     name = module_name(path, root)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in parsed(path):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name
@@ -173,7 +184,9 @@ def test_no_module_is_long_without_saying_why() -> None:
     long = []
     for path in sorted(ROOT.rglob("*.py")):
         text = path.read_text()
-        doc = ast.get_docstring(ast.parse(text)) or ""
+        module = parsed(path)[0]
+        assert isinstance(module, ast.Module)
+        doc = ast.get_docstring(module) or ""
         if text.count("\n") > MAX_LINES and LONG_REASON not in doc:
             long.append(f"{path.relative_to(ROOT.parent)}: {text.count(chr(10))} lines")
     assert long == []

@@ -23,7 +23,7 @@ from textual.containers import Container, Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import WorkerState, get_current_worker
 
 from app.core.alerts import Alert
@@ -45,6 +45,7 @@ from app.ui.widgets.agent_table import AgentTable
 from app.ui.widgets.diff_view import warm_up
 from app.ui.widgets.fleet_header import FleetHeader
 from app.ui.widgets.inbox_strip import InboxStrip
+from app.ui.widgets.key_footer import KeyFooter
 from app.ui.widgets.pane_preview import PanePreview, pane_text
 
 #: What the dashboard says when there is nothing to show.
@@ -148,7 +149,7 @@ class DashboardScreen(Screen[None]):
             yield self._preview
         yield self._strip
         with Horizontal(id="bottom-bar"):
-            yield Footer(show_command_palette=False)
+            yield KeyFooter()
             yield Static(self.return_hint, id="return-hint", markup=False)
         yield self.agent_flow
         yield self.form_flow

@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from app.core.answers import no_option, request_subject, similar_requests, yes_option
 from app.core.ports import SteeringPort
@@ -27,6 +27,7 @@ from app.core.views import AgentRow, FleetView, format_duration
 from app.ui.dialogs.confirm import ConfirmScreen
 from app.ui.dialogs.reply import ReplyScreen
 from app.ui.messages import OperationReported, RunPort, describe_error
+from app.ui.widgets.key_footer import KeyFooter
 
 #: What the inbox says when it is empty.
 EMPTY_INBOX = "No agent waits for you"
@@ -222,7 +223,7 @@ class InboxScreen(ModalScreen[None]):
                 yield self._title
             yield self._empty
             yield self._list
-        yield Footer(show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Show the view the inbox opened with and start the clock."""

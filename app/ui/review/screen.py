@@ -27,7 +27,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import WorkerState
 
@@ -40,6 +40,7 @@ from app.ui.review.comment import CommentScreen
 from app.ui.review.flow import ReviewFlow
 from app.ui.review.lines import check_content, diff_summary, file_entry, file_title
 from app.ui.widgets.diff_view import DiffView, lexer_for
+from app.ui.widgets.key_footer import KeyFooter
 
 _FILE = "Next / previous file (or click one in the list)"
 _HUNK = "Next / previous hunk (on into the next / previous file)"
@@ -174,7 +175,7 @@ class ReviewScreen(ModalScreen[None]):
                 yield self._files
                 yield self._view
             yield self._output
-        yield Footer(show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Load the diff and the check."""

@@ -21,7 +21,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import WorkerState
 
 from app.core.ports import AgentsPort, TasksPort
@@ -33,6 +33,7 @@ from app.ui.tasks.form import TaskFormScreen
 from app.ui.tasks.lines import TASK_COLUMNS, agent_attempt, board_title, task_cells, task_detail
 from app.ui.tasks.table import RowTable
 from app.ui.themes import theme_style
+from app.ui.widgets.key_footer import KeyFooter
 
 #: Seconds between looks at the tasks while the board is open.
 TASK_POLL_SECONDS = 0.5
@@ -159,7 +160,7 @@ class TaskBoardScreen(ModalScreen[None]):
             yield self._empty
             with VerticalScroll(id="task-detail"):
                 yield self._detail
-        yield Footer(show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Look at the tasks now and every `interval`."""

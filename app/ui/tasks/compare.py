@@ -20,7 +20,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from app.core.diff import FileDiff, patch_files
 from app.core.ports import TasksPort
@@ -32,6 +32,7 @@ from app.ui.review.lines import file_title
 from app.ui.tasks.lines import ATTEMPT_COLUMNS, attempt_cells, smallest_passing
 from app.ui.tasks.table import RowTable
 from app.ui.widgets.diff_view import DiffView
+from app.ui.widgets.key_footer import KeyFooter
 
 _REVIEW = "Review the highlighted attempt's changes, as v on the dashboard does"
 _DIFF = "Mark the highlighted attempt; d on another shows the diff between the two"
@@ -114,7 +115,7 @@ class CompareScreen(ModalScreen[None]):
                 id="compare-hint",
                 markup=False,
             )
-        yield Footer(show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Show the attempts."""
@@ -309,7 +310,7 @@ class AttemptDiffScreen(ModalScreen[None]):
             if not self.files:
                 yield Static("The two attempts' branches do not differ.", id="attempts-diff-none")
             yield self._view
-        yield Footer(show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Show the first file."""
