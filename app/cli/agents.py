@@ -47,6 +47,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 def _as_json(agent: Agent, messages: dict[str, Message]) -> dict[str, object]:
     a = agent
     return {
+        "id": a.id,
         "name": a.name,
         "kind": a.kind,
         "status": a.shown.status.value,
@@ -85,8 +86,19 @@ def cmd_ls(args: argparse.Namespace) -> int:
         messages = fleet.latest_messages()
         print(json.dumps([_as_json(a, messages) for a in agents], indent=2, ensure_ascii=False))
         return 0
-    if not agents:
+    unrecorded = fleet.unrecorded().found
+    if not agents and not unrecorded:
         print('no agents; start one with: quarterdeck new "PROMPT"')
+        return 0
+    if unrecorded:
+        print(
+            f"{len(unrecorded)} agent{'s' if len(unrecorded) > 1 else ''} without a record "
+            "(their worktrees are there); take them back with: quarterdeck doctor --repair",
+            file=sys.stderr,
+        )
+        for found in unrecorded:
+            print(f"  {found.line()}", file=sys.stderr)
+    if not agents:
         return 0
     rows = [("NAME", "KIND", "STATUS", "FOR", "BRANCH", "PANE", "WORKTREE")]
     now = time.time()

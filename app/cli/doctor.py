@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from app.cli.shared import ERROR_EXIT, open_fleet
-from app.core.errors import NotARepositoryError
+from app.core.errors import NotARepositoryError, StateError
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -15,6 +16,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     default kind) has a problem; notes never fail it."""
     from app.fleet.doctor import Doctor
 
+    if args.repair:
+        return repair(args.path)
     try:
         fleet = open_fleet(args.path)
         doctor, default = fleet.doctor(), fleet.settings.default_agent
@@ -36,3 +39,37 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     if failing:
         print(f"problems with: {', '.join(failing)}")
     return ERROR_EXIT if counted else 0
+
+
+def repair(path: str) -> int:
+    """``quarterdeck doctor --repair``: a damaged state database is set aside (kept beside it)
+    and rebuilt with the records it still holds; agents without a record are taken back from
+    their worktrees, cards and windows. Says what it did, one line each."""
+    from app.fleet.recovery import set_aside
+    from app.infra.git import Repository
+    from app.infra.store import Store, state_db
+
+    db = state_db(Repository.discover(Path(path).resolve()))
+    try:
+        fleet = open_fleet(path)
+    except StateError:
+        aside, salvaged = set_aside(db)
+        print(f"set the damaged state database aside as {aside}")
+        store = Store(db)
+        for agent in salvaged:
+            store.insert(agent)
+        store.close()
+        if salvaged:
+            print(f"kept the {len(salvaged)} agent record(s) it still held")
+        fleet = open_fleet(path)
+    else:
+        print(f"the state database {db} is sound")
+    survey = fleet.unrecorded()
+    for agent in fleet.take_back():
+        line = next(f.line() for f in survey.found if f.agent.id == agent.id)
+        print(f"took back {line}")
+    for branch in survey.branches:
+        print(f"branch {branch} has no agent and no worktree: left as it is")
+    count = len(fleet.agents())
+    print(f"{count} agent{'' if count == 1 else 's'} recorded")
+    return 0

@@ -111,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
         "first-run, trust and key dialogs, permission mode, hooks; one line per finding",
     )
     p.add_argument("kinds", nargs="*", metavar="KIND", help="the kinds to check (default: all)")
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="set a damaged state database aside and rebuild it; take back agents whose "
+        "worktrees exist without a record",
+    )
 
     p = command("answer", "answer the dialog an agent waits on (verified)")
     p.add_argument("name")

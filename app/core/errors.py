@@ -33,6 +33,15 @@ class EngineBusyError(QuarterdeckError):
     """Another Quarterdeck engine already drives this repository."""
 
 
+class StateError(QuarterdeckError):
+    """The state database cannot be read or written: damaged (`quarterdeck doctor --repair`
+    sets it aside and rebuilds it), full, or not writable."""
+
+
+class LockTimeoutError(QuarterdeckError):
+    """Another process held the repository's lock for making agents too long."""
+
+
 class CheckRefusalError(QuarterdeckError):
     """A merge was refused because the agent's check failed or did not run on its tip: the one
     refusal a human may override (``force``)."""

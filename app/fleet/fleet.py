@@ -43,6 +43,7 @@ from app.fleet.landing import Landing
 from app.fleet.panes import Panes
 from app.fleet.profiles import ConfigFiles, Profiles
 from app.fleet.publish import Publisher
+from app.fleet.recovery import Recovery, Survey
 from app.fleet.roster import Roster
 from app.fleet.spawn import Spawner, read_pretrust, write_pretrust
 from app.fleet.sweep import Sweep
@@ -50,12 +51,12 @@ from app.fleet.tasks import TaskRunner
 from app.fleet.teardown import Teardown
 from app.fleet.tracking import StatusTracking
 from app.infra.git import Repository
-from app.infra.lock import EngineLock
+from app.infra.lock import EngineLock, RepositoryMutex
 from app.infra.notify import Notifier
 from app.infra.review_tables import CheckTable, LandingTable
 from app.infra.settings import Settings, config_files, load_settings, tmux_socket_name
 from app.infra.spool import EventSpool
-from app.infra.store import Store
+from app.infra.store import Store, state_db
 from app.infra.task_table import TaskTable
 from app.infra.tmux import PaneFacts, TmuxServer
 
@@ -87,6 +88,7 @@ class Fleet:
         self.session = f"qd-{repo_key(str(repo.root))}"
         self.state_dir = repo.common_dir / "quarterdeck"
         self.lock = EngineLock(self.state_dir / "engine.lock")
+        changes = RepositoryMutex(self.state_dir / "changes.lock")
         self.hosted = os.environ.get("QUARTERDECK_HOSTED") == self.session
         self.spool = EventSpool(self.state_dir / "events")
         self.hooks = HookInstaller(self.state_dir, self.spool.directory)
@@ -171,6 +173,7 @@ class Fleet:
             clock=clock,
             stop=lambda agent: self.teardown.stop(agent.name),
             forget_status=self.tracking.forget,
+            changes=changes,
         )
         self.sweeper = Sweep(
             store,
@@ -197,6 +200,7 @@ class Fleet:
             pane_of=self.panes.of,
             clock=clock,
             on_removed=self.sweeper.update_status_line,
+            changes=changes,
         )
         self.runner = TaskRunner(
             repo,
@@ -225,13 +229,23 @@ class Fleet:
             submitted=self.tracking.submitted_since,
         )
 
+        self.recovery = Recovery(
+            repo,
+            tmux,
+            session=self.session,
+            worktree_root=self.spawner.worktree_root,
+            branch_prefix=lambda: self.settings.branch_prefix,
+            default_base=repo.current_branch,
+        )
+        self._changes = changes
+
     @classmethod
     def open(cls, path: Path) -> Fleet:
         """The fleet of the repository containing ``path``."""
         repo = Repository.discover(path.resolve())
         settings = load_settings(repo.root)
         tmux = TmuxServer(tmux_socket_name())
-        store = Store(repo.common_dir / "quarterdeck" / "state.db")
+        store = Store(state_db(repo))
         fleet = cls(repo, settings, tmux, store)
         fleet.reload()
         return fleet
@@ -345,6 +359,17 @@ class Fleet:
     def spawn(self, request: SpawnRequest) -> list[Agent]:
         """Start ``request.count`` agents; all-or-nothing per agent, nothing left half-made."""
         return self.spawner.spawn(request)
+
+    def unrecorded(self) -> Survey:
+        """Agents whose worktree (and window) exist without a record (`Recovery.survey`)."""
+        return self.recovery.survey(self.store)
+
+    def take_back(self) -> list[Agent]:
+        """Record again every agent found without a record; the ones taken back."""
+        with self._changes.held("take agents back"), self.roster.mutex:
+            taken = self.recovery.adopt(self.store, self.recovery.survey(self.store))
+            self.roster.reload()
+        return taken
 
     def doctor(self) -> Doctor:
         """What keeps each agent kind from running here as Quarterdeck expects (`Doctor`)."""

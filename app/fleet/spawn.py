@@ -22,8 +22,10 @@ from app.core.naming import branch_name, repo_key, slugify, unique_names, valida
 from app.core.profiles import AgentProfile, PromptDelivery
 from app.core.status import STATUS_GLYPH, Status
 from app.fleet.profiles import Profiles
+from app.fleet.recovery import write_card
 from app.fleet.roster import Roster
 from app.infra.git import Repository
+from app.infra.lock import RepositoryMutex
 from app.infra.settings import Settings, data_home
 from app.infra.store import Store
 from app.infra.tmux import TmuxServer
@@ -93,9 +95,13 @@ class Spawner:
         clock: Callable[[], float],
         stop: Callable[[Agent], None] = lambda agent: None,
         forget_status: Callable[[str], None] = lambda agent_id: None,
+        changes: RepositoryMutex,
     ) -> None:
-        """``stop`` ends an agent's processes (verified) before `restart` replaces its window;
-        ``forget_status`` drops what status tracking remembers of an agent id."""
+        """``changes`` is the repository's mutex for making and unmaking agents (across
+        processes: names are chosen and agents made one process at a time); ``stop`` ends an
+        agent's processes (verified) before `restart` replaces its window; ``forget_status``
+        drops what status tracking remembers of an agent id."""
+        self._changes = changes
         self._repo = repo
         self._settings = settings
         self._store = store
@@ -147,7 +153,8 @@ class Spawner:
         base_commit = self._repo.resolve(request.start_point or base)
         explicit = request.name is not None
         stem = validate_name(request.name) if request.name is not None else slugify(request.prompt)
-        names = unique_names(stem, request.count, self._store.names(), explicit)
+        taken = self._store.names() if explicit else self._taken_names()
+        names = unique_names(stem, request.count, taken, explicit)
         plans = []
         for name in names:
             validate_name(name)
@@ -155,7 +162,8 @@ class Spawner:
             self._repo.check_branch_name(branch)
             if self._repo.branch_exists(branch):
                 raise UsageError(
-                    f"branch {branch!r} already exists; pick another --name or delete the branch"
+                    f"branch {branch!r} already exists; pick another --name or delete the branch "
+                    "(an agent without a record may hold it: see quarterdeck ls)"
                 )
             worktree = self.worktree_root / name
             if worktree.exists():
@@ -165,6 +173,16 @@ class Spawner:
                 )
             plans.append(self._plan(name, branch, worktree, request.kind, profile, request.prompt))
         return plans, base, base_commit
+
+    def _taken_names(self) -> set[str]:
+        """Names a new agent may not take: those of records, and those that an agent branch or
+        worktree folder still carries (an agent without a record, or work left behind)."""
+        prefix = self._settings.branch_prefix
+        taken = set(self._store.names())
+        taken.update(b.removeprefix(prefix) for b in self._repo.branches(prefix))
+        if self.worktree_root.is_dir():
+            taken.update(p.name for p in self.worktree_root.iterdir())
+        return taken
 
     def _plan(
         self, name: str, branch: str, worktree: Path, kind: str, profile: AgentProfile, prompt: str
@@ -200,7 +218,7 @@ class Spawner:
         """A fresh agent of the same kind in the same worktree and branch, with ``prompt``:
         the old one's processes are ended (verified) and its window replaced; the record (id,
         name, checkout) stays, its status back to starting. For a task's next round."""
-        with self._roster.mutex:
+        with self._changes.held(f"restart {agent.name}"), self._roster.mutex:
             agent = self._roster.named(agent.name)
             profile = self._profiles.get(agent.kind).with_options(model, args)
             worktree = Path(agent.checkout.worktree)
@@ -239,7 +257,7 @@ class Spawner:
 
     def spawn(self, request: SpawnRequest) -> list[Agent]:
         """Start ``request.count`` agents; all-or-nothing per agent, nothing left half-made."""
-        with self._roster.mutex:
+        with self._changes.held("start an agent"), self._roster.mutex:
             plans, base, base_commit = self.plan(request)
             self._ensure_session()
             started: list[Agent] = []
@@ -275,6 +293,7 @@ class Spawner:
             )
             self._store.insert(agent)
             undo.append(lambda: self._store.delete(agent_id))
+            write_card(self._repo, agent)
             return self._open_window(agent, plan)
         except BaseException:
             for step in reversed(undo):

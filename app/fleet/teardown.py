@@ -15,6 +15,7 @@ from app.fleet.profiles import Profiles
 from app.fleet.roster import Roster
 from app.fleet.tracking import StatusTracking
 from app.infra.git import Repository
+from app.infra.lock import RepositoryMutex
 from app.infra.procs import end_process_tree
 from app.infra.store import Store
 from app.infra.tmux import PaneFacts, TmuxServer
@@ -37,7 +38,10 @@ class Teardown:
         pane_of: Callable[[Agent], PaneFacts | None],
         clock: Callable[[], float],
         on_removed: Callable[[], None],
+        changes: RepositoryMutex,
     ) -> None:
+        """``changes`` is the repository's mutex for making and unmaking agents."""
+        self._changes = changes
         self._repo = repo
         self._store = store
         self._tmux = tmux
@@ -103,6 +107,10 @@ class Teardown:
         Refused (`UnsafeRemovalError`) when commits or changes would be lost and the matching
         flag does not confirm it.
         """
+        with self._changes.held(f"remove {name}"):
+            return self._remove(name, discard_unmerged, discard_changes)
+
+    def _remove(self, name: str, discard_unmerged: bool, discard_changes: bool) -> str:
         risk = self.removal_risk(name)
         missing = []
         if risk.unmerged_commits and not discard_unmerged:

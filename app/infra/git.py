@@ -317,6 +317,27 @@ class Repository:
                 found.append(Path(path))
         return found
 
+    def worktree_branches(self) -> list[tuple[Path, str]]:
+        """Every linked and main worktree with the branch it has checked out ('' if none)."""
+        out = self.run("worktree", "list", "--porcelain", "-z")
+        found: list[tuple[Path, str]] = []
+        for field in out.split("\0"):
+            if field.startswith("worktree "):
+                found.append((Path(field.removeprefix("worktree ")), ""))
+            elif field.startswith("branch refs/heads/") and found:
+                found[-1] = (found[-1][0], field.removeprefix("branch refs/heads/"))
+        return found
+
+    def branches(self, prefix: str) -> list[str]:
+        """The local branches whose names start with ``prefix``."""
+        out = self.run("for-each-ref", "--format=%(refname:short)", f"refs/heads/{prefix}")
+        return [line for line in out.splitlines() if line.startswith(prefix)]
+
+    def merge_base(self, one: str, other: str) -> str | None:
+        """The best common ancestor of two commits, None when they share none."""
+        result = self.call("merge-base", one, other, env=READ_ONLY)
+        return result.text.strip() if result.status == 0 else None
+
     def git_dir(self, worktree: Path) -> Path | None:
         """The worktree's own git dir (``.git``, or ``.git/worktrees/<name>`` for a linked
         one), where git keeps what the worktree is in the middle of; None if it is gone."""

@@ -16,12 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from app.core.agent import Agent, Checkout, DiffStats, Placement, PromptState, StatusShown
 from app.core.checks import CheckState, CheckSummary
+from app.core.errors import StateError
 from app.core.messages import Message, MessageMode, MessageState
 from app.core.status import InputKind, Status
 from app.infra.migrations import migrate
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
+
+    from app.infra.git import Repository
 
 _MESSAGE_COLUMNS = (
     "id, agent_id, agent_name, text, mode, state, created_at, updated_at, error, origin"
@@ -43,7 +46,27 @@ def _message(row: tuple[Any, ...]) -> Message:
     )
 
 
-def _encode(agent: Agent) -> str:
+def state_db(repo: Repository) -> Path:
+    """The state database of ``repo`` (in its git common dir: shared by its worktrees)."""
+    return repo.common_dir / "quarterdeck" / "state.db"
+
+
+def state_error(path: Path, exc: sqlite3.DatabaseError) -> StateError:
+    """What a failure of the state database at ``path`` means to the user, and what to do."""
+    said = str(exc) or type(exc).__name__
+    if isinstance(exc, sqlite3.OperationalError) and not _DAMAGE.search(said):
+        return StateError(f"the state database {path} cannot be used: {said}")
+    return StateError(
+        f"the state database {path} is damaged ({said}); "
+        "run 'quarterdeck doctor --repair' to set it aside and rebuild it"
+    )
+
+
+#: What SQLite says of a file that is not (or no longer) a sound database.
+_DAMAGE = re.compile(r"malformed|not a database|corrupt|file is encrypted", re.IGNORECASE)
+
+
+def encode_agent(agent: Agent) -> str:
     """An agent's record as stored: its identity at the top, each part an object of its own
     (``checkout``, ``placement``, ``shown``, ``stats``, ``check``), so that a write of one part
     (`Store.update` with ``before``) leaves the others as another process wrote them."""
@@ -89,7 +112,7 @@ def _legacy_check(label: str, line: str) -> CheckSummary | None:
     return CheckSummary(CheckState(state), float(seconds), line)
 
 
-def _decode(text: str) -> Agent:
+def decode_agent(text: str) -> Agent:
     data: dict[str, Any] = json.loads(text)
     if "shown" in data:
         shown, check = data["shown"], _check(data.get("check"))
@@ -130,12 +153,15 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            str(path), timeout=10, check_same_thread=False, isolation_level=None
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        migrate(self._db)
+        try:
+            self._db = sqlite3.connect(
+                str(path), timeout=10, check_same_thread=False, isolation_level=None
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            migrate(self._db)
+        except sqlite3.DatabaseError as exc:
+            raise state_error(path, exc) from None
         self.unreadable: list[str] = []
         self._cached: list[Agent] = []
         self._cached_version: tuple[int, int] | None = None
@@ -185,7 +211,7 @@ class Store:
         agents, bad = [], []
         for name, data in rows:
             try:
-                agents.append(_decode(data))
+                agents.append(decode_agent(data))
             except (ValueError, TypeError, KeyError):
                 bad.append(name)
         self.unreadable = bad
@@ -197,7 +223,7 @@ class Store:
         """The agent called ``name``, if any."""
         with self._lock:
             row = self._db.execute("SELECT data FROM agents WHERE name = ?", (name,)).fetchone()
-        return _decode(row[0]) if row else None
+        return decode_agent(row[0]) if row else None
 
     def names(self) -> list[str]:
         """Every agent name (readable or not), so new names never collide."""
@@ -210,7 +236,7 @@ class Store:
         with self._lock:
             self._db.execute(
                 "INSERT INTO agents (id, name, data, created_at, updated_at) VALUES (?,?,?,?,?)",
-                (agent.id, agent.name, _encode(agent), agent.created_at, now),
+                (agent.id, agent.name, encode_agent(agent), agent.created_at, now),
             )
             self._db.execute(
                 "INSERT INTO events (agent_id, at, status, evidence) VALUES (?,?,?,?)",
@@ -229,13 +255,13 @@ class Store:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                data = _encode(agent)
+                data = encode_agent(agent)
                 if before is not None:
                     row = self._db.execute(
                         "SELECT data FROM agents WHERE id = ?", (agent.id,)
                     ).fetchone()
                     if row is not None:
-                        new, old = json.loads(data), json.loads(_encode(before))
+                        new, old = json.loads(data), json.loads(encode_agent(before))
                         current = json.loads(row[0])
                         current.update({k: v for k, v in new.items() if old.get(k) != v})
                         data = json.dumps(current, ensure_ascii=False)
@@ -269,14 +295,14 @@ class Store:
                 if row is None:
                     self._db.execute("ROLLBACK")
                     return None
-                agent = _decode(row[0])
+                agent = decode_agent(row[0])
                 if agent.prompt_state is not PromptState.PENDING:
                     self._db.execute("ROLLBACK")
                     return None
                 agent = replace(agent, prompt_state=PromptState.SENDING)
                 self._db.execute(
                     "UPDATE agents SET data = ?, updated_at = ? WHERE id = ?",
-                    (_encode(agent), time.time(), agent_id),
+                    (encode_agent(agent), time.time(), agent_id),
                 )
                 self._db.execute("COMMIT")
                 return agent

@@ -192,7 +192,7 @@ class TmuxServer:
         """
         if self.has_session(session):
             return False
-        self.cmd(
+        result = self.server.cmd(
             "new-session",
             "-d",
             "-s",
@@ -208,6 +208,11 @@ class TmuxServer:
             "--",
             shlex.join(window0),
         )
+        if result.returncode != 0:
+            words = " ".join(result.stderr) or "unknown error"
+            if "duplicate session" in words:  # another process made it meanwhile
+                return False
+            raise TmuxError(f"tmux new-session failed: {words}")
         self._configure(session, return_key, next_key)
         return True
 
@@ -400,6 +405,13 @@ class TmuxServer:
                 title=title.strip(),
             )
         return facts
+
+    def window_names(self, session: str) -> dict[str, str]:
+        """The windows of ``session`` by id, with their names."""
+        lines = self._query(
+            "list-windows", "-t", f"={session}", "-F", "#{window_id} #{window_name}"
+        )
+        return dict(line.split(" ", 1) for line in lines or () if " " in line)
 
     def reap(self) -> None:
         """Nudge the server to collect exited agents: tmux 3.3 can miss a child's exit when two

@@ -1,0 +1,150 @@
+"""Nothing lost to races or a lost or damaged state database, as a user meets them: real
+``quarterdeck`` processes, a real repository, a private tmux server, real SQLite."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import git
+
+QD = str(Path(sys.executable).with_name("quarterdeck"))
+
+
+def qd(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([QD, "-C", str(repo), *args], capture_output=True, text=True, timeout=90)
+
+
+def listed(repo: Path) -> dict[str, dict[str, object]]:
+    out = qd(repo, "ls", "--json")
+    assert out.returncode == 0, out.stderr
+    return {a["name"]: a for a in json.loads(out.stdout)}
+
+
+def state_db(repo: Path) -> Path:
+    return repo / ".git" / "quarterdeck" / "state.db"
+
+
+def windows(repo: Path) -> set[str]:
+    socket = os.environ["QUARTERDECK_TMUX_SOCKET"]
+    out = subprocess.run(
+        ["tmux", "-L", socket, "list-windows", "-a", "-F", "#{window_name}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return set(out.stdout.split())
+
+
+def start(repo: Path, name: str) -> None:
+    out = qd(repo, "new", "", "--agent", "demo", "--name", name, "--no-wait")
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.slow
+def test_twenty_new_at_once_with_one_prompt_all_start_under_distinct_names(repo: Path) -> None:
+    procs = [
+        subprocess.Popen(
+            [QD, "-C", str(repo), "new", "fix the login bug", "--agent", "demo", "--no-wait"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(20)
+    ]
+    results = [(p.wait(timeout=180), *p.communicate()) for p in procs]
+    assert [(rc, err) for rc, _out, err in results if rc != 0] == []
+    names = set(listed(repo))
+    assert len(names) == 20 and "fix-login-bug" in names
+    assert names <= windows(repo)
+    branches = git(repo, "branch", "--list", "qd/*", "--format=%(refname:short)").split()
+    assert sorted(branches) == sorted(f"qd/{n}" for n in names)
+
+
+def test_a_damaged_database_is_named_in_one_line_and_the_repair_takes_the_agents_back(
+    repo: Path,
+) -> None:
+    start(repo, "alpha")
+    start(repo, "beta")
+    before = listed(repo)
+    db = state_db(repo)
+    db.write_bytes(os.urandom(4096))
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    for args in (
+        ("ls",),
+        ("new", "more work", "--agent", "demo"),
+        ("send", "alpha", "hello"),
+        ("wait", "alpha", "--until", "idle", "--timeout", "1"),
+        ("rm", "beta"),
+        ("diff", "alpha"),
+        ("task", "ls"),
+        ("task", "add", "a task", "--agent", "demo"),
+        ("dashboard",),
+    ):
+        out = qd(repo, *args)
+        assert out.returncode == 1, (args, out.stdout, out.stderr)
+        assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr, (args, out.stderr)
+        assert f"the state database {db} is damaged" in out.stderr, (args, out.stderr)
+        assert "quarterdeck doctor --repair" in out.stderr
+    repaired = qd(repo, "doctor", "--repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert "set the damaged state database aside as" in repaired.stdout
+    assert "took back alpha (demo) on qd/alpha: its window runs" in repaired.stdout
+    assert list(db.parent.glob("state.db.damaged-*")), "the damaged file is kept"
+    after = listed(repo)
+    assert set(after) == {"alpha", "beta"}
+    for name in ("alpha", "beta"):  # the same agents: ids, worktrees and panes
+        assert {k: after[name][k] for k in ("id", "worktree", "pane", "branch")} == {
+            k: before[name][k] for k in ("id", "worktree", "pane", "branch")
+        }
+    sent = qd(repo, "send", "beta", "are you there")
+    assert sent.returncode == 0 and "delivered to beta" in sent.stdout, sent.stderr
+
+
+def test_a_deleted_database_offers_the_agents_back_and_new_takes_a_free_name(
+    repo: Path,
+) -> None:
+    start(repo, "gamma")
+    for part in state_db(repo).parent.glob("state.db*"):
+        part.unlink()
+    out = qd(repo, "ls")
+    assert out.returncode == 0
+    assert "1 agent without a record" in out.stderr and "quarterdeck doctor --repair" in out.stderr
+    assert "gamma (demo) on qd/gamma: its window runs" in out.stderr
+    # A name from the prompt steers clear of the branch the unrecorded agent holds.
+    made = qd(repo, "new", "gamma", "--agent", "demo", "--no-wait")
+    assert made.returncode == 0 and "started gamma-2" in made.stdout, made.stderr
+    # A worktree made by hand under the root, and a branch with nothing else of an agent.
+    root = Path(str(listed(repo)["gamma-2"]["worktree"])).parent
+    git(repo, "worktree", "add", "-q", str(root / "handmade"), "-b", "qd/handmade")
+    git(repo, "branch", "qd/orphan")
+    repaired = qd(repo, "doctor", "--repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert "the state database" in repaired.stdout and "is sound" in repaired.stdout
+    assert "took back gamma (demo)" in repaired.stdout
+    assert "took back handmade (shell) on qd/handmade: no window" in repaired.stdout
+    assert "branch qd/orphan has no agent and no worktree: left as it is" in repaired.stdout
+    after = listed(repo)
+    assert set(after) == {"gamma", "gamma-2", "handmade"}
+    assert after["handmade"]["status"] == "exited"
+    assert git(repo, "rev-parse", "--verify", "qd/orphan")  # untouched
+    again = qd(repo, "doctor", "--repair")
+    assert "took back" not in again.stdout and "3 agents recorded" in again.stdout
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(repo: Path) -> None:
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        out = subprocess.run(
+            [QD, "-C", str(repo), "ls"], stdout=write, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    finally:
+        os.close(write)
+    assert out.returncode == 1 and out.stderr == ""
