@@ -47,7 +47,6 @@ def cmd_new(args: argparse.Namespace) -> int:
 def _as_json(agent: Agent, messages: dict[str, Message]) -> dict[str, object]:
     a = agent
     return {
-        "id": a.id,
         "name": a.name,
         "kind": a.kind,
         "status": a.shown.status.value,
@@ -74,6 +73,7 @@ def _as_json(agent: Agent, messages: dict[str, Message]) -> dict[str, object]:
         "others": list(a.shown.others),
         "focused": a.shown.focused,
         "first_prompt": a.prompt_state.value,
+        "id": a.id,
     }
 
 

@@ -79,6 +79,7 @@ def test_ls_json_says_every_part_as_before(
         ("others", []),
         ("focused", True),
         ("first_prompt", "delivered"),
+        ("id", "id1"),
     ]
 
 
