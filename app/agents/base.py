@@ -9,7 +9,7 @@ its own, and presses the keys its profile names.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,15 @@ class AgentAdapter:
             argv=tuple(profile.argv(prompt, python, shell, extra=extra.argv)),
             env={**profile.env, **extra.env},
         )
+
+    def resume(
+        self, argv: Sequence[str], conversation: str, worktree: Path, env: Env = None
+    ) -> list[str] | None:
+        """The command line that resumes ``conversation`` in ``worktree`` with the CLI's own
+        mechanism (``argv``: this kind's fresh start, without a prompt), or None when it cannot:
+        the CLI has none Quarterdeck drives, or that conversation is not one of the worktree's
+        (a restore never resumes another agent's)."""
+        return None
 
     def install_hooks(self, hooks: HookInstaller, env: Env = None) -> Launch:
         """Prepare (idempotently) what makes the CLI run Quarterdeck's hook script, and say the

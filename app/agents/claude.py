@@ -9,7 +9,7 @@ when set, else ``~/.claude`` for its state and ``~/.claude.json`` for its settin
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -326,6 +326,14 @@ class ClaudeCode(AgentAdapter):
             return reading_from_status_file(json.loads(text))
         except ValueError:
             return None
+
+    def resume(
+        self, argv: Sequence[str], conversation: str, worktree: Path, env: Env = None
+    ) -> list[str] | None:
+        """``--resume ID``, when that session's transcript is one of the worktree's."""
+        if not any(t.stem == conversation for t in transcripts(worktree, env)):
+            return None
+        return [*argv, "--resume", conversation]
 
     def tokens_used(self, worktree: Path, env: Env, since: float) -> int | None:
         """The `transcripts` of the worktree's folder (`Transcript`)."""

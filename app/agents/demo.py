@@ -5,6 +5,7 @@ folder, one JSON line per model call."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ from app.agents.usage import JsonTally, number, tokens_in
 #: The usage file in the git folder of the agent's worktree (a contract with the demo agent,
 #: whose `app.demo.agent.USAGE_FILE` names it too).
 USAGE_FILE = "quarterdeck-demo-usage.jsonl"
+#: Where it keeps each conversation (``<id>.jsonl``), in the same git folder (a contract with
+#: `app.demo.agent.CONVERSATIONS`).
+CONVERSATIONS = "quarterdeck-demo-conversations"
 
 
 def git_dir(worktree: Path) -> Path:
@@ -54,6 +58,16 @@ class Demo(AgentAdapter):
     def tokens_used(self, worktree: Path, env: Env, since: float) -> int | None:
         """Its `Usage` file."""
         return tokens_in(lambda: [git_dir(worktree) / USAGE_FILE], Usage, since)
+
+    def resume(
+        self, argv: Sequence[str], conversation: str, worktree: Path, env: Env = None
+    ) -> list[str] | None:
+        """``--resume ID``, when the worktree's git folder holds that conversation."""
+        try:
+            kept = (git_dir(worktree) / CONVERSATIONS / f"{conversation}.jsonl").is_file()
+        except OSError:
+            return None
+        return [*argv, "--resume", conversation] if kept else None
 
 
 ADAPTER = Demo()

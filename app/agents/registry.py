@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -97,6 +97,12 @@ class ConfiguredAdapter(AgentAdapter):
     def reading_from_status_file(self, text: str) -> Reading | None:
         """Read as the status file's adapter reads it."""
         return self.status.reading_from_status_file(text)
+
+    def resume(
+        self, argv: Sequence[str], conversation: str, worktree: Path, env: Env = None
+    ) -> list[str] | None:
+        """The kind's own (a conversation is its CLI's, whatever hooks it speaks)."""
+        return self.own.resume(argv, conversation, worktree, self._env(env))
 
     def tokens_used(self, worktree: Path, env: Env, since: float) -> int | None:
         """The kind's own CLI's record, in the config home of the kind's environment."""

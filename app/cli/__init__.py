@@ -18,7 +18,15 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from app.cli.agents import cmd_attach, cmd_ls, cmd_new, cmd_pretrust, cmd_rm, cmd_stop
+from app.cli.agents import (
+    cmd_attach,
+    cmd_ls,
+    cmd_new,
+    cmd_pretrust,
+    cmd_restore,
+    cmd_rm,
+    cmd_stop,
+)
 from app.cli.classify import cmd_classify
 from app.cli.doctor import cmd_doctor
 from app.cli.hosting import cmd_dashboard, cmd_demo, cmd_open
@@ -38,6 +46,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "attach": cmd_attach,
     "stop": cmd_stop,
     "rm": cmd_rm,
+    "restore": cmd_restore,
     "dashboard": cmd_dashboard,
     "demo": cmd_demo,
     "open": cmd_open,

@@ -9,8 +9,8 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from app.cli.shared import deliver_first_prompts, open_fleet, print_rows, run_until
-from app.core.agent import Agent, PromptState, SpawnRequest
+from app.cli.shared import ERROR_EXIT, deliver_first_prompts, open_fleet, print_rows, run_until
+from app.core.agent import Agent, PromptState, RestoreOutcome, SpawnRequest
 from app.core.errors import UsageError
 from app.core.messages import Message
 from app.core.views import check_label, format_duration
@@ -87,6 +87,15 @@ def cmd_ls(args: argparse.Namespace) -> int:
         print(json.dumps([_as_json(a, messages) for a in agents], indent=2, ensure_ascii=False))
         return 0
     unrecorded = fleet.unrecorded().found
+    restorable = fleet.restorable()
+    if restorable:
+        names = ", ".join(a.name for a in restorable)
+        print(
+            f"{len(restorable)} agent{'s were' if len(restorable) > 1 else ' was'} live when "
+            f"{'their windows' if len(restorable) > 1 else 'its window'} went away ({names}); "
+            "bring them back with: quarterdeck restore --all",
+            file=sys.stderr,
+        )
     if not agents and not unrecorded:
         print('no agents; start one with: quarterdeck new "PROMPT"')
         return 0
@@ -132,6 +141,19 @@ def cmd_attach(args: argparse.Namespace) -> int:
             raise UsageError("attach needs a terminal")
         os.execvp(argv[0], argv)
     return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """``quarterdeck restore NAMES|--all``: a line per agent; exit 1 when one was not."""
+    if not args.names and not args.all:
+        raise UsageError("name the agents to restore, or restore them all with --all")
+    fleet = open_fleet(args.path)
+    results = fleet.restore(args.names)
+    if not results:
+        print("nothing to restore: every agent's window runs, or it was stopped")
+    for result in results:
+        print(result.line())
+    return ERROR_EXIT if any(r.outcome is RestoreOutcome.NOT_RESTORED for r in results) else 0
 
 
 def cmd_stop(args: argparse.Namespace) -> int:

@@ -66,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("stop", "end an agent's whole process tree (its worktree and branch stay)")
     p.add_argument("name")
 
+    p = command(
+        "restore",
+        "make the windows of agents that were live when their tmux server (or window) went "
+        "away again, each in its worktree, resuming its conversation where its CLI can",
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help="the agents to restore")
+    p.add_argument("--all", action="store_true", help="every agent that can be restored")
+
     p = command("rm", "remove an agent: window, worktree and branch (an archive ref is kept)")
     p.add_argument("name")
     p.add_argument(

@@ -104,6 +104,9 @@ class Agent:
     started: bool = False
     #: The task it carries out (``name``, ``name#2`` for attempt 2), '' for none.
     task: str = ""
+    #: Its CLI's id for its conversation (the session id its hooks report), by which a restore
+    #: resumes it; '' while none was reported.
+    conversation: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,3 +128,24 @@ class SpawnRequest:
     model: str = ""
     args: tuple[str, ...] = ()
     task: str = ""
+
+
+class RestoreOutcome(StrEnum):
+    """What a restore made of one agent."""
+
+    RESUMED = "restored with its conversation"
+    FRESH = "restored fresh"
+    NOT_RESTORED = "not restored"
+
+
+@dataclass(frozen=True)
+class Restored:
+    """One line of a restore's report: the agent, what became of it, and why."""
+
+    name: str
+    outcome: RestoreOutcome
+    why: str
+
+    def line(self) -> str:
+        """``api: restored with its conversation (conversation 4f…)``."""
+        return f"{self.name}: {self.outcome.value} ({self.why})"

@@ -4,6 +4,7 @@ the dialog-opening payload they share is read here."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -153,3 +154,17 @@ def fuse(screen: Signal | None, signals: list[Signal]) -> Reading | None:
             detail=fused.detail,
         )
     return shown
+
+
+#: What a CLI's conversation id looks like (a uuid, Codex's and opencode's ids): nothing that
+#: could be read as an option or a path when it goes on a command line.
+_CONVERSATION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def conversation_of(payload: Any) -> str:
+    """The conversation (session) id a hook's payload carries (``session_id``: Claude Code,
+    Gemini CLI and the demo agent send it with every event), '' when it carries none."""
+    if not isinstance(payload, Mapping):
+        return ""
+    value = payload.get("session_id")
+    return value if isinstance(value, str) and _CONVERSATION.fullmatch(value) else ""

@@ -1,5 +1,5 @@
 """The demo agent: ``python -m app.demo.agent [--seed N] [--speed X] [--behaviour B] [--name N]
-[--model M] [--checklist PATH]``.
+[--model M] [--checklist PATH] [--resume SESSION]``.
 
 A stdlib-only stand-in for an interactive coding-agent TUI. It shows a prompt, turns a spinner
 while it "works", really edits files in its working directory and really commits them, and
@@ -30,6 +30,11 @@ Each model call (the start of every step, and the turn's closing message) is rep
 real CLI's usage: a JSON line (``session``, ``started``, ``at``, ``input_tokens``,
 ``output_tokens``; see `app.demo.script.call_tokens`) appended to `USAGE_FILE` in the git folder
 of its working directory (not the worktree, where it would be committed).
+
+Each conversation is kept, a line per task, in `CONVERSATIONS` in the same git folder, under its
+session id (the ``session_id`` of its hooks); ``--resume SESSION`` goes on with it, like Claude
+Code's ``--resume``: the banner says so, ``SessionStart`` has ``source: "resume"``, and the next
+task's reply recalls the earlier ones.
 
 Like Claude Code, nothing fires for an interrupt (Esc, Ctrl-C), a dismissed or denied dialog
 or a skipped question: no ``PostToolUse``, and no ``Stop`` for that turn. A simulated crash
@@ -118,6 +123,9 @@ _SINGLE = {"\r": "enter", "\n": "enter", "\x7f": "backspace", "\x08": "backspace
 _SINGLE |= {"\x03": "ctrl_c", "\x04": "ctrl_d"}
 #: The usage file, in the git folder (a contract with `app.agents.demo.USAGE_FILE`).
 USAGE_FILE = "quarterdeck-demo-usage.jsonl"
+#: Its conversations (``<session>.jsonl``: a line per task taken), in the same git folder (a
+#: contract with `app.agents.demo.CONVERSATIONS`), so ``--resume SESSION`` finds them again.
+CONVERSATIONS = "quarterdeck-demo-conversations"
 
 
 def parse_keys(buf: str, final: bool = False) -> tuple[list[Key], str]:
@@ -248,6 +256,33 @@ def in_git_repo() -> bool:
         return False
 
 
+def conversation_file(session: str) -> Path | None:
+    """Where the conversation ``session`` is kept (None outside a git work tree)."""
+    try:
+        folder = Path(git("rev-parse", "--absolute-git-dir").strip()) / CONVERSATIONS
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return folder / f"{session}.jsonl"
+
+
+def earlier_tasks(session: str) -> list[str] | None:
+    """The tasks of the conversation ``session`` so far, None when there is no such one."""
+    path = conversation_file(session)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines() if path else None
+    except OSError:
+        return None
+    if lines is None:
+        return None
+    tasks = []
+    for line in lines:
+        try:
+            tasks.append(str(json.loads(line)["task"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return tasks
+
+
 def usage_file() -> Path | None:
     """Where the agent reports its model calls: `USAGE_FILE` in the git folder of its working
     directory (None outside a git work tree)."""
@@ -275,6 +310,7 @@ class Agent:
         lose_enter: int = 0,
         model: str = "",
         checklist: str = DEFAULT_CHECKLIST,
+        earlier: list[str] | None = None,
     ) -> None:
         """Set the agent up; nothing is drawn until `run`.
 
@@ -293,6 +329,8 @@ class Agent:
                 (as a CLI loses an Enter that follows a paste too closely).
             model: The model shown in the banner ('' for none).
             checklist: A ``checklist`` agent's checklist, relative to its working directory.
+            earlier: The tasks of the conversation it resumes (``--resume``), None for a new
+                one.
         """
         self.seed, self.speed, self.behaviour, self.name = seed, speed, behaviour, name
         if hooks is None:
@@ -335,6 +373,9 @@ class Agent:
         self.denied = False  # the turn ends on a refusal, which (like Claude) sends no Stop
         self.flood_at = 0.0
         self.flood_count = 0
+        self.resumed = earlier is not None
+        self.earlier = list(earlier or ())  # the conversation's tasks, kept in its file
+        self.conversation = conversation_file(self.hooks.session) if self.git else None
 
     # ----- output -------------------------------------------------------------------------
 
@@ -484,11 +525,30 @@ class Agent:
         except OSError:
             self.usage = None
 
+    def remember(self, task: str) -> None:
+        """Keep a task in the conversation's file (best effort), so a resume knows it."""
+        if self.conversation is None:
+            return
+        try:
+            self.conversation.parent.mkdir(parents=True, exist_ok=True)
+            with self.conversation.open("a", encoding="utf-8") as fh:
+                if task:
+                    fh.write(json.dumps({"task": task, "at": time.time()}) + "\n")
+        except OSError:
+            self.conversation = None
+
     def submit(self, text: str, *, queued: bool = False) -> None:
         """Act on a line entered at the prompt (or queued earlier, now its turn)."""
         self.record("started" if queued else "submitted", text)
         if text.strip() == "/exit":
             self.leave("prompt_input_exit")
+        if self.earlier:
+            self.say(
+                f"↺ Continuing our conversation: {len(self.earlier)} earlier "
+                f"task{'s' if len(self.earlier) > 1 else ''}, the last «{self.earlier[-1]}»"
+            )
+        self.earlier.append(text)
+        self.remember(text)
         self.prompt_id = str(uuid.uuid4())
         self.emit("UserPromptSubmit", prompt=text)
         self.turn = self.planner.next_turn(text, self.read_checklist())
@@ -801,11 +861,19 @@ class Agent:
         self.out(f"Quarterdeck demo agent · {self.name}{model} · seed {self.seed} · warming up…\n")
         # Keys typed meanwhile wait in the terminal's buffer (echo is already off).
         time.sleep(random.Random(self.seed).uniform(0.3, 1.2) / self.speed)
+        if self.resumed:
+            count = len(self.earlier)
+            self.out(
+                f"Resumed conversation {self.hooks.session}: {count} earlier "
+                f"task{'' if count == 1 else 's'}.\n"
+            )
+        self.remember("")  # the conversation exists from its start
         self.out("Ready. Type a task and press Enter (/exit to quit).\n")
         self.set_title("idle")
         self.out("demo> ")
         self.ready = True
-        self.hooks.emit("SessionStart", source="startup", model=self.model or "demo")
+        source = "resume" if self.resumed else "startup"
+        self.hooks.emit("SessionStart", source=source, model=self.model or "demo")
         # A terminal that hangs up reads as end of input; only --ignore-sighup lives on then.
         outlive = self.outlive_terminal and os.isatty(self.keys.fd)
         tick = 1 / FRAMES_PER_SECOND
@@ -891,6 +959,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE",
         help="append every line taken (submitted or queued) to FILE as JSON lines",
     )
+    parser.add_argument(
+        "--resume",
+        metavar="SESSION",
+        help="go on with an earlier conversation of this worktree (its session id)",
+    )
     misbehave = parser.add_argument_group("misbehaviour (for tests)")
     misbehave.add_argument(
         "--flood", action="store_true", help="print thousands of log lines a second while working"
@@ -931,7 +1004,11 @@ def main(argv: list[str] | None = None) -> int:
     name = (
         args.name or env.get("QUARTERDECK_AGENT_NAME") or env.get("QUARTERDECK_AGENT_ID") or "demo"
     )
-    runner = HookRunner(hooks, os.getcwd(), session_id(args.seed, os.getpid()))
+    earlier = earlier_tasks(args.resume) if args.resume else None
+    if args.resume and earlier is None:
+        parser.error(f"no conversation {args.resume!r} in this worktree")
+    session = args.resume or session_id(args.seed, os.getpid())
+    runner = HookRunner(hooks, os.getcwd(), session)
     agent = Agent(
         args.seed,
         args.speed,
@@ -945,6 +1022,7 @@ def main(argv: list[str] | None = None) -> int:
         lose_enter=args.lose_enter,
         model=args.model,
         checklist=args.checklist,
+        earlier=earlier,
     )
     fd = sys.stdin.fileno()
     saved = _raw_mode(fd)

@@ -20,10 +20,11 @@ from pathlib import Path
 
 from app.agents.base import AgentAdapter
 from app.agents.hooks import HookInstaller
-from app.core.agent import Agent, SpawnRequest
+from app.core.agent import Agent, Restored, RestoreOutcome, SpawnRequest
 from app.core.alerts import Alert
 from app.core.checks import CheckResult
 from app.core.diff import AgentDiff, Comment
+from app.core.errors import QuarterdeckError
 from app.core.landing import MergeOutcome, MergeStrategy
 from app.core.messages import Message, MessageMode
 from app.core.naming import repo_key
@@ -370,6 +371,48 @@ class Fleet:
             taken = self.recovery.adopt(self.store, self.recovery.survey(self.store))
             self.roster.reload()
         return taken
+
+    def restorable(self) -> list[Agent]:
+        """Agents that were live when their window went away (their tmux server or session
+        gone, or the window closed outside Quarterdeck): not stopped, their worktree there."""
+        panes = self.tmux.agent_panes() if self.tmux.is_running() else {}
+        return [
+            a
+            for a in self.roster.reload()
+            if not a.stopped and a.id not in panes and Path(a.checkout.worktree).is_dir()
+        ]
+
+    def restore(self, names: Sequence[str] = ()) -> list[Restored]:
+        """Make the windows of the named restorable agents (all of them when none is named)
+        again, each resuming its conversation where its CLI can (`Spawner.restore`); what
+        became of each, in order."""
+        live = {a.name: a for a in self.restorable()}
+        return [self._restore_one(name, live.get(name)) for name in names or list(live)]
+
+    def _restore_one(self, name: str, agent: Agent | None) -> Restored:
+        if agent is None:
+            known = self.store.get(name)
+            why = (
+                "no agent of that name is recorded"
+                if known is None
+                else "its worktree is gone"
+                if not Path(known.checkout.worktree).is_dir()
+                else "it was stopped, or its window still runs"
+            )
+            return Restored(name, RestoreOutcome.NOT_RESTORED, why)
+        try:
+            _restored, resumed = self.spawner.restore(agent)
+        except QuarterdeckError as exc:
+            return Restored(name, RestoreOutcome.NOT_RESTORED, str(exc))
+        if resumed:
+            return Restored(name, RestoreOutcome.RESUMED, f"conversation {agent.conversation}")
+        why = (
+            f"its conversation {agent.conversation} cannot be resumed: {agent.kind} has no "
+            "resume Quarterdeck drives, or it is not this worktree's"
+            if agent.conversation
+            else "no conversation id was recorded"
+        )
+        return Restored(name, RestoreOutcome.FRESH, why)
 
     def doctor(self) -> Doctor:
         """What keeps each agent kind from running here as Quarterdeck expects (`Doctor`)."""

@@ -241,12 +241,53 @@ class Spawner:
                 shown=StatusShown(Status.STARTING, since=now, evidence="quarterdeck: restarted"),
                 stopped=False,
                 started=False,
+                conversation="",
             )
             self._forget_status(agent.id)
             self._store.update(fresh, transition=True)
             fresh = self._open_window(fresh, plan)
             self._roster.reload()
             return fresh
+
+    def restore(self, agent: Agent) -> tuple[Agent, bool]:
+        """The agent's window made again in its own worktree and branch after it went away
+        with its tmux server (or by itself), resuming its conversation by the id recorded when
+        its CLI can and it is the worktree's own, else fresh. The record (id, name, checkout)
+        stays. Returns the agent and whether its conversation was resumed."""
+        with self._changes.held(f"restore {agent.name}"), self._roster.mutex:
+            agent = self._roster.named(agent.name)
+            worktree = Path(agent.checkout.worktree)
+            if not worktree.is_dir():
+                raise QuarterdeckError(f"the worktree of {agent.name} ({worktree}) is gone")
+            profile = self._profiles.get(agent.kind)
+            plan = self._plan(agent.name, agent.checkout.branch, worktree, agent.kind, profile, "")
+            resumed = (
+                self._profiles.adapter(agent.kind).resume(
+                    plan.argv, agent.conversation, worktree, plan.cli_env
+                )
+                if agent.conversation
+                else None
+            )
+            if resumed is not None:
+                plan = replace(plan, argv=resumed)
+            self._ensure_session()
+            now = self._clock()
+            evidence = "quarterdeck: restored" + (" (conversation resumed)" if resumed else "")
+            fresh = replace(
+                agent,
+                command=shlex.join(plan.argv),
+                placement=Placement(self._session),
+                prompt_state=PromptState.NONE,
+                shown=StatusShown(Status.STARTING, since=now, evidence=evidence),
+                stopped=False,
+                started=False,
+                conversation=agent.conversation if resumed else "",
+            )
+            self._forget_status(agent.id)
+            self._store.update(fresh, transition=True)
+            fresh = self._open_window(fresh, plan)
+            self._roster.reload()
+            return fresh, resumed is not None
 
     def hook_problems(self, kind: str) -> list[str]:
         """Why agents of ``kind`` started now would not run their hooks (each with what to

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from app.core.agent import Agent, StatusShown
+from app.core.signals import conversation_of
 from app.core.status import STATUS_GLYPH, Status, TrackedStatus
 from app.fleet.roster import Roster
 from app.fleet.tracking import StatusTracking
@@ -78,6 +79,8 @@ class Sweep:
         self.hook_arrived = threading.Event()
         self._last_facts: dict[str, PaneFacts] = {}
         self._early_events: list[HookEvent] = []
+        #: The conversation id last recorded for each agent (written only when it changes).
+        self._conversations: dict[str, str] = {}
         self._summary = ""
 
     def sweep(self, now: float | None = None, *, deliver: bool = False) -> bool:
@@ -174,6 +177,12 @@ class Sweep:
     def _take_hooks(self, agent: Agent, events: list[HookEvent]) -> None:
         """Feed an agent's hook events to status tracking and its evidence trail."""
         for event in events:
+            conversation = conversation_of(event.payload)
+            if conversation and conversation != self._conversations.get(
+                agent.id, agent.conversation
+            ):
+                self._conversations[agent.id] = conversation
+                self._store.set_conversation(agent.id, conversation)
             said = self._tracking.hook(agent, event)
             self._store.log(
                 agent.id, event.at, said.status.value if said else "-", f"hook: {event.event}"

@@ -148,3 +148,66 @@ def test_a_reader_that_leaves_early_gets_no_traceback(repo: Path) -> None:
     finally:
         os.close(write)
     assert out.returncode == 1 and out.stderr == ""
+
+
+def pane_text(pane: str) -> str:
+    socket = os.environ["QUARTERDECK_TMUX_SOCKET"]
+    out = subprocess.run(
+        ["tmux", "-L", socket, "capture-pane", "-p", "-t", pane],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return out.stdout
+
+
+@pytest.mark.slow
+def test_a_lost_tmux_server_is_offered_back_and_restore_resumes_each_conversation(
+    repo: Path,
+) -> None:
+    # Demo agents that never stop for a dialog, so each turn ends by itself.
+    (repo / ".quarterdeck.toml").write_text(
+        '[agents.demo]\ncommand = ["{python}", "-m", "app.demo.agent", "--behaviour", "worker",'
+        ' "--speed", "3"]\n'
+    )
+    for name, task in (("ann", "write the parser"), ("bob", "draw the logo")):
+        made = qd(repo, "new", task, "--agent", "demo", "--name", name)
+        assert made.returncode == 0, made.stderr
+        waited = qd(repo, "wait", name, "--until", "idle", "--timeout", "60")
+        assert waited.returncode == 0, waited.stderr
+    start(repo, "cy")  # no prompt, and its conversation's file is removed: it starts fresh
+    assert qd(repo, "wait", "cy", "--until", "idle", "--timeout", "60").returncode == 0
+    sent = qd(repo, "send", "ann", "now add tests")
+    assert sent.returncode == 0, sent.stderr
+    assert qd(repo, "wait", "ann", "--until", "idle", "--timeout", "60").returncode == 0
+    before = listed(repo)
+    gitdir = repo / ".git" / "worktrees" / "cy" / "quarterdeck-demo-conversations"
+    for kept in gitdir.glob("*.jsonl"):
+        kept.unlink()
+    subprocess.run(["tmux", "-L", os.environ["QUARTERDECK_TMUX_SOCKET"], "kill-server"])
+
+    offered = qd(repo, "ls")
+    assert offered.returncode == 0
+    assert "3 agents were live when their windows went away (ann, bob, cy)" in offered.stderr
+    assert "quarterdeck restore --all" in offered.stderr
+    missing = qd(repo, "restore", "nobody")
+    assert missing.returncode == 1
+    assert "nobody: not restored (no agent of that name is recorded)" in missing.stdout
+    restored = qd(repo, "restore", "--all")
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    lines = restored.stdout.splitlines()
+    assert lines[0].startswith("ann: restored with its conversation (conversation ")
+    assert lines[1].startswith("bob: restored with its conversation")
+    assert lines[2].startswith("cy: restored fresh (its conversation")
+    after = listed(repo)
+    for key in ("id", "worktree", "branch"):  # the same agents, in their own worktrees
+        assert {n: a[key] for n, a in after.items()} == {n: a[key] for n, a in before.items()}
+    assert qd(repo, "wait", "ann", "--until", "idle", "--timeout", "60").returncode == 0
+    again = qd(repo, "send", "ann", "then a changelog")
+    assert again.returncode == 0 and "delivered to ann" in again.stdout, again.stderr
+    assert qd(repo, "wait", "ann", "--until", "idle", "--timeout", "60").returncode == 0
+    screen = pane_text(str(listed(repo)["ann"]["pane"]))
+    assert "Resumed conversation" in screen and "2 earlier tasks" in screen
+    assert "↺ Continuing our conversation: 2 earlier tasks, the last «now add tests»" in screen
+    nothing = qd(repo, "restore", "--all")
+    assert nothing.returncode == 0 and "nothing to restore" in nothing.stdout
