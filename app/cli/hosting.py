@@ -70,10 +70,36 @@ def _offer_restart(fleet: Fleet, interactive: bool) -> None:
         fleet.hosting.start_dashboard(os.environ)
 
 
+def _offer_restore(fleet: Fleet, interactive: bool) -> None:
+    """Agents whose windows went away (their tmux server gone: a reboot, a crash): restored
+    at once with ``restore = "auto"``, offered with ``"ask"`` (asked at a terminal), left as
+    they are with ``"off"``."""
+    mode = fleet.settings.restore
+    gone = fleet.restorable() if mode != "off" else []
+    if not gone:
+        return
+    names = ", ".join(a.name for a in gone)
+    print(f"{len(gone)} agent(s) were live when their windows went away: {names}")
+    if mode == "ask":
+        if not interactive:
+            print("bring them back with: quarterdeck restore --all", file=sys.stderr)
+            return
+        try:
+            answer = input("Restore them, resuming their conversations? [Y/n] ")
+        except EOFError:
+            answer = "n"
+        if answer.strip().lower() not in ("", "y", "yes"):
+            print("left as they are; later: quarterdeck restore --all")
+            return
+    for result in fleet.restore([a.name for a in gone]):
+        print(result.line())
+
+
 def launch(fleet: Fleet, detach: bool) -> int:
     """Create or re-attach to the repository's session, with the dashboard in window 0."""
     hosting = fleet.hosting
     interactive = not detach and sys.stdin.isatty() and sys.stdout.isatty()
+    _offer_restore(fleet, interactive)
     _offer_restart(fleet, interactive)
     attach = hosting.launch(os.environ)
     if not interactive:

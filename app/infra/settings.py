@@ -62,6 +62,10 @@ class NotifySettings:
     finished: bool = True
 
 
+#: The values of the ``restore`` setting.
+RESTORE_MODES = ("ask", "auto", "off")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Effective settings for one repository."""
@@ -82,6 +86,9 @@ class Settings:
     merge_strategy: MergeStrategy = MergeStrategy.MERGE
     #: How many task attempts may run at once in the repository (``[tasks] max_running``).
     max_running: int = field(default_factory=lambda: default_max_running())
+    #: What opening the dashboard does with agents whose windows went away (their tmux server
+    #: gone): ``ask`` (offer to restore them), ``auto`` (restore them) or ``off``.
+    restore: str = "ask"
 
     def check_command(self, agent_name: str) -> str:
         """The check command for an agent ('' when none is set)."""
@@ -89,6 +96,7 @@ class Settings:
 
 
 _KNOWN_KEYS = {
+    "restore",
     "check",
     "checks",
     "merge_strategy",
@@ -250,7 +258,11 @@ def load_settings(repo_root: Path | None = None) -> Settings:
     if strategy not in {s.value for s in MergeStrategy}:
         known = ", ".join(s.value for s in MergeStrategy)
         raise UsageError(f"merge_strategy {strategy!r} is not one of {known}")
+    restore = str(merged.get("restore", "ask"))
+    if restore not in RESTORE_MODES:
+        raise UsageError(f"restore {restore!r} is not one of {', '.join(RESTORE_MODES)}")
     return Settings(
+        restore=restore,
         branch_prefix=prefix,
         return_key=str(merged.get("return_key", "C-q")),
         next_waiting_key=str(merged.get("next_waiting_key", "M-n")),

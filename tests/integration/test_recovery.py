@@ -166,10 +166,11 @@ def test_a_lost_tmux_server_is_offered_back_and_restore_resumes_each_conversatio
     repo: Path,
 ) -> None:
     # Demo agents that never stop for a dialog, so each turn ends by itself.
-    (repo / ".quarterdeck.toml").write_text(
+    config = (
         '[agents.demo]\ncommand = ["{python}", "-m", "app.demo.agent", "--behaviour", "worker",'
         ' "--speed", "3"]\n'
     )
+    (repo / ".quarterdeck.toml").write_text(config)
     for name, task in (("ann", "write the parser"), ("bob", "draw the logo")):
         made = qd(repo, "new", task, "--agent", "demo", "--name", name)
         assert made.returncode == 0, made.stderr
@@ -193,9 +194,17 @@ def test_a_lost_tmux_server_is_offered_back_and_restore_resumes_each_conversatio
     missing = qd(repo, "restore", "nobody")
     assert missing.returncode == 1
     assert "nobody: not restored (no agent of that name is recorded)" in missing.stdout
-    restored = qd(repo, "restore", "--all")
+    # Opening the dashboard offers them (asked at a terminal; here none) ...
+    opened = qd(repo, "open", "--detach")
+    assert opened.returncode == 0, opened.stderr
+    assert "3 agent(s) were live when their windows went away: ann, bob, cy" in opened.stdout
+    assert "bring them back with: quarterdeck restore --all" in opened.stderr
+    assert listed(repo)["ann"]["status"] == "exited"
+    # ... and restores them itself with restore = "auto".
+    (repo / ".quarterdeck.toml").write_text('restore = "auto"\n' + config)
+    restored = qd(repo, "open", "--detach")
     assert restored.returncode == 0, restored.stdout + restored.stderr
-    lines = restored.stdout.splitlines()
+    lines = [line for line in restored.stdout.splitlines() if "restored" in line]
     assert lines[0].startswith("ann: restored with its conversation (conversation ")
     assert lines[1].startswith("bob: restored with its conversation")
     assert lines[2].startswith("cy: restored fresh (its conversation")
