@@ -117,6 +117,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
         )
         if a.shown.others:
             status += f" (+{len(a.shown.others)} dialog{'s' if len(a.shown.others) > 1 else ''})"
+        if not os.path.isdir(a.checkout.worktree):
+            status += " (worktree deleted)"
         rows.append(
             (
                 a.name,

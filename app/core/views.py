@@ -44,8 +44,11 @@ class AgentRow:
     task: str = ""
 
     @classmethod
-    def from_agent(cls, agent: Agent, message: Message | None = None) -> AgentRow:
-        """The row for one agent, with its latest message."""
+    def from_agent(
+        cls, agent: Agent, message: Message | None = None, *, worktree_gone: bool = False
+    ) -> AgentRow:
+        """The row for one agent, with its latest message (``worktree_gone``: its worktree
+        was deleted outside Quarterdeck)."""
         shown = agent.shown
         label = shown.status.value
         if shown.status is Status.NEEDS_INPUT and shown.input_kind is not None:
@@ -60,6 +63,8 @@ class AgentRow:
             Status.FAILED,
         ):
             summary = "first prompt waits until the agent is ready"
+        if worktree_gone:
+            summary = f"⚠ {WORKTREE_GONE}"
         return cls(
             name=agent.name,
             kind=agent.kind,
@@ -85,6 +90,10 @@ class AgentRow:
         )
 
 
+#: What an agent's row says when its worktree was deleted outside Quarterdeck.
+WORKTREE_GONE = "its worktree was deleted: rm cleans up (an archive ref keeps its branch)"
+
+
 @dataclass(frozen=True)
 class FleetView:
     """Everything the dashboard shows about the fleet at one moment."""
@@ -100,12 +109,16 @@ class FleetView:
         agents: list[Agent],
         notice: str = "",
         messages: dict[str, Message] | None = None,
+        gone: frozenset[str] = frozenset(),
     ) -> FleetView:
         """The view of a fleet, agents in creation order, each with its latest message (by
-        agent id); ``notice`` is about the engine itself (e.g. that another dashboard tracks
-        this fleet, or why tracking failed)."""
+        agent id; ``gone``: the ids of agents whose worktree was deleted); ``notice`` is about
+        the engine itself (e.g. that another dashboard tracks this fleet, or why tracking
+        failed)."""
         messages = messages or {}
-        rows = tuple(AgentRow.from_agent(a, messages.get(a.id)) for a in agents)
+        rows = tuple(
+            AgentRow.from_agent(a, messages.get(a.id), worktree_gone=a.id in gone) for a in agents
+        )
         return cls(repo=repo, rows=rows, notice=notice)
 
     def inbox(self) -> tuple[AgentRow, ...]:

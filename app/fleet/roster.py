@@ -3,6 +3,7 @@ the view published from them to every subscriber."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -79,8 +80,9 @@ class Roster:
         """Build the view from the records and their latest messages; when it changed, tell the
         notifier (alerts) and every subscriber."""
         with self.mutex:
+            gone = frozenset(a.id for a in self._agents if not os.path.isdir(a.checkout.worktree))
             view = FleetView.from_agents(
-                self._repo_name, self._agents, self.notice, self._store.latest_messages()
+                self._repo_name, self._agents, self.notice, self._store.latest_messages(), gone
             )
             if view == self._view:
                 return

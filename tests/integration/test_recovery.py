@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from app.core.views import WORKTREE_GONE
+from app.fleet.fleet import Fleet
 from tests.helpers import git
 
 QD = str(Path(sys.executable).with_name("quarterdeck"))
@@ -220,3 +222,21 @@ def test_a_lost_tmux_server_is_offered_back_and_restore_resumes_each_conversatio
     assert "↺ Continuing our conversation: 2 earlier tasks, the last «now add tests»" in screen
     nothing = qd(repo, "restore", "--all")
     assert nothing.returncode == 0 and "nothing to restore" in nothing.stdout
+
+
+def test_a_worktree_deleted_by_hand_is_said_on_its_row_and_rm_cleans_up(repo: Path) -> None:
+    assert qd(repo, "new", "", "--agent", "shell", "--name", "gone").returncode == 0
+    worktree = Path(str(listed(repo)["gone"]["worktree"]))
+    subprocess.run(["rm", "-rf", str(worktree)], check=True)
+    assert "(worktree deleted)" in qd(repo, "ls").stdout
+    fleet = Fleet.open(repo)
+    row = next(r for r in fleet.view().rows if r.name == "gone")
+    assert row.summary == f"⚠ {WORKTREE_GONE}"
+    diff = qd(repo, "diff", "gone")
+    assert diff.returncode == 1 and f"the worktree {worktree} is gone" in diff.stderr
+    removed = qd(repo, "rm", "gone")
+    assert removed.returncode == 0, removed.stderr
+    assert listed(repo) == {}
+    assert "qd/gone" not in git(repo, "branch", "--list", "qd/*")
+    assert str(worktree) not in git(repo, "worktree", "list")
+    assert git(repo, "rev-parse", "--verify", "refs/quarterdeck/archive/gone")
