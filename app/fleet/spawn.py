@@ -280,7 +280,8 @@ class Spawner:
                 prompt_state=PromptState.NONE,
                 shown=StatusShown(Status.STARTING, since=now, evidence=evidence),
                 stopped=False,
-                started=False,
+                # Past its start-up: its first prompt was taken before the window went away.
+                started=True,
                 conversation=agent.conversation if resumed else "",
             )
             self._forget_status(agent.id)

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from app.core.agent import SpawnRequest
+from app.core.status import Status
 from app.core.views import WORKTREE_GONE
 from app.fleet.fleet import Fleet
-from tests.helpers import git
+from tests.helpers import git, wait_for
 
 QD = str(Path(sys.executable).with_name("quarterdeck"))
 
@@ -170,19 +172,21 @@ def test_a_lost_tmux_server_is_offered_back_and_restore_resumes_each_conversatio
     # Demo agents that never stop for a dialog, so each turn ends by itself.
     config = (
         '[agents.demo]\ncommand = ["{python}", "-m", "app.demo.agent", "--behaviour", "worker",'
-        ' "--speed", "3"]\n'
+        ' "--speed", "5"]\n'
     )
     (repo / ".quarterdeck.toml").write_text(config)
-    for name, task in (("ann", "write the parser"), ("bob", "draw the logo")):
-        made = qd(repo, "new", task, "--agent", "demo", "--name", name)
-        assert made.returncode == 0, made.stderr
-        waited = qd(repo, "wait", name, "--until", "idle", "--timeout", "60")
-        assert waited.returncode == 0, waited.stderr
-    start(repo, "cy")  # no prompt, and its conversation's file is removed: it starts fresh
-    assert qd(repo, "wait", "cy", "--until", "idle", "--timeout", "60").returncode == 0
+    fleet = Fleet.open(repo)
+    for name, task in (("ann", "write the parser"), ("bob", "draw the logo"), ("cy", "")):
+        fleet.spawn(SpawnRequest(prompt=task, kind="demo", name=name))
+
+    def idle(*names: str) -> bool:
+        fleet.sweep(deliver=True)
+        return all(fleet.get(n).shown.status is Status.IDLE and fleet.get(n).started for n in names)
+
+    wait_for(lambda: idle("ann", "bob", "cy"), timeout=60, what="the first turns")
     sent = qd(repo, "send", "ann", "now add tests")
-    assert sent.returncode == 0, sent.stderr
-    assert qd(repo, "wait", "ann", "--until", "idle", "--timeout", "60").returncode == 0
+    assert sent.returncode == 0 and "delivered to ann" in sent.stdout, sent.stderr
+    wait_for(lambda: idle("ann"), timeout=60, what="ann's second turn")
     before = listed(repo)
     gitdir = repo / ".git" / "worktrees" / "cy" / "quarterdeck-demo-conversations"
     for kept in gitdir.glob("*.jsonl"):
@@ -213,8 +217,7 @@ def test_a_lost_tmux_server_is_offered_back_and_restore_resumes_each_conversatio
     after = listed(repo)
     for key in ("id", "worktree", "branch"):  # the same agents, in their own worktrees
         assert {n: a[key] for n, a in after.items()} == {n: a[key] for n, a in before.items()}
-    assert qd(repo, "wait", "ann", "--until", "idle", "--timeout", "60").returncode == 0
-    again = qd(repo, "send", "ann", "then a changelog")
+    again = qd(repo, "send", "ann", "then a changelog")  # the dashboard delivers it
     assert again.returncode == 0 and "delivered to ann" in again.stdout, again.stderr
     assert qd(repo, "wait", "ann", "--until", "idle", "--timeout", "60").returncode == 0
     screen = pane_text(str(listed(repo)["ann"]["pane"]))
