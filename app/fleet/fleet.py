@@ -401,7 +401,7 @@ class Fleet:
             )
             return Restored(name, RestoreOutcome.NOT_RESTORED, why)
         try:
-            _restored, resumed = self.spawner.restore(agent)
+            resumed = self.spawner.restore(agent)
         except QuarterdeckError as exc:
             return Restored(name, RestoreOutcome.NOT_RESTORED, str(exc))
         if resumed:

@@ -249,11 +249,11 @@ class Spawner:
             self._roster.reload()
             return fresh
 
-    def restore(self, agent: Agent) -> tuple[Agent, bool]:
+    def restore(self, agent: Agent) -> bool:
         """The agent's window made again in its own worktree and branch after it went away
         with its tmux server (or by itself), resuming its conversation by the id recorded when
         its CLI can and it is the worktree's own, else fresh. The record (id, name, checkout)
-        stays. Returns the agent and whether its conversation was resumed."""
+        stays. True when its conversation was resumed."""
         with self._changes.held(f"restore {agent.name}"), self._roster.mutex:
             agent = self._roster.named(agent.name)
             worktree = Path(agent.checkout.worktree)
@@ -286,9 +286,9 @@ class Spawner:
             )
             self._forget_status(agent.id)
             self._store.update(fresh, transition=True)
-            fresh = self._open_window(fresh, plan)
+            self._open_window(fresh, plan)
             self._roster.reload()
-            return fresh, resumed is not None
+            return resumed is not None
 
     def hook_problems(self, kind: str) -> list[str]:
         """Why agents of ``kind`` started now would not run their hooks (each with what to

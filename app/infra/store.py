@@ -228,23 +228,15 @@ class Store:
 
     def set_conversation(self, agent_id: str, conversation: str) -> None:
         """Write the agent's conversation id alone (read-modify-write in one transaction)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    "SELECT data FROM agents WHERE id = ?", (agent_id,)
-                ).fetchone()
-                if row is not None:
-                    data = json.loads(row[0])
-                    data["conversation"] = conversation
-                    self._db.execute(
-                        "UPDATE agents SET data = ?, updated_at = ? WHERE id = ?",
-                        (json.dumps(data, ensure_ascii=False), time.time(), agent_id),
-                    )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self.transaction() as db:
+            row = db.execute("SELECT data FROM agents WHERE id = ?", (agent_id,)).fetchone()
+            if row is not None:
+                data = json.loads(row[0])
+                data["conversation"] = conversation
+                db.execute(
+                    "UPDATE agents SET data = ?, updated_at = ? WHERE id = ?",
+                    (json.dumps(data, ensure_ascii=False), time.time(), agent_id),
+                )
 
     def names(self) -> list[str]:
         """Every agent name (readable or not), so new names never collide."""
