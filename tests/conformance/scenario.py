@@ -29,6 +29,8 @@ EDIT_PROMPT = "edit: write the notes file"
 #: An API error no client retries (a 5xx is retried for minutes by most of them).
 ERROR_PROMPT = "error: 400 this turn fails"
 HELLO_PROMPT = "hello there"
+#: The kinds whose conversations `quarterdeck restore` resumes (the others restart fresh).
+RESUMED_KINDS = frozenset({"claude"})
 ANSWER_TEXT = "green please"
 #: What the `bash:` scenario's command writes in the agent's worktree.
 BASH_MARKER = "fake_bash_output.txt"
@@ -164,6 +166,7 @@ class CliRun:
         f.step("interrupt", self.interrupt, needs=("slow stream working",), snap=n)
         f.step("edit shows in diff", self.edit, needs=("spawn",), snap=n)
         f.step("error visible", self.error, needs=("spawn",), snap=n)
+        f.step("restore after the tmux server died", self.restore, needs=("spawn",), snap=n)
         f.step("stop", self.stop, needs=("spawn",), snap=n)
         f.step("rm refused", self.rm_refused, needs=("spawn",))
         f.step("rm archived", self.rm_archived, needs=("spawn",))
@@ -439,6 +442,29 @@ class CliRun:
             "showing the API error",
         )
         return describe(agent)
+
+    def restore(self) -> str:
+        """The private tmux server killed mid-conversation: `ls` offers the agent back, and
+        `restore` makes its window again in its worktree, resuming its conversation where
+        Quarterdeck drives the CLI's resume (the next request then carries the earlier turns),
+        else fresh and said so."""
+        self._settle()
+        subprocess.run(["tmux", "-L", self.qd.socket, "kill-server"], check=False)
+        gone = self.qd.run("ls", timeout=60)
+        if "quarterdeck restore --all" not in gone.err:
+            raise StepFailed(f"with its tmux server gone, ls offers no restore: {gone.said()}")
+        done = self.qd.ok("restore", "--all", timeout=120)
+        line = next((x for x in done.out.splitlines() if x.startswith(f"{self.name}:")), "")
+        resumes = self.cli.name in RESUMED_KINDS
+        wanted = "restored with its conversation" if resumes else "restored fresh ("
+        if wanted not in line:
+            raise StepFailed(f"restore said {done.out.strip()!r}, not {wanted!r}")
+        since = self.log.mark()
+        self.qd.ok("send", self.name, HELLO_PROMPT, "--timeout", "90", timeout=120)
+        self._settle()
+        if resumes and not self.log.text_seen(BASH_PROMPT, since):
+            raise StepFailed("the first request after the restore lacks the earlier turns")
+        return line
 
     def stop(self) -> str:
         self.qd.ok("stop", self.name, timeout=60)
