@@ -98,7 +98,7 @@ class Recovery:
         names = set(store.names())
         worktrees = {a.checkout.worktree for a in known}
         panes = self._tmux.agent_panes() if self._tmux.is_running() else {}
-        by_window_name = self._windows_by_name()
+        by_window_name = self._windows_by_name(panes)
         found: list[Found] = []
         seen_branches = {a.checkout.branch for a in known}
         for path, branch in self._repo.worktree_branches():
@@ -129,9 +129,8 @@ class Recovery:
             taken.append(found.agent)
         return taken
 
-    def _windows_by_name(self) -> dict[str, PaneFacts]:
+    def _windows_by_name(self, panes: dict[str, PaneFacts]) -> dict[str, PaneFacts]:
         """Panes of the repository's session by window name (for worktrees without a card)."""
-        panes = self._tmux.agent_panes() if self._tmux.is_running() else {}
         names = self._tmux.window_names(self._session) if panes else {}
         return {names[p.window_id]: p for p in panes.values() if p.window_id in names}
 
