@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+#: The evidence of an agent whose tmux pane went away while it ran (its server killed, its
+#: window closed outside Quarterdeck): what makes it one to restore.
+PANE_GONE = "tmux pane is gone"
+
 
 class Status(StrEnum):
     """What an agent is doing, as the human needs to know it."""

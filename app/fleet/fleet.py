@@ -30,6 +30,7 @@ from app.core.messages import Message, MessageMode
 from app.core.naming import repo_key
 from app.core.ports import RemovalRisk
 from app.core.profiles import AgentProfile
+from app.core.status import PANE_GONE, Status
 from app.core.tasks import Task, TaskEvent, TaskSpec
 from app.core.views import FleetView
 from app.fleet.autoapprove import AutoApprove
@@ -374,12 +375,17 @@ class Fleet:
 
     def restorable(self) -> list[Agent]:
         """Agents that were live when their window went away (their tmux server or session
-        gone, or the window closed outside Quarterdeck): not stopped, their worktree there."""
+        gone, or the window closed outside Quarterdeck): not stopped, not ended by themselves
+        before, their worktree there."""
         panes = self.tmux.agent_panes() if self.tmux.is_running() else {}
+        ended = (Status.EXITED, Status.FAILED)
         return [
             a
             for a in self.roster.reload()
-            if not a.stopped and a.id not in panes and Path(a.checkout.worktree).is_dir()
+            if not a.stopped
+            and a.id not in panes
+            and (a.shown.status not in ended or a.shown.evidence.endswith(PANE_GONE))
+            and Path(a.checkout.worktree).is_dir()
         ]
 
     def restore(self, names: Sequence[str] = ()) -> list[Restored]:

@@ -11,7 +11,7 @@ from app.core.classify import PaneView, classify
 from app.core.delivery import TYPING, input_holds, prompt_holds, shown_above_box, startup_over
 from app.core.profiles import AgentProfile
 from app.core.signals import Signal, fuse
-from app.core.status import Evidence, Reading, Status, StatusTracker, TrackedStatus
+from app.core.status import PANE_GONE, Evidence, Reading, Status, StatusTracker, TrackedStatus
 from app.fleet.profiles import Profiles
 from app.infra.spool import HookEvent
 from app.infra.tmux import PaneFacts, TmuxError, TmuxServer
@@ -155,9 +155,9 @@ class StatusTracking:
         if pane is None:
             if not agent.placement.window_id:
                 return None  # being spawned: its window is not recorded yet
-            return Reading(
-                Status.EXITED, Evidence("pane", "tmux pane is gone"), summary=agent.shown.summary
-            )
+            if agent.shown.status in (Status.EXITED, Status.FAILED):
+                return None  # it had ended before its window went: that stays said
+            return Reading(Status.EXITED, Evidence("pane", PANE_GONE), summary=agent.shown.summary)
         if profile is None:
             return Reading(Status.UNKNOWN, Evidence("config", self._profiles.unknown(agent.kind)))
         look = (pane.activity, pane.dead, pane.dead_status)
