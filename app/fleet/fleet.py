@@ -398,13 +398,16 @@ class Fleet:
     def _restore_one(self, name: str, agent: Agent | None) -> Restored:
         if agent is None:
             known = self.store.get(name)
-            why = (
-                "no agent of that name is recorded"
-                if known is None
-                else "its worktree is gone"
-                if not Path(known.checkout.worktree).is_dir()
-                else "it was stopped, or its window still runs"
-            )
+            if known is None:
+                why = "no agent of that name is recorded"
+            elif not Path(known.checkout.worktree).is_dir():
+                why = "its worktree is gone"
+            elif known.stopped:
+                why = "it was stopped"
+            elif known.shown.status in (Status.EXITED, Status.FAILED):
+                why = f"it had {known.shown.status.value} by itself before its window went"
+            else:
+                why = "its window still runs"
             return Restored(name, RestoreOutcome.NOT_RESTORED, why)
         try:
             resumed = self.spawner.restore(agent)

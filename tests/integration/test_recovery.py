@@ -183,7 +183,15 @@ def test_a_lost_tmux_server_is_offered_back_and_restore_resumes_each_conversatio
         fleet.sweep(deliver=True)
         return all(fleet.get(n).shown.status is Status.IDLE and fleet.get(n).started for n in names)
 
+    # One that ends by itself before the server goes: not offered back.
+    quitter = "{python} -m app.demo.agent --behaviour quitter --speed 5"
+    fleet.spawn(SpawnRequest(prompt="say bye", kind="demo", name="dee", command=quitter))
     wait_for(lambda: idle("ann", "bob", "cy"), timeout=60, what="the first turns")
+    wait_for(
+        lambda: fleet.sweep() is not None and fleet.get("dee").shown.status is Status.EXITED,
+        timeout=60,
+        what="the quitter's exit",
+    )
     sent = qd(repo, "send", "ann", "now add tests")
     assert sent.returncode == 0 and "delivered to ann" in sent.stdout, sent.stderr
     wait_for(lambda: idle("ann"), timeout=60, what="ann's second turn")
@@ -197,9 +205,12 @@ def test_a_lost_tmux_server_is_offered_back_and_restore_resumes_each_conversatio
     assert offered.returncode == 0
     assert "3 agents were live when their windows went away (ann, bob, cy)" in offered.stderr
     assert "quarterdeck restore --all" in offered.stderr
-    missing = qd(repo, "restore", "nobody")
+    missing = qd(repo, "restore", "nobody", "dee")
     assert missing.returncode == 1
-    assert "nobody: not restored (no agent of that name is recorded)" in missing.stdout
+    assert missing.stdout.splitlines() == [
+        "nobody: not restored (no agent of that name is recorded)",
+        "dee: not restored (it had exited by itself before its window went)",
+    ]
     # Opening the dashboard offers them (asked at a terminal; here none) ...
     opened = qd(repo, "open", "--detach")
     assert opened.returncode == 0, opened.stderr
