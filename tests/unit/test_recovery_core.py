@@ -51,3 +51,18 @@ def test_each_restore_line_says_the_outcome_and_why() -> None:
     assert Restored("web", RestoreOutcome.NOT_RESTORED, "its worktree is gone").line() == (
         "web: not restored (its worktree is gone)"
     )
+
+
+def test_claude_resumes_only_a_session_whose_transcript_is_the_worktrees(tmp_path: Path) -> None:
+    from app.agents.claude import ADAPTER as claude
+    from app.agents.claude import project_name
+
+    env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude"), "HOME": str(tmp_path)}
+    worktree = tmp_path / "wt"
+    worktree.mkdir()
+    project = tmp_path / "claude" / "projects" / project_name(str(worktree))
+    project.mkdir(parents=True)
+    (project / "f13fc336-1f8f-4ae0-9bdf-698cd3646cfc.jsonl").write_text("{}\n")
+    sid = "f13fc336-1f8f-4ae0-9bdf-698cd3646cfc"
+    assert claude.resume(["claude"], sid, worktree, env) == ["claude", "--resume", sid]
+    assert claude.resume(["claude"], "9d1e0000-0000-0000-0000-000000000000", worktree, env) is None
