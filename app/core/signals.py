@@ -163,8 +163,9 @@ _CONVERSATION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 def conversation_of(payload: Any) -> str:
     """The conversation (session) id a hook's payload carries (``session_id``: Claude Code,
-    Gemini CLI and the demo agent send it with every event), '' when it carries none."""
+    Gemini CLI and the demo agent send it with every event; ``thread-id``: Codex's ``notify``),
+    '' when it carries none."""
     if not isinstance(payload, Mapping):
         return ""
-    value = payload.get("session_id")
+    value = payload.get("session_id") or payload.get("thread-id")
     return value if isinstance(value, str) and _CONVERSATION.fullmatch(value) else ""

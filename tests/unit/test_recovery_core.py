@@ -30,6 +30,7 @@ def test_the_restore_setting_is_ask_auto_or_off(tmp_path: Path) -> None:
             "6fb82017-0076-5a01-9b17-0ebb4ae42a6f",
         ),
         ({"session_id": "ses_01JX.a-b"}, "ses_01JX.a-b"),
+        ({"type": "agent-turn-complete", "thread-id": "01a23f0d-8758"}, "01a23f0d-8758"),
         ({"session_id": "--dangerous"}, ""),  # never an option on a command line
         ({"session_id": "../../etc"}, ""),  # nor a path
         ({"session_id": 42}, ""),
