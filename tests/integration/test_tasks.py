@@ -271,7 +271,8 @@ def test_an_engine_killed_again_and_again_mid_graph_starts_nothing_twice(
         starts = [e for e in fleet.task_history(t.name) if e.reason.startswith("started ")]
         assert len(starts) == 1, (t.name, starts)
     # One fresh start per later round, and one per prompt that a kill left undelivered.
-    restarted = [e for e in fleet.evidence("delta") if "restarted" in e[2]]
+    # (By the attempt's agent: a kill mid-worktree may have given it the next free name.)
+    restarted = [e for e in fleet.evidence(delta.agent_name) if "restarted" in e[2]]
     redelivered = [e for e in fleet.task_history("delta") if "a fresh agent gets it" in e.reason]
     assert len(restarted) == len(delta.rounds) - 1 + len(redelivered)
 
