@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from app.agents.hooks import HookInstaller
 from app.core.agent import Agent, Checkout, Placement, PromptState, SpawnRequest, StatusShown
@@ -221,33 +222,26 @@ class Spawner:
         with self._changes.held(f"restart {agent.name}"), self._roster.mutex:
             agent = self._roster.named(agent.name)
             profile = self._profiles.get(agent.kind).with_options(model, args)
-            worktree = Path(agent.checkout.worktree)
-            if not worktree.is_dir():
-                raise QuarterdeckError(f"the worktree of {agent.name} ({worktree}) is gone")
             plan = self._plan(
-                agent.name, agent.checkout.branch, worktree, agent.kind, profile, prompt
+                agent.name,
+                agent.checkout.branch,
+                self._worktree(agent),
+                agent.kind,
+                profile,
+                prompt,
             )
             self._stop(agent)
             if agent.placement.window_id:
                 self._tmux.kill_window(agent.placement.window_id)
-            self._ensure_session()
-            now = self._clock()
-            fresh = replace(
+            return self._relaunch(
                 agent,
-                command=shlex.join(plan.argv),
-                placement=Placement(self._session),
+                plan,
+                "quarterdeck: restarted",
                 prompt=plan.prompt,
                 prompt_state=plan.prompt_state,
-                shown=StatusShown(Status.STARTING, since=now, evidence="quarterdeck: restarted"),
-                stopped=False,
                 started=False,
                 conversation="",
             )
-            self._forget_status(agent.id)
-            self._store.update(fresh, transition=True)
-            fresh = self._open_window(fresh, plan)
-            self._roster.reload()
-            return fresh
 
     def restore(self, agent: Agent) -> bool:
         """The agent's window made again in its own worktree and branch after it went away
@@ -256,9 +250,7 @@ class Spawner:
         stays. True when its conversation was resumed."""
         with self._changes.held(f"restore {agent.name}"), self._roster.mutex:
             agent = self._roster.named(agent.name)
-            worktree = Path(agent.checkout.worktree)
-            if not worktree.is_dir():
-                raise QuarterdeckError(f"the worktree of {agent.name} ({worktree}) is gone")
+            worktree = self._worktree(agent)
             profile = self._profiles.get(agent.kind)
             plan = self._plan(agent.name, agent.checkout.branch, worktree, agent.kind, profile, "")
             resumed = (
@@ -270,25 +262,41 @@ class Spawner:
             )
             if resumed is not None:
                 plan = replace(plan, argv=resumed)
-            self._ensure_session()
-            now = self._clock()
-            evidence = "quarterdeck: restored" + (" (conversation resumed)" if resumed else "")
-            fresh = replace(
+            self._relaunch(
                 agent,
-                command=shlex.join(plan.argv),
-                placement=Placement(self._session),
+                plan,
+                "quarterdeck: restored" + (" (conversation resumed)" if resumed else ""),
                 prompt_state=PromptState.NONE,
-                shown=StatusShown(Status.STARTING, since=now, evidence=evidence),
-                stopped=False,
                 # Past its start-up: its first prompt was taken before the window went away.
                 started=True,
                 conversation=agent.conversation if resumed else "",
             )
-            self._forget_status(agent.id)
-            self._store.update(fresh, transition=True)
-            self._open_window(fresh, plan)
-            self._roster.reload()
             return resumed is not None
+
+    def _worktree(self, agent: Agent) -> Path:
+        """The agent's worktree, or a `QuarterdeckError` when it is gone."""
+        worktree = Path(agent.checkout.worktree)
+        if not worktree.is_dir():
+            raise QuarterdeckError(f"the worktree of {agent.name} ({worktree}) is gone")
+        return worktree
+
+    def _relaunch(self, agent: Agent, plan: Plan, evidence: str, **fields: Any) -> Agent:
+        """The agent's record (id, name, checkout kept) started again in a new window with
+        ``plan``'s launch, its status back to starting with ``evidence``, and ``fields`` set."""
+        self._ensure_session()
+        fresh = replace(
+            agent,
+            command=shlex.join(plan.argv),
+            placement=Placement(self._session),
+            shown=StatusShown(Status.STARTING, since=self._clock(), evidence=evidence),
+            stopped=False,
+            **fields,
+        )
+        self._forget_status(agent.id)
+        self._store.update(fresh, transition=True)
+        fresh = self._open_window(fresh, plan)
+        self._roster.reload()
+        return fresh
 
     def hook_problems(self, kind: str) -> list[str]:
         """Why agents of ``kind`` started now would not run their hooks (each with what to
