@@ -64,10 +64,9 @@ def repair(path: str) -> int:
         fleet = open_fleet(path)
     else:
         print(f"the state database {db} is sound")
-    survey = fleet.unrecorded()
-    for agent in fleet.take_back():
-        line = next(f.line() for f in survey.found if f.agent.id == agent.id)
-        print(f"took back {line}")
+    survey = fleet.take_back()
+    for found in survey.found:
+        print(f"took back {found.line()}")
     for branch in survey.branches:
         print(f"branch {branch} has no agent and no worktree: left as it is")
     count = len(fleet.agents())

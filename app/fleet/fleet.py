@@ -366,12 +366,13 @@ class Fleet:
         """Agents whose worktree (and window) exist without a record (`Recovery.survey`)."""
         return self.recovery.survey(self.store)
 
-    def take_back(self) -> list[Agent]:
-        """Record again every agent found without a record; the ones taken back."""
+    def take_back(self) -> Survey:
+        """Record again every agent found without a record; what was found (and taken)."""
         with self._changes.held("take agents back"), self.roster.mutex:
-            taken = self.recovery.adopt(self.store, self.recovery.survey(self.store))
+            survey = self.recovery.survey(self.store)
+            self.recovery.adopt(self.store, survey)
             self.roster.reload()
-        return taken
+        return survey
 
     def restorable(self) -> list[Agent]:
         """Agents that were live when their window went away (their tmux server or session

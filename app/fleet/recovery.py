@@ -121,13 +121,10 @@ class Recovery:
         strays = tuple(b for b in self._repo.branches(self._prefix()) if b not in seen_branches)
         return Survey(tuple(found), strays)
 
-    def adopt(self, store: Store, survey: Survey) -> list[Agent]:
-        """Record every agent found (each written whole, with a transition saying so)."""
-        taken = []
+    def adopt(self, store: Store, survey: Survey) -> None:
+        """Record every agent found (each written whole, its status logged)."""
         for found in survey.found:
             store.insert(found.agent)
-            taken.append(found.agent)
-        return taken
 
     def _windows_by_name(self, panes: dict[str, PaneFacts]) -> dict[str, PaneFacts]:
         """Panes of the repository's session by window name (for worktrees without a card)."""
